@@ -1,0 +1,52 @@
+"""Result checksums that compare answers across engines.
+
+Normalisation, so that the same answer gives the same checksum on every engine:
+- numbers (int, float, Decimal) are rounded to `decimals` places and written without trailing
+  zeros or a sign on zero, so 1, 1.0 and Decimal('1.000') agree and -0.0 equals 0;
+- NULL is written as one canonical token, distinct from the text 'NULL';
+- dates and timestamps are written in ISO 8601; booleans as true/false;
+- rows are sorted unless the query orders them, so row order counts only when the SQL asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+NULL = "\\N"
+
+
+def normalise_value(value: Any, decimals: int) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
+        except InvalidOperation:  # beyond Decimal's default precision: keep it whole
+            rounded = Decimal(str(value))
+        text = format(rounded.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return str(value)
+
+
+def result_checksum(rows: list[tuple], ordered: bool, decimals: int) -> str:
+    """A short hex digest of the normalised rows."""
+    lines = ["\x1f".join(normalise_value(v, decimals) for v in row) for row in rows]
+    if not ordered:
+        lines.sort()
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]

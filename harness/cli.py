@@ -1,0 +1,417 @@
+"""The `whbench` command line: thin Click commands over the modules that do the work."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__
+from harness.config import Config, load_config
+from harness.engines import ENGINES, driver_installed, engine_class
+from harness.errors import HarnessError, UsageError
+from harness.runner import Runner, RunSummary, plan
+from harness.store import EXPORT_FORMATS, Store, open_store
+from harness.workloads import DIALECTS, Renderer, discover, get_workload
+
+stdout = Console(highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn expected failures into one line and an exit code."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted: what finished is in the results store", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:  # bad arguments: Click's own message, exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except HarnessError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(
+            f"internal error: {type(exc).__name__}: {first} (run again with --debug for the "
+            "traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def common_options(command: Callable) -> Callable:
+    """--config, --results-dir and --debug, on every command that reads the config."""
+
+    @click.option("--config", "-c", "config_file", type=click.Path(path_type=Path),
+                  help="Config file (default: the bundled configs/default.yaml).")
+    @click.option("--results-dir", type=click.Path(path_type=Path),
+                  help="Where the store, data and report go (overrides results_dir).")
+    @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+    @functools.wraps(command)
+    def wrapper(config_file: Path | None, results_dir: Path | None, debug: bool, **kwargs: Any):
+        config = load_config(config_file)
+        if results_dir is not None:
+            config.results_dir = results_dir
+        return command(config, **kwargs)
+
+    return wrapper
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise click.BadParameter("must be a positive number")
+    return value
+
+
+SCALE = click.option("--scale", "-s", type=float, callback=_positive,
+                     help="Scale (TPC-H scale factor; events: number of events).")
+ENGINE_CHOICE = click.Choice(sorted(ENGINES))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="whbench")
+def cli() -> None:
+    """Benchmark warehouses on your kind of data: time, cost and correctness.
+
+    \b
+    Example:
+      whbench run                      # the default DuckDB benchmark
+      whbench report                   # results/report.html
+    """
+
+
+@cli.command()
+@common_options
+@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@SCALE
+@click.option("--force", is_flag=True, help="Generate again even when cached.")
+def generate(config: Config, workloads: tuple[str, ...], scale: float | None, force: bool) -> None:
+    """Generate workload data (cached under data_dir and reused).
+
+    \b
+    Example:
+      whbench generate -w tpch --scale 1
+    """
+    tasks = plan(config, workloads=list(workloads) or None, scale=scale)
+    runner = Runner(config, store=None)
+    seen = set()
+    with runner.progress:
+        for task in tasks:
+            if (task.workload.name, task.scale) in seen:
+                continue
+            seen.add((task.workload.name, task.scale))
+            data = runner.generate(task.workload, task.scale, force=force)
+            how = "cached" if data.generated_seconds is None else f"{data.generated_seconds:.1f} s"
+            stdout.print(f"{task.workload.name} scale {task.scale:g}: {data.folder} ({how})")
+
+
+@cli.command()
+@common_options
+@click.option("--engine", "-e", "engines", multiple=True, type=ENGINE_CHOICE,
+              help="Engine (repeatable; default: every configured engine).")
+@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@SCALE
+def load(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
+         scale: float | None) -> None:
+    """Generate what is missing and load it into each engine (tables already there are kept).
+
+    \b
+    Example:
+      whbench load -e duckdb -w tpch --scale 1
+    """
+    tasks = plan(config, list(engines) or None, list(workloads) or None, scale)
+    summaries = _execute(config, tasks, load_only=True, quiet=False)
+    _finish(summaries, as_json=False, show_queries=False)
+
+
+@cli.command()
+@common_options
+@click.option("--engine", "-e", "engines", multiple=True, type=ENGINE_CHOICE,
+              help="Engine (repeatable; default: every configured engine).")
+@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@SCALE
+@click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
+@click.option("--runs", "-n", type=click.IntRange(min=1), help="Attempts per query (default 3).")
+@click.option("--timeout", type=float, callback=_positive, help="Per-query time limit, seconds.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
+        scale: float | None, queries: tuple[str, ...], runs: int | None,
+        timeout: float | None, quiet: bool, as_json: bool) -> None:
+    """Run workloads: generate and load what is missing, time every query, store everything.
+
+    Attempt 1 of each query is the cold run, the others hot. Exit status 1 when any query
+    failed or timed out (everything that finished is stored regardless).
+
+    \b
+    Example:
+      whbench run -e duckdb -w tpch --scale 1 --runs 5
+    """
+    if runs is not None:
+        config.runs = runs
+    if timeout is not None:
+        config.timeout_seconds = timeout
+    tasks = plan(config, list(engines) or None, list(workloads) or None, scale,
+                 list(queries) or None)
+    summaries = _execute(config, tasks, load_only=False, quiet=quiet)
+    _finish(summaries, as_json, show_queries=True)
+
+
+def _execute(config: Config, tasks: list, load_only: bool, quiet: bool) -> list[RunSummary]:
+    with open_store(config.store_path) as store:
+        return Runner(config, store, quiet=quiet).run(tasks, load_only=load_only)
+
+
+def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> None:
+    if as_json:
+        _emit_json([vars(s) for s in summaries])
+    else:
+        for s in summaries:
+            table = Table(title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {s.scale:g})",
+                          title_justify="left")
+            if show_queries and s.queries:
+                for column in ("query", "status", "cold", "hot (best)", "rows", "checksum"):
+                    table.add_column(column, justify="left" if column in ("query", "status")
+                                     else "right")
+                for q in s.queries:
+                    table.add_row(q["query_id"], q["status"], _fmt_seconds(q["cold_seconds"]),
+                                  _fmt_seconds(q["hot_seconds"]), _fmt(q["rows"]),
+                                  q["checksum"] or "–")
+                stdout.print(table)
+            else:
+                stdout.print(f"{s.run_id}: {s.status}")
+    problems = [s for s in summaries if s.error]
+    for s in problems:
+        failed = [q for q in s.queries if q["status"] != "ok"]
+        if failed:
+            for q in failed:
+                click.echo(f"{s.engine} {s.workload} {q['query_id']}: {q['status']}: {q['error']}",
+                           err=True)
+        else:
+            click.echo(f"error: {s.engine} {s.workload}: {s.error}", err=True)
+    if problems:
+        sys.exit(1)
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f} s"
+
+
+@cli.command()
+@common_options
+@click.argument("workload")
+@click.argument("query")
+@click.option("--engine", "-e", type=ENGINE_CHOICE, help="Render for this engine's dialect.")
+@click.option("--dialect", type=click.Choice(DIALECTS), help="Render for a dialect directly.")
+@SCALE
+def render(config: Config, workload: str, query: str, engine: str | None, dialect: str | None,
+           scale: float | None) -> None:
+    """Print exactly the SQL an engine will receive for one query.
+
+    \b
+    Example:
+      whbench render tpch q01 --engine duckdb
+      whbench render tpch q01 --dialect bigquery
+    """
+    if not engine and not dialect:
+        raise UsageError("say which SQL to render: --engine NAME or --dialect NAME")
+    spec = get_workload(workload, config.workload_dirs)
+    chosen_scale = spec.scale.check(scale if scale is not None else spec.scale.default, spec.name)
+    target = dialect or engine_class(engine).dialect
+    click.echo(Renderer(spec, target, chosen_scale).query(query))
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def validate(config: Config, as_json: bool) -> None:
+    """Check the config, render every workload for every dialect and parse it with sqlglot.
+
+    \b
+    Example:
+      whbench validate --config configs/cloud.yaml
+    """
+    from harness.validate import validate_workload
+
+    plan(config)  # the config's engines, workloads and scales are all usable
+    report = []
+    for workload in discover(config.workload_dirs).values():
+        checked, problems = validate_workload(workload)
+        report.append({"workload": workload.name, "statements": checked,
+                       "problems": [vars(p) for p in problems]})
+    if as_json:
+        _emit_json({"config": config.source, "workloads": report})
+    else:
+        stdout.print(f"config {config.source}: ok")
+        for item in report:
+            verdict = "ok" if not item["problems"] else f"{len(item['problems'])} problem(s)"
+            stdout.print(f"{item['workload']}: {item['statements']} statements in "
+                         f"{len(DIALECTS)} dialects parsed: {verdict}")
+            for p in item["problems"]:
+                stdout.print(f"  {p['dialect']} {p['item']}: {p['message']}")
+    if any(item["problems"] for item in report):
+        sys.exit(1)
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def engines(config: Config, as_json: bool) -> None:
+    """List engines: dialect, whether the driver is installed, whether configured.
+
+    \b
+    Example:
+      whbench engines --json
+    """
+    rows = [
+        {"engine": name, "dialect": cls.dialect, "driver": cls.driver_module,
+         "installed": driver_installed(cls), "configured": name in config.engines,
+         "install": f"pip install 'warehouse-bench[{cls.extra}]'" if cls.extra else None,
+         "cost_basis": cls.cost_basis, "reports_engine_time": cls.reports_engine_time,
+         "supports_dry_run": cls.supports_dry_run}
+        for name, cls in sorted(ENGINES.items())
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table("engine", "dialect", "driver", "installed", "configured", "cost basis")
+    for r in rows:
+        table.add_row(r["engine"], r["dialect"], r["driver"], _yes(r["installed"]),
+                      _yes(r["configured"]), r["cost_basis"])
+    stdout.print(table)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+@cli.group()
+def results() -> None:
+    """Inspect and export stored runs."""
+
+
+@results.command("list")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def results_list(config: Config, as_json: bool) -> None:
+    """List stored runs.
+
+    \b
+    Example:
+      whbench results list --json
+    """
+    with open_store(config.store_path, read_only=True) as store:
+        runs = store.list_runs()
+    if as_json:
+        _emit_json(runs)
+        return
+    table = Table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
+    for r in runs:
+        table.add_row(r["run_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", r["status"],
+                      r["engine"], r["workload"], f"{r['scale']:g}", str(r["attempts"]),
+                      str(r["failed"]))
+    stdout.print(table)
+
+
+@results.command("show")
+@common_options
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def results_show(config: Config, run_id: str, as_json: bool) -> None:
+    """Show one run: provenance, loads and every attempt.
+
+    \b
+    Example:
+      whbench results show 20261125-1803
+    """
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run_id)
+        run, loads, attempts = store.run(run_id), store.loads(run_id), store.attempts(run_id)
+    if as_json:
+        _emit_json({"run": run, "loads": loads, "attempts": attempts})
+        return
+    for key in ("run_id", "status", "engine", "engine_version", "workload", "data_type", "scale",
+                "started_at", "ended_at", "harness_version", "git_commit", "host", "error"):
+        stdout.print(f"{key:>16}: {_fmt(run[key])}")
+    if loads:
+        table = Table("table", "status", "rows", "bytes stored", "seconds", title="loads",
+                      title_justify="left")
+        for ld in loads:
+            seconds = "–" if ld["seconds"] is None else f"{ld['seconds']:.2f}"
+            table.add_row(ld["table_name"], ld["status"], _fmt(ld["rows"]),
+                          _fmt(ld["bytes_stored"]), seconds)
+        stdout.print(table)
+    table = Table("query", "attempt", "phase", "status", "client s", "engine s", "rows",
+                  "checksum", "error", title="attempts", title_justify="left")
+    for a in attempts:
+        table.add_row(a["query_id"], str(a["attempt"]), a["phase"], a["status"],
+                      _fmt_seconds(a["client_seconds"]), _fmt_seconds(a["engine_seconds"]),
+                      _fmt(a["rows"]), _fmt(a["checksum"]), a["error"] or "")
+    stdout.print(table)
+
+
+@results.command("export")
+@common_options
+@click.argument("run_id")
+@click.option("--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="json",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="File to write (default: results/<run>.<format>).")
+def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -> None:
+    """Export one run's attempts (with engine, workload and SQL) as JSON, CSV or Parquet.
+
+    \b
+    Example:
+      whbench results export 20261125-1803 --format parquet -o run.parquet
+    """
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run_id)
+        destination = output or config.results_dir / f"{run_id}.{fmt}"
+        store.export(run_id, fmt, destination)
+    click.echo(str(destination))
+
+
+@cli.command()
+@common_options
+@click.argument("run_ids", nargs=-1)
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="HTML file to write (default: results/report.html).")
+def report(config: Config, run_ids: tuple[str, ...], output: Path | None) -> None:
+    """Render the HTML report (default: the latest run of each engine and workload).
+
+    \b
+    Example:
+      whbench report -o report.html
+    """
+    from harness.report import write_report
+
+    with open_store(config.store_path, read_only=True) as store:
+        path = write_report(store, list(run_ids), output or config.results_dir / "report.html")
+    click.echo(str(path))
+
+
+__all__ = ["Store", "cli", "main"]

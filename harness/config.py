@@ -1,0 +1,214 @@
+"""Typed configuration: YAML in, dataclasses out, with ${ENV} secrets and strict key checking.
+
+Every key is checked against the dataclass it fills, so a typo is an error that names its path
+(`engines.duckdb.thread: unknown key, did you mean 'threads'?`) rather than a silently ignored
+setting. Engine sections are checked against each engine's own settings dataclass.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.engines import ENGINES
+from harness.errors import ConfigError
+from harness.paths import default_config_file
+
+
+@dataclass
+class WorkloadChoice:
+    scale: float | None = None  # None: the workload's default scale
+    queries: list[str] | None = None  # None: every query of the workload
+
+
+@dataclass
+class Config:
+    engines: dict[str, Any] = field(default_factory=dict)  # name -> that engine's settings
+    workloads: dict[str, WorkloadChoice] | None = None  # None: every workload found
+    runs: int = 3
+    timeout_seconds: float = 600.0
+    results_dir: Path = Path("results")
+    data_dir: Path | None = None  # generated data; default results_dir/data
+    store: Path | None = None  # results store; default results_dir/results.duckdb
+    workload_dirs: list[Path] = field(default_factory=list)  # extra folders of workloads
+    source: str = "<defaults>"  # the file this came from, for messages
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # as written, ${VAR} unresolved
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir or self.results_dir / "data"
+
+    @property
+    def store_path(self) -> Path:
+        return self.store or self.results_dir / "results.duckdb"
+
+    def redacted(self) -> dict[str, Any]:
+        """The config as written, safe to store: ${VAR} references stay references (their values
+        are never read into it) and any literal value under a secret-looking key is masked."""
+        return _redact(self.raw)
+
+
+_SECRET_KEY = re.compile(r"pass|secret|token|private|credential|key_file|api_key", re.I)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, key) for v in value]
+    if isinstance(value, str) and _SECRET_KEY.search(key) and not _ENV_REF.fullmatch(value):
+        return "***"
+    return value
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a config file (the bundled default when `path` is None) and check it."""
+    path = path or default_config_file()
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found; pass an existing file with --config"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: malformed YAML ({problem}); fix the syntax") from None
+    return parse_config(data if data is not None else {}, source=str(path))
+
+
+def parse_config(data: Any, source: str = "<config>") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of settings")
+    resolved = _resolve_env(copy.deepcopy(data), source, "")
+    engines_data = resolved.pop("engines", None) or {}
+    config = _build(Config, resolved, source, "")
+    config.engines = _parse_engines(engines_data, source)
+    config.source = source
+    config.raw = data
+    if config.runs < 1:
+        raise ConfigError(f"{source}: runs: must be at least 1 (got {config.runs})")
+    if config.timeout_seconds <= 0:
+        raise ConfigError(f"{source}: timeout_seconds: must be positive")
+    return config
+
+
+def _parse_engines(data: Any, source: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: engines: expected a mapping of engine name to settings")
+    engines = {}
+    for name, settings in data.items():
+        if name not in ENGINES:
+            raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, ENGINES)}")
+        engine = ENGINES[name]
+        engines[name] = _build(engine.settings_class, settings or {}, source, f"engines.{name}")
+    return engines
+
+
+def _resolve_env(value: Any, source: str, path: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, source, _join(path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, source, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"{source}: {path}: environment variable {name} is not set; export it or write "
+            f"${{{name}:-default}}"
+        )
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _build(cls: type, data: Any, source: str, path: str) -> Any:
+    """Fill dataclass `cls` from a mapping, checking every key and type."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {path or 'top level'}: expected a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("source", "raw")}
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in data.items():
+        key_path = _join(path, str(key))
+        if key not in fields:
+            raise ConfigError(f"{source}: {key_path}: unknown key{_suggest(str(key), fields)}")
+        values[key] = _convert(hints[key], value, source, key_path)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, value, source, path)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {path}: expected a list, got {_kind(value)}")
+        return [_convert(args[0], v, source, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {path}: expected a mapping, got {_kind(value)}")
+        return {
+            str(k): _convert(args[1], v if v is not None else {}, source, _join(path, str(k)))
+            for k, v in value.items()
+        }
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, path)
+    if hint is Any:
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint in (int, float):
+        if isinstance(value, str):
+            try:
+                value = hint(value)  # values from ${ENV} arrive as text
+            except ValueError:
+                pass
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if hint is int and value != int(value):
+                raise ConfigError(f"{source}: {path}: expected a whole number, got {value}")
+            return hint(value)
+    elif hint in (str, Path):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return hint(str(value))
+    raise ConfigError(f"{source}: {path}: expected {hint.__name__}, got {_kind(value)} {value!r}")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f", did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(choices))}"

@@ -1,0 +1,93 @@
+"""Deterministic data generators, cached by workload and scale.
+
+Each generator writes one workload's tables into a fresh folder and returns the files per
+table. `ensure_data` keeps a cache: a folder is complete once its manifest.json exists (the
+manifest is written last, and the folder is moved into place whole), so an interrupted
+generation is never mistaken for data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.datagen import tpch
+from harness.errors import HarnessError, WorkloadError
+from harness.workloads import Scale, Workload
+
+# name in workload.yaml -> function(workload, scale, out_dir) -> {table: [files relative to out_dir]}
+Generator = Callable[[Workload, float, Path], dict[str, list[str]]]
+GENERATORS: dict[str, Generator] = {"tpch": tpch.generate}
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DataSet:
+    folder: Path
+    files: dict[str, list[Path]]  # table -> data files
+    manifest: dict
+    generated_seconds: float | None  # None when it came from the cache
+
+    def table_files(self, table: str) -> list[Path]:
+        try:
+            return self.files[table]
+        except KeyError:
+            raise WorkloadError(
+                f"generated data in {self.folder} has no files for table {table!r}; "
+                "delete that folder and generate again"
+            ) from None
+
+
+def data_folder(data_dir: Path, workload: Workload, scale: float) -> Path:
+    return data_dir / workload.name / f"sf{Scale.label(scale)}"
+
+
+def ensure_data(data_dir: Path, workload: Workload, scale: float, force: bool = False) -> DataSet:
+    folder = data_folder(data_dir, workload, scale)
+    if (folder / MANIFEST).exists() and not force:
+        return _read(folder, None)
+    generator = GENERATORS.get(workload.generator)
+    if generator is None:
+        raise WorkloadError(
+            f"workload {workload.name}: unknown generator {workload.generator!r}; "
+            f"known: {', '.join(sorted(GENERATORS))}"
+        )
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError as exc:
+        raise HarnessError(
+            f"cannot write generated data under {data_dir}: {exc.strerror}; "
+            "set data_dir in the config to a writable folder"
+        ) from None
+    try:
+        started = time.perf_counter()
+        files = generator(workload, scale, staging)
+        seconds = time.perf_counter() - started
+        manifest = {"workload": workload.name, "scale": scale, "generator": workload.generator,
+                    "files": files, "seconds": round(seconds, 3)}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _read(folder, seconds)
+
+
+def _read(folder: Path, seconds: float | None) -> DataSet:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    files = {table: [folder / f for f in names] for table, names in manifest["files"].items()}
+    missing = [f for paths in files.values() for f in paths if not f.exists()]
+    if missing:
+        raise WorkloadError(
+            f"generated data file {missing[0]} is missing; delete {folder} and generate again"
+        )
+    return DataSet(folder, files, manifest, seconds)

@@ -1,0 +1,126 @@
+"""The engine interface every warehouse module implements, and the records it returns.
+
+An engine module is small and alike in shape: a settings dataclass, capabilities as class
+attributes, and the methods below. Nothing outside `harness/engines/` branches on an engine's
+name; the rest of the harness reads the capabilities instead.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one query consumed, in the engine's own billing units.
+
+    A figure the engine did not report is None, never 0: 0 would claim the query was free.
+    """
+
+    bytes_scanned: int | None = None
+    bytes_billed: int | None = None
+    slot_ms: int | None = None
+    warehouse_seconds: float | None = None
+    rpu_seconds: float | None = None
+    cache_hit: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """What `Engine.execute` returns: the rows, fetched in full, and what the engine reported."""
+
+    rows: list[tuple]
+    client_seconds: float
+    engine_seconds: float | None = None
+    engine_query_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    table: str
+    rows: int
+    seconds: float
+    bytes_stored: int | None = None
+
+
+class QueryTimeout(Exception):
+    """Raised by `Engine.execute` when the engine cancelled the query at its time limit."""
+
+
+class Engine(abc.ABC):
+    """One warehouse. Capabilities are data; the methods are the whole surface the runner uses."""
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]  # the macro prefix and sqlglot dialect the templates render for
+    driver_module: ClassVar[str]  # importable module of the client library
+    extra: ClassVar[str | None] = None  # pip extra that installs the driver
+    cost_basis: ClassVar[str]  # "machine-hours", "bytes", "credits", "rpu-seconds", …
+    reports_engine_time: ClassVar[bool] = False
+    supports_dry_run: ClassVar[bool] = False
+    can_be_cold: ClassVar[bool] = False  # True when a fresh connection starts with empty caches
+    settings_class: ClassVar[type]
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The server or library version, recorded with every run."""
+
+    def describe(self) -> dict[str, Any]:
+        """Settings that shape the numbers (threads, warehouse size …), recorded with every run."""
+        return {}
+
+    @abc.abstractmethod
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        """Use `namespace`, turn result caches off, label queries with `tag`, set a time limit."""
+
+    # -- data ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def existing_tables(self, namespace: str) -> set[str]:
+        """Tables already loaded in `namespace` (so `run` loads only what is missing)."""
+
+    @abc.abstractmethod
+    def load(
+        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
+    ) -> LoadOutcome:
+        """Run the rendered schema and load statements for `table` as one unit.
+
+        `files` are the generated data files; engines that must stage them first (upload to a
+        bucket or stage) do so here. A table is either fully loaded or absent afterwards.
+        """
+
+    def source_uris(self, files: Sequence[Path]) -> list[str]:
+        """How the load template should name the files (local paths, gs://, s3:// …)."""
+        return [str(f.resolve()) for f in files]
+
+    @abc.abstractmethod
+    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+        """Run one query, fetch every row, and time the round trip.
+
+        Raises QueryTimeout when the query hit its time limit; any other engine error propagates.
+        """
+
+    def estimate(self, sql: str) -> Usage | None:
+        """A free pre-run usage estimate, where the engine offers one."""
+        return None
+
+    @abc.abstractmethod
+    def drop(self, namespace: str) -> None:
+        """Remove `namespace` and what the harness created in it, and nothing else."""

@@ -1,0 +1,148 @@
+"""DuckDB: the local baseline. It runs in this process on this machine, so it has no bill of its
+own; pricing treats it as a comparable cloud VM."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engines.base import Engine, LoadOutcome, QueryResult, QueryTimeout
+from harness.errors import EngineError
+
+
+@dataclass
+class DuckDBSettings:
+    # A file keeps loaded tables between runs; ":memory:" loads them again each time.
+    database: str = "results/duckdb/bench.duckdb"
+    threads: int | None = None  # None: DuckDB's default, one per core
+    memory_limit: str | None = None  # e.g. "8GB"; None: DuckDB's default (80% of RAM)
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
+    driver_module = "duckdb"
+    extra = None
+    cost_basis = "machine-hours"
+    reports_engine_time = False
+    can_be_cold = True  # a new connection starts with an empty buffer pool (OS cache aside)
+    settings_class = DuckDBSettings
+
+    def __init__(self, settings: DuckDBSettings) -> None:
+        super().__init__(settings)
+        self._con: Any = None
+
+    def connect(self) -> None:
+        import duckdb
+
+        database = self.settings.database
+        if database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(database)
+        except duckdb.IOException as exc:
+            raise EngineError(_explain_open_error(database, exc)) from exc
+        # The progress bar would write to the terminal on top of ours.
+        self._con.execute("SET enable_progress_bar = false")
+        if self.settings.threads is not None:
+            self._con.execute(f"SET threads = {int(self.settings.threads)}")
+        if self.settings.memory_limit is not None:
+            self._con.execute("SET memory_limit = ?", [self.settings.memory_limit])
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def version(self) -> str:
+        return self._con.execute("SELECT version()").fetchone()[0]
+
+    def describe(self) -> dict[str, Any]:
+        threads, memory_limit = self._con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
+        return {"database": self.settings.database, "threads": threads, "memory_limit": memory_limit}
+
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        # DuckDB has no result cache and no query labels; the time limit is enforced per query
+        # in execute(). Queries name tables unqualified, so point the session at the namespace.
+        self._con.execute(f"USE {_quote(namespace)}")
+
+    def existing_tables(self, namespace: str) -> set[str]:
+        rows = self._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [namespace]
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    def load(
+        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
+    ) -> LoadOutcome:
+        con = self._con
+        started = time.perf_counter()
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
+        con.execute(f"USE {_quote(namespace)}")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        seconds = time.perf_counter() - started
+        (rows,) = con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
+        return LoadOutcome(table, rows, seconds, self._stored_bytes(namespace, table))
+
+    def _stored_bytes(self, namespace: str, table: str) -> int | None:
+        """Blocks the table occupies x block size: DuckDB's own storage figure, to a block."""
+        if self.settings.database == ":memory:":
+            return None  # in-memory tables have no blocks to count
+        (blocks,) = self._con.execute(
+            "SELECT count(DISTINCT block_id) FROM pragma_storage_info(?) WHERE block_id >= 0",
+            [f"{namespace}.{table}"],
+        ).fetchone()
+        (block_size,) = self._con.execute(
+            "SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()"
+        ).fetchone()
+        return blocks * block_size
+
+    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+        import duckdb
+
+        con = self._con
+        timer = threading.Timer(timeout_seconds, con.interrupt)
+        timer.start()
+        try:
+            started = time.perf_counter()
+            rows = con.execute(sql).fetchall()
+            elapsed = time.perf_counter() - started
+        except duckdb.InterruptException as exc:
+            raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+        finally:
+            timer.cancel()
+        return QueryResult(rows=rows, client_seconds=elapsed)
+
+    def drop(self, namespace: str) -> None:
+        self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
+        self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(namespace)} CASCADE")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _explain_open_error(database: str, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"PID (\d+)", text)
+        who = f" (PID {holder.group(1)})" if holder else ""
+        return (
+            f"DuckDB database {database} is locked by another process{who}; wait for it to "
+            "finish, or set engines.duckdb.database to another file"
+        )
+    return f"cannot open DuckDB database {database}: {text.splitlines()[0]}"

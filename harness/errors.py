@@ -1,0 +1,35 @@
+"""The errors whbench reports to a user as one line, and the exit code each one carries."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """A failure the user can act on: the message names the cause and what to do next."""
+
+    exit_code = 1
+
+
+class UsageError(HarnessError):
+    """Bad input: a config file, a command-line argument, a workload or a template."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class WorkloadError(UsageError):
+    pass
+
+
+class TemplateError(WorkloadError):
+    pass
+
+
+class EngineError(HarnessError):
+    """An engine could not be reached, authenticated or used."""
+
+
+class StoreError(HarnessError):
+    """The results store could not be opened or written."""

@@ -1,0 +1,303 @@
+"""Plan and execute: engines x workloads x queries x runs.
+
+Planning renders every query for every engine before anything connects, so a template error
+costs nothing. Executing generates and loads what is missing, then runs each query N times:
+attempt 1 is the cold run (the first after connecting and loading), the others are hot. Every
+attempt is written to the store as soon as it finishes, and a failing query is recorded with
+its error while the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness import __version__
+from harness.checksum import result_checksum
+from harness.config import Config, WorkloadChoice
+from harness.datagen import DataSet, ensure_data
+from harness.engines import engine_class, require_driver
+from harness.engines.base import Engine, QueryTimeout
+from harness.errors import HarnessError, UsageError
+from harness.store import Attempt, Store
+from harness.workloads import Renderer, Workload, discover, sql_orders_rows
+
+
+@dataclass(frozen=True)
+class PlannedQuery:
+    id: str
+    title: str
+    sql: str
+    ordered: bool
+
+
+@dataclass
+class Task:
+    """One engine on one workload at one scale: becomes one run in the store."""
+
+    engine: str
+    settings: Any
+    workload: Workload
+    scale: float
+    queries: list[PlannedQuery]
+    renderer: Renderer
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    engine: str
+    workload: str
+    scale: float
+    status: str
+    error: str | None = None
+    queries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan(
+    config: Config,
+    engines: list[str] | None = None,
+    workloads: list[str] | None = None,
+    scale: float | None = None,
+    queries: list[str] | None = None,
+) -> list[Task]:
+    """Choose and render everything a run will do, failing early on any bad input."""
+    engine_names = engines or list(config.engines)
+    if not engine_names:
+        raise UsageError(f"{config.source}: no engines configured; add one under `engines:`")
+    available = discover(config.workload_dirs)
+    chosen = config.workloads if config.workloads is not None else {
+        name: WorkloadChoice() for name in available
+    }
+    if workloads:
+        chosen = {name: chosen.get(name, WorkloadChoice()) for name in workloads}
+    tasks = []
+    for engine_name in engine_names:
+        cls = engine_class(engine_name)
+        settings = config.engines.get(engine_name) or cls.settings_class()
+        for workload_name, choice in chosen.items():
+            if workload_name not in available:
+                known = ", ".join(sorted(available)) or "none"
+                raise UsageError(f"unknown workload {workload_name!r}; available: {known}")
+            workload = available[workload_name]
+            workload_scale = workload.scale.check(
+                scale if scale is not None else choice.scale or workload.scale.default,
+                workload.name,
+            )
+            renderer = Renderer(workload, cls.dialect, workload_scale)
+            planned = []
+            for query in workload.select(queries or choice.queries):
+                sql = renderer.query(query.id)
+                planned.append(PlannedQuery(query.id, query.title, sql, sql_orders_rows(sql)))
+            tasks.append(Task(engine_name, settings, workload, workload_scale, planned, renderer))
+    return tasks
+
+
+class Runner:
+    def __init__(self, config: Config, store: Store | None, quiet: bool = False) -> None:
+        self.config = config
+        self.store = store
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=quiet,
+        )
+        self.invocation_id = _new_id()
+
+    def generate(self, workload: Workload, scale: float, force: bool = False) -> DataSet:
+        step = self.progress.add_task(f"generate {workload.name} sf {scale:g}", total=None)
+        data = ensure_data(self.config.data_path, workload, scale, force=force)
+        self.progress.update(step, total=1, completed=1)
+        return data
+
+    def run(self, tasks: list[Task], load_only: bool = False) -> list[RunSummary]:
+        summaries = []
+        with self.progress:
+            for task in tasks:
+                summaries.append(self._run_task(task, load_only))
+        return summaries
+
+    def _run_task(self, task: Task, load_only: bool) -> RunSummary:
+        run_id = f"{_new_id()}-{task.engine}-{task.workload.name}"
+        summary = RunSummary(run_id, task.engine, task.workload.name, task.scale, "running")
+        try:
+            data = self.generate(task.workload, task.scale)
+            with _connected(engine_class(task.engine)(task.settings)) as engine:
+                self._start_run(run_id, task, engine)
+                namespace = task.workload.namespace(task.scale)
+                self._load_missing(run_id, task, engine, data, namespace)
+                if not load_only:
+                    engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
+                    summary.queries = self._run_queries(run_id, task, engine)
+            failed = any(q["status"] != "ok" for q in summary.queries)
+            summary.status = "finished"
+            self.store.finish_run(run_id, "finished")
+            if failed:
+                summary.error = "some queries failed"
+        except HarnessError as exc:
+            summary.status, summary.error = "failed", str(exc)
+            if self._run_started(run_id):
+                self.store.finish_run(run_id, "failed", str(exc))
+        except BaseException as exc:  # Ctrl-C or a bug: keep what was recorded, say so, re-raise
+            if self._run_started(run_id):
+                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                self.store.finish_run(run_id, status, f"{type(exc).__name__}: {exc}")
+            raise
+        return summary
+
+    def _run_started(self, run_id: str) -> bool:
+        return bool(self.store.rows("SELECT 1 FROM runs WHERE run_id = ?", [run_id]))
+
+    def _start_run(self, run_id: str, task: Task, engine: Engine) -> None:
+        self.store.start_run(
+            run_id=run_id,
+            invocation_id=self.invocation_id,
+            harness_version=__version__,
+            git_commit=_git_commit(),
+            host=socket.gethostname(),
+            engine=task.engine,
+            engine_version=engine.version(),
+            engine_settings={**engine.describe(), "platform": platform.platform(),
+                             "cpu_count": os.cpu_count()},
+            workload=task.workload.name,
+            data_type=task.workload.data_type,
+            scale=task.scale,
+            namespace=task.workload.namespace(task.scale),
+            runs_per_query=self.config.runs,
+            timeout_seconds=self.config.timeout_seconds,
+            checksum_decimals=task.workload.checksum_decimals,
+            config=self.config.redacted(),
+        )
+        for query in task.queries:
+            self.store.record_query(run_id, query.id, query.title, query.ordered, query.sql)
+
+    def _load_missing(
+        self, run_id: str, task: Task, engine: Engine, data: DataSet, namespace: str
+    ) -> None:
+        present = engine.existing_tables(namespace)
+        step = self.progress.add_task(
+            f"load {task.engine} {task.workload.name}", total=len(task.workload.tables)
+        )
+        for table in task.workload.tables:
+            if table.name in present:
+                self.store.record_load(run_id, table.name, "reused")
+            else:
+                files = data.table_files(table.name)
+                statements = task.renderer.table_statements(table, engine.source_uris(files))
+                try:
+                    outcome = engine.load(namespace, table.name, files, statements)
+                except HarnessError:
+                    raise
+                except Exception as exc:
+                    message = _one_line(exc)
+                    self.store.record_load(run_id, table.name, "error", error=message)
+                    raise HarnessError(
+                        f"{task.engine}: loading table {table.name} from {files[0].parent} "
+                        f"failed: {message}; check the data files or generate them again"
+                    ) from exc
+                self.store.record_load(run_id, table.name, "loaded", outcome)
+            self.progress.advance(step)
+
+    def _run_queries(self, run_id: str, task: Task, engine: Engine) -> list[dict[str, Any]]:
+        runs = self.config.runs
+        step = self.progress.add_task(
+            f"run {task.engine} {task.workload.name}", total=len(task.queries) * runs
+        )
+        results = []
+        for query in task.queries:
+            attempts = []
+            for number in range(1, runs + 1):
+                attempt = self._attempt(engine, task, query, number)
+                self.store.record_attempt(run_id, attempt)
+                attempts.append(attempt)
+                self.progress.advance(step)
+            results.append(_query_summary(query, attempts))
+        return results
+
+    def _attempt(self, engine: Engine, task: Task, query: PlannedQuery, number: int) -> Attempt:
+        phase = "cold" if number == 1 else "hot"
+        started_at = datetime.now(UTC)
+        base = {"query_id": query.id, "attempt": number, "phase": phase, "started_at": started_at}
+        try:
+            result = engine.execute(query.sql, self.config.timeout_seconds)
+        except QueryTimeout as exc:
+            return Attempt(**base, status="timeout", error=str(exc))
+        except (KeyboardInterrupt, HarnessError):
+            raise
+        except Exception as exc:  # the engine rejected the query: record it and go on
+            return Attempt(**base, status="error", error=_one_line(exc))
+        return Attempt(
+            **base,
+            status="ok",
+            client_seconds=result.client_seconds,
+            engine_seconds=result.engine_seconds,
+            rows=len(result.rows),
+            checksum=result_checksum(result.rows, query.ordered, task.workload.checksum_decimals),
+            engine_query_id=result.engine_query_id,
+            usage=result.usage,
+        )
+
+
+def _query_summary(query: PlannedQuery, attempts: list[Attempt]) -> dict[str, Any]:
+    ok = [a for a in attempts if a.status == "ok"]
+    hot = [a.client_seconds for a in ok if a.phase == "hot"]
+    cold = [a.client_seconds for a in ok if a.phase == "cold"]
+    worst = next((a for a in attempts if a.status != "ok"), None)
+    return {
+        "query_id": query.id,
+        "status": worst.status if worst else "ok",
+        "cold_seconds": cold[0] if cold else None,
+        "hot_seconds": min(hot) if hot else None,
+        "rows": ok[0].rows if ok else None,
+        "checksum": ok[0].checksum if ok else None,
+        "error": worst.error if worst else None,
+    }
+
+
+@contextmanager
+def _connected(engine: Engine) -> Iterator[Engine]:
+    require_driver(type(engine))
+    engine.connect()
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _new_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _git_commit() -> str | None:
+    """The commit of the harness source, when it runs from a git checkout."""
+    source = Path(__file__).resolve().parent.parent
+    if not (source / ".git").exists():
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None

@@ -1,0 +1,278 @@
+"""The results store: an embedded DuckDB file with a versioned schema.
+
+Every attempt is written (and committed) the moment it finishes, so a crash loses at most the
+query in flight. A quantity an engine did not report is stored as NULL, never as 0.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from harness.engines.base import LoadOutcome, Usage
+from harness.errors import StoreError, UsageError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE runs (
+    run_id VARCHAR PRIMARY KEY,
+    invocation_id VARCHAR,         -- runs started by the same `whbench run`
+    status VARCHAR,                -- running, finished, failed, interrupted
+    started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ,
+    harness_version VARCHAR,
+    git_commit VARCHAR,
+    host VARCHAR,
+    engine VARCHAR,
+    engine_version VARCHAR,
+    engine_settings JSON,          -- threads, warehouse size … as the engine reported them
+    workload VARCHAR,
+    data_type VARCHAR,
+    scale DOUBLE,
+    namespace VARCHAR,
+    runs_per_query INTEGER,
+    timeout_seconds DOUBLE,
+    checksum_decimals INTEGER,
+    config JSON,                   -- as written, secrets removed
+    error VARCHAR
+);
+CREATE TABLE loads (
+    run_id VARCHAR,
+    table_name VARCHAR,
+    status VARCHAR,                -- loaded, reused, error
+    rows BIGINT,
+    bytes_stored BIGINT,
+    seconds DOUBLE,
+    error VARCHAR
+);
+CREATE TABLE queries (
+    run_id VARCHAR,
+    query_id VARCHAR,
+    title VARCHAR,
+    ordered BOOLEAN,               -- row order is part of the answer
+    sql VARCHAR                    -- exactly what the engine received
+);
+CREATE TABLE attempts (
+    run_id VARCHAR,
+    query_id VARCHAR,
+    attempt INTEGER,               -- 1 is the cold run
+    phase VARCHAR,                 -- cold, hot
+    status VARCHAR,                -- ok, error, timeout, skipped
+    started_at TIMESTAMPTZ,
+    client_seconds DOUBLE,         -- full round trip including fetching every row
+    engine_seconds DOUBLE,         -- the engine's own elapsed time, where it reports one
+    rows BIGINT,
+    checksum VARCHAR,
+    engine_query_id VARCHAR,
+    bytes_scanned BIGINT,
+    bytes_billed BIGINT,
+    slot_ms BIGINT,
+    warehouse_seconds DOUBLE,
+    rpu_seconds DOUBLE,
+    cache_hit BOOLEAN,
+    error VARCHAR
+);
+CREATE VIEW attempt_details AS
+    SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql
+    FROM attempts a
+    JOIN runs r USING (run_id)
+    LEFT JOIN queries q USING (run_id, query_id);
+"""
+
+EXPORT_FORMATS = {"json": "FORMAT json, ARRAY true", "csv": "FORMAT csv, HEADER true",
+                  "parquet": "FORMAT parquet"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    query_id: str
+    attempt: int
+    phase: str
+    status: str
+    started_at: datetime
+    client_seconds: float | None = None
+    engine_seconds: float | None = None
+    rows: int | None = None
+    checksum: str | None = None
+    engine_query_id: str | None = None
+    usage: Usage = Usage()
+    error: str | None = None
+
+
+class Store:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise UsageError(
+                f"no results store at {self.path}; run `whbench run` first or pass --results-dir"
+            )
+        try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except (OSError, duckdb.Error) as exc:
+            raise StoreError(_explain_open_error(self.path, exc)) from None
+        self._check_schema(read_only)
+        if not read_only:
+            # Only one writer can hold the file, so a run still marked running was cut short.
+            self.con.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+            )
+
+    def _check_schema(self, read_only: bool) -> None:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            if read_only:
+                raise StoreError(f"{self.path} is not a whbench results store")
+            self.con.execute("BEGIN")
+            self.con.execute(SCHEMA)
+            self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+            self.con.execute("COMMIT")
+            return
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer whbench (schema {version}); upgrade whbench"
+            )
+        # Older schemas would be migrated here, one step per version.
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- writing --------------------------------------------------------------------------------
+    def start_run(self, **run: Any) -> None:
+        run = {**run, "status": "running", "started_at": _now()}
+        for key in ("engine_settings", "config"):
+            run[key] = json.dumps(run.get(key), default=str)
+        columns = ", ".join(run)
+        self.con.execute(
+            f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
+        )
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ?",
+            [status, _now(), error, run_id],
+        )
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        for key, value in values.items():
+            if key == "engine_settings":
+                value = json.dumps(value, default=str)
+            self.con.execute(f"UPDATE runs SET {key} = ? WHERE run_id = ?", [value, run_id])
+
+    def record_load(
+        self, run_id: str, table: str, status: str, outcome: LoadOutcome | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, table, status, outcome and outcome.rows, outcome and outcome.bytes_stored,
+             outcome and outcome.seconds, error],
+        )
+
+    def record_query(self, run_id: str, query_id: str, title: str, ordered: bool, sql: str) -> None:
+        self.con.execute(
+            "INSERT INTO queries VALUES (?, ?, ?, ?, ?)", [run_id, query_id, title, ordered, sql]
+        )
+
+    def record_attempt(self, run_id: str, a: Attempt) -> None:
+        u = a.usage
+        self.con.execute(
+            "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, a.query_id, a.attempt, a.phase, a.status, a.started_at, a.client_seconds,
+             a.engine_seconds, a.rows, a.checksum, a.engine_query_id, u.bytes_scanned,
+             u.bytes_billed, u.slot_ms, u.warehouse_seconds, u.rpu_seconds, u.cache_hit, a.error],
+        )
+
+    # -- reading --------------------------------------------------------------------------------
+    def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        return self.rows(
+            """SELECT r.run_id, r.started_at, r.status, r.engine, r.workload, r.scale,
+                      count(a.attempt) AS attempts,
+                      count(*) FILTER (WHERE a.status <> 'ok' AND a.attempt IS NOT NULL) AS failed
+               FROM runs r LEFT JOIN attempts a USING (run_id)
+               GROUP BY ALL ORDER BY r.started_at, r.run_id"""
+        )
+
+    def resolve_run(self, run: str) -> str:
+        """A run id from a full id or an unambiguous prefix."""
+        matches = [r for (r,) in self.con.execute(
+            "SELECT run_id FROM runs WHERE starts_with(run_id, ?) ORDER BY run_id", [run]
+        ).fetchall()]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise UsageError(f"no run {run!r} in {self.path}; see `whbench results list`")
+        raise UsageError(f"run {run!r} is ambiguous ({', '.join(matches[:4])} …); give more of it")
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self.rows("SELECT * FROM runs WHERE run_id = ?", [run_id])[0]
+
+    def attempts(self, run_id: str) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM attempt_details WHERE run_id = ? ORDER BY query_id, attempt", [run_id]
+        )
+
+    def loads(self, run_id: str) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM loads WHERE run_id = ? ORDER BY table_name", [run_id])
+
+    def export(self, run_id: str, fmt: str, destination: Path) -> None:
+        options = EXPORT_FORMATS[fmt]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".partial")
+        query = f"SELECT * FROM attempt_details WHERE run_id = '{_literal(run_id)}' ORDER BY query_id, attempt"
+        try:
+            self.con.execute(f"COPY ({query}) TO '{_literal(str(partial))}' ({options})")
+            partial.replace(destination)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_store(path: Path, read_only: bool = False) -> Iterator[Store]:
+    store = Store(path, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _explain_open_error(path: Path, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "lock" in text.lower():
+        holder = re.search(r"PID (\d+)", text)
+        who = f" (PID {holder.group(1)})" if holder else ""
+        return (
+            f"results store {path} is in use by another process{who}; wait for it to finish "
+            "or choose another store with --results-dir"
+        )
+    if isinstance(exc, OSError):
+        text = exc.strerror or text
+    return f"cannot open results store {path}: {text}; choose a writable folder with --results-dir"

@@ -1,0 +1,297 @@
+"""Workloads are data: a folder with workload.yaml and Jinja2 templates, rendered per dialect.
+
+    workloads/<name>/workload.yaml          name, data type, tables, queries and their parameters
+    workloads/<name>/queries/<id>.sql.j2    one template per query, shared by every dialect
+    workloads/<name>/queries/<dialect>/<id>.sql.j2   an override that wins for that dialect
+    workloads/<name>/schema.sql.j2, load.sql.j2      optional; workloads/_shared/ has defaults
+    workloads/_shared/dialect.sql.j2        the macros, dispatched on the target dialect
+
+Dialect macros are named `<dialect>__<macro>` or `default__<macro>`; a template calls plain
+`<macro>(...)` and gets the most specific one, the way dbt's adapter.dispatch does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from harness.errors import TemplateError, WorkloadError
+from harness.paths import bundled
+
+DIALECTS = ("duckdb", "bigquery", "snowflake", "redshift")
+DATA_TYPES = ("structured", "semi-structured", "unstructured")
+SHARED_DIR = "_shared"
+MACRO_FILE = "dialect.sql.j2"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    title: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scale:
+    default: float
+    min: float
+    max: float
+    unit: str
+
+    def check(self, value: float, workload: str) -> float:
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            raise WorkloadError(f"{workload}: scale must be a number, got {value!r}")
+        if not self.min <= value <= self.max:
+            raise WorkloadError(
+                f"{workload}: scale {value:g} is out of range; choose a {self.unit} "
+                f"from {self.min:g} to {self.max:g}"
+            )
+        return float(value)
+
+    @staticmethod
+    def label(value: float) -> str:
+        """A scale as it appears in folder and namespace names: 0.01 -> '0_01', 1.0 -> '1'."""
+        return f"{value:g}".replace(".", "_").replace("+", "")
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    title: str
+    data_type: str
+    description: str
+    generator: str
+    scale: Scale
+    checksum_decimals: int
+    tables: tuple[Table, ...]
+    queries: tuple[Query, ...]
+    path: Path
+
+    def query(self, query_id: str) -> Query:
+        for query in self.queries:
+            if query.id == query_id:
+                return query
+        known = ", ".join(q.id for q in self.queries)
+        raise WorkloadError(f"workload {self.name} has no query {query_id!r}; its queries: {known}")
+
+    def select(self, query_ids: list[str] | None) -> list[Query]:
+        return list(self.queries) if not query_ids else [self.query(q) for q in query_ids]
+
+    def namespace(self, scale: float) -> str:
+        """The schema/dataset the harness creates for this workload at this scale."""
+        return f"whb_{self.name}_sf{Scale.label(scale)}"
+
+
+def workload_roots(extra: list[Path] | None = None) -> list[Path]:
+    return [*(extra or []), bundled("workloads")]
+
+
+def discover(extra: list[Path] | None = None) -> dict[str, Workload]:
+    """Every workload in the bundled folder and in `extra` folders (earlier folders win)."""
+    found: dict[str, Workload] = {}
+    for root in workload_roots(extra):
+        if not root.is_dir():
+            raise WorkloadError(f"workload folder {root} does not exist; fix workload_dirs")
+        for spec in sorted(root.glob("*/workload.yaml")):
+            workload = read_workload(spec.parent)
+            found.setdefault(workload.name, workload)
+    return found
+
+
+def get_workload(name: str, extra: list[Path] | None = None) -> Workload:
+    workloads = discover(extra)
+    if name not in workloads:
+        known = ", ".join(sorted(workloads)) or "none"
+        raise WorkloadError(f"unknown workload {name!r}; available: {known}")
+    return workloads[name]
+
+
+def read_workload(folder: Path) -> Workload:
+    spec_file = folder / "workload.yaml"
+    try:
+        spec = yaml.safe_load(spec_file.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise WorkloadError(f"{spec_file}: cannot read workload ({exc}); fix the file") from None
+    try:
+        data_type = spec["data_type"]
+        if data_type not in DATA_TYPES:
+            raise ValueError(f"data_type must be one of {', '.join(DATA_TYPES)}")
+        scale = spec["scale"]
+        return Workload(
+            name=spec["name"],
+            title=spec.get("title", spec["name"]),
+            data_type=data_type,
+            description=spec.get("description", "").strip(),
+            generator=spec["generator"],
+            scale=Scale(
+                float(scale["default"]), float(scale["min"]), float(scale["max"]), scale["unit"]
+            ),
+            checksum_decimals=int(spec.get("checksum_decimals", 2)),
+            tables=tuple(
+                Table(name, tuple(Column(c, t) for c, t in columns.items()))
+                for name, columns in spec["tables"].items()
+            ),
+            queries=tuple(
+                Query(q["id"], q["title"], dict(q.get("params") or {})) for q in spec["queries"]
+            ),
+            path=folder,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WorkloadError(
+            f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
+            "see README 'Workload format'"
+        ) from None
+
+
+class Renderer:
+    """Renders one workload's templates for one dialect."""
+
+    def __init__(self, workload: Workload, dialect: str, scale: float) -> None:
+        if dialect not in DIALECTS:
+            raise WorkloadError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+        self.workload, self.dialect, self.scale = workload, dialect, scale
+        shared = bundled("workloads") / SHARED_DIR
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([workload.path, shared]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.env.globals.update(dialect=dialect, scale=scale, workload=workload.name)
+        self._dispatched_macros()
+
+    def _dispatched_macros(self) -> dict[str, Any]:
+        """One global per macro name, calling the dialect's version or else the default.
+
+        The globals are dispatchers that look the macro up when called, so macros can call
+        each other through the same names (a module's macros see only the globals that existed
+        when it was made).
+        """
+        source, filename, _ = self.env.loader.get_source(self.env, MACRO_FILE)
+        names = {
+            node.name.partition("__")
+            for node in self._guard(MACRO_FILE, lambda: self.env.parse(source, MACRO_FILE, filename))
+            .find_all(jinja2.nodes.Macro)
+        }
+        chosen: dict[str, str] = {}
+        for prefix, sep, name in sorted(names, key=lambda n: n[0] != "default"):
+            if sep and prefix in ("default", self.dialect):
+                chosen[name] = f"{prefix}__{name}"
+        module: list[Any] = []
+
+        def dispatcher(macro: str):
+            return lambda *args, **kwargs: getattr(module[0], macro)(*args, **kwargs)
+
+        dispatchers = {name: dispatcher(macro) for name, macro in chosen.items()}
+        self.env.globals.update(dispatchers)
+        template = self._guard(MACRO_FILE, lambda: self.env.get_template(MACRO_FILE))
+        module.append(self._guard(MACRO_FILE, template.make_module))
+        return dispatchers
+
+    def query(self, query_id: str) -> str:
+        query = self.workload.query(query_id)
+        return self._render(f"queries/{query.id}.sql.j2", query.params)
+
+    def table_statements(self, table: Table, uris: list[str]) -> list[str]:
+        """The schema and load statements for one table, in order."""
+        context = {"table": table, "uris": uris}
+        return [
+            statement
+            for name in ("schema.sql.j2", "load.sql.j2")
+            for statement in split_statements(self._render(name, context))
+        ]
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        directory, _, base = name.rpartition("/")
+        candidates = [
+            f"{directory}/{self.dialect}/{base}" if directory else f"{self.dialect}/{base}",
+            name,
+        ]
+
+        def render() -> str:
+            try:
+                template = self.env.select_template(candidates)
+            except jinja2.TemplatesNotFound:
+                raise TemplateError(
+                    f"workload {self.workload.name}: template file {name} not found in "
+                    f"{self.workload.path}; create it"
+                ) from None
+            return template.render(context)
+
+        return self._guard(name, render).strip()
+
+    def _guard(self, name: str, action):
+        """Run a Jinja action, turning its errors into one line naming file, line and cause."""
+        try:
+            return action()
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or name}:{exc.lineno}"
+            raise TemplateError(f"{where}: template syntax error: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"{_template_frame(exc, name)}: {exc.message} when rendering for {self.dialect}; "
+                "define it in the query's params in workload.yaml or fix the template"
+            ) from None
+
+
+def _template_frame(exc: BaseException, fallback: str) -> str:
+    """file:line of the innermost template frame in a Jinja traceback."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return f"{frame.filename}:{frame.lineno}"
+    return fallback
+
+
+_STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+
+
+def split_statements(text: str) -> list[str]:
+    return [s.strip() for s in _STATEMENT_END.split(text) if s.strip()]
+
+
+@dataclass
+class RenderedQuery:
+    query: Query
+    sql: str
+
+    @cached_property
+    def ordered(self) -> bool:
+        return sql_orders_rows(self.sql)
+
+
+def sql_orders_rows(sql: str) -> bool:
+    """Whether the outermost SELECT has ORDER BY, so row order is part of the answer.
+
+    A cheap scan of the text at parenthesis depth 0, so the run path needs no SQL parser.
+    """
+    depth = 0
+    for token in re.finditer(r"\(|\)|'(?:[^']|'')*'|--[^\n]*|\border\s+by\b", sql, re.I):
+        text = token.group(0)
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        elif depth == 0 and text[0] not in "'-":
+            return True
+    return False
