@@ -21,7 +21,8 @@ from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
 from harness.workloads import DIALECTS, Renderer, discover, get_workload
 
-stdout = Console(highlight=False, soft_wrap=True)
+# Piped output keeps whole rows rather than wrapping them to 80 columns.
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def main() -> None:

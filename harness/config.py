@@ -97,7 +97,8 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of settings")
     resolved = _resolve_env(copy.deepcopy(data), source, "")
-    engines_data = resolved.pop("engines", None) or {}
+    engines_data = resolved.pop("engines", None)
+    engines_data = {} if engines_data is None else engines_data
     config = _build(Config, resolved, source, "")
     config.engines = _parse_engines(engines_data, source)
     config.source = source

@@ -94,6 +94,8 @@ class DuckDBEngine(Engine):
         except Exception:
             con.execute("ROLLBACK")
             raise
+        if self.settings.database != ":memory:":
+            con.execute("CHECKPOINT")  # write the table to its blocks, so they can be counted
         seconds = time.perf_counter() - started
         (rows,) = con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
         return LoadOutcome(table, rows, seconds, self._stored_bytes(namespace, table))

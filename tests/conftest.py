@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+WHBENCH = [sys.executable, "-m", "harness"]
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """Generated data shared by the whole session (generation is cached by workload and scale)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def make_config(workdir, data_dir):
+    """Write a config file in the test's folder; keys given override a small DuckDB default."""
+
+    def make(name: str = "config.yaml", **overrides) -> Path:
+        config = {
+            "runs": 2,
+            "timeout_seconds": 60,
+            "results_dir": "results",
+            "data_dir": str(data_dir),
+            "engines": {"duckdb": {"database": "results/bench.duckdb"}},
+            "workloads": {"tpch": {"scale": 0.01}},
+        }
+        config.update(overrides)
+        path = workdir / name
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def whbench(workdir):
+    """Run the real CLI in a subprocess, in the test's folder."""
+
+    def run(*args: str, env: dict | None = None, timeout: float = 300) -> Result:
+        completed = subprocess.run(
+            [*WHBENCH, *map(str, args)], capture_output=True, text=True, cwd=workdir,
+            env={**os.environ, **(env or {})}, timeout=timeout,
+        )
+        return Result(completed.returncode, completed.stdout, completed.stderr)
+
+    return run
+
+
+def assert_one_line_error(result: Result, *fragments: str, code: int | None = None) -> None:
+    """A clear failure: non-zero exit, one line on stderr naming the cause, no traceback."""
+    assert result.code != 0, result.stdout
+    if code is not None:
+        assert result.code == code, (result.code, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]

@@ -1,0 +1,112 @@
+"""End to end through the real CLI on DuckDB at SF 0.01: run, store, results, export, report."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+
+@pytest.fixture
+def finished_run(whbench, make_config):
+    config = make_config()
+    result = whbench("run", "--config", config, "--json", "--quiet")
+    assert result.code == 0, result.stderr
+    (summary,) = result.json()
+    return config, summary
+
+
+def test_run_records_every_attempt_with_cold_then_hot(finished_run, workdir):
+    _, summary = finished_run
+    assert summary["status"] == "finished" and len(summary["queries"]) == 22
+    assert all(q["status"] == "ok" and q["checksum"] for q in summary["queries"])
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    phases = con.execute(
+        "SELECT attempt, phase, count(*) FROM attempts GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert phases == [(1, "cold", 22), (2, "hot", 22)]
+    # DuckDB reports no engine time and no usage: stored as unknown (NULL), never 0.
+    unknown = con.execute(
+        """SELECT count(*) FROM attempts WHERE client_seconds > 0 AND engine_seconds IS NULL
+           AND bytes_scanned IS NULL AND bytes_billed IS NULL AND cache_hit IS NULL"""
+    ).fetchone()[0]
+    assert unknown == 44
+    status, version, settings = con.execute(
+        "SELECT status, engine_version, engine_settings FROM runs"
+    ).fetchone()
+    assert status == "finished" and version.startswith("v")
+    assert json.loads(settings)["threads"]
+    loads = con.execute("SELECT table_name, status, rows, bytes_stored FROM loads").fetchall()
+    assert ("lineitem", "loaded", 60175) == loads[[r[0] for r in loads].index("lineitem")][:3]
+    assert all(r[3] and r[3] > 0 for r in loads)
+    # The same answers on every attempt of a query.
+    assert con.execute(
+        "SELECT count(*) FROM (SELECT query_id FROM attempts GROUP BY 1 HAVING count(DISTINCT checksum) > 1)"
+    ).fetchone()[0] == 0
+
+
+def test_second_run_reuses_data_and_loaded_tables(finished_run, whbench, workdir):
+    config, first = finished_run
+    result = whbench("run", "--config", config, "--json", "--quiet", "-q", "q06")
+    assert result.code == 0, result.stderr
+    (second,) = result.json()
+    assert second["queries"][0]["checksum"] == first["queries"][5]["checksum"]
+    shown = whbench("results", "show", second["run_id"], "--config", config, "--json").json()
+    assert {ld["status"] for ld in shown["loads"]} == {"reused"}
+
+
+def test_results_list_show_and_export(finished_run, whbench, workdir):
+    config, summary = finished_run
+    run_id = summary["run_id"]
+    listed = whbench("results", "list", "--config", config, "--json").json()
+    assert [r["run_id"] for r in listed] == [run_id] and listed[0]["attempts"] == 44
+    shown = whbench("results", "show", run_id[:20], "--config", config, "--json").json()
+    assert shown["run"]["run_id"] == run_id and len(shown["attempts"]) == 44
+    assert "select" in shown["attempts"][0]["sql"]
+    for fmt in ("json", "csv", "parquet"):
+        out = workdir / f"export.{fmt}"
+        result = whbench("results", "export", run_id, "--format", fmt, "-o", out, "--config", config)
+        assert result.code == 0, result.stderr
+        if fmt == "json":
+            rows = json.loads(out.read_text())
+        elif fmt == "csv":
+            rows = list(csv.DictReader(out.open()))
+        else:
+            rows = pq.read_table(out).to_pylist()
+        assert len(rows) == 44 and {r["engine"] for r in rows} == {"duckdb"}
+
+
+def test_report_shows_every_query(finished_run, whbench, workdir):
+    config, _ = finished_run
+    result = whbench("report", "--config", config)
+    assert result.code == 0, result.stderr
+    html = (workdir / "results" / "report.html").read_text()
+    for n in range(1, 23):
+        assert f">q{n:02d} <" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_render_prints_the_sql_the_engine_receives(whbench):
+    result = whbench("render", "tpch", "q01", "--engine", "duckdb")
+    assert result.code == 0 and "INTERVAL '-90' DAY" in result.stdout
+    result = whbench("render", "tpch", "q01", "--dialect", "bigquery")
+    assert "DATE_ADD(DATE '1998-12-01', INTERVAL -90 DAY)" in result.stdout
+
+
+def test_validate_and_engines(whbench):
+    result = whbench("validate", "--json")
+    assert result.code == 0, result.stderr
+    (tpch,) = [w for w in result.json()["workloads"] if w["workload"] == "tpch"]
+    assert tpch["problems"] == [] and tpch["statements"] == 4 * (22 + 2 * 8) + 8  # + redshift DROPs
+    engines = whbench("engines", "--json").json()
+    assert {"engine": "duckdb", "installed": True, "configured": True}.items() <= engines[0].items()
+
+
+def test_every_command_has_help_with_an_example(whbench):
+    for command in (["generate"], ["load"], ["run"], ["render"], ["validate"], ["engines"],
+                    ["results", "list"], ["results", "show"], ["results", "export"], ["report"]):
+        result = whbench(*command, "--help")
+        assert result.code == 0 and "Example" in result.stdout, command

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config import load_config, parse_config
+from harness.engines.duckdb import DuckDBSettings
+from harness.errors import ConfigError
+from harness.paths import bundled
+
+
+def test_bundled_configs_parse():
+    for name in ("default.yaml", "ci.yaml"):
+        config = load_config(bundled("configs") / name)
+        assert isinstance(config.engines["duckdb"], DuckDBSettings)
+
+
+def test_values_are_typed_and_defaults_fill_the_rest():
+    config = parse_config({"runs": 5, "engines": {"duckdb": {"threads": 2}},
+                           "workloads": {"tpch": {"scale": 1, "queries": ["q01"]}}})
+    assert config.runs == 5 and config.timeout_seconds == 600.0
+    assert config.engines["duckdb"].threads == 2
+    assert config.workloads["tpch"].scale == 1.0 and config.workloads["tpch"].queries == ["q01"]
+    assert config.store_path == Path("results/results.duckdb")
+
+
+def test_unknown_key_names_its_path_and_suggests():
+    with pytest.raises(ConfigError, match=r"engines\.duckdb\.thread: unknown key, did you mean 'threads'"):
+        parse_config({"engines": {"duckdb": {"thread": 2}}})
+    with pytest.raises(ConfigError, match=r"workloads\.tpch\.scal: unknown key"):
+        parse_config({"workloads": {"tpch": {"scal": 2}}})
+
+
+def test_unknown_engine_is_named():
+    with pytest.raises(ConfigError, match=r"engines\.snowflak: unknown engine"):
+        parse_config({"engines": {"snowflak": {}}})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"runs": "many"}, r"runs: expected int, got str 'many'"),
+        ({"runs": 1.5}, r"runs: expected a whole number"),
+        ({"runs": 0}, r"runs: must be at least 1"),
+        ({"timeout_seconds": -1}, r"timeout_seconds: must be positive"),
+        ({"engines": []}, r"engines: expected a mapping"),
+        ({"workloads": {"tpch": {"queries": "q01"}}}, r"workloads\.tpch\.queries: expected a list"),
+        (["runs"], r"top level must be a mapping"),
+    ],
+)
+def test_wrong_types_are_errors_naming_the_key(data, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data)
+
+
+def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypatch):
+    monkeypatch.setenv("WHB_TEST_THREADS", "3")
+    monkeypatch.delenv("WHB_TEST_MEM", raising=False)
+    config = parse_config({"engines": {"duckdb": {"threads": "${WHB_TEST_THREADS}",
+                                                  "memory_limit": "${WHB_TEST_MEM:-2GB}"}}})
+    assert config.engines["duckdb"].threads == 3
+    assert config.engines["duckdb"].memory_limit == "2GB"
+    assert config.redacted()["engines"]["duckdb"]["threads"] == "${WHB_TEST_THREADS}"
+
+
+def test_literal_secrets_are_masked_in_the_stored_config():
+    config = parse_config({"engines": {"duckdb": {}}})
+    config.raw = {"engines": {"x": {"password": "hunter2", "private_key_file": "/k.p8",
+                                    "token": "${TOKEN}", "user": "me"}}}
+    assert config.redacted()["engines"]["x"] == {
+        "password": "***", "private_key_file": "***", "token": "${TOKEN}", "user": "me"
+    }
+
+
+def test_missing_env_variable_names_variable_and_key(monkeypatch):
+    monkeypatch.delenv("WHB_NOT_SET", raising=False)
+    with pytest.raises(ConfigError, match=r"engines\.duckdb\.database: environment variable WHB_NOT_SET is not set"):
+        parse_config({"engines": {"duckdb": {"database": "${WHB_NOT_SET}"}}})
+
+
+def test_malformed_yaml_names_the_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("runs: 3\nengines:\n  duckdb: {database: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: line \d+, column \d+: malformed YAML"):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"config file .*nope\.yaml not found"):
+        load_config(tmp_path / "nope.yaml")
