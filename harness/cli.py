@@ -36,8 +36,11 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: what finished is in the results store", err=True)
         sys.exit(130)
-    except click.ClickException as exc:  # bad arguments: Click's own message, exit 2
-        exc.show()
+    except click.ClickException as exc:  # bad arguments: Click's message, on one line, exit 2
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f"; see '{exc.ctx.command_path} --help'"
+        click.echo(f"error: {exc.format_message().rstrip('.')}{hint}", err=True)
         sys.exit(exc.exit_code)
     except HarnessError as exc:
         if debug:
@@ -86,7 +89,6 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 
 SCALE = click.option("--scale", "-s", type=float, callback=_positive,
                      help="Scale (TPC-H scale factor; events: number of events).")
-ENGINE_CHOICE = click.Choice(sorted(ENGINES))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,7 +130,7 @@ def generate(config: Config, workloads: tuple[str, ...], scale: float | None, fo
 
 @cli.command()
 @common_options
-@click.option("--engine", "-e", "engines", multiple=True, type=ENGINE_CHOICE,
+@click.option("--engine", "-e", "engines", multiple=True,
               help="Engine (repeatable; default: every configured engine).")
 @click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
 @SCALE
@@ -147,7 +149,7 @@ def load(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
 
 @cli.command()
 @common_options
-@click.option("--engine", "-e", "engines", multiple=True, type=ENGINE_CHOICE,
+@click.option("--engine", "-e", "engines", multiple=True,
               help="Engine (repeatable; default: every configured engine).")
 @click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
 @SCALE
@@ -226,7 +228,7 @@ def _fmt_seconds(value: float | None) -> str:
 @common_options
 @click.argument("workload")
 @click.argument("query")
-@click.option("--engine", "-e", type=ENGINE_CHOICE, help="Render for this engine's dialect.")
+@click.option("--engine", "-e", help="Render for this engine's dialect.")
 @click.option("--dialect", type=click.Choice(DIALECTS), help="Render for a dialect directly.")
 @SCALE
 def render(config: Config, workload: str, query: str, engine: str | None, dialect: str | None,

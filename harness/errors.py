@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class HarnessError(Exception):
     """A failure the user can act on: the message names the cause and what to do next."""
@@ -33,3 +35,12 @@ class EngineError(HarnessError):
 
 class StoreError(HarnessError):
     """The results store could not be opened or written."""
+
+
+def lock_holder(exc: Exception) -> str | None:
+    """For DuckDB's "Could not set lock" error, who holds the lock (" (PID n)" or ""), else None."""
+    text = str(exc)
+    if "Could not set lock" not in text:
+        return None
+    holder = re.search(r"PID (\d+)", text)
+    return f" (PID {holder.group(1)})" if holder else ""

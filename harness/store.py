@@ -7,7 +7,6 @@ query in flight. A quantity an engine did not report is stored as NULL, never as
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 import duckdb
 
 from harness.engines.base import LoadOutcome, Usage
-from harness.errors import StoreError, UsageError
+from harness.errors import StoreError, UsageError, lock_holder
 
 SCHEMA_VERSION = 1
 
@@ -266,9 +265,8 @@ def _literal(text: str) -> str:
 
 def _explain_open_error(path: Path, exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "lock" in text.lower():
-        holder = re.search(r"PID (\d+)", text)
-        who = f" (PID {holder.group(1)})" if holder else ""
+    who = lock_holder(exc)
+    if who is not None:
         return (
             f"results store {path} is in use by another process{who}; wait for it to finish "
             "or choose another store with --results-dir"

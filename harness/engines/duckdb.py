@@ -3,7 +3,6 @@ own; pricing treats it as a comparable cloud VM."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import Engine, LoadOutcome, QueryResult, QueryTimeout
-from harness.errors import EngineError
+from harness.errors import EngineError, lock_holder
 
 
 @dataclass
@@ -139,12 +138,10 @@ def _quote(identifier: str) -> str:
 
 
 def _explain_open_error(database: str, exc: Exception) -> str:
-    text = str(exc)
-    if "lock" in text.lower():
-        holder = re.search(r"PID (\d+)", text)
-        who = f" (PID {holder.group(1)})" if holder else ""
+    who = lock_holder(exc)
+    if who is not None:
         return (
             f"DuckDB database {database} is locked by another process{who}; wait for it to "
             "finish, or set engines.duckdb.database to another file"
         )
-    return f"cannot open DuckDB database {database}: {text.splitlines()[0]}"
+    return f"cannot open DuckDB database {database}: {str(exc).splitlines()[0]}"

@@ -1,0 +1,149 @@
+"""Bad input through the real CLI: one line naming the cause, a non-zero exit, no traceback,
+and nothing already recorded lost."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import assert_one_line_error
+
+from harness.paths import bundled
+
+
+def broken_workload(workdir: Path, query_id: str, text: str) -> Path:
+    """A copy of TPC-H in the test folder with one query template replaced."""
+    root = workdir / "workloads"
+    shutil.copytree(bundled("workloads") / "tpch", root / "tpch")
+    (root / "tpch" / "queries" / f"{query_id}.sql.j2").write_text(text)
+    return root
+
+
+def test_missing_config_file(whbench):
+    assert_one_line_error(whbench("run", "--config", "nope.yaml"), "nope.yaml not found", code=2)
+
+
+def test_malformed_config(whbench, workdir):
+    (workdir / "bad.yaml").write_text("engines:\n  duckdb: {database: [x\n")
+    assert_one_line_error(whbench("run", "--config", "bad.yaml"), "malformed YAML", code=2)
+
+
+def test_unknown_config_key(whbench, make_config):
+    config = make_config(engines={"duckdb": {"databse": "x.duckdb"}})
+    assert_one_line_error(
+        whbench("run", "--config", config), "engines.duckdb.databse: unknown key",
+        "did you mean 'database'", code=2,
+    )
+
+
+def test_unknown_engine_on_the_command_line(whbench, make_config):
+    result = whbench("run", "--config", make_config(), "--engine", "oracle")
+    assert_one_line_error(result, "unknown engine 'oracle'", "known engines: duckdb", code=2)
+
+
+def test_unknown_workload(whbench, make_config):
+    result = whbench("run", "--config", make_config(), "--workload", "nope")
+    assert_one_line_error(result, "unknown workload 'nope'", "tpch", code=2)
+
+
+def test_unknown_query(whbench, make_config):
+    result = whbench("run", "--config", make_config(), "--query", "q99")
+    assert_one_line_error(result, "no query 'q99'", code=2)
+
+
+@pytest.mark.parametrize(("scale", "fragment"), [("-1", "must be a positive number"),
+                                                  ("ten", "'ten' is not a valid float"),
+                                                  ("0.0001", "out of range")])
+def test_bad_scale(whbench, make_config, scale, fragment):
+    result = whbench("run", "--config", make_config(), "--scale", scale)
+    assert_one_line_error(result, fragment, code=2)
+
+
+def test_template_syntax_error(whbench, make_config, workdir):
+    root = broken_workload(workdir, "q05", "select 1 from t\n{% for %}\n")
+    result = whbench("run", "--config", make_config(workload_dirs=[str(root)]))
+    assert_one_line_error(result, "q05.sql.j2:2: template syntax error", code=2)
+    assert not (workdir / "results" / "results.duckdb").exists()  # failed before any work
+
+
+def test_undefined_template_variable(whbench, make_config, workdir):
+    root = broken_workload(workdir, "q05", "select 1\nfrom t where a = {{ region_nme }}\n")
+    result = whbench("run", "--config", make_config(workload_dirs=[str(root)]))
+    assert_one_line_error(result, "q05.sql.j2:2", "'region_nme' is undefined", code=2)
+
+
+def test_sql_error_in_one_query_is_recorded_and_the_run_goes_on(whbench, make_config, workdir):
+    root = broken_workload(workdir, "q06", "select no_such_column from lineitem")
+    result = whbench("run", "--config", make_config(workload_dirs=[str(root)]), "--quiet")
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    assert "q06: error: " in result.stderr and "no_such_column" in result.stderr
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    by_status = dict(con.execute("SELECT status, count(*) FROM attempts GROUP BY 1").fetchall())
+    assert by_status == {"ok": 42, "error": 2}
+    error, seconds = con.execute(
+        "SELECT error, client_seconds FROM attempts WHERE status = 'error' LIMIT 1"
+    ).fetchone()
+    assert "no_such_column" in error and seconds is None  # an error is never a time
+
+
+def test_query_over_its_time_limit_is_a_timeout_not_a_time(whbench, make_config, workdir):
+    slow = "select sum(a.l_quantity * b.l_quantity) from lineitem a, lineitem b"
+    root = broken_workload(workdir, "q06", slow)
+    config = make_config(workload_dirs=[str(root)], timeout_seconds=0.5)
+    result = whbench("run", "--config", config, "--quiet", "-q", "q06", "-q", "q01")
+    assert result.code == 1 and "q06: timeout" in result.stderr
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT query_id, status, client_seconds FROM attempts ORDER BY query_id, attempt"
+    ).fetchall()
+    assert rows[:2] == [("q01", "ok", rows[0][2]), ("q01", "ok", rows[1][2])]
+    assert rows[2:] == [("q06", "timeout", None), ("q06", "timeout", None)]
+
+
+def test_duckdb_database_locked_by_another_process(whbench, make_config, workdir):
+    config = make_config(engines={"duckdb": {"database": "held.duckdb"}})
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, time; c = duckdb.connect('held.duckdb'); print('ready', flush=True); "
+         "time.sleep(120)"],
+        cwd=workdir, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = whbench("run", "--config", config, "--quiet")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    assert "held.duckdb is locked by another process" in result.stderr
+    assert f"PID {holder.pid}" in result.stderr
+
+
+def test_results_folder_not_writable(whbench, make_config, workdir):
+    (workdir / "blocker").write_text("a file where a folder should be")
+    result = whbench("run", "--config", make_config(results_dir="blocker/results"))
+    assert_one_line_error(result, "cannot open results store", "--results-dir", code=1)
+
+
+def test_no_store_yet(whbench, make_config):
+    assert_one_line_error(whbench("report", "--config", make_config()), "no results store", code=2)
+    assert_one_line_error(whbench("results", "list", "--config", make_config()),
+                          "no results store", code=2)
+
+
+def test_unknown_run_id(whbench, make_config):
+    config = make_config()
+    assert whbench("run", "--config", config, "--quiet", "-q", "q06").code == 0
+    assert_one_line_error(whbench("results", "show", "nope", "--config", config),
+                          "no run 'nope'", code=2)
+
+
+def test_debug_shows_the_traceback(whbench):
+    result = whbench("run", "--config", "nope.yaml", "--debug")
+    assert result.code != 0 and "Traceback" in result.stderr
