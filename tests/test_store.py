@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from harness.engines.base import Usage
+from harness.errors import StoreError, UsageError
+from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
+
+
+def start(store: Store, run_id: str) -> None:
+    store.start_run(run_id=run_id, engine="duckdb", workload="tpch", scale=0.01,
+                    engine_settings={}, config={})
+
+
+def test_unreported_usage_is_null_not_zero(tmp_path):
+    with open_store(tmp_path / "r.duckdb") as store:
+        start(store, "run-1")
+        store.record_attempt("run-1", Attempt("q01", 1, "cold", "ok", datetime.now(UTC),
+                                              client_seconds=0.5, usage=Usage(bytes_scanned=0)))
+        (row,) = store.attempts("run-1")
+    assert row["bytes_scanned"] == 0  # reported as zero stays zero
+    assert row["bytes_billed"] is None and row["slot_ms"] is None and row["engine_seconds"] is None
+
+
+def test_a_run_left_running_is_marked_interrupted_when_next_opened(tmp_path):
+    path = tmp_path / "r.duckdb"
+    with open_store(path) as store:
+        start(store, "run-1")
+        store.record_attempt("run-1", Attempt("q01", 1, "cold", "ok", datetime.now(UTC), 0.1))
+    with open_store(path) as store:  # as if the writer had been killed
+        assert store.run("run-1")["status"] == "interrupted"
+        assert len(store.attempts("run-1")) == 1
+
+
+def test_run_ids_resolve_by_unambiguous_prefix(tmp_path):
+    with open_store(tmp_path / "r.duckdb") as store:
+        start(store, "20261125-a")
+        start(store, "20261125-b")
+        assert store.resolve_run("20261125-a") == "20261125-a"
+        with pytest.raises(UsageError, match="ambiguous"):
+            store.resolve_run("20261125")
+        with pytest.raises(UsageError, match="no run"):
+            store.resolve_run("x")
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "r.duckdb"
+    open_store(path).__enter__().close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION + 1])
+    con.close()
+    with pytest.raises(StoreError, match="newer whbench"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(StoreError, match="not a whbench results store"):
+        Store(path, read_only=True)
