@@ -1,4 +1,4 @@
-"""warehouse-bench: run the same SQL workloads on several warehouses and compare time, cost and answers."""
+"""warehouse-bench: the same SQL workloads on several warehouses; time, cost and answers."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -62,10 +62,18 @@ def main() -> None:
 def common_options(command: Callable) -> Callable:
     """--config, --results-dir and --debug, on every command that reads the config."""
 
-    @click.option("--config", "-c", "config_file", type=click.Path(path_type=Path),
-                  help="Config file (default: the bundled configs/default.yaml).")
-    @click.option("--results-dir", type=click.Path(path_type=Path),
-                  help="Where the store, data and report go (overrides results_dir).")
+    @click.option(
+        "--config",
+        "-c",
+        "config_file",
+        type=click.Path(path_type=Path),
+        help="Config file (default: the bundled configs/default.yaml).",
+    )
+    @click.option(
+        "--results-dir",
+        type=click.Path(path_type=Path),
+        help="Where the store, data and report go (overrides results_dir).",
+    )
     @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
     @functools.wraps(command)
     def wrapper(config_file: Path | None, results_dir: Path | None, debug: bool, **kwargs: Any):
@@ -87,8 +95,13 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     return value
 
 
-SCALE = click.option("--scale", "-s", type=float, callback=_positive,
-                     help="Scale (TPC-H scale factor; events: number of events).")
+SCALE = click.option(
+    "--scale",
+    "-s",
+    type=float,
+    callback=_positive,
+    help="Scale (TPC-H scale factor; events: number of events).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,12 +143,18 @@ def generate(config: Config, workloads: tuple[str, ...], scale: float | None, fo
 
 @cli.command()
 @common_options
-@click.option("--engine", "-e", "engines", multiple=True,
-              help="Engine (repeatable; default: every configured engine).")
+@click.option(
+    "--engine",
+    "-e",
+    "engines",
+    multiple=True,
+    help="Engine (repeatable; default: every configured engine).",
+)
 @click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
 @SCALE
-def load(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
-         scale: float | None) -> None:
+def load(
+    config: Config, engines: tuple[str, ...], workloads: tuple[str, ...], scale: float | None
+) -> None:
     """Generate what is missing and load it into each engine (tables already there are kept).
 
     \b
@@ -149,8 +168,13 @@ def load(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
 
 @cli.command()
 @common_options
-@click.option("--engine", "-e", "engines", multiple=True,
-              help="Engine (repeatable; default: every configured engine).")
+@click.option(
+    "--engine",
+    "-e",
+    "engines",
+    multiple=True,
+    help="Engine (repeatable; default: every configured engine).",
+)
 @click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
 @SCALE
 @click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
@@ -158,9 +182,17 @@ def load(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
 @click.option("--timeout", type=float, callback=_positive, help="Per-query time limit, seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
-        scale: float | None, queries: tuple[str, ...], runs: int | None,
-        timeout: float | None, quiet: bool, as_json: bool) -> None:
+def run(
+    config: Config,
+    engines: tuple[str, ...],
+    workloads: tuple[str, ...],
+    scale: float | None,
+    queries: tuple[str, ...],
+    runs: int | None,
+    timeout: float | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Run workloads: generate and load what is missing, time every query, store everything.
 
     Attempt 1 of each query is the cold run, the others hot. Exit status 1 when any query
@@ -174,8 +206,9 @@ def run(config: Config, engines: tuple[str, ...], workloads: tuple[str, ...],
         config.runs = runs
     if timeout is not None:
         config.timeout_seconds = timeout
-    tasks = plan(config, list(engines) or None, list(workloads) or None, scale,
-                 list(queries) or None)
+    tasks = plan(
+        config, list(engines) or None, list(workloads) or None, scale, list(queries) or None
+    )
     summaries = _execute(config, tasks, load_only=False, quiet=quiet)
     _finish(summaries, as_json, show_queries=True)
 
@@ -190,16 +223,24 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
         _emit_json([vars(s) for s in summaries])
     else:
         for s in summaries:
-            table = Table(title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {s.scale:g})",
-                          title_justify="left")
+            table = Table(
+                title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {s.scale:g})",
+                title_justify="left",
+            )
             if show_queries and s.queries:
                 for column in ("query", "status", "cold", "hot (best)", "rows", "checksum"):
-                    table.add_column(column, justify="left" if column in ("query", "status")
-                                     else "right")
+                    table.add_column(
+                        column, justify="left" if column in ("query", "status") else "right"
+                    )
                 for q in s.queries:
-                    table.add_row(q["query_id"], q["status"], _fmt_seconds(q["cold_seconds"]),
-                                  _fmt_seconds(q["hot_seconds"]), _fmt(q["rows"]),
-                                  q["checksum"] or "–")
+                    table.add_row(
+                        q["query_id"],
+                        q["status"],
+                        _fmt_seconds(q["cold_seconds"]),
+                        _fmt_seconds(q["hot_seconds"]),
+                        _fmt(q["rows"]),
+                        q["checksum"] or "–",
+                    )
                 stdout.print(table)
             else:
                 stdout.print(f"{s.run_id}: {s.status}")
@@ -208,8 +249,10 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
         failed = [q for q in s.queries if q["status"] != "ok"]
         if failed:
             for q in failed:
-                click.echo(f"{s.engine} {s.workload} {q['query_id']}: {q['status']}: {q['error']}",
-                           err=True)
+                click.echo(
+                    f"{s.engine} {s.workload} {q['query_id']}: {q['status']}: {q['error']}",
+                    err=True,
+                )
         else:
             click.echo(f"error: {s.engine} {s.workload}: {s.error}", err=True)
     if problems:
@@ -231,8 +274,14 @@ def _fmt_seconds(value: float | None) -> str:
 @click.option("--engine", "-e", help="Render for this engine's dialect.")
 @click.option("--dialect", type=click.Choice(DIALECTS), help="Render for a dialect directly.")
 @SCALE
-def render(config: Config, workload: str, query: str, engine: str | None, dialect: str | None,
-           scale: float | None) -> None:
+def render(
+    config: Config,
+    workload: str,
+    query: str,
+    engine: str | None,
+    dialect: str | None,
+    scale: float | None,
+) -> None:
     """Print exactly the SQL an engine will receive for one query.
 
     \b
@@ -264,16 +313,23 @@ def validate(config: Config, as_json: bool) -> None:
     report = []
     for workload in discover(config.workload_dirs).values():
         checked, problems = validate_workload(workload)
-        report.append({"workload": workload.name, "statements": checked,
-                       "problems": [vars(p) for p in problems]})
+        report.append(
+            {
+                "workload": workload.name,
+                "statements": checked,
+                "problems": [vars(p) for p in problems],
+            }
+        )
     if as_json:
         _emit_json({"config": config.source, "workloads": report})
     else:
         stdout.print(f"config {config.source}: ok")
         for item in report:
             verdict = "ok" if not item["problems"] else f"{len(item['problems'])} problem(s)"
-            stdout.print(f"{item['workload']}: {item['statements']} statements in "
-                         f"{len(DIALECTS)} dialects parsed: {verdict}")
+            stdout.print(
+                f"{item['workload']}: {item['statements']} statements in "
+                f"{len(DIALECTS)} dialects parsed: {verdict}"
+            )
             for p in item["problems"]:
                 stdout.print(f"  {p['dialect']} {p['item']}: {p['message']}")
     if any(item["problems"] for item in report):
@@ -291,11 +347,17 @@ def engines(config: Config, as_json: bool) -> None:
       whbench engines --json
     """
     rows = [
-        {"engine": name, "dialect": cls.dialect, "driver": cls.driver_module,
-         "installed": driver_installed(cls), "configured": name in config.engines,
-         "install": f"pip install 'warehouse-bench[{cls.extra}]'" if cls.extra else None,
-         "cost_basis": cls.cost_basis, "reports_engine_time": cls.reports_engine_time,
-         "supports_dry_run": cls.supports_dry_run}
+        {
+            "engine": name,
+            "dialect": cls.dialect,
+            "driver": cls.driver_module,
+            "installed": driver_installed(cls),
+            "configured": name in config.engines,
+            "install": f"pip install 'warehouse-bench[{cls.extra}]'" if cls.extra else None,
+            "cost_basis": cls.cost_basis,
+            "reports_engine_time": cls.reports_engine_time,
+            "supports_dry_run": cls.supports_dry_run,
+        }
         for name, cls in sorted(ENGINES.items())
     ]
     if as_json:
@@ -303,8 +365,14 @@ def engines(config: Config, as_json: bool) -> None:
         return
     table = Table("engine", "dialect", "driver", "installed", "configured", "cost basis")
     for r in rows:
-        table.add_row(r["engine"], r["dialect"], r["driver"], _yes(r["installed"]),
-                      _yes(r["configured"]), r["cost_basis"])
+        table.add_row(
+            r["engine"],
+            r["dialect"],
+            r["driver"],
+            _yes(r["installed"]),
+            _yes(r["configured"]),
+            r["cost_basis"],
+        )
     stdout.print(table)
 
 
@@ -334,9 +402,16 @@ def results_list(config: Config, as_json: bool) -> None:
         return
     table = Table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
     for r in runs:
-        table.add_row(r["run_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", r["status"],
-                      r["engine"], r["workload"], f"{r['scale']:g}", str(r["attempts"]),
-                      str(r["failed"]))
+        table.add_row(
+            r["run_id"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            r["status"],
+            r["engine"],
+            r["workload"],
+            f"{r['scale']:g}",
+            str(r["attempts"]),
+            str(r["failed"]),
+        )
     stdout.print(table)
 
 
@@ -357,33 +432,78 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
     if as_json:
         _emit_json({"run": run, "loads": loads, "attempts": attempts})
         return
-    for key in ("run_id", "status", "engine", "engine_version", "workload", "data_type", "scale",
-                "started_at", "ended_at", "harness_version", "git_commit", "host", "error"):
+    for key in (
+        "run_id",
+        "status",
+        "engine",
+        "engine_version",
+        "workload",
+        "data_type",
+        "scale",
+        "started_at",
+        "ended_at",
+        "harness_version",
+        "git_commit",
+        "host",
+        "error",
+    ):
         stdout.print(f"{key:>16}: {_fmt(run[key])}")
     if loads:
-        table = Table("table", "status", "rows", "bytes stored", "seconds", title="loads",
-                      title_justify="left")
+        table = Table(
+            "table",
+            "status",
+            "rows",
+            "bytes stored",
+            "seconds",
+            title="loads",
+            title_justify="left",
+        )
         for ld in loads:
             seconds = "–" if ld["seconds"] is None else f"{ld['seconds']:.2f}"
-            table.add_row(ld["table_name"], ld["status"], _fmt(ld["rows"]),
-                          _fmt(ld["bytes_stored"]), seconds)
+            table.add_row(
+                ld["table_name"], ld["status"], _fmt(ld["rows"]), _fmt(ld["bytes_stored"]), seconds
+            )
         stdout.print(table)
-    table = Table("query", "attempt", "phase", "status", "client s", "engine s", "rows",
-                  "checksum", "error", title="attempts", title_justify="left")
+    table = Table(
+        "query",
+        "attempt",
+        "phase",
+        "status",
+        "client s",
+        "engine s",
+        "rows",
+        "checksum",
+        "error",
+        title="attempts",
+        title_justify="left",
+    )
     for a in attempts:
-        table.add_row(a["query_id"], str(a["attempt"]), a["phase"], a["status"],
-                      _fmt_seconds(a["client_seconds"]), _fmt_seconds(a["engine_seconds"]),
-                      _fmt(a["rows"]), _fmt(a["checksum"]), a["error"] or "")
+        table.add_row(
+            a["query_id"],
+            str(a["attempt"]),
+            a["phase"],
+            a["status"],
+            _fmt_seconds(a["client_seconds"]),
+            _fmt_seconds(a["engine_seconds"]),
+            _fmt(a["rows"]),
+            _fmt(a["checksum"]),
+            a["error"] or "",
+        )
     stdout.print(table)
 
 
 @results.command("export")
 @common_options
 @click.argument("run_id")
-@click.option("--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="json",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="File to write (default: results/<run>.<format>).")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="json", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="File to write (default: results/<run>.<format>).",
+)
 def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -> None:
     """Export one run's attempts (with engine, workload and SQL) as JSON, CSV or Parquet.
 
@@ -401,8 +521,12 @@ def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -
 @cli.command()
 @common_options
 @click.argument("run_ids", nargs=-1)
-@click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="HTML file to write (default: results/report.html).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="HTML file to write (default: results/report.html).",
+)
 def report(config: Config, run_ids: tuple[str, ...], output: Path | None) -> None:
     """Render the HTML report (default: the latest run of each engine and workload).
 

@@ -7,6 +7,7 @@ setting. Engine sections are checked against each engine's own settings dataclas
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import difflib
@@ -181,22 +182,18 @@ def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
         return _build(hint, value, source, path)
     if hint is Any:
         return value
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint in (int, float):
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint in (int, float):
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = hint(value)  # values from ${ENV} arrive as text
-            except ValueError:
-                pass
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if hint is int and value != int(value):
                 raise ConfigError(f"{source}: {path}: expected a whole number, got {value}")
             return hint(value)
-    elif hint in (str, Path):
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return hint(str(value))
+    if hint in (str, Path) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return hint(str(value))
     raise ConfigError(f"{source}: {path}: expected {hint.__name__}, got {_kind(value)} {value!r}")
 
 

@@ -78,9 +78,11 @@ def plan(
     if not engine_names:
         raise UsageError(f"{config.source}: no engines configured; add one under `engines:`")
     available = discover(config.workload_dirs)
-    chosen = config.workloads if config.workloads is not None else {
-        name: WorkloadChoice() for name in available
-    }
+    chosen = (
+        config.workloads
+        if config.workloads is not None
+        else {name: WorkloadChoice() for name in available}
+    )
     if workloads:
         chosen = {name: chosen.get(name, WorkloadChoice()) for name in workloads}
     tasks = []
@@ -172,8 +174,11 @@ class Runner:
             host=socket.gethostname(),
             engine=task.engine,
             engine_version=engine.version(),
-            engine_settings={**engine.describe(), "platform": platform.platform(),
-                             "cpu_count": os.cpu_count()},
+            engine_settings={
+                **engine.describe(),
+                "platform": platform.platform(),
+                "cpu_count": os.cpu_count(),
+            },
             workload=task.workload.name,
             data_type=task.workload.data_type,
             scale=task.scale,
@@ -295,7 +300,9 @@ def _git_commit() -> str | None:
         return None
     try:
         result = subprocess.run(
-            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True,
+            ["git", "-C", str(source), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
             timeout=5,
         )
     except (OSError, subprocess.TimeoutExpired):

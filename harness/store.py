@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,11 @@ CREATE VIEW attempt_details AS
     LEFT JOIN queries q USING (run_id, query_id);
 """
 
-EXPORT_FORMATS = {"json": "FORMAT json, ARRAY true", "csv": "FORMAT csv, HEADER true",
-                  "parquet": "FORMAT parquet"}
+EXPORT_FORMATS = {
+    "json": "FORMAT json, ARRAY true",
+    "csv": "FORMAT csv, HEADER true",
+    "parquet": "FORMAT parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class Attempt:
     rows: int | None = None
     checksum: str | None = None
     engine_query_id: str | None = None
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     error: str | None = None
 
 
@@ -124,9 +127,7 @@ class Store:
         self._check_schema(read_only)
         if not read_only:
             # Only one writer can hold the file, so a run still marked running was cut short.
-            self.con.execute(
-                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
-            )
+            self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
     def _check_schema(self, read_only: bool) -> None:
         has_meta = self.con.execute(
@@ -174,13 +175,24 @@ class Store:
             self.con.execute(f"UPDATE runs SET {key} = ? WHERE run_id = ?", [value, run_id])
 
     def record_load(
-        self, run_id: str, table: str, status: str, outcome: LoadOutcome | None = None,
+        self,
+        run_id: str,
+        table: str,
+        status: str,
+        outcome: LoadOutcome | None = None,
         error: str | None = None,
     ) -> None:
         self.con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [run_id, table, status, outcome and outcome.rows, outcome and outcome.bytes_stored,
-             outcome and outcome.seconds, error],
+            [
+                run_id,
+                table,
+                status,
+                outcome and outcome.rows,
+                outcome and outcome.bytes_stored,
+                outcome and outcome.seconds,
+                error,
+            ],
         )
 
     def record_query(self, run_id: str, query_id: str, title: str, ordered: bool, sql: str) -> None:
@@ -192,9 +204,26 @@ class Store:
         u = a.usage
         self.con.execute(
             "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, a.query_id, a.attempt, a.phase, a.status, a.started_at, a.client_seconds,
-             a.engine_seconds, a.rows, a.checksum, a.engine_query_id, u.bytes_scanned,
-             u.bytes_billed, u.slot_ms, u.warehouse_seconds, u.rpu_seconds, u.cache_hit, a.error],
+            [
+                run_id,
+                a.query_id,
+                a.attempt,
+                a.phase,
+                a.status,
+                a.started_at,
+                a.client_seconds,
+                a.engine_seconds,
+                a.rows,
+                a.checksum,
+                a.engine_query_id,
+                u.bytes_scanned,
+                u.bytes_billed,
+                u.slot_ms,
+                u.warehouse_seconds,
+                u.rpu_seconds,
+                u.cache_hit,
+                a.error,
+            ],
         )
 
     # -- reading --------------------------------------------------------------------------------
@@ -214,9 +243,12 @@ class Store:
 
     def resolve_run(self, run: str) -> str:
         """A run id from a full id or an unambiguous prefix."""
-        matches = [r for (r,) in self.con.execute(
-            "SELECT run_id FROM runs WHERE starts_with(run_id, ?) ORDER BY run_id", [run]
-        ).fetchall()]
+        matches = [
+            r
+            for (r,) in self.con.execute(
+                "SELECT run_id FROM runs WHERE starts_with(run_id, ?) ORDER BY run_id", [run]
+            ).fetchall()
+        ]
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -238,7 +270,10 @@ class Store:
         options = EXPORT_FORMATS[fmt]
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
-        query = f"SELECT * FROM attempt_details WHERE run_id = '{_literal(run_id)}' ORDER BY query_id, attempt"
+        query = (
+            f"SELECT * FROM attempt_details WHERE run_id = '{_literal(run_id)}' "
+            "ORDER BY query_id, attempt"
+        )
         try:
             self.con.execute(f"COPY ({query}) TO '{_literal(str(partial))}' ({options})")
             partial.replace(destination)

@@ -191,8 +191,9 @@ class Renderer:
         source, filename, _ = self.env.loader.get_source(self.env, MACRO_FILE)
         names = {
             node.name.partition("__")
-            for node in self._guard(MACRO_FILE, lambda: self.env.parse(source, MACRO_FILE, filename))
-            .find_all(jinja2.nodes.Macro)
+            for node in self._guard(
+                MACRO_FILE, lambda: self.env.parse(source, MACRO_FILE, filename)
+            ).find_all(jinja2.nodes.Macro)
         }
         chosen: dict[str, str] = {}
         for prefix, sep, name in sorted(names, key=lambda n: n[0] != "default"):

@@ -62,8 +62,12 @@ def whbench(workdir):
 
     def run(*args: str, env: dict | None = None, timeout: float = 300) -> Result:
         completed = subprocess.run(
-            [*WHBENCH, *map(str, args)], capture_output=True, text=True, cwd=workdir,
-            env={**os.environ, **(env or {})}, timeout=timeout,
+            [*WHBENCH, *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+            env={**os.environ, **(env or {})},
+            timeout=timeout,
         )
         return Result(completed.returncode, completed.stdout, completed.stderr)
 

@@ -35,8 +35,10 @@ def test_malformed_config(whbench, workdir):
 def test_unknown_config_key(whbench, make_config):
     config = make_config(engines={"duckdb": {"databse": "x.duckdb"}})
     assert_one_line_error(
-        whbench("run", "--config", config), "engines.duckdb.databse: unknown key",
-        "did you mean 'database'", code=2,
+        whbench("run", "--config", config),
+        "engines.duckdb.databse: unknown key",
+        "did you mean 'database'",
+        code=2,
     )
 
 
@@ -55,9 +57,14 @@ def test_unknown_query(whbench, make_config):
     assert_one_line_error(result, "no query 'q99'", code=2)
 
 
-@pytest.mark.parametrize(("scale", "fragment"), [("-1", "must be a positive number"),
-                                                  ("ten", "'ten' is not a valid float"),
-                                                  ("0.0001", "out of range")])
+@pytest.mark.parametrize(
+    ("scale", "fragment"),
+    [
+        ("-1", "must be a positive number"),
+        ("ten", "'ten' is not a valid float"),
+        ("0.0001", "out of range"),
+    ],
+)
 def test_bad_scale(whbench, make_config, scale, fragment):
     result = whbench("run", "--config", make_config(), "--scale", scale)
     assert_one_line_error(result, fragment, code=2)
@@ -108,10 +115,15 @@ def test_query_over_its_time_limit_is_a_timeout_not_a_time(whbench, make_config,
 def test_duckdb_database_locked_by_another_process(whbench, make_config, workdir):
     config = make_config(engines={"duckdb": {"database": "held.duckdb"}})
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, time; c = duckdb.connect('held.duckdb'); print('ready', flush=True); "
-         "time.sleep(120)"],
-        cwd=workdir, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, time; c = duckdb.connect('held.duckdb'); print('ready', flush=True); "
+            "time.sleep(120)",
+        ],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -133,15 +145,17 @@ def test_results_folder_not_writable(whbench, make_config, workdir):
 
 def test_no_store_yet(whbench, make_config):
     assert_one_line_error(whbench("report", "--config", make_config()), "no results store", code=2)
-    assert_one_line_error(whbench("results", "list", "--config", make_config()),
-                          "no results store", code=2)
+    assert_one_line_error(
+        whbench("results", "list", "--config", make_config()), "no results store", code=2
+    )
 
 
 def test_unknown_run_id(whbench, make_config):
     config = make_config()
     assert whbench("run", "--config", config, "--quiet", "-q", "q06").code == 0
-    assert_one_line_error(whbench("results", "show", "nope", "--config", config),
-                          "no run 'nope'", code=2)
+    assert_one_line_error(
+        whbench("results", "show", "nope", "--config", config), "no run 'nope'", code=2
+    )
 
 
 def test_debug_shows_the_traceback(whbench):

@@ -40,12 +40,16 @@ def test_run_records_every_attempt_with_cold_then_hot(finished_run, workdir):
     assert status == "finished" and version.startswith("v")
     assert json.loads(settings)["threads"]
     loads = con.execute("SELECT table_name, status, rows, bytes_stored FROM loads").fetchall()
-    assert ("lineitem", "loaded", 60175) == loads[[r[0] for r in loads].index("lineitem")][:3]
+    assert loads[[r[0] for r in loads].index("lineitem")][:3] == ("lineitem", "loaded", 60175)
     assert all(r[3] and r[3] > 0 for r in loads)
     # The same answers on every attempt of a query.
-    assert con.execute(
-        "SELECT count(*) FROM (SELECT query_id FROM attempts GROUP BY 1 HAVING count(DISTINCT checksum) > 1)"
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            """SELECT count(*) FROM (SELECT query_id FROM attempts
+               GROUP BY 1 HAVING count(DISTINCT checksum) > 1)"""
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_second_run_reuses_data_and_loaded_tables(finished_run, whbench, workdir):
@@ -68,7 +72,9 @@ def test_results_list_show_and_export(finished_run, whbench, workdir):
     assert "select" in shown["attempts"][0]["sql"]
     for fmt in ("json", "csv", "parquet"):
         out = workdir / f"export.{fmt}"
-        result = whbench("results", "export", run_id, "--format", fmt, "-o", out, "--config", config)
+        result = whbench(
+            "results", "export", run_id, "--format", fmt, "-o", out, "--config", config
+        )
         assert result.code == 0, result.stderr
         if fmt == "json":
             rows = json.loads(out.read_text())
@@ -106,7 +112,17 @@ def test_validate_and_engines(whbench):
 
 
 def test_every_command_has_help_with_an_example(whbench):
-    for command in (["generate"], ["load"], ["run"], ["render"], ["validate"], ["engines"],
-                    ["results", "list"], ["results", "show"], ["results", "export"], ["report"]):
+    for command in (
+        ["generate"],
+        ["load"],
+        ["run"],
+        ["render"],
+        ["validate"],
+        ["engines"],
+        ["results", "list"],
+        ["results", "show"],
+        ["results", "export"],
+        ["report"],
+    ):
         result = whbench(*command, "--help")
         assert result.code == 0 and "Example" in result.stdout, command

@@ -17,8 +17,13 @@ def test_bundled_configs_parse():
 
 
 def test_values_are_typed_and_defaults_fill_the_rest():
-    config = parse_config({"runs": 5, "engines": {"duckdb": {"threads": 2}},
-                           "workloads": {"tpch": {"scale": 1, "queries": ["q01"]}}})
+    config = parse_config(
+        {
+            "runs": 5,
+            "engines": {"duckdb": {"threads": 2}},
+            "workloads": {"tpch": {"scale": 1, "queries": ["q01"]}},
+        }
+    )
     assert config.runs == 5 and config.timeout_seconds == 600.0
     assert config.engines["duckdb"].threads == 2
     assert config.workloads["tpch"].scale == 1.0 and config.workloads["tpch"].queries == ["q01"]
@@ -26,7 +31,9 @@ def test_values_are_typed_and_defaults_fill_the_rest():
 
 
 def test_unknown_key_names_its_path_and_suggests():
-    with pytest.raises(ConfigError, match=r"engines\.duckdb\.thread: unknown key, did you mean 'threads'"):
+    with pytest.raises(
+        ConfigError, match=r"engines\.duckdb\.thread: unknown key, did you mean 'threads'"
+    ):
         parse_config({"engines": {"duckdb": {"thread": 2}}})
     with pytest.raises(ConfigError, match=r"workloads\.tpch\.scal: unknown key"):
         parse_config({"workloads": {"tpch": {"scal": 2}}})
@@ -57,8 +64,13 @@ def test_wrong_types_are_errors_naming_the_key(data, message):
 def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypatch):
     monkeypatch.setenv("WHB_TEST_THREADS", "3")
     monkeypatch.delenv("WHB_TEST_MEM", raising=False)
-    config = parse_config({"engines": {"duckdb": {"threads": "${WHB_TEST_THREADS}",
-                                                  "memory_limit": "${WHB_TEST_MEM:-2GB}"}}})
+    config = parse_config(
+        {
+            "engines": {
+                "duckdb": {"threads": "${WHB_TEST_THREADS}", "memory_limit": "${WHB_TEST_MEM:-2GB}"}
+            }
+        }
+    )
     assert config.engines["duckdb"].threads == 3
     assert config.engines["duckdb"].memory_limit == "2GB"
     assert config.redacted()["engines"]["duckdb"]["threads"] == "${WHB_TEST_THREADS}"
@@ -66,16 +78,29 @@ def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypa
 
 def test_literal_secrets_are_masked_in_the_stored_config():
     config = parse_config({"engines": {"duckdb": {}}})
-    config.raw = {"engines": {"x": {"password": "hunter2", "private_key_file": "/k.p8",
-                                    "token": "${TOKEN}", "user": "me"}}}
+    config.raw = {
+        "engines": {
+            "x": {
+                "password": "hunter2",
+                "private_key_file": "/k.p8",
+                "token": "${TOKEN}",
+                "user": "me",
+            }
+        }
+    }
     assert config.redacted()["engines"]["x"] == {
-        "password": "***", "private_key_file": "***", "token": "${TOKEN}", "user": "me"
+        "password": "***",
+        "private_key_file": "***",
+        "token": "${TOKEN}",
+        "user": "me",
     }
 
 
 def test_missing_env_variable_names_variable_and_key(monkeypatch):
     monkeypatch.delenv("WHB_NOT_SET", raising=False)
-    with pytest.raises(ConfigError, match=r"engines\.duckdb\.database: environment variable WHB_NOT_SET is not set"):
+    with pytest.raises(
+        ConfigError, match=r"engines\.duckdb\.database: environment variable WHB_NOT_SET is not set"
+    ):
         parse_config({"engines": {"duckdb": {"database": "${WHB_NOT_SET}"}}})
 
 

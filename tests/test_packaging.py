@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_wheel_carries_workloads_and_configs_and_finds_them(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("warehouse_bench-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -25,10 +26,17 @@ def test_wheel_carries_workloads_and_configs_and_finds_them(tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     # Run from the unpacked wheel, outside the checkout: it must use its own bundled files.
     result = subprocess.run(
-        [sys.executable, "-c",
-         "from harness.paths import bundled; from harness.cli import main; "
-         "print(bundled('workloads')); main()", "validate"],
-        cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": ""}, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from harness.paths import bundled; from harness.cli import main; "
+            "print(bundled('workloads')); main()",
+            "validate",
+        ],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": ""},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == str(site / "harness" / "_data" / "workloads")

@@ -11,15 +11,26 @@ from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
 
 
 def start(store: Store, run_id: str) -> None:
-    store.start_run(run_id=run_id, engine="duckdb", workload="tpch", scale=0.01,
-                    engine_settings={}, config={})
+    store.start_run(
+        run_id=run_id, engine="duckdb", workload="tpch", scale=0.01, engine_settings={}, config={}
+    )
 
 
 def test_unreported_usage_is_null_not_zero(tmp_path):
     with open_store(tmp_path / "r.duckdb") as store:
         start(store, "run-1")
-        store.record_attempt("run-1", Attempt("q01", 1, "cold", "ok", datetime.now(UTC),
-                                              client_seconds=0.5, usage=Usage(bytes_scanned=0)))
+        store.record_attempt(
+            "run-1",
+            Attempt(
+                "q01",
+                1,
+                "cold",
+                "ok",
+                datetime.now(UTC),
+                client_seconds=0.5,
+                usage=Usage(bytes_scanned=0),
+            ),
+        )
         (row,) = store.attempts("run-1")
     assert row["bytes_scanned"] == 0  # reported as zero stays zero
     assert row["bytes_billed"] is None and row["slot_ms"] is None and row["engine_seconds"] is None

@@ -23,8 +23,12 @@ def loaded_engine(data_dir):
     namespace = TPCH.namespace(1.0)
     for table in TPCH.tables:
         files = data.table_files(table.name)
-        engine.load(namespace, table.name, files,
-                    renderer.table_statements(table, engine.source_uris(files)))
+        engine.load(
+            namespace,
+            table.name,
+            files,
+            renderer.table_statements(table, engine.source_uris(files)),
+        )
     engine.prepare_session(namespace, "answers-test", 300)
     yield engine, renderer
     engine.close()

@@ -29,7 +29,14 @@ def test_every_tpch_query_renders_and_parses_in_every_dialect(query_id, dialect)
 def test_tpch_has_22_queries_and_8_tables():
     assert [q.id for q in TPCH.queries] == [f"q{n:02d}" for n in range(1, 23)]
     assert {t.name for t in TPCH.tables} == {
-        "region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"
+        "region",
+        "nation",
+        "supplier",
+        "customer",
+        "part",
+        "partsupp",
+        "orders",
+        "lineitem",
     }
 
 
@@ -86,7 +93,9 @@ def test_a_per_dialect_override_wins_over_the_shared_template(scratch_workload):
 
 
 def test_undefined_variable_names_file_line_and_variable(scratch_workload):
-    (scratch_workload / "queries" / "q06.sql.j2").write_text("select 1\nfrom lineitem\nwhere x < {{ nope }}\n")
+    (scratch_workload / "queries" / "q06.sql.j2").write_text(
+        "select 1\nfrom lineitem\nwhere x < {{ nope }}\n"
+    )
     workload = discover([scratch_workload.parent])["tpch"]
     with pytest.raises(TemplateError) as caught:
         Renderer(workload, "duckdb", 1.0).query("q06")
@@ -109,9 +118,9 @@ def test_missing_query_file_is_named(scratch_workload):
 
 
 def test_unknown_query_and_workload_list_what_exists():
-    with pytest.raises(WorkloadError, match="no query 'q99'.*q01, q02"):
+    with pytest.raises(WorkloadError, match=r"no query 'q99'.*q01, q02"):
         TPCH.query("q99")
-    with pytest.raises(WorkloadError, match="unknown workload 'nope'; available: .*tpch"):
+    with pytest.raises(WorkloadError, match=r"unknown workload 'nope'; available: .*tpch"):
         get_workload("nope")
 
 

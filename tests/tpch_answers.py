@@ -17,7 +17,7 @@ def expected_rows(query_number: int) -> tuple[list[str], list[list[str]]]:
 
 
 def column_kinds(query_number: int) -> list[str]:
-    """The kit's comparison kind per column (colprecision.txt: str, int, num, cnt, sum, avg, rat)."""
+    """The kit's comparison kind of each column: str, int, num, cnt, sum, avg or rat."""
     return (ANSWERS / "colprecision.txt").read_text().splitlines()[query_number - 1].split()
 
 

@@ -20,7 +20,8 @@ from harness.datagen import tpch
 from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Scale, Workload
 
-# name in workload.yaml -> function(workload, scale, out_dir) -> {table: [files relative to out_dir]}
+# generator name in workload.yaml -> function(workload, scale, out_dir) returning
+# {table: [data files, relative to out_dir]}
 Generator = Callable[[Workload, float, Path], dict[str, list[str]]]
 GENERATORS: dict[str, Generator] = {"tpch": tpch.generate}
 
@@ -70,8 +71,13 @@ def ensure_data(data_dir: Path, workload: Workload, scale: float, force: bool = 
         started = time.perf_counter()
         files = generator(workload, scale, staging)
         seconds = time.perf_counter() - started
-        manifest = {"workload": workload.name, "scale": scale, "generator": workload.generator,
-                    "files": files, "seconds": round(seconds, 3)}
+        manifest = {
+            "workload": workload.name,
+            "scale": scale,
+            "generator": workload.generator,
+            "files": files,
+            "seconds": round(seconds, 3),
+        }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if folder.exists():
             shutil.rmtree(folder)

@@ -12,10 +12,7 @@ from harness.engines.base import Engine
 from harness.engines.duckdb import DuckDBEngine
 from harness.errors import ConfigError, EngineError
 
-ENGINES: dict[str, type[Engine]] = {
-    engine.name: engine
-    for engine in (DuckDBEngine,)
-}
+ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (DuckDBEngine,)}
 
 
 def engine_class(name: str) -> type[Engine]:

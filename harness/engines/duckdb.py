@@ -65,7 +65,11 @@ class DuckDBEngine(Engine):
         threads, memory_limit = self._con.execute(
             "SELECT current_setting('threads'), current_setting('memory_limit')"
         ).fetchone()
-        return {"database": self.settings.database, "threads": threads, "memory_limit": memory_limit}
+        return {
+            "database": self.settings.database,
+            "threads": threads,
+            "memory_limit": memory_limit,
+        }
 
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
         # DuckDB has no result cache and no query labels; the time limit is enforced per query

@@ -22,7 +22,8 @@ from harness.store import Store
 def latest_run_ids(store: Store) -> list[str]:
     """The newest run of each engine, workload and scale that recorded any attempt."""
     return [
-        r for (r,) in store.con.execute(
+        r
+        for (r,) in store.con.execute(
             """SELECT arg_max(run_id, started_at) FROM runs
                WHERE run_id IN (SELECT run_id FROM attempts)
                GROUP BY engine, workload, scale ORDER BY 1"""
@@ -32,8 +33,9 @@ def latest_run_ids(store: Store) -> list[str]:
 
 def build_report_data(store: Store, run_ids: list[str]) -> dict[str, Any]:
     placeholders = ", ".join("?" * len(run_ids))
-    runs = store.rows(f"SELECT * FROM runs WHERE run_id IN ({placeholders}) ORDER BY engine",
-                      run_ids)
+    runs = store.rows(
+        f"SELECT * FROM runs WHERE run_id IN ({placeholders}) ORDER BY engine", run_ids
+    )
     attempts = store.rows(
         f"SELECT * FROM attempt_details WHERE run_id IN ({placeholders})", run_ids
     )
@@ -64,11 +66,16 @@ def build_report_data(store: Store, run_ids: list[str]) -> dict[str, Any]:
                 }
             rows.append(row)
         data_type = next(r["data_type"] for r in runs if r["workload"] == workload)
-        sections.append({"workload": workload, "scale": scale, "data_type": data_type,
-                         "rows": rows})
-    return {"runs": runs, "engines": engines, "sections": sections,
-            "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "harness_version": __version__}
+        sections.append(
+            {"workload": workload, "scale": scale, "data_type": data_type, "rows": rows}
+        )
+    return {
+        "runs": runs,
+        "engines": engines,
+        "sections": sections,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "harness_version": __version__,
+    }
 
 
 def write_report(store: Store, run_ids: list[str] | None, output: Path) -> Path:
@@ -89,7 +96,9 @@ def write_report(store: Store, run_ids: list[str] | None, output: Path) -> Path:
         partial.replace(output)  # readers never see half a report
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise HarnessError(f"cannot write report {output}: {exc.strerror}; choose -o FILE") from None
+        raise HarnessError(
+            f"cannot write report {output}: {exc.strerror}; choose -o FILE"
+        ) from None
     return output
 
 
