@@ -11,6 +11,7 @@ Normalisation, so that the same answer gives the same checksum on every engine:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -20,24 +21,42 @@ NULL = "\\N"
 
 
 def normalise_value(value: Any, decimals: int) -> str:
+    kind = type(value)
+    if kind is str:  # the common cases first: this runs for every value of every result
+        return value
+    if kind is int:
+        return str(value)
+    if kind is Decimal:
+        return _number_text(value, decimals)
+    if kind is float:
+        if not math.isfinite(value):
+            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return _number_text(Decimal(repr(value)), decimals)
     if value is None:
         return NULL
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
-        except InvalidOperation:  # beyond Decimal's default precision: keep it whole
-            rounded = Decimal(str(value))
-        text = format(rounded.normalize(), "f")
-        return "0" if text in ("-0", "0") else text
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
+    if isinstance(value, (int, float, Decimal)):  # subclasses of the number types
+        return _number_text(Decimal(str(value)), decimals)
     return str(value)
+
+
+def _number_text(value: Decimal, decimals: int) -> str:
+    try:
+        rounded = value.quantize(_quantum(decimals), ROUND_HALF_EVEN)
+    except InvalidOperation:  # beyond Decimal's default precision: keep it whole
+        rounded = value
+    text = format(rounded.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+@functools.cache
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
 
 
 def result_checksum(rows: list[tuple], ordered: bool, decimals: int) -> str:

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from harness import __version__
 from harness.config import Config, load_config
@@ -20,9 +18,6 @@ from harness.errors import HarnessError, UsageError
 from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
 from harness.workloads import DIALECTS, Renderer, discover, get_workload
-
-# Piped output keeps whole rows rather than wrapping them to 80 columns.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def main() -> None:
@@ -85,6 +80,20 @@ def common_options(command: Callable) -> Callable:
     return wrapper
 
 
+def _print(*renderables: Any) -> None:
+    """Print text or rich tables to stdout (rich is imported only when something is shown)."""
+    from rich.console import Console
+
+    # Piped output keeps whole rows rather than wrapping them to 80 columns.
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(*renderables)
+
+
+def _table(*columns: str, **options: Any) -> Any:
+    from rich.table import Table
+
+    return Table(*columns, title_justify="left", **options)
+
+
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
@@ -138,7 +147,7 @@ def generate(config: Config, workloads: tuple[str, ...], scale: float | None, fo
             seen.add((task.workload.name, task.scale))
             data = runner.generate(task.workload, task.scale, force=force)
             how = "cached" if data.generated_seconds is None else f"{data.generated_seconds:.1f} s"
-            stdout.print(f"{task.workload.name} scale {task.scale:g}: {data.folder} ({how})")
+            _print(f"{task.workload.name} scale {task.scale:g}: {data.folder} ({how})")
 
 
 @cli.command()
@@ -223,9 +232,8 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
         _emit_json([vars(s) for s in summaries])
     else:
         for s in summaries:
-            table = Table(
+            table = _table(
                 title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {s.scale:g})",
-                title_justify="left",
             )
             if show_queries and s.queries:
                 for column in ("query", "status", "cold", "hot (best)", "rows", "checksum"):
@@ -241,9 +249,9 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
                         _fmt(q["rows"]),
                         q["checksum"] or "–",
                     )
-                stdout.print(table)
+                _print(table)
             else:
-                stdout.print(f"{s.run_id}: {s.status}")
+                _print(f"{s.run_id}: {s.status}")
     problems = [s for s in summaries if s.error]
     for s in problems:
         failed = [q for q in s.queries if q["status"] != "ok"]
@@ -323,15 +331,15 @@ def validate(config: Config, as_json: bool) -> None:
     if as_json:
         _emit_json({"config": config.source, "workloads": report})
     else:
-        stdout.print(f"config {config.source}: ok")
+        _print(f"config {config.source}: ok")
         for item in report:
             verdict = "ok" if not item["problems"] else f"{len(item['problems'])} problem(s)"
-            stdout.print(
+            _print(
                 f"{item['workload']}: {item['statements']} statements in "
                 f"{len(DIALECTS)} dialects parsed: {verdict}"
             )
             for p in item["problems"]:
-                stdout.print(f"  {p['dialect']} {p['item']}: {p['message']}")
+                _print(f"  {p['dialect']} {p['item']}: {p['message']}")
     if any(item["problems"] for item in report):
         sys.exit(1)
 
@@ -363,7 +371,7 @@ def engines(config: Config, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table("engine", "dialect", "driver", "installed", "configured", "cost basis")
+    table = _table("engine", "dialect", "driver", "installed", "configured", "cost basis")
     for r in rows:
         table.add_row(
             r["engine"],
@@ -373,7 +381,7 @@ def engines(config: Config, as_json: bool) -> None:
             _yes(r["configured"]),
             r["cost_basis"],
         )
-    stdout.print(table)
+    _print(table)
 
 
 def _yes(flag: bool) -> str:
@@ -400,7 +408,7 @@ def results_list(config: Config, as_json: bool) -> None:
     if as_json:
         _emit_json(runs)
         return
-    table = Table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
+    table = _table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
     for r in runs:
         table.add_row(
             r["run_id"],
@@ -412,7 +420,7 @@ def results_list(config: Config, as_json: bool) -> None:
             str(r["attempts"]),
             str(r["failed"]),
         )
-    stdout.print(table)
+    _print(table)
 
 
 @results.command("show")
@@ -447,24 +455,23 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
         "host",
         "error",
     ):
-        stdout.print(f"{key:>16}: {_fmt(run[key])}")
+        _print(f"{key:>16}: {_fmt(run[key])}")
     if loads:
-        table = Table(
+        table = _table(
             "table",
             "status",
             "rows",
             "bytes stored",
             "seconds",
             title="loads",
-            title_justify="left",
         )
         for ld in loads:
             seconds = "–" if ld["seconds"] is None else f"{ld['seconds']:.2f}"
             table.add_row(
                 ld["table_name"], ld["status"], _fmt(ld["rows"]), _fmt(ld["bytes_stored"]), seconds
             )
-        stdout.print(table)
-    table = Table(
+        _print(table)
+    table = _table(
         "query",
         "attempt",
         "phase",
@@ -475,7 +482,6 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
         "checksum",
         "error",
         title="attempts",
-        title_justify="left",
     )
     for a in attempts:
         table.add_row(
@@ -489,7 +495,7 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
             _fmt(a["checksum"]),
             a["error"] or "",
         )
-    stdout.print(table)
+    _print(table)
 
 
 @results.command("export")

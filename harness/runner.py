@@ -21,9 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from harness import __version__
 from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
@@ -111,14 +108,7 @@ class Runner:
     def __init__(self, config: Config, store: Store | None, quiet: bool = False) -> None:
         self.config = config
         self.store = store
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            disable=quiet,
-        )
+        self.progress = _NoProgress() if quiet else _progress_bars()
         self.invocation_id = _new_id()
 
     def generate(self, workload: Workload, scale: float, force: bool = False) -> DataSet:
@@ -256,6 +246,45 @@ class Runner:
             engine_query_id=result.engine_query_id,
             usage=result.usage,
         )
+
+
+def _progress_bars() -> Any:
+    """Progress bars on stderr, so stdout stays clean for the summary and --json."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+
+
+class _NoProgress:
+    """Stands in for rich's Progress under --quiet (and spares importing rich at all)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def advance(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _query_summary(query: PlannedQuery, attempts: list[Attempt]) -> dict[str, Any]:
