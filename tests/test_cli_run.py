@@ -126,3 +126,18 @@ def test_every_command_has_help_with_an_example(whbench):
     ):
         result = whbench(*command, "--help")
         assert result.code == 0 and "Example" in result.stdout, command
+
+
+def test_generate_caches_and_load_then_run_reuses_tables(whbench, make_config, workdir):
+    config = make_config(data_dir="data")
+    first = whbench("generate", "--config", config)
+    assert first.code == 0 and "tpch scale 0.01" in first.stdout and "cached" not in first.stdout
+    assert (workdir / "data" / "tpch" / "sf0_01" / "manifest.json").exists()
+    again = whbench("generate", "--config", config)
+    assert again.code == 0 and "(cached)" in again.stdout
+    loaded = whbench("load", "--config", config)
+    assert loaded.code == 0, loaded.stderr
+    (run,) = whbench("run", "--config", config, "--json", "--quiet", "-q", "q01").json()
+    shown = whbench("results", "show", run["run_id"], "--config", config, "--json").json()
+    assert {ld["status"] for ld in shown["loads"]} == {"reused"}
+    assert len(shown["attempts"]) == 2
