@@ -25,11 +25,12 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("interrupted: what finished is in the results store", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Click turns Ctrl-C into Abort
+        click.echo(
+            "interrupted: every finished attempt is in the results store; the run is marked "
+            "interrupted",
+            err=True,
+        )
         sys.exit(130)
     except click.ClickException as exc:  # bad arguments: Click's message, on one line, exit 2
         hint = ""

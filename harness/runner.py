@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
-from harness.engines.base import Engine, QueryTimeout
+from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, UsageError
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
@@ -110,6 +112,7 @@ class Runner:
         self.store = store
         self.progress = _NoProgress() if quiet else _progress_bars()
         self.invocation_id = _new_id()
+        self.stop = StopOnCtrlC()
 
     def generate(self, workload: Workload, scale: float, force: bool = False) -> DataSet:
         step = self.progress.add_task(f"generate {workload.name} sf {scale:g}", total=None)
@@ -119,7 +122,7 @@ class Runner:
 
     def run(self, tasks: list[Task], load_only: bool = False) -> list[RunSummary]:
         summaries = []
-        with self.progress:
+        with self.progress, self.stop:
             for task in tasks:
                 summaries.append(self._run_task(task, load_only))
         return summaries
@@ -130,6 +133,7 @@ class Runner:
         try:
             data = self.generate(task.workload, task.scale)
             with _connected(engine_class(task.engine)(task.settings)) as engine:
+                self.stop.engine = engine
                 self._start_run(run_id, task, engine)
                 namespace = task.workload.namespace(task.scale)
                 self._load_missing(run_id, task, engine, data, namespace)
@@ -207,6 +211,7 @@ class Runner:
                     ) from exc
                 self.store.record_load(run_id, table.name, "loaded", outcome)
             self.progress.advance(step)
+            self.stop.check()
 
     def _run_queries(self, run_id: str, task: Task, engine: Engine) -> list[dict[str, Any]]:
         runs = self.config.runs
@@ -221,6 +226,7 @@ class Runner:
                 self.store.record_attempt(run_id, attempt)
                 attempts.append(attempt)
                 self.progress.advance(step)
+                self.stop.check()
             results.append(_query_summary(query, attempts))
         return results
 
@@ -232,6 +238,8 @@ class Runner:
             result = engine.execute(query.sql, self.config.timeout_seconds)
         except QueryTimeout as exc:
             return Attempt(**base, status="timeout", error=str(exc))
+        except QueryCancelled:  # a cut-short attempt is no measurement: record nothing
+            raise KeyboardInterrupt from None
         except (KeyboardInterrupt, HarnessError):
             raise
         except Exception as exc:  # the engine rejected the query: record it and go on
@@ -246,6 +254,59 @@ class Runner:
             engine_query_id=result.engine_query_id,
             usage=result.usage,
         )
+
+
+class StopOnCtrlC:
+    """Ctrl-C during a run: cancel the query in flight, keep what finished, then stop.
+
+    Python runs signal handlers only between bytecodes, and an engine's client may sit inside
+    C code for the whole query (DuckDB even swallows the KeyboardInterrupt). So the signal also
+    wakes a watcher thread through signal.set_wakeup_fd, and that thread cancels the query.
+    A second Ctrl-C stops at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.engine: Engine | None = None
+        self._pipe: tuple[int, int] | None = None
+
+    def __enter__(self) -> StopOnCtrlC:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals reach only the main thread; nothing to install
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)
+        self._pipe = (read_end, write_end)
+        self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
+        self._previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, args=(read_end,), daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pipe is None:
+            return
+        signal.set_wakeup_fd(self._previous_fd)
+        signal.signal(signal.SIGINT, self._previous_handler)
+        for fd in self._pipe:
+            os.close(fd)  # the watcher's read returns and it ends
+        self._pipe = None
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def _watch(self, read_end: int) -> None:
+        try:
+            while signals := os.read(read_end, 16):
+                if signal.SIGINT in signals and self.engine is not None:
+                    self.engine.cancel()
+        except OSError:
+            pass  # the pipe was closed on exit
+
+    def check(self) -> None:
+        """Stop between attempts once Ctrl-C was pressed."""
+        if self.requested:
+            raise KeyboardInterrupt
 
 
 def _progress_bars() -> Any:

@@ -4,13 +4,15 @@ and nothing already recorded lost."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import assert_one_line_error
+from conftest import WHBENCH, assert_one_line_error
 
 from harness.paths import bundled
 
@@ -161,3 +163,32 @@ def test_unknown_run_id(whbench, make_config):
 def test_debug_shows_the_traceback(whbench):
     result = whbench("run", "--config", "nope.yaml", "--debug")
     assert result.code != 0 and "Traceback" in result.stderr
+
+
+def test_ctrl_c_cancels_the_query_keeps_what_finished_and_exits_130(whbench, make_config, workdir):
+    # Minutes of work: whenever the signal comes after start-up, q06 is the query in flight.
+    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
+    root = broken_workload(workdir, "q06", slow)
+    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
+    whbench("generate", "--config", config)  # so start-up is quick
+    process = subprocess.Popen(
+        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store = workdir / "results" / "results.duckdb"
+    time.sleep(4)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert time.monotonic() - started < 10  # the query was cancelled, not waited for
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    con = duckdb.connect(str(store), read_only=True)
+    assert con.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
+    assert con.execute("SELECT query_id, status FROM attempts ORDER BY attempt").fetchall() == [
+        ("q01", "ok"),
+        ("q01", "ok"),
+    ]

@@ -56,6 +56,10 @@ class QueryTimeout(Exception):
     """Raised by `Engine.execute` when the engine cancelled the query at its time limit."""
 
 
+class QueryCancelled(Exception):
+    """Raised by `Engine.execute` when `cancel()` stopped the query (the user pressed Ctrl-C)."""
+
+
 class Engine(abc.ABC):
     """One warehouse. Capabilities are data; the methods are the whole surface the runner uses."""
 
@@ -114,8 +118,13 @@ class Engine(abc.ABC):
     def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
         """Run one query, fetch every row, and time the round trip.
 
-        Raises QueryTimeout when the query hit its time limit; any other engine error propagates.
+        Raises QueryTimeout when the query hit its time limit and QueryCancelled when cancel()
+        stopped it; any other engine error propagates.
         """
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Stop the query in flight. Called from another thread, so it must be thread-safe."""
 
     def estimate(self, sql: str) -> Usage | None:
         """A free pre-run usage estimate, where the engine offers one."""

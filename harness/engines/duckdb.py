@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.engines.base import Engine, LoadOutcome, QueryResult, QueryTimeout
+from harness.engines.base import (
+    Engine,
+    LoadOutcome,
+    QueryCancelled,
+    QueryResult,
+    QueryTimeout,
+)
 from harness.errors import EngineError, lock_holder
 
 
@@ -119,18 +125,29 @@ class DuckDBEngine(Engine):
     def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
         import duckdb
 
-        con = self._con
-        timer = threading.Timer(timeout_seconds, con.interrupt)
+        timed_out = threading.Event()
+
+        def cancel_at_time_limit() -> None:
+            timed_out.set()
+            self.cancel()
+
+        timer = threading.Timer(timeout_seconds, cancel_at_time_limit)
         timer.start()
         try:
             started = time.perf_counter()
-            rows = con.execute(sql).fetchall()
+            rows = self._con.execute(sql).fetchall()
             elapsed = time.perf_counter() - started
         except duckdb.InterruptException as exc:
-            raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+            if timed_out.is_set():
+                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+            raise QueryCancelled("cancelled") from exc
         finally:
             timer.cancel()
         return QueryResult(rows=rows, client_seconds=elapsed)
+
+    def cancel(self) -> None:
+        if self._con is not None:
+            self._con.interrupt()
 
     def drop(self, namespace: str) -> None:
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
