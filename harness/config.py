@@ -23,7 +23,7 @@ import yaml
 
 from harness.engines import ENGINES
 from harness.errors import ConfigError
-from harness.paths import default_config_file
+from harness.paths import default_config_file, read_yaml
 
 
 @dataclass
@@ -85,7 +85,7 @@ def load_config(path: Path | None) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

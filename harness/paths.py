@@ -1,8 +1,14 @@
-"""Where the bundled workloads and configs live, in a source checkout and in an installed wheel."""
+"""Where the bundled workloads and configs live (source checkout or wheel), and how YAML is read."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+# libyaml's parser when PyYAML was built with it: several times faster than the pure-Python one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -21,3 +27,8 @@ def bundled(name: str) -> Path:
 
 def default_config_file() -> Path:
     return bundled("configs") / "default.yaml"
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML safely (raises yaml.YAMLError with a position on bad input)."""
+    return yaml.load(text, Loader=_SafeLoader)

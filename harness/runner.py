@@ -182,8 +182,7 @@ class Runner:
             checksum_decimals=task.workload.checksum_decimals,
             config=self.config.redacted(),
         )
-        for query in task.queries:
-            self.store.record_query(run_id, query.id, query.title, query.ordered, query.sql)
+        self.store.record_queries(run_id, [(q.id, q.title, q.ordered, q.sql) for q in task.queries])
 
     def _load_missing(
         self, run_id: str, task: Task, engine: Engine, data: DataSet, namespace: str
@@ -221,8 +220,9 @@ class Runner:
         results = []
         for query in task.queries:
             attempts = []
+            checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
             for number in range(1, runs + 1):
-                attempt = self._attempt(engine, task, query, number)
+                attempt = self._attempt(engine, query, number, checksums)
                 self.store.record_attempt(run_id, attempt)
                 attempts.append(attempt)
                 self.progress.advance(step)
@@ -230,7 +230,9 @@ class Runner:
             results.append(_query_summary(query, attempts))
         return results
 
-    def _attempt(self, engine: Engine, task: Task, query: PlannedQuery, number: int) -> Attempt:
+    def _attempt(
+        self, engine: Engine, query: PlannedQuery, number: int, checksums: _ChecksumMemo
+    ) -> Attempt:
         phase = "cold" if number == 1 else "hot"
         started_at = datetime.now(UTC)
         base = {"query_id": query.id, "attempt": number, "phase": phase, "started_at": started_at}
@@ -250,10 +252,25 @@ class Runner:
             client_seconds=result.client_seconds,
             engine_seconds=result.engine_seconds,
             rows=len(result.rows),
-            checksum=result_checksum(result.rows, query.ordered, task.workload.checksum_decimals),
+            checksum=checksums.of(result.rows),
             engine_query_id=result.engine_query_id,
             usage=result.usage,
         )
+
+
+class _ChecksumMemo:
+    """Checksums of one query's attempts. Hot attempts usually return exactly the rows of the
+    attempt before; comparing rows is far cheaper than normalising them again."""
+
+    def __init__(self, ordered: bool, decimals: int) -> None:
+        self.ordered, self.decimals = ordered, decimals
+        self._rows: list[tuple] | None = None
+        self._checksum = ""
+
+    def of(self, rows: list[tuple]) -> str:
+        if rows != self._rows:
+            self._rows, self._checksum = rows, result_checksum(rows, self.ordered, self.decimals)
+        return self._checksum
 
 
 class StopOnCtrlC:

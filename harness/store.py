@@ -195,10 +195,12 @@ class Store:
             ],
         )
 
-    def record_query(self, run_id: str, query_id: str, title: str, ordered: bool, sql: str) -> None:
-        self.con.execute(
-            "INSERT INTO queries VALUES (?, ?, ?, ?, ?)", [run_id, query_id, title, ordered, sql]
-        )
+    def record_queries(self, run_id: str, queries: list[tuple[str, str, bool, str]]) -> None:
+        """(query id, title, ordered, sql) of every query of a run, in one statement."""
+        if queries:
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(queries))
+            params = [value for query in queries for value in (run_id, *query)]
+            self.con.execute(f"INSERT INTO queries VALUES {values}", params)
 
     def record_attempt(self, run_id: str, a: Attempt) -> None:
         u = a.usage

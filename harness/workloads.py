@@ -24,7 +24,7 @@ import jinja2
 import yaml
 
 from harness.errors import TemplateError, WorkloadError
-from harness.paths import bundled
+from harness.paths import bundled, read_yaml
 
 DIALECTS = ("duckdb", "bigquery", "snowflake", "redshift")
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
@@ -129,7 +129,7 @@ def get_workload(name: str, extra: list[Path] | None = None) -> Workload:
 def read_workload(folder: Path) -> Workload:
     spec_file = folder / "workload.yaml"
     try:
-        spec = yaml.safe_load(spec_file.read_text())
+        spec = read_yaml(spec_file.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise WorkloadError(f"{spec_file}: cannot read workload ({exc}); fix the file") from None
     try:
