@@ -105,6 +105,28 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     return value
 
 
+# Commands that take a workload's own parameters (`--gap-minutes 5`) accept unknown options;
+# _workload_parameters() hands them to the workload, which rejects any it does not declare.
+WORKLOAD_PARAMETERS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+def _workload_parameters() -> dict[str, str]:
+    """`--gap-minutes 5` or `--gap-minutes=5` after the command -> {"gap_minutes": "5"}."""
+    args = list(click.get_current_context().args)
+    parameters = {}
+    while args:
+        token = args.pop(0)
+        if not token.startswith("--"):
+            raise UsageError(f"unexpected argument {token!r}; see --help")
+        name, has_value, value = token[2:].partition("=")
+        if not has_value:
+            if not args or args[0].startswith("--"):
+                raise UsageError(f"workload parameter {token} needs a value")
+            value = args.pop(0)
+        parameters[name.replace("-", "_")] = value
+    return parameters
+
+
 SCALE = click.option(
     "--scale",
     "-s",
@@ -126,7 +148,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
 @click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
 @SCALE
@@ -134,24 +156,30 @@ def cli() -> None:
 def generate(config: Config, workloads: tuple[str, ...], scale: float | None, force: bool) -> None:
     """Generate workload data (cached under data_dir and reused).
 
+    A workload's own parameters follow as --name value (events: --gap-minutes 5).
+
     \b
     Example:
       whbench generate -w tpch --scale 1
+      whbench generate -w events --scale 1000000 --gap-minutes 5
     """
-    tasks = plan(config, workloads=list(workloads) or None, scale=scale)
+    tasks = plan(
+        config, workloads=list(workloads) or None, scale=scale, options=_workload_parameters()
+    )
     runner = Runner(config, store=None)
     seen = set()
     with runner.progress:
         for task in tasks:
-            if (task.workload.name, task.scale) in seen:
+            variant = task.workload.variant(task.scale, task.options)
+            if (task.workload.name, variant) in seen:
                 continue
-            seen.add((task.workload.name, task.scale))
-            data = runner.generate(task.workload, task.scale, force=force)
+            seen.add((task.workload.name, variant))
+            data = runner.generate(task.workload, task.scale, task.options, force=force)
             how = "cached" if data.generated_seconds is None else f"{data.generated_seconds:.1f} s"
-            _print(f"{task.workload.name} scale {task.scale:g}: {data.folder} ({how})")
+            _print(f"{task.workload.name} {variant}: {data.folder} ({how})")
 
 
-@cli.command()
+@cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
 @click.option(
     "--engine",
@@ -171,12 +199,18 @@ def load(
     Example:
       whbench load -e duckdb -w tpch --scale 1
     """
-    tasks = plan(config, list(engines) or None, list(workloads) or None, scale)
+    tasks = plan(
+        config,
+        list(engines) or None,
+        list(workloads) or None,
+        scale,
+        options=_workload_parameters(),
+    )
     summaries = _execute(config, tasks, load_only=True, quiet=False)
     _finish(summaries, as_json=False, show_queries=False)
 
 
-@cli.command()
+@cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
 @click.option(
     "--engine",
@@ -217,7 +251,12 @@ def run(
     if timeout is not None:
         config.timeout_seconds = timeout
     tasks = plan(
-        config, list(engines) or None, list(workloads) or None, scale, list(queries) or None
+        config,
+        list(engines) or None,
+        list(workloads) or None,
+        scale,
+        list(queries) or None,
+        _workload_parameters(),
     )
     summaries = _execute(config, tasks, load_only=False, quiet=quiet)
     _finish(summaries, as_json, show_queries=True)
@@ -276,7 +315,7 @@ def _fmt_seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f} s"
 
 
-@cli.command()
+@cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
 @click.argument("workload")
 @click.argument("query")
@@ -303,7 +342,8 @@ def render(
     spec = get_workload(workload, config.workload_dirs)
     chosen_scale = spec.scale.check(scale if scale is not None else spec.scale.default, spec.name)
     target = dialect or engine_class(engine).dialect
-    click.echo(Renderer(spec, target, chosen_scale).query(query))
+    renderer = Renderer(spec, target, chosen_scale, _workload_parameters())
+    click.echo(renderer.query(query))
 
 
 @cli.command()

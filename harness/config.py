@@ -30,6 +30,7 @@ from harness.paths import default_config_file, read_yaml
 class WorkloadChoice:
     scale: float | None = None  # None: the workload's default scale
     queries: list[str] | None = None  # None: every query of the workload
+    options: dict[str, int] = field(default_factory=dict)  # generator parameters, e.g. gap_minutes
 
 
 @dataclass

@@ -50,6 +50,7 @@ class Task:
     settings: Any
     workload: Workload
     scale: float
+    options: dict[str, int]
     queries: list[PlannedQuery]
     renderer: Renderer
 
@@ -71,6 +72,7 @@ def plan(
     workloads: list[str] | None = None,
     scale: float | None = None,
     queries: list[str] | None = None,
+    options: dict[str, str] | None = None,
 ) -> list[Task]:
     """Choose and render everything a run will do, failing early on any bad input."""
     engine_names = engines or list(config.engines)
@@ -97,12 +99,23 @@ def plan(
                 scale if scale is not None else choice.scale or workload.scale.default,
                 workload.name,
             )
-            renderer = Renderer(workload, cls.dialect, workload_scale)
+            workload_options = workload.check_options({**choice.options, **(options or {})})
+            renderer = Renderer(workload, cls.dialect, workload_scale, workload_options)
             planned = []
             for query in workload.select(queries or choice.queries):
                 sql = renderer.query(query.id)
                 planned.append(PlannedQuery(query.id, query.title, sql, sql_orders_rows(sql)))
-            tasks.append(Task(engine_name, settings, workload, workload_scale, planned, renderer))
+            tasks.append(
+                Task(
+                    engine_name,
+                    settings,
+                    workload,
+                    workload_scale,
+                    workload_options,
+                    planned,
+                    renderer,
+                )
+            )
     return tasks
 
 
@@ -114,9 +127,11 @@ class Runner:
         self.invocation_id = _new_id()
         self.stop = StopOnCtrlC()
 
-    def generate(self, workload: Workload, scale: float, force: bool = False) -> DataSet:
-        step = self.progress.add_task(f"generate {workload.name} sf {scale:g}", total=None)
-        data = ensure_data(self.config.data_path, workload, scale, force=force)
+    def generate(
+        self, workload: Workload, scale: float, options: dict[str, int], force: bool = False
+    ) -> DataSet:
+        step = self.progress.add_task(f"generate {workload.variant(scale, options)}", total=None)
+        data = ensure_data(self.config.data_path, workload, scale, options, force=force)
         self.progress.update(step, total=1, completed=1)
         return data
 
@@ -131,11 +146,11 @@ class Runner:
         run_id = f"{_new_id()}-{task.engine}-{task.workload.name}"
         summary = RunSummary(run_id, task.engine, task.workload.name, task.scale, "running")
         try:
-            data = self.generate(task.workload, task.scale)
+            data = self.generate(task.workload, task.scale, task.options)
             with _connected(engine_class(task.engine)(task.settings)) as engine:
                 self.stop.engine = engine
                 self._start_run(run_id, task, engine)
-                namespace = task.workload.namespace(task.scale)
+                namespace = task.workload.namespace(task.scale, task.options)
                 self._load_missing(run_id, task, engine, data, namespace)
                 if not load_only:
                     engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
@@ -176,7 +191,8 @@ class Runner:
             workload=task.workload.name,
             data_type=task.workload.data_type,
             scale=task.scale,
-            namespace=task.workload.namespace(task.scale),
+            workload_options=task.options,
+            namespace=task.workload.namespace(task.scale, task.options),
             runs_per_query=self.config.runs,
             timeout_seconds=self.config.timeout_seconds,
             checksum_decimals=task.workload.checksum_decimals,

@@ -38,6 +38,7 @@ CREATE TABLE runs (
     workload VARCHAR,
     data_type VARCHAR,
     scale DOUBLE,
+    workload_options JSON,         -- generator parameters, e.g. {"gap_minutes": 5}
     namespace VARCHAR,
     runs_per_query INTEGER,
     timeout_seconds DOUBLE,
@@ -155,7 +156,7 @@ class Store:
     # -- writing --------------------------------------------------------------------------------
     def start_run(self, **run: Any) -> None:
         run = {**run, "status": "running", "started_at": _now()}
-        for key in ("engine_settings", "config"):
+        for key in ("engine_settings", "workload_options", "config"):
             run[key] = json.dumps(run.get(key), default=str)
         columns = ", ".join(run)
         self.con.execute(

@@ -75,6 +75,17 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A generator parameter a workload declares (events: gap_minutes, days, seed …)."""
+
+    name: str
+    default: int
+    min: int
+    max: int
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     title: str
@@ -86,6 +97,7 @@ class Workload:
     tables: tuple[Table, ...]
     queries: tuple[Query, ...]
     path: Path
+    options: tuple[Option, ...] = ()
 
     def query(self, query_id: str) -> Query:
         for query in self.queries:
@@ -97,9 +109,42 @@ class Workload:
     def select(self, query_ids: list[str] | None) -> list[Query]:
         return list(self.queries) if not query_ids else [self.query(q) for q in query_ids]
 
-    def namespace(self, scale: float) -> str:
-        """The schema/dataset the harness creates for this workload at this scale."""
-        return f"whb_{self.name}_sf{Scale.label(scale)}"
+    def check_options(self, given: dict[str, Any] | None) -> dict[str, int]:
+        """Every option of this workload with its value: the given ones checked, else defaults."""
+        given = dict(given or {})
+        known = {option.name: option for option in self.options}
+        for name in given:
+            if name not in known:
+                listed = ", ".join(f"--{o.replace('_', '-')}" for o in known) or "none"
+                raise WorkloadError(
+                    f"workload {self.name} has no parameter {name!r}; its parameters: {listed}"
+                )
+        values = {}
+        for option in self.options:
+            value = given.get(option.name, option.default)
+            if isinstance(value, str) and value.lstrip("-").isdigit():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise WorkloadError(f"{self.name}: {option.name} must be a whole number")
+            if not option.min <= value <= option.max:
+                raise WorkloadError(
+                    f"{self.name}: {option.name} {value} is out of range; choose "
+                    f"{option.min} to {option.max} ({option.help})"
+                )
+            values[option.name] = value
+        return values
+
+    def variant(self, scale: float, options: dict[str, int] | None = None) -> str:
+        """Names one data set: the scale, plus every option that differs from its default."""
+        options = self.check_options(options)
+        changed = [
+            f"{o.name}{options[o.name]}" for o in self.options if options[o.name] != o.default
+        ]
+        return "__".join([f"sf{Scale.label(scale)}", *changed])
+
+    def namespace(self, scale: float, options: dict[str, int] | None = None) -> str:
+        """The schema/dataset the harness creates for this data set."""
+        return f"whb_{self.name}_{self.variant(scale, options)}"
 
 
 def workload_roots(extra: list[Path] | None = None) -> list[Path]:
@@ -155,6 +200,10 @@ def read_workload(folder: Path) -> Workload:
                 Query(q["id"], q["title"], dict(q.get("params") or {})) for q in spec["queries"]
             ),
             path=folder,
+            options=tuple(
+                Option(name, int(o["default"]), int(o["min"]), int(o["max"]), o.get("help", ""))
+                for name, o in (spec.get("options") or {}).items()
+            ),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WorkloadError(
@@ -166,7 +215,9 @@ def read_workload(folder: Path) -> Workload:
 class Renderer:
     """Renders one workload's templates for one dialect."""
 
-    def __init__(self, workload: Workload, dialect: str, scale: float) -> None:
+    def __init__(
+        self, workload: Workload, dialect: str, scale: float, options: dict[str, int] | None = None
+    ) -> None:
         if dialect not in DIALECTS:
             raise WorkloadError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
         self.workload, self.dialect, self.scale = workload, dialect, scale
@@ -178,7 +229,12 @@ class Renderer:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self.env.globals.update(dialect=dialect, scale=scale, workload=workload.name)
+        self.env.globals.update(
+            dialect=dialect,
+            scale=scale,
+            workload=workload.name,
+            options=workload.check_options(options),
+        )
         self._dispatched_macros()
 
     def _dispatched_macros(self) -> dict[str, Any]:

@@ -131,7 +131,7 @@ def test_every_command_has_help_with_an_example(whbench):
 def test_generate_caches_and_load_then_run_reuses_tables(whbench, make_config, workdir):
     config = make_config(data_dir="data")
     first = whbench("generate", "--config", config)
-    assert first.code == 0 and "tpch scale 0.01" in first.stdout and "cached" not in first.stdout
+    assert first.code == 0 and "tpch sf0_01" in first.stdout and "cached" not in first.stdout
     assert (workdir / "data" / "tpch" / "sf0_01" / "manifest.json").exists()
     again = whbench("generate", "--config", config)
     assert again.code == 0 and "(cached)" in again.stdout

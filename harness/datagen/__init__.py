@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.datagen import tpch
+from harness.datagen.base import Generated
 from harness.errors import HarnessError, WorkloadError
-from harness.workloads import Scale, Workload
+from harness.workloads import Workload
 
-# generator name in workload.yaml -> function(workload, scale, out_dir) returning
-# {table: [data files, relative to out_dir]}
-Generator = Callable[[Workload, float, Path], dict[str, list[str]]]
+# generator name in workload.yaml -> function(workload, scale, options, out_dir) -> Generated
+Generator = Callable[[Workload, float, dict[str, int], Path], Generated]
 GENERATORS: dict[str, Generator] = {"tpch": tpch.generate}
 
 MANIFEST = "manifest.json"
@@ -35,6 +36,11 @@ class DataSet:
     manifest: dict
     generated_seconds: float | None  # None when it came from the cache
 
+    @property
+    def truth(self) -> dict[str, Any]:
+        """What the generator recorded it put in, for checking answers against."""
+        return self.manifest.get("truth", {})
+
     def table_files(self, table: str) -> list[Path]:
         try:
             return self.files[table]
@@ -45,12 +51,21 @@ class DataSet:
             ) from None
 
 
-def data_folder(data_dir: Path, workload: Workload, scale: float) -> Path:
-    return data_dir / workload.name / f"sf{Scale.label(scale)}"
+def data_folder(
+    data_dir: Path, workload: Workload, scale: float, options: dict[str, int] | None = None
+) -> Path:
+    return data_dir / workload.name / workload.variant(scale, options)
 
 
-def ensure_data(data_dir: Path, workload: Workload, scale: float, force: bool = False) -> DataSet:
-    folder = data_folder(data_dir, workload, scale)
+def ensure_data(
+    data_dir: Path,
+    workload: Workload,
+    scale: float,
+    options: dict[str, int] | None = None,
+    force: bool = False,
+) -> DataSet:
+    options = workload.check_options(options)
+    folder = data_folder(data_dir, workload, scale, options)
     if (folder / MANIFEST).exists() and not force:
         return _read(folder, None)
     generator = GENERATORS.get(workload.generator)
@@ -69,13 +84,15 @@ def ensure_data(data_dir: Path, workload: Workload, scale: float, force: bool = 
         ) from None
     try:
         started = time.perf_counter()
-        files = generator(workload, scale, staging)
+        generated = generator(workload, scale, options, staging)
         seconds = time.perf_counter() - started
         manifest = {
             "workload": workload.name,
             "scale": scale,
+            "options": options,
             "generator": workload.generator,
-            "files": files,
+            "files": generated.files,
+            "truth": generated.truth,
             "seconds": round(seconds, 3),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
