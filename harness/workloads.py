@@ -235,6 +235,8 @@ class Renderer:
             workload=workload.name,
             options=workload.check_options(options),
         )
+        # uris | ending('.parquet'): the files of one format, for templates that pick a format.
+        self.env.filters["ending"] = lambda items, suffix: [i for i in items if i.endswith(suffix)]
         self._dispatched_macros()
 
     def _dispatched_macros(self) -> dict[str, Any]:
@@ -308,7 +310,7 @@ class Renderer:
         except jinja2.UndefinedError as exc:
             raise TemplateError(
                 f"{_template_frame(exc, name)}: {exc.message} when rendering for {self.dialect}; "
-                "define it in the query's params in workload.yaml or fix the template"
+                "fix the template, or give the variable in the query's params in workload.yaml"
             ) from None
 
 
