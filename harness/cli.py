@@ -17,7 +17,7 @@ from harness.engines import ENGINES, driver_installed, engine_class
 from harness.errors import HarnessError, UsageError
 from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
-from harness.workloads import DIALECTS, Renderer, discover, get_workload
+from harness.workloads import DIALECTS, Renderer, Scale, discover, get_workload
 
 
 def main() -> None:
@@ -273,7 +273,7 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
     else:
         for s in summaries:
             table = _table(
-                title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {s.scale:g})",
+                title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {Scale.text(s.scale)})",
             )
             if show_queries and s.queries:
                 for column in ("query", "status", "cold", "hot (best)", "rows", "checksum"):
@@ -457,7 +457,7 @@ def results_list(config: Config, as_json: bool) -> None:
             r["status"],
             r["engine"],
             r["workload"],
-            f"{r['scale']:g}",
+            Scale.text(r["scale"]),
             str(r["attempts"]),
             str(r["failed"]),
         )

@@ -63,15 +63,20 @@ class Scale:
             raise WorkloadError(f"{workload}: scale must be a number, got {value!r}")
         if not self.min <= value <= self.max:
             raise WorkloadError(
-                f"{workload}: scale {value:g} is out of range; choose a {self.unit} "
-                f"from {self.min:g} to {self.max:g}"
+                f"{workload}: scale {self.text(value)} is out of range; choose a {self.unit} "
+                f"from {self.text(self.min)} to {self.text(self.max)}"
             )
         return float(value)
 
     @staticmethod
+    def text(value: float) -> str:
+        """A scale for people: 2000000.0 -> '2000000', 0.01 -> '0.01'."""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    @staticmethod
     def label(value: float) -> str:
         """A scale as it appears in folder and namespace names: 0.01 -> '0_01', 1.0 -> '1'."""
-        return f"{value:g}".replace(".", "_").replace("+", "")
+        return Scale.text(value).replace(".", "_")
 
 
 @dataclass(frozen=True)

@@ -150,14 +150,14 @@ SELECT
             'order_id': 'ORD-' || lpad(i::VARCHAR, 10, '0'),
             'cart': {{'items': json_items, 'currency': 'USD'}},
             'payment': {_pick(["card", "card", "paypal", "apple_pay"], _unit("i", seed, 23))}}})
-    END::VARCHAR AS event_properties,
+    END AS event_properties,
     to_json({{
         'plan': {
         _pick(["free", "free", "free", "pro", "enterprise"], _unit("user_number", seed, 24))
     },
         'signup_source': {_pick(["organic", "ads", "referral"], _unit("user_number", seed, 25))},
         'age_group': {_pick(["18-24", "25-34", "35-44", "45+"], _unit("user_number", seed, 26))}
-    }})::VARCHAR AS user_properties,
+    }}) AS user_properties,
     -- plain values, kept for the truth only
     items, product_price_cents, category
 FROM events
@@ -187,17 +187,19 @@ def generate(workload: Workload, scale: float, options: dict[str, int], out_dir:
         )
         name = f"events/events.{part + 1:04d}"
         (out_dir / "events").mkdir(exist_ok=True)
-        columns = "* EXCLUDE (items, product_price_cents, category)"
-        con.execute(
-            f"COPY (SELECT {columns} FROM part) TO '{out_dir / name}.parquet' (FORMAT parquet)"
+        # Parquet carries the properties as JSON text; NDJSON as nested objects, the form the
+        # warehouses load into their JSON types.
+        plain = "items, product_price_cents, category"
+        as_text = (
+            f"* EXCLUDE ({plain}, event_properties, user_properties), "
+            "event_properties::VARCHAR AS event_properties, "
+            "user_properties::VARCHAR AS user_properties"
         )
-        # NDJSON carries the properties as nested objects, the form warehouses load as JSON.
-        json_columns = (
-            "* EXCLUDE (items, product_price_cents, category, event_properties, user_properties),"
-            " event_properties::JSON AS event_properties, user_properties::JSON AS user_properties"
+        con.execute(
+            f"COPY (SELECT {as_text} FROM part) TO '{out_dir / name}.parquet' (FORMAT parquet)"
         )
         con.execute(
-            f"COPY (SELECT {json_columns} FROM part) TO '{out_dir / name}.ndjson' (FORMAT json)"
+            f"COPY (SELECT * EXCLUDE ({plain}) FROM part) TO '{out_dir / name}.ndjson' (FORMAT json)"
         )
         files["events"] += [f"{name}.parquet", f"{name}.ndjson"]
         summaries.append(_summarise(con))

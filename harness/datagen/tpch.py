@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.datagen.base import Generated
 from harness.errors import HarnessError
-from harness.workloads import Workload
+from harness.workloads import Scale, Workload
 
 ROWS_PER_PART_SCALE = 10  # SF 10 lineitem is about 2 GB of Parquet: split above that
 
@@ -26,13 +26,20 @@ def generate(workload: Workload, scale: float, options: dict[str, int], out_dir:
     if executable is None:
         raise HarnessError("tpchgen-cli is not on PATH; run: pip install tpchgen-cli")
     parts = max(1, math.ceil(scale / ROWS_PER_PART_SCALE))
-    command = [executable, "parquet", "--scale-factor", f"{scale:g}", "--output-dir", str(out_dir)]
+    command = [
+        executable,
+        "parquet",
+        "--scale-factor",
+        Scale.text(scale),
+        "--output-dir",
+        str(out_dir),
+    ]
     if parts > 1:
         command += ["--parts", str(parts)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise HarnessError(f"tpchgen-cli failed at scale {scale:g}: {detail}")
+        raise HarnessError(f"tpchgen-cli failed at scale {Scale.text(scale)}: {detail}")
     files = {}
     for table in workload.tables:
         found = sorted(out_dir.glob(f"{table.name}.parquet")) or sorted(
