@@ -195,17 +195,18 @@ def generate(workload: Workload, scale: float, options: dict[str, int], out_dir:
             "event_properties::VARCHAR AS event_properties, "
             "user_properties::VARCHAR AS user_properties"
         )
-        con.execute(
-            f"COPY (SELECT {as_text} FROM part) TO '{out_dir / name}.parquet' (FORMAT parquet)"
-        )
-        con.execute(
-            f"COPY (SELECT * EXCLUDE ({plain}) FROM part) TO '{out_dir / name}.ndjson' (FORMAT json)"
-        )
+        _copy(con, f"SELECT {as_text} FROM part", out_dir / f"{name}.parquet", "parquet")
+        _copy(con, f"SELECT * EXCLUDE ({plain}) FROM part", out_dir / f"{name}.ndjson", "json")
         files["events"] += [f"{name}.parquet", f"{name}.ndjson"]
         summaries.append(_summarise(con))
     truth = _combine(summaries, days, gap)
     con.close()
     return Generated(files, truth)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, fmt: str) -> None:
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY ({select}) TO '{target}' (FORMAT {fmt})")
 
 
 def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
