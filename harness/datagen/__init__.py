@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.datagen import events, tpch
+from harness.datagen import events, text, tpch
 from harness.datagen.base import Generated
 from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Workload
 
 # generator name in workload.yaml -> function(workload, scale, options, out_dir) -> Generated
 Generator = Callable[[Workload, float, dict[str, int], Path], Generated]
-GENERATORS: dict[str, Generator] = {"tpch": tpch.generate, "events": events.generate}
+GENERATORS: dict[str, Generator] = {
+    "tpch": tpch.generate,
+    "events": events.generate,
+    "text": text.generate,
+}
 
 MANIFEST = "manifest.json"
 
