@@ -131,7 +131,14 @@ class Runner:
         self, workload: Workload, scale: float, options: dict[str, int], force: bool = False
     ) -> DataSet:
         step = self.progress.add_task(f"generate {workload.variant(scale, options)}", total=None)
-        data = ensure_data(self.config.data_path, workload, scale, options, force=force)
+        data = ensure_data(
+            self.config.data_path,
+            workload,
+            scale,
+            options,
+            force=force,
+            progress=lambda done, parts: self.progress.update(step, completed=done, total=parts),
+        )
         self.progress.update(step, total=1, completed=1)
         return data
 

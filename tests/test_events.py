@@ -157,3 +157,28 @@ def test_gap_through_the_cli(whbench, make_config, data_dir):
     assert (data_dir / "events" / "sf25000__days1__gap_minutes5").is_dir()  # its own data set
     bad = whbench("run", "--config", config, "--gap-minutes", "90")
     assert bad.code == 2 and "gap_minutes 90 is out of range" in bad.stderr
+
+
+def test_a_partial_data_folder_is_regenerated_not_loaded(tmp_path):
+    folder = tmp_path / "events" / "sf25000__days1"
+    (folder / "events").mkdir(parents=True)
+    (folder / "events" / "events.0001.parquet").write_bytes(b"cut short")  # no manifest
+    data = ensure_data(tmp_path, EVENTS, 25_000, {"days": 1})
+    assert data.generated_seconds is not None  # generated again, not taken from the cache
+    assert data.truth["events"] == 25_000
+    assert (folder / "manifest.json").exists()
+    assert (folder / "events" / "events.0001.parquet").read_bytes()[:4] == b"PAR1"
+
+
+def test_unwritable_data_folder_is_a_clear_error(whbench, make_config, workdir):
+    (workdir / "blocker").write_text("a file where a folder should be")
+    config = make_config(data_dir="blocker/data", workloads={"events": {"scale": 25000}})
+    result = whbench("generate", "--config", config)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "cannot write generated data under blocker/data" in result.stderr
+
+
+def test_unknown_workload_parameter_on_the_command_line(whbench, make_config):
+    result = whbench("run", "--config", make_config(), "--gap-minutes", "5")
+    assert result.code == 2
+    assert "workload tpch has no parameter 'gap_minutes'; its parameters: none" in result.stderr

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.datagen import events, text, tpch
-from harness.datagen.base import Generated
+from harness.datagen.base import Generated, Progress
 from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Workload
 
-# generator name in workload.yaml -> function(workload, scale, options, out_dir) -> Generated
-Generator = Callable[[Workload, float, dict[str, int], Path], Generated]
+# generator name in workload.yaml -> function(workload, scale, options, out_dir, progress)
+Generator = Callable[[Workload, float, dict[str, int], Path, Progress | None], Generated]
 GENERATORS: dict[str, Generator] = {
     "tpch": tpch.generate,
     "events": events.generate,
@@ -67,6 +67,7 @@ def ensure_data(
     scale: float,
     options: dict[str, int] | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> DataSet:
     options = workload.check_options(options)
     folder = data_folder(data_dir, workload, scale, options)
@@ -88,7 +89,7 @@ def ensure_data(
         ) from None
     try:
         started = time.perf_counter()
-        generated = generator(workload, scale, options, staging)
+        generated = generator(workload, scale, options, staging, progress)
         seconds = time.perf_counter() - started
         manifest = {
             "workload": workload.name,

@@ -20,18 +20,17 @@ as JSON, so a query that reads the JSON back must arrive at the same figures.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from harness.datagen.base import Generated
+from harness.datagen.base import Generated, Progress, copy_to, in_parts
 from harness.errors import WorkloadError
 from harness.workloads import Workload
 
-PART_ROWS = 2_000_000
+PART_ROWS = 250_000
 SESSION_LENGTH = 8
 START = "2026-01-05 00:00:00"  # a Monday
 
@@ -102,25 +101,29 @@ WITH numbered AS (
              WHEN {type_unit} < 0.93 THEN 'purchase'
              ELSE 'page_view' END AS event_type,
         CASE WHEN i < {minutes} THEN 'h' || i ELSE 's' || {s} END AS session_id,
-        list_transform(  -- cart items: one when added to the cart, one to four when bought
-            range(CASE WHEN {type_unit} >= 0.85 THEN 1 + (hash(i, {seed}, 7) % 4)::BIGINT
+        199 + (hash(i, {seed}, 13) % 29800)::INTEGER AS product_price_cents,
+        {_pick(CATEGORIES, _unit("i", seed, 14))} AS category
+    FROM numbered
+), carts AS (
+    SELECT *,
+        CASE WHEN event_type IN ('add_to_cart', 'purchase') THEN list_transform(
+            -- cart items: one when added to the cart, one to four when bought
+            range(CASE WHEN event_type = 'purchase' THEN 1 + (hash(i, {seed}, 7) % 4)::BIGINT
                        ELSE 1 END),
             lambda j: {{
                 'sku': 'SKU-' || lpad((hash(i, j, {seed}, 8) % 500)::VARCHAR, 3, '0'),
                 'price_cents': 199 + (hash(i, j, {seed}, 9) % 29800)::INTEGER,
                 'quantity': 1 + (hash(i, j, {seed}, 10) % 3)::INTEGER
             }}
-        ) AS items,
-        199 + (hash(i, {seed}, 13) % 29800)::INTEGER AS product_price_cents,
-        {_pick(CATEGORIES, _unit("i", seed, 14))} AS category
-    FROM numbered
+        ) END AS items
+    FROM timed
 ), events AS (
     SELECT *,
         TIMESTAMP '{START}' + to_seconds(second_of_range) AS event_time,
         list_transform(items, lambda x: {{
             'sku': x.sku, 'price': (x.price_cents / 100)::DECIMAL(10, 2), 'quantity': x.quantity
         }}) AS json_items
-    FROM timed
+    FROM carts
 )
 SELECT
     'e' || lpad(i::VARCHAR, 10, '0') AS event_id,
@@ -165,7 +168,13 @@ WHERE {gap} = 0 OR minute(event_time) >= {gap}
 """
 
 
-def generate(workload: Workload, scale: float, options: dict[str, int], out_dir: Path) -> Generated:
+def generate(
+    workload: Workload,
+    scale: float,
+    options: dict[str, int],
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> Generated:
     total, days, seed, gap = int(scale), options["days"], options["seed"], options["gap_minutes"]
     minimum = days * 1440 + SESSION_LENGTH
     if total < minimum:
@@ -173,20 +182,11 @@ def generate(workload: Workload, scale: float, options: dict[str, int], out_dir:
             f"events: scale {total} is too small for {days} days (one event a minute needs "
             f"{minimum}); raise --scale or lower --days"
         )
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    con.execute("SET preserve_insertion_order = true")  # same seed, same bytes
-    parts = max(1, math.ceil(total / PART_ROWS))
-    files: dict[str, list[str]] = {"events": []}
-    summaries = []
-    for part in range(parts):
-        first, last = part * PART_ROWS, min(total, (part + 1) * PART_ROWS)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE part AS "
-            + events_sql(first, last, total, days, seed, gap)
-        )
-        name = f"events/events.{part + 1:04d}"
-        (out_dir / "events").mkdir(exist_ok=True)
+    (out_dir / "events").mkdir()
+
+    def write_part(con: duckdb.DuckDBPyConnection, part: int, first: int, end: int) -> Any:
+        con.execute(f"CREATE TEMP TABLE part AS {events_sql(first, end, total, days, seed, gap)}")
+        name = f"events/events.{part:04d}"
         # Parquet carries the properties as JSON text; NDJSON as nested objects, the form the
         # warehouses load into their JSON types.
         plain = "items, product_price_cents, category"
@@ -195,18 +195,13 @@ def generate(workload: Workload, scale: float, options: dict[str, int], out_dir:
             "event_properties::VARCHAR AS event_properties, "
             "user_properties::VARCHAR AS user_properties"
         )
-        _copy(con, f"SELECT {as_text} FROM part", out_dir / f"{name}.parquet", "parquet")
-        _copy(con, f"SELECT * EXCLUDE ({plain}) FROM part", out_dir / f"{name}.ndjson", "json")
-        files["events"] += [f"{name}.parquet", f"{name}.ndjson"]
-        summaries.append(_summarise(con))
-    truth = _combine(summaries, days, gap)
-    con.close()
-    return Generated(files, truth)
+        copy_to(con, f"SELECT {as_text} FROM part", out_dir / f"{name}.parquet", "parquet")
+        copy_to(con, f"SELECT * EXCLUDE ({plain}) FROM part", out_dir / f"{name}.ndjson", "json")
+        return [f"{name}.parquet", f"{name}.ndjson"], _summarise(con)
 
-
-def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, fmt: str) -> None:
-    target = str(path).replace("'", "''")
-    con.execute(f"COPY ({select}) TO '{target}' (FORMAT {fmt})")
+    parts = in_parts(total, PART_ROWS, write_part, progress)
+    files = {"events": [name for names, _ in parts for name in names]}
+    return Generated(files, _combine([summary for _, summary in parts], days, gap))
 
 
 def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -11,16 +11,15 @@ joined into text.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from harness.datagen.base import Generated
+from harness.datagen.base import Generated, Progress, copy_to, in_parts
 from harness.workloads import Workload
 
-PART_ROWS = 1_000_000
+PART_ROWS = 250_000
 START = "2026-01-05 00:00:00"
 
 # Ranked: the first words are the most frequent. No word may occur in an inserted phrase (nor
@@ -138,29 +137,26 @@ FROM docs
 """
 
 
-def generate(workload: Workload, scale: float, options: dict[str, int], out_dir: Path) -> Generated:
+def generate(
+    workload: Workload,
+    scale: float,
+    options: dict[str, int],
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> Generated:
     total, days, seed = int(scale), options["days"], options["seed"]
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    con.execute("SET preserve_insertion_order = true")  # same seed, same bytes
     (out_dir / "documents").mkdir()
-    files: dict[str, list[str]] = {"documents": []}
-    summaries = []
-    for part in range(max(1, math.ceil(total / PART_ROWS))):
-        first, last = part * PART_ROWS, min(total, (part + 1) * PART_ROWS)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE part AS {documents_sql(first, last, days, seed)}"
-        )
-        name = f"documents/documents.{part + 1:04d}.parquet"
-        target = str(out_dir / name).replace("'", "''")
-        con.execute(
-            "COPY (SELECT doc_id, created_at, channel, language, body FROM part) "
-            f"TO '{target}' (FORMAT parquet)"
-        )
-        files["documents"].append(name)
-        summaries.append(_summarise(con))
-    con.close()
-    return Generated(files, _combine(summaries))
+
+    def write_part(con: duckdb.DuckDBPyConnection, part: int, first: int, end: int) -> Any:
+        con.execute(f"CREATE TEMP TABLE part AS {documents_sql(first, end, days, seed)}")
+        name = f"documents/documents.{part:04d}.parquet"
+        columns = "doc_id, created_at, channel, language, body"
+        copy_to(con, f"SELECT {columns} FROM part", out_dir / name, "parquet")
+        return name, _summarise(con)
+
+    parts = in_parts(total, PART_ROWS, write_part, progress)
+    files = {"documents": [name for name, _ in parts]}
+    return Generated(files, _combine([summary for _, summary in parts]))
 
 
 def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

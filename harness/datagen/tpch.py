@@ -12,14 +12,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.datagen.base import Generated
+from harness.datagen.base import Generated, Progress
 from harness.errors import HarnessError
 from harness.workloads import Scale, Workload
 
 ROWS_PER_PART_SCALE = 10  # SF 10 lineitem is about 2 GB of Parquet: split above that
 
 
-def generate(workload: Workload, scale: float, options: dict[str, int], out_dir: Path) -> Generated:
+def generate(
+    workload: Workload,
+    scale: float,
+    options: dict[str, int],
+    out_dir: Path,
+    progress: Progress | None = None,  # tpchgen-cli reports none
+) -> Generated:
     # Beside the running interpreter first: a virtualenv's bin/ need not be on PATH.
     beside = Path(sys.executable).parent / "tpchgen-cli"
     executable = str(beside) if beside.exists() else shutil.which("tpchgen-cli")
