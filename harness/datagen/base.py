@@ -26,18 +26,25 @@ def in_parts(
     part_rows: int,
     write_part: Callable[[duckdb.DuckDBPyConnection, int, int, int], Any],
     progress: Progress | None = None,
+    setup: str | None = None,
 ) -> list[Any]:
     """Call write_part(connection, part number, first row, end row) for each part of `total`
     rows, one part per core at a time, and return what each returned, in part order.
 
     Parts keep memory flat as the scale grows; running one per core uses the machine, since a
     single DuckDB `range()` source feeds only one thread. Each part has a connection of its own
-    (temporary tables are per connection) to one in-memory database.
+    (temporary tables are per connection) to one in-memory database, where `setup` (SQL) has
+    made what every part shares.
     """
     parts = max(1, -(-total // part_rows))
     database = duckdb.connect()
     database.execute("SET enable_progress_bar = false")
     database.execute("SET preserve_insertion_order = true")  # same seed, same bytes
+    # One thread per part, parts side by side: faster than parts one after another with all
+    # threads each, and half the memory.
+    database.execute("SET threads = 1")
+    if setup:
+        database.execute(setup)
 
     def run(part: int) -> Any:
         con = database.cursor()

@@ -59,6 +59,7 @@ SEARCHES = [
 ]
 PAGES = ["/", "/home", "/deals", "/category", "/account", "/help"]
 COUNTRIES = ["US", "US", "US", "GB", "DE", "FR", "IN", "BR", "JP", "CA"]
+PLANS = ["free", "free", "free", "pro", "enterprise"]
 
 
 def _unit(*salt: Any) -> str:
@@ -75,7 +76,7 @@ def _pick(values: list[str], unit: str) -> str:
 def events_sql(first: int, last: int, total: int, days: int, seed: int, gap: int) -> str:
     """The events first..last-1 with their plain values (for the truth) and JSON columns."""
     minutes = days * 1440
-    users = max(100, total // 40)
+    users = user_count(total)
     s = f"((i - {minutes}) // {SESSION_LENGTH})"  # session number, for session events
     k = f"((i - {minutes}) % {SESSION_LENGTH})"  # position in the session
     user_unit = f"CASE WHEN i < {minutes} THEN {_unit('i', seed, 11)} ELSE {_unit(s, seed, 12)} END"
@@ -127,13 +128,12 @@ WITH numbered AS (
 )
 SELECT
     'e' || lpad(i::VARCHAR, 10, '0') AS event_id,
-    'u' || lpad(user_number::VARCHAR, 7, '0') AS user_id,
+    user_id,
     session_id,
     event_type,
     event_time,
-    CASE WHEN hash(user_number, {seed}) % 100 < 45 THEN 'web'
-         WHEN hash(user_number, {seed}) % 100 < 80 THEN 'ios' ELSE 'android' END AS platform,
-    {_pick(COUNTRIES, _unit("user_number", seed, 15))} AS country,
+    platform,
+    country,
     CASE event_type
         WHEN 'page_view' THEN to_json({{
             'page': {_pick(PAGES, _unit("i", seed, 16))},
@@ -154,18 +154,36 @@ SELECT
             'cart': {{'items': json_items, 'currency': 'USD'}},
             'payment': {_pick(["card", "card", "paypal", "apple_pay"], _unit("i", seed, 23))}}})
     END AS event_properties,
-    to_json({{
-        'plan': {
-        _pick(["free", "free", "free", "pro", "enterprise"], _unit("user_number", seed, 24))
-    },
-        'signup_source': {_pick(["organic", "ads", "referral"], _unit("user_number", seed, 25))},
-        'age_group': {_pick(["18-24", "25-34", "35-44", "45+"], _unit("user_number", seed, 26))}
-    }}) AS user_properties,
+    user_properties,
     -- plain values, kept for the truth only
     items, product_price_cents, category
 FROM events
+JOIN users USING (user_number)
 WHERE {gap} = 0 OR minute(event_time) >= {gap}
+ORDER BY i  -- the join need not keep the order; the files must
 """
+
+
+def users_sql(total: int, seed: int) -> str:
+    """Every user once, with what an event repeats about its user (built once, not per event)."""
+    return f"""
+SELECT
+    user_number,
+    'u' || lpad(user_number::VARCHAR, 7, '0') AS user_id,
+    CASE WHEN hash(user_number, {seed}) % 100 < 45 THEN 'web'
+         WHEN hash(user_number, {seed}) % 100 < 80 THEN 'ios' ELSE 'android' END AS platform,
+    {_pick(COUNTRIES, _unit("user_number", seed, 15))} AS country,
+    to_json({{
+        'plan': {_pick(PLANS, _unit("user_number", seed, 24))},
+        'signup_source': {_pick(["organic", "ads", "referral"], _unit("user_number", seed, 25))},
+        'age_group': {_pick(["18-24", "25-34", "35-44", "45+"], _unit("user_number", seed, 26))}
+    }}) AS user_properties
+FROM range({user_count(total)}) AS t(user_number)
+"""
+
+
+def user_count(total: int) -> int:
+    return max(100, total // 40)
 
 
 def generate(
@@ -199,7 +217,13 @@ def generate(
         copy_to(con, f"SELECT * EXCLUDE ({plain}) FROM part", out_dir / f"{name}.ndjson", "json")
         return [f"{name}.parquet", f"{name}.ndjson"], _summarise(con)
 
-    parts = in_parts(total, PART_ROWS, write_part, progress)
+    parts = in_parts(
+        total,
+        PART_ROWS,
+        write_part,
+        progress,
+        setup=f"CREATE TABLE users AS {users_sql(total, seed)}",
+    )
     files = {"events": [name for names, _ in parts for name in names]}
     return Generated(files, _combine([summary for _, summary in parts], days, gap))
 
