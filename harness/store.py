@@ -19,7 +19,12 @@ import duckdb
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, lock_holder
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE runs ADD COLUMN workload_options JSON"],
+}
 
 SCHEMA = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -119,18 +124,26 @@ class Store:
             raise UsageError(
                 f"no results store at {self.path}; run `whbench run` first or pass --results-dir"
             )
-        try:
-            if not read_only:
+        if not read_only:
+            with _explained_open_errors(self.path):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except (OSError, duckdb.Error) as exc:
-            raise StoreError(_explain_open_error(self.path, exc)) from None
-        self._check_schema(read_only)
+        self.con = self._connect(read_only)
+        if self._check_schema(read_only):  # an older store: upgrade it, then read it
+            self.con.close()
+            self.con = self._connect(read_only=False)
+            self._check_schema(read_only=False)
+            self.con.close()
+            self.con = self._connect(read_only=True)
         if not read_only:
             # Only one writer can hold the file, so a run still marked running was cut short.
             self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
-    def _check_schema(self, read_only: bool) -> None:
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        with _explained_open_errors(self.path):
+            return duckdb.connect(str(self.path), read_only=read_only)
+
+    def _check_schema(self, read_only: bool) -> bool:
+        """Create or upgrade the schema; True when a read-only store needs an upgrade first."""
         has_meta = self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'"
         ).fetchone()[0]
@@ -141,14 +154,24 @@ class Store:
             self.con.execute(SCHEMA)
             self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
             self.con.execute("COMMIT")
-            return
+            return False
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer whbench (schema {version}); upgrade whbench"
             )
-        # Older schemas would be migrated here, one step per version.
+        if version == SCHEMA_VERSION:
+            return False
+        if read_only:
+            return True
+        self.con.execute("BEGIN")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                self.con.execute(statement)
+        self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
+        self.con.execute("COMMIT")
+        return False
 
     def close(self) -> None:
         self.con.close()
@@ -282,6 +305,14 @@ class Store:
             partial.replace(destination)
         finally:
             partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _explained_open_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, duckdb.Error) as exc:
+        raise StoreError(_explain_open_error(path, exc)) from None
 
 
 @contextmanager

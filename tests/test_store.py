@@ -72,3 +72,21 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path):
     duckdb.connect(str(path)).close()
     with pytest.raises(StoreError, match="not a whbench results store"):
         Store(path, read_only=True)
+
+
+def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "r.duckdb"
+    with open_store(path) as store:
+        start(store, "run-1")
+    # Take it back to schema 1, as an earlier whbench wrote it.
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE runs DROP COLUMN workload_options")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    with open_store(path, read_only=True) as store:  # even a reader upgrades it first
+        assert store.run("run-1")["workload_options"] is None
+    with open_store(path) as store:
+        start(store, "run-2")
+        assert {r["run_id"] for r in store.list_runs()} == {"run-1", "run-2"}
+        (version,) = store.con.execute("SELECT value FROM meta").fetchone()
+    assert int(version) == SCHEMA_VERSION
