@@ -219,7 +219,9 @@ class Runner:
                 self.store.record_load(run_id, table.name, "reused")
             else:
                 files = data.table_files(table.name)
-                statements = task.renderer.table_statements(table, engine.source_uris(files))
+                statements = task.renderer.table_statements(
+                    table, engine.source_uris(table.name, files)
+                )
                 try:
                     outcome = engine.load(namespace, table.name, files, statements)
                 except HarnessError:

@@ -40,7 +40,7 @@ def validate_workload(workload: Workload) -> tuple[int, list[Problem]]:
             for query in workload.queries:
                 parse(dialect, query.id, renderer.query(query.id))
             for table in workload.tables:
-                uris = [f"data/{table.name}.parquet", f"data/{table.name}.ndjson"]
+                uris = {fmt: [f"data/{table.name}.{fmt}"] for fmt in ("parquet", "ndjson")}
                 for statement in renderer.table_statements(table, uris):
                     parse(dialect, f"{table.name} schema/load", statement)
         except WorkloadError as exc:

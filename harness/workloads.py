@@ -240,8 +240,6 @@ class Renderer:
             workload=workload.name,
             options=workload.check_options(options),
         )
-        # uris | ending('.parquet'): the files of one format, for templates that pick a format.
-        self.env.filters["ending"] = lambda items, suffix: [i for i in items if i.endswith(suffix)]
         self._dispatched_macros()
 
     def _dispatched_macros(self) -> dict[str, Any]:
@@ -277,8 +275,9 @@ class Renderer:
         query = self.workload.query(query_id)
         return self._render(f"queries/{query.id}.sql.j2", query.params)
 
-    def table_statements(self, table: Table, uris: list[str]) -> list[str]:
-        """The schema and load statements for one table, in order."""
+    def table_statements(self, table: Table, uris: dict[str, list[str]]) -> list[str]:
+        """The schema and load statements for one table, in order. `uris` maps a file format
+        ("parquet", "ndjson") to the table's files in it, as the engine reads them."""
         context = {"table": table, "uris": uris}
         return [
             statement

@@ -29,7 +29,7 @@ def load_region_and_nation(engine, data_dir, namespace):
     for table in TPCH.tables:
         if table.name in ("region", "nation"):
             files = data.table_files(table.name)
-            statements = renderer.table_statements(table, engine.source_uris(files))
+            statements = renderer.table_statements(table, engine.source_uris(table.name, files))
             outcomes.append(engine.load(namespace, table.name, files, statements))
     return outcomes
 
@@ -52,7 +52,9 @@ def test_drop_removes_its_namespace_and_nothing_else(engine, data_dir):
 def test_a_failed_load_leaves_no_table(engine, data_dir):
     data = ensure_data(data_dir, TPCH, 0.01)
     region = next(t for t in TPCH.tables if t.name == "region")
-    statements = Renderer(TPCH, "duckdb", 0.01).table_statements(region, ["missing.parquet"])
+    statements = Renderer(TPCH, "duckdb", 0.01).table_statements(
+        region, {"parquet": ["missing.parquet"]}
+    )
     with pytest.raises(Exception, match=r"missing\.parquet"):
         engine.load("whb_a", "region", data.table_files("region"), statements)
     assert engine.existing_tables("whb_a") == set()

@@ -28,7 +28,7 @@ def loaded(data_dir, **options):
             namespace,
             table.name,
             files,
-            renderer.table_statements(table, engine.source_uris(files)),
+            renderer.table_statements(table, engine.source_uris(table.name, files)),
         )
     engine.prepare_session(namespace, "events-test", 120)
 

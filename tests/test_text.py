@@ -27,7 +27,7 @@ def loaded(tmp_path_factory):
             namespace,
             table.name,
             files,
-            renderer.table_statements(table, engine.source_uris(files)),
+            renderer.table_statements(table, engine.source_uris(table.name, files)),
         )
     engine.prepare_session(namespace, "text-test", 120)
 

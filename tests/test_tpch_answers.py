@@ -27,7 +27,7 @@ def loaded_engine(data_dir):
             namespace,
             table.name,
             files,
-            renderer.table_statements(table, engine.source_uris(files)),
+            renderer.table_statements(table, engine.source_uris(table.name, files)),
         )
     engine.prepare_session(namespace, "answers-test", 300)
     yield engine, renderer

@@ -62,10 +62,14 @@ def test_dialect_macros_dispatch_on_the_target(dialect, expected):
 
 def test_schema_uses_each_dialects_types_and_quoting():
     lineitem = next(t for t in TPCH.tables if t.name == "lineitem")
-    bigquery = Renderer(TPCH, "bigquery", 1.0).table_statements(lineitem, ["gs://b/l.parquet"])
+    bigquery = Renderer(TPCH, "bigquery", 1.0).table_statements(
+        lineitem, {"parquet": ["gs://b/l.parquet"]}
+    )
     assert "`l_quantity` NUMERIC" in bigquery[0]
     assert "gs://b/l.parquet" in bigquery[1]
-    redshift = Renderer(TPCH, "redshift", 1.0).table_statements(lineitem, ["s3://b/l/"])
+    redshift = Renderer(TPCH, "redshift", 1.0).table_statements(
+        lineitem, {"parquet": ["s3://b/l/"]}
+    )
     assert redshift[0] == 'DROP TABLE IF EXISTS "lineitem"'
     assert '"l_comment" VARCHAR(65535)' in redshift[1]
 
@@ -143,3 +147,12 @@ def test_scale_out_of_range_is_refused(scale):
 )
 def test_row_order_counts_only_when_the_outer_query_orders(sql, ordered):
     assert sql_orders_rows(sql) is ordered
+
+
+def test_snowflake_loads_from_a_stage_or_a_url():
+    region = next(t for t in TPCH.tables if t.name == "region")
+    renderer = Renderer(TPCH, "snowflake", 1.0)
+    staged = renderer.table_statements(region, {"parquet": ["@whb_region_parquet"]})
+    assert 'COPY INTO "region" FROM @whb_region_parquet\n' in staged[1]
+    external = renderer.table_statements(region, {"parquet": ["s3://bucket/region/"]})
+    assert "FROM 's3://bucket/region/'" in external[1]

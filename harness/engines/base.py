@@ -110,9 +110,13 @@ class Engine(abc.ABC):
         bucket or stage) do so here. A table is either fully loaded or absent afterwards.
         """
 
-    def source_uris(self, files: Sequence[Path]) -> list[str]:
-        """How the load template should name the files (local paths, gs://, s3:// …)."""
-        return [str(f.resolve()) for f in files]
+    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
+        """How the load templates name a table's files, by format ("parquet", "ndjson"): local
+        paths here; gs:// or s3:// URIs, or a stage, for engines that load from elsewhere."""
+        uris: dict[str, list[str]] = {}
+        for f in files:
+            uris.setdefault(f.suffix.lstrip("."), []).append(str(f.resolve()))
+        return uris
 
     @abc.abstractmethod
     def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
