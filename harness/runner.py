@@ -162,6 +162,9 @@ class Runner:
                 if not load_only:
                     engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
                     summary.queries = self._run_queries(run_id, task, engine)
+                    self._record_history(run_id, engine)
+                if engine.notes:
+                    self.store.update_run(run_id, notes=engine.notes)
             failed = any(q["status"] != "ok" for q in summary.queries)
             summary.status = "finished"
             self.store.finish_run(run_id, "finished")
@@ -254,6 +257,19 @@ class Runner:
                 self.stop.check()
             results.append(_query_summary(query, attempts))
         return results
+
+    def _record_history(self, run_id: str, engine: Engine) -> None:
+        """One look-up of the engine's own statistics for every query of the run."""
+        ids = [
+            query_id
+            for (query_id,) in self.store.con.execute(
+                "SELECT engine_query_id FROM attempts WHERE run_id = ? "
+                "AND engine_query_id IS NOT NULL",
+                [run_id],
+            ).fetchall()
+        ]
+        for query_id, (seconds, usage) in engine.query_history(ids).items():
+            self.store.record_history(run_id, query_id, seconds, usage)
 
     def _attempt(
         self, engine: Engine, query: PlannedQuery, number: int, checksums: _ChecksumMemo

@@ -19,11 +19,12 @@ import duckdb
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, lock_holder
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE runs ADD COLUMN workload_options JSON"],
+    3: ["ALTER TABLE runs ADD COLUMN notes JSON"],
 }
 
 SCHEMA = """
@@ -49,7 +50,8 @@ CREATE TABLE runs (
     timeout_seconds DOUBLE,
     checksum_decimals INTEGER,
     config JSON,                   -- as written, secrets removed
-    error VARCHAR
+    error VARCHAR,
+    notes JSON                     -- what the engine could not do as asked
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -194,7 +196,7 @@ class Store:
 
     def update_run(self, run_id: str, **values: Any) -> None:
         for key, value in values.items():
-            if key == "engine_settings":
+            if key in ("engine_settings", "notes"):
                 value = json.dumps(value, default=str)
             self.con.execute(f"UPDATE runs SET {key} = ? WHERE run_id = ?", [value, run_id])
 
@@ -225,6 +227,27 @@ class Store:
             values = ", ".join(["(?, ?, ?, ?, ?)"] * len(queries))
             params = [value for query in queries for value in (run_id, *query)]
             self.con.execute(f"INSERT INTO queries VALUES {values}", params)
+
+    def record_history(
+        self, run_id: str, engine_query_id: str, seconds: float | None, usage: Usage
+    ) -> None:
+        """Add what the engine reported about a query after the fact (its history view)."""
+        self.con.execute(
+            """UPDATE attempts SET engine_seconds = ?, bytes_scanned = ?, bytes_billed = ?,
+                   slot_ms = ?, warehouse_seconds = ?, rpu_seconds = ?, cache_hit = ?
+               WHERE run_id = ? AND engine_query_id = ?""",
+            [
+                seconds,
+                usage.bytes_scanned,
+                usage.bytes_billed,
+                usage.slot_ms,
+                usage.warehouse_seconds,
+                usage.rpu_seconds,
+                usage.cache_hit,
+                run_id,
+                engine_query_id,
+            ],
+        )
 
     def record_attempt(self, run_id: str, a: Attempt) -> None:
         u = a.usage

@@ -108,7 +108,10 @@ def test_validate_and_engines(whbench):
     (tpch,) = [w for w in result.json()["workloads"] if w["workload"] == "tpch"]
     assert tpch["problems"] == [] and tpch["statements"] == 4 * (22 + 2 * 8) + 8  # + redshift DROPs
     engines = whbench("engines", "--json").json()
-    assert {"engine": "duckdb", "installed": True, "configured": True}.items() <= engines[0].items()
+    by_name = {e["engine"]: e for e in engines}
+    assert {"installed": True, "configured": True}.items() <= by_name["duckdb"].items()
+    assert by_name["snowflake"]["install"] == "pip install 'warehouse-bench[snowflake]'"
+    assert by_name["snowflake"]["configured"] is False
 
 
 def test_every_command_has_help_with_an_example(whbench):

@@ -10,9 +10,12 @@ import importlib.util
 
 from harness.engines.base import Engine
 from harness.engines.duckdb import DuckDBEngine
+from harness.engines.snowflake import SnowflakeEngine
 from harness.errors import ConfigError, EngineError
 
-ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (DuckDBEngine,)}
+ENGINES: dict[str, type[Engine]] = {
+    engine.name: engine for engine in (DuckDBEngine, SnowflakeEngine)
+}
 
 
 def engine_class(name: str) -> type[Engine]:
@@ -24,7 +27,10 @@ def engine_class(name: str) -> type[Engine]:
 
 
 def driver_installed(engine: type[Engine]) -> bool:
-    return importlib.util.find_spec(engine.driver_module) is not None
+    try:
+        return importlib.util.find_spec(engine.driver_module) is not None
+    except ModuleNotFoundError:  # the parent package ("snowflake" of snowflake.connector) is absent
+        return False
 
 
 def require_driver(engine: type[Engine]) -> None:

@@ -75,6 +75,9 @@ class Engine(abc.ABC):
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
+        # What the engine could not do as asked (a setting refused, a statistic unavailable):
+        # recorded with the run and shown, never hidden.
+        self.notes: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -129,6 +132,14 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def cancel(self) -> None:
         """Stop the query in flight. Called from another thread, so it must be thread-safe."""
+
+    def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
+        """Engine-reported (elapsed seconds, usage) of queries this session ran, by query id.
+
+        Called once per workload with every query id, so engines whose statistics live in a
+        history view pay for one look-up, not one per query. Missing ids: nothing reported.
+        """
+        return {}
 
     def estimate(self, sql: str) -> Usage | None:
         """A free pre-run usage estimate, where the engine offers one."""

@@ -1,0 +1,260 @@
+"""Snowflake, through snowflake-connector-python.
+
+Auth, first match wins: a named connection from connections.toml; key-pair (private key file,
+passphrase from the environment); OAuth token; external browser (`authenticator:
+externalbrowser`); password. Files are PUT to a temporary stage per table and format, then
+loaded with COPY INTO. Per-query elapsed time and bytes scanned come from one
+QUERY_HISTORY_BY_SESSION look-up per workload, never one per query.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engines.base import (
+    Engine,
+    LoadOutcome,
+    QueryCancelled,
+    QueryResult,
+    QueryTimeout,
+    Usage,
+)
+from harness.errors import EngineError
+
+# Errors Snowflake gives for a statement it stopped: cancelled (604) or over its timeout (630).
+_STOPPED = {604, 630}
+
+
+@dataclass
+class SnowflakeSettings:
+    account: str | None = None
+    user: str | None = None
+    password: str | None = None  # last resort; prefer a key pair or a named connection
+    connection_name: str | None = None  # a [connections.NAME] in connections.toml
+    private_key_file: str | None = None
+    private_key_passphrase: str | None = None
+    token: str | None = None  # OAuth access token
+    authenticator: str | None = None  # e.g. externalbrowser, oauth, SNOWFLAKE_JWT
+    role: str | None = None
+    warehouse: str | None = None
+    warehouse_size: str | None = None  # XS, S, M …: recorded for cost; asked of Snowflake if unset
+    database: str = "WHBENCH"  # created if missing; each data set gets a schema in it
+    # Only for a local stand-in (fakesnow): where to reach it.
+    host: str | None = None
+    port: int | None = None
+    protocol: str | None = None
+
+
+class SnowflakeEngine(Engine):
+    name = "snowflake"
+    dialect = "snowflake"
+    driver_module = "snowflake.connector"
+    extra = "snowflake"
+    cost_basis = "credits"
+    reports_engine_time = True
+    settings_class = SnowflakeSettings
+
+    def __init__(self, settings: SnowflakeSettings) -> None:
+        super().__init__(settings)
+        self._con: Any = None
+        self._cancelled = threading.Event()
+
+    def connect(self) -> None:
+        import snowflake.connector
+
+        s = self.settings
+        options = {
+            key: value
+            for key, value in {
+                "connection_name": s.connection_name,
+                "account": s.account,
+                "user": s.user,
+                "role": s.role,
+                "warehouse": s.warehouse,
+                "host": s.host,
+                "port": s.port,
+                "protocol": s.protocol,
+            }.items()
+            if value is not None
+        }
+        if s.private_key_file:
+            options |= {"private_key_file": s.private_key_file, "authenticator": "SNOWFLAKE_JWT"}
+            if s.private_key_passphrase:
+                options["private_key_file_pwd"] = s.private_key_passphrase
+        elif s.token:
+            options |= {"token": s.token, "authenticator": "oauth"}
+        elif s.password:
+            options["password"] = s.password
+        if s.authenticator:
+            options["authenticator"] = s.authenticator
+        try:
+            self._con = snowflake.connector.connect(**options, login_timeout=60)
+            cursor = self._con.cursor()
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS {s.database}")
+            cursor.execute(f"USE DATABASE {s.database}")
+        except snowflake.connector.errors.Error as exc:
+            raise EngineError(
+                f"cannot connect to Snowflake ({_first_line(exc)}); check engines.snowflake "
+                "credentials and account"
+            ) from None
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def version(self) -> str:
+        return str(self._scalar("SELECT CURRENT_VERSION()"))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "account": self.settings.account,
+            "warehouse": self.settings.warehouse,
+            "warehouse_size": self.settings.warehouse_size or self._warehouse_size(),
+            "database": self.settings.database,
+        }
+
+    def _warehouse_size(self) -> str | None:
+        if not self.settings.warehouse:
+            return None
+        try:
+            cursor = self._con.cursor()
+            cursor.execute(f"SHOW WAREHOUSES LIKE '{self.settings.warehouse}'")
+            columns = [c[0].lower() for c in cursor.description]
+            row = cursor.fetchone()
+            return row[columns.index("size")] if row else None
+        except Exception as exc:  # the size is recorded as unknown, and why
+            self.notes.append(f"warehouse size unknown: {_first_line(exc)}")
+            return None
+
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        cursor = self._con.cursor()
+        cursor.execute(f"USE SCHEMA {namespace}")
+        for setting, what in (
+            ("USE_CACHED_RESULT = FALSE", "turn the result cache off"),
+            (f"QUERY_TAG = '{tag}'", "tag queries with the run id"),
+            (
+                f"STATEMENT_TIMEOUT_IN_SECONDS = {max(1, round(timeout_seconds))}",
+                "set the statement timeout",
+            ),
+        ):
+            try:
+                cursor.execute(f"ALTER SESSION SET {setting}")
+            except Exception as exc:  # shown in the run's notes, never hidden
+                self.notes.append(f"could not {what}: {_first_line(exc)}")
+
+    def existing_tables(self, namespace: str) -> set[str]:
+        cursor = self._con.cursor()
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (namespace.upper(),),
+        )
+        return {name.lower() for (name,) in cursor.fetchall()}
+
+    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
+        # One stage per table and format; COPY INTO reads every file in it.
+        formats = {f.suffix.lstrip(".") for f in files}
+        return {fmt: [f"@{_stage(table, fmt)}"] for fmt in sorted(formats)}
+
+    def load(
+        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
+    ) -> LoadOutcome:
+        cursor = self._con.cursor()
+        started = time.perf_counter()
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
+        cursor.execute(f"USE SCHEMA {namespace}")
+        try:
+            for fmt in {f.suffix.lstrip(".") for f in files}:
+                stage = _stage(table, fmt)
+                cursor.execute(f"CREATE OR REPLACE TEMPORARY STAGE {stage}")
+                for f in files:
+                    if f.suffix == f".{fmt}":
+                        path = str(f.resolve()).replace("'", "\\'")
+                        cursor.execute(
+                            f"PUT 'file://{path}' @{stage} OVERWRITE = TRUE AUTO_COMPRESS = FALSE"
+                        )
+            for statement in statements:
+                cursor.execute(statement)
+        except Exception:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")  # all or nothing
+            raise
+        seconds = time.perf_counter() - started
+        rows = self._scalar(f"SELECT count(*) FROM {table}")
+        stored = self._scalar(
+            "SELECT bytes FROM information_schema.tables "
+            f"WHERE table_schema = '{namespace.upper()}' AND table_name = '{table.upper()}'"
+        )
+        return LoadOutcome(table, rows, seconds, stored)
+
+    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+        import snowflake.connector
+
+        self._cancelled.clear()
+        cursor = self._con.cursor()
+        try:
+            started = time.perf_counter()
+            cursor.execute(sql, timeout=max(1, round(timeout_seconds)))
+            rows = cursor.fetchall()
+            elapsed = time.perf_counter() - started
+        except snowflake.connector.errors.ProgrammingError as exc:
+            if exc.errno in _STOPPED:
+                if self._cancelled.is_set():
+                    raise QueryCancelled("cancelled") from exc
+                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+            raise
+        return QueryResult(rows=rows, client_seconds=elapsed, engine_query_id=cursor.sfqid)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        try:
+            self._con.cursor().execute(f"SELECT SYSTEM$CANCEL_ALL_QUERIES({self._con.session_id})")
+        except Exception as exc:  # called from another thread: note it, never raise
+            self.notes.append(f"could not cancel the running query: {_first_line(exc)}")
+
+    def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
+        if not query_ids:
+            return {}
+        listed = ", ".join(f"'{q}'" for q in query_ids)
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(
+                "SELECT query_id, total_elapsed_time, execution_time, bytes_scanned "
+                "FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION(RESULT_LIMIT => 10000)) "
+                f"WHERE query_id IN ({listed})"
+            )
+        except Exception as exc:
+            self.notes.append(
+                "QUERY_HISTORY_BY_SESSION unavailable, so engine times and bytes scanned are "
+                f"not recorded (client times are): {_first_line(exc)}"
+            )
+            return {}
+        history = {}
+        for query_id, elapsed_ms, execution_ms, bytes_scanned in cursor.fetchall():
+            usage = Usage(
+                bytes_scanned=bytes_scanned,
+                warehouse_seconds=None if execution_ms is None else execution_ms / 1000,
+            )
+            history[query_id] = (None if elapsed_ms is None else elapsed_ms / 1000, usage)
+        return history
+
+    def drop(self, namespace: str) -> None:
+        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {namespace} CASCADE")
+
+    def _scalar(self, sql: str) -> Any:
+        cursor = self._con.cursor()
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def _stage(table: str, fmt: str) -> str:
+    return f"whb_{table}_{fmt}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
