@@ -1,8 +1,9 @@
 """Result checksums that compare answers across engines.
 
 Normalisation, so that the same answer gives the same checksum on every engine:
-- numbers (int, float, Decimal) are rounded to `decimals` places and written without trailing
-  zeros or a sign on zero, so 1, 1.0 and Decimal('1.000') agree and -0.0 equals 0;
+- numbers (int, float, Decimal) are rounded to `decimals` places (after dropping float noise
+  beyond `decimals` + 6 places) and written without trailing zeros or a sign on zero, so 1, 1.0
+  and Decimal('1.000') agree and -0.0 equals 0;
 - NULL is written as one canonical token, distinct from the text 'NULL';
 - dates and timestamps are written in ISO 8601; booleans as true/false;
 - rows are sorted unless the query orders them, so row order counts only when the SQL asks.
@@ -18,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 NULL = "\\N"
+NOISE_DIGITS = 6  # digits past the stated precision that are taken as float noise
 
 
 def normalise_value(value: Any, decimals: int) -> str:
@@ -47,7 +49,11 @@ def normalise_value(value: Any, decimals: int) -> str:
 
 def _number_text(value: Decimal, decimals: int) -> str:
     try:
-        rounded = value.quantize(_quantum(decimals), ROUND_HALF_EVEN)
+        # Round twice: first past the float noise, then to the stated precision. Once would put
+        # 368231.6694999999 (an engine computing in doubles) and 368231.6695 (one computing in
+        # decimals) on either side of a rounding boundary.
+        denoised = value.quantize(_quantum(decimals + NOISE_DIGITS), ROUND_HALF_EVEN)
+        rounded = denoised.quantize(_quantum(decimals), ROUND_HALF_EVEN)
     except InvalidOperation:  # beyond Decimal's default precision: keep it whole
         rounded = value
     text = format(rounded.normalize(), "f")

@@ -42,3 +42,10 @@ def test_values_normalise_to_canonical_text():
 
 def test_column_boundaries_matter():
     assert result_checksum([("ab", "c")], True, 2) != result_checksum([("a", "bc")], True, 2)
+
+
+def test_float_noise_at_a_rounding_boundary_does_not_flip_the_answer():
+    # An engine computing in doubles and one computing in decimals, at a half-way point.
+    assert normalise_value(368231.6694999999, 3) == normalise_value(Decimal("368231.6695"), 3)
+    assert normalise_value(2.1250000000001, 2) == normalise_value(Decimal("2.125"), 2) == "2.12"
+    assert normalise_value(2.135, 2) == "2.14"

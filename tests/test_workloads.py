@@ -153,6 +153,6 @@ def test_snowflake_loads_from_a_stage_or_a_url():
     region = next(t for t in TPCH.tables if t.name == "region")
     renderer = Renderer(TPCH, "snowflake", 1.0)
     staged = renderer.table_statements(region, {"parquet": ["@whb_region_parquet"]})
-    assert 'COPY INTO "region" FROM @whb_region_parquet\n' in staged[1]
+    assert 'COPY INTO "REGION" FROM @whb_region_parquet\n' in staged[1]
     external = renderer.table_statements(region, {"parquet": ["s3://bucket/region/"]})
     assert "FROM 's3://bucket/region/'" in external[1]
