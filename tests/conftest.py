@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,3 +86,39 @@ def assert_one_line_error(result: Result, *fragments: str, code: int | None = No
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stand-in server exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"stand-in server did not listen on port {port} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def fakesnow_port(tmp_path_factory):
+    """A fakesnow server (a DuckDB-backed Snowflake) for the whole session, on a free port."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("fakesnow") / "server.log"
+    executable = Path(sys.executable).parent / "fakesnow"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(executable), "-s", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for_port(port, process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

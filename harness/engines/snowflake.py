@@ -44,6 +44,7 @@ class SnowflakeSettings:
     warehouse: str | None = None
     warehouse_size: str | None = None  # XS, S, M …: recorded for cost; asked of Snowflake if unset
     database: str = "WHBENCH"  # created if missing; each data set gets a schema in it
+    login_timeout_seconds: int = 60
     # Only for a local stand-in (fakesnow): where to reach it.
     host: str | None = None
     port: int | None = None
@@ -93,7 +94,9 @@ class SnowflakeEngine(Engine):
         if s.authenticator:
             options["authenticator"] = s.authenticator
         try:
-            self._con = snowflake.connector.connect(**options, login_timeout=60)
+            self._con = snowflake.connector.connect(
+                **options, login_timeout=s.login_timeout_seconds
+            )
             cursor = self._con.cursor()
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS {s.database}")
             cursor.execute(f"USE DATABASE {s.database}")

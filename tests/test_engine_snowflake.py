@@ -1,0 +1,161 @@
+"""The Snowflake engine on the real snowflake-connector-python, against fakesnow (a local,
+DuckDB-backed Snowflake that the suite starts itself): every workload's answers must equal the
+DuckDB baseline's. What fakesnow cannot do is listed, with the error it gives, rather than
+skipped: see KNOWN_GAPS."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+
+from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
+from harness.errors import EngineError
+
+# Queries fakesnow cannot run, though Snowflake can: query id -> the error fakesnow gives.
+KNOWN_GAPS = {"t06": "split_to_table does not exist", "t09": "split_to_table does not exist"}
+
+
+@pytest.fixture
+def both_engines(make_config, fakesnow_port):
+    def make(**overrides):
+        snowflake = {
+            "host": "127.0.0.1",
+            "port": fakesnow_port,
+            "protocol": "http",
+            "account": "fake",
+            "user": "fake",
+            "password": "${WHB_TEST_SF_PASSWORD:-x}",
+            "warehouse": "bench_wh",
+            "warehouse_size": "XSMALL",
+        }
+        return make_config(
+            runs=1,
+            engines={"duckdb": {"database": ":memory:"}, "snowflake": snowflake},
+            **overrides,
+        )
+
+    return make
+
+
+def run_both(whbench, config) -> dict[str, dict[str, dict]]:
+    """query id -> engine -> that query's summary, from a real `whbench run`."""
+    result = whbench("run", "--config", config, "--json", "--quiet")
+    assert "Traceback" not in result.stderr
+    by_query: dict[str, dict[str, dict]] = {}
+    for run in result.json():
+        assert run["status"] == "finished", run
+        for query in run["queries"]:
+            by_query.setdefault(query["query_id"], {})[run["engine"]] = query
+    return by_query
+
+
+def assert_same_answers(by_query: dict[str, dict[str, dict]]) -> None:
+    for query_id, engines in sorted(by_query.items()):
+        snowflake = engines["snowflake"]
+        if query_id in KNOWN_GAPS:
+            assert snowflake["status"] == "error" and KNOWN_GAPS[query_id] in snowflake["error"]
+            continue
+        assert snowflake["status"] == "ok", (query_id, snowflake["error"])
+        assert snowflake["checksum"] == engines["duckdb"]["checksum"], query_id
+
+
+def test_tpch_answers_equal_the_baseline(whbench, both_engines):
+    by_query = run_both(whbench, both_engines(workloads={"tpch": {"scale": 0.01}}))
+    assert len(by_query) == 22
+    assert_same_answers(by_query)
+
+
+def test_events_in_variant_give_the_baselines_answers(whbench, both_engines):
+    config = both_engines(workloads={"events": {"scale": 25000, "options": {"days": 1}}})
+    by_query = run_both(whbench, config)
+    assert len(by_query) == 13
+    assert_same_answers(by_query)
+
+
+def test_text_answers_equal_the_baseline_except_known_gaps(whbench, both_engines):
+    by_query = run_both(whbench, both_engines(workloads={"text": {"scale": 3000}}))
+    assert len(by_query) == 11
+    assert_same_answers(by_query)
+
+
+def test_what_the_stand_in_refuses_is_recorded_not_hidden(whbench, both_engines, workdir):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    run_both(whbench, config)
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    notes, settings = con.execute(
+        "SELECT notes, engine_settings FROM runs WHERE engine = 'snowflake'"
+    ).fetchone()
+    assert "could not turn the result cache off" in notes
+    assert "QUERY_HISTORY_BY_SESSION unavailable" in notes
+    assert '"warehouse_size": "XSMALL"' in settings
+    query_id, engine_seconds, scanned = con.execute(
+        "SELECT engine_query_id, engine_seconds, bytes_scanned FROM attempts a "
+        "JOIN runs USING (run_id) WHERE engine = 'snowflake'"
+    ).fetchone()
+    assert query_id  # the connector's sfqid
+    assert engine_seconds is None and scanned is None  # not reported here: unknown, not 0
+    loads = con.execute(
+        "SELECT count(*) FROM loads JOIN runs USING (run_id) "
+        "WHERE engine = 'snowflake' AND loads.status IN ('loaded', 'reused')"
+    ).fetchone()[0]
+    assert loads == 8
+
+
+def test_unreachable_account_is_a_one_line_error(whbench, make_config):
+    from conftest import free_port
+
+    config = make_config(
+        engines={
+            "snowflake": {
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "protocol": "http",
+                "account": "fake",
+                "user": "fake",
+                "password": "secret-canary-value",
+                "login_timeout_seconds": 5,
+            }
+        }
+    )
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "cannot connect to Snowflake" in result.stderr
+    assert "secret-canary-value" not in result.stderr + result.stdout
+
+
+@pytest.mark.skipif(
+    not all(os.environ.get(v) for v in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER")),
+    reason="needs a real Snowflake account: set SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and one of "
+    "SNOWFLAKE_PRIVATE_KEY_FILE or SNOWFLAKE_PASSWORD (and SNOWFLAKE_WAREHOUSE)",
+)
+def test_real_snowflake_runs_and_reports_its_statistics():
+    engine = SnowflakeEngine(
+        SnowflakeSettings(
+            account=os.environ["SNOWFLAKE_ACCOUNT"],
+            user=os.environ["SNOWFLAKE_USER"],
+            private_key_file=os.environ.get("SNOWFLAKE_PRIVATE_KEY_FILE"),
+            private_key_passphrase=os.environ.get("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"),
+            password=os.environ.get("SNOWFLAKE_PASSWORD"),
+            warehouse=os.environ.get("SNOWFLAKE_WAREHOUSE"),
+        )
+    )
+    engine.connect()
+    try:
+        engine.prepare_session("PUBLIC", "whbench-test", 60)
+        assert engine.notes == []
+        result = engine.execute("SELECT 42", 60)
+        assert result.rows == [(42,)] and result.engine_query_id
+        history = engine.query_history([result.engine_query_id])
+        assert history[result.engine_query_id][0] is not None
+    finally:
+        engine.close()
+
+
+def test_a_missing_driver_names_the_pip_command(monkeypatch):
+    from harness.engines import require_driver
+
+    monkeypatch.setattr(SnowflakeEngine, "driver_module", "no_such_module.connector")
+    with pytest.raises(EngineError, match=r"pip install 'warehouse-bench\[snowflake\]'"):
+        require_driver(SnowflakeEngine)
