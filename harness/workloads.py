@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled, read_yaml
 
@@ -149,7 +150,7 @@ class Workload:
 
     def namespace(self, scale: float, options: dict[str, int] | None = None) -> str:
         """The schema/dataset the harness creates for this data set."""
-        return f"whb_{self.name}_{self.variant(scale, options)}"
+        return f"{NAMESPACE_PREFIX}{self.name}_{self.variant(scale, options)}"
 
 
 def workload_roots(extra: list[Path] | None = None) -> list[Path]:

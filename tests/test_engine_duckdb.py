@@ -8,7 +8,7 @@ from harness.datagen import ensure_data
 from harness.engines import ENGINES, engine_class
 from harness.engines.base import QueryTimeout
 from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
-from harness.errors import ConfigError
+from harness.errors import ConfigError, EngineError
 from harness.workloads import Renderer, get_workload
 
 TPCH = get_workload("tpch")
@@ -84,3 +84,9 @@ def test_registry_knows_its_engines():
     assert all(cls.name == name for name, cls in ENGINES.items())
     with pytest.raises(ConfigError, match="unknown engine 'nope'"):
         engine_class("nope")
+
+
+@pytest.mark.parametrize("namespace", ["main", "analytics", "whb_x; DROP SCHEMA main", ""])
+def test_drop_refuses_what_the_harness_did_not_create(engine, namespace):
+    with pytest.raises(EngineError, match="not a namespace whbench created"):
+        engine.drop(namespace)

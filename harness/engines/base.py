@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.errors import EngineError
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -58,6 +60,17 @@ class QueryTimeout(Exception):
 
 class QueryCancelled(Exception):
     """Raised by `Engine.execute` when `cancel()` stopped the query (the user pressed Ctrl-C)."""
+
+
+NAMESPACE_PREFIX = "whb_"
+
+
+def owned(namespace: str) -> str:
+    """`namespace` if the harness made it (its name has the harness prefix); else refuse, so a
+    drop can never reach anything of the user's."""
+    if not namespace.startswith(NAMESPACE_PREFIX) or not namespace.replace("_", "").isalnum():
+        raise EngineError(f"refusing to touch {namespace!r}: not a namespace whbench created")
+    return namespace
 
 
 class Engine(abc.ABC):

@@ -16,6 +16,7 @@ from harness.engines.base import (
     QueryCancelled,
     QueryResult,
     QueryTimeout,
+    owned,
 )
 from harness.errors import EngineError, lock_holder
 
@@ -151,7 +152,7 @@ class DuckDBEngine(Engine):
 
     def drop(self, namespace: str) -> None:
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
-        self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(namespace)} CASCADE")
+        self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(owned(namespace))} CASCADE")
 
 
 def _quote(identifier: str) -> str:

@@ -23,6 +23,7 @@ from harness.engines.base import (
     QueryResult,
     QueryTimeout,
     Usage,
+    owned,
 )
 from harness.errors import EngineError
 
@@ -246,7 +247,7 @@ class SnowflakeEngine(Engine):
         return history
 
     def drop(self, namespace: str) -> None:
-        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {namespace} CASCADE")
+        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
 
     def _scalar(self, sql: str) -> Any:
         cursor = self._con.cursor()
