@@ -20,7 +20,13 @@ lint: $(BIN)/whbench
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The Redshift tests run PostgreSQL 15 (Debian's package) as a local stand-in.
+POSTGRES = /usr/lib/postgresql/15/bin/initdb
+
+$(POSTGRES):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15
+
+test: lint $(POSTGRES)
 	$(BIN)/pytest
 
 format: $(BIN)/whbench

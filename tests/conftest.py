@@ -122,3 +122,20 @@ def fakesnow_port(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def redshift_port():
+    """A throwaway PostgreSQL cluster behind the Redshift protocol shim; yields the shim's port."""
+    from redshift_standin import PostgresCluster, RedshiftShim, postgres_available
+
+    if not postgres_available():
+        pytest.fail("PostgreSQL 15 is missing: .ci/run installs it (apt-get install postgresql-15)")
+    cluster = PostgresCluster(free_port())
+    cluster.start()
+    shim = RedshiftShim(cluster.port)
+    try:
+        yield shim.port
+    finally:
+        shim.close()
+        cluster.stop()

@@ -53,7 +53,7 @@ def test_validate_finds_no_problem_in_bundled_workloads():
         ("duckdb", "(DATE '1998-12-01' + INTERVAL '-90' DAY)"),
         ("bigquery", "DATE_ADD(DATE '1998-12-01', INTERVAL -90 DAY)"),
         ("snowflake", "DATEADD(day, -90, DATE '1998-12-01')"),
-        ("redshift", "DATEADD(day, -90, DATE '1998-12-01')"),
+        ("redshift", "(DATE '1998-12-01' + INTERVAL '-90 day')"),
     ],
 )
 def test_dialect_macros_dispatch_on_the_target(dialect, expected):

@@ -1,0 +1,334 @@
+"""Amazon Redshift, provisioned or Serverless, through redshift_connector.
+
+Auth: IAM (temporary credentials from an AWS profile or role, for a cluster identifier or a
+Serverless workgroup) first, a password last. Data goes to S3 with boto3 and is loaded with
+COPY using an IAM role; without a bucket configured, a small-data path inserts the rows over
+the connection instead (fine for tests and small scales, slow for anything big). Per-query
+elapsed, queue and execution times and result-cache hits come from one SYS_QUERY_HISTORY
+look-up per workload.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engines.base import (
+    Engine,
+    LoadOutcome,
+    QueryCancelled,
+    QueryResult,
+    QueryTimeout,
+    Usage,
+    owned,
+)
+from harness.errors import EngineError
+
+INSERT_BATCH_ROWS = 1000  # rows per INSERT statement on the small-data path
+
+
+@dataclass
+class RedshiftSettings:
+    host: str | None = None  # provisioned endpoint or Serverless workgroup endpoint
+    port: int = 5439
+    database: str = "dev"
+    user: str | None = None
+    password: str | None = None  # last resort; prefer IAM
+    iam: bool = False  # temporary credentials from the AWS profile or role
+    profile: str | None = None  # AWS profile for IAM and for S3
+    region: str | None = None
+    cluster_identifier: str | None = None  # provisioned, with IAM
+    serverless_work_group: str | None = None  # Serverless, with IAM
+    db_user: str | None = None  # provisioned IAM: the database user to sign in as
+    ssl: bool = True
+    s3_bucket: str | None = None  # where generated files are uploaded for COPY
+    s3_prefix: str = "whbench"
+    iam_role_arn: str | None = None  # the role COPY reads S3 with (default: the cluster's)
+    base_rpu: int | None = None  # Serverless base capacity, recorded for cost
+    node_type: str | None = None  # provisioned node type and count, recorded for cost
+    nodes: int | None = None
+
+
+class RedshiftEngine(Engine):
+    name = "redshift"
+    dialect = "redshift"
+    driver_module = "redshift_connector"
+    extra = "redshift"
+    cost_basis = "rpu-seconds or node-hours"
+    reports_engine_time = True
+    settings_class = RedshiftSettings
+
+    def __init__(self, settings: RedshiftSettings) -> None:
+        super().__init__(settings)
+        self._con: Any = None
+        self._pid: int | None = None
+        self._cancelled = threading.Event()
+
+    def connect(self) -> None:
+        import redshift_connector
+
+        s = self.settings
+        options: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "host": s.host,
+                "port": s.port,
+                "database": s.database,
+                "user": s.user,
+                "ssl": s.ssl,
+                "profile": s.profile,
+                "region": s.region,
+                "cluster_identifier": s.cluster_identifier,
+                "serverless_work_group": s.serverless_work_group,
+                "db_user": s.db_user,
+            }.items()
+            if value is not None
+        }
+        if s.iam:
+            options["iam"] = True
+            if s.serverless_work_group:
+                options["is_serverless"] = True
+        elif s.password is not None:
+            options["password"] = s.password
+        try:
+            self._con = redshift_connector.connect(**options)
+            self._con.autocommit = True
+            self._pid = self._scalar("SELECT pg_backend_pid()")
+        except Exception as exc:
+            raise EngineError(
+                f"cannot connect to Redshift ({_first_line(exc)}); check engines.redshift host, "
+                "credentials and network access"
+            ) from None
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def version(self) -> str:
+        return str(self._scalar("SELECT version()"))
+
+    def describe(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "host": s.host,
+            "serverless_work_group": s.serverless_work_group,
+            "cluster_identifier": s.cluster_identifier,
+            "base_rpu": s.base_rpu,
+            "node_type": s.node_type,
+            "nodes": s.nodes,
+        }
+
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        cursor = self._con.cursor()
+        cursor.execute(f"SET search_path TO {owned(namespace)}")
+        for statement, what in (
+            ("SET enable_result_cache_for_session TO off", "turn the result cache off"),
+            (f"SET query_group TO '{tag}'", "label queries with the run id"),
+            (
+                f"SET statement_timeout TO {max(1, round(timeout_seconds * 1000))}",
+                "set the statement timeout",
+            ),
+        ):
+            try:
+                cursor.execute(statement)
+            except Exception as exc:  # shown in the run's notes, never hidden
+                self.notes.append(f"could not {what}: {_first_line(exc)}")
+
+    def existing_tables(self, namespace: str) -> set[str]:
+        cursor = self._con.cursor()
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (namespace,),
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
+        uris: dict[str, list[str]] = {}
+        for f in files:
+            fmt = f.suffix.lstrip(".")
+            if self.settings.s3_bucket:  # COPY reads every file under the prefix
+                location = f"s3://{self.settings.s3_bucket}/{self._s3_prefix(table, fmt)}"
+            else:
+                location = str(f.resolve())
+            uris.setdefault(fmt, [])
+            if location not in uris[fmt]:
+                uris[fmt].append(location)
+        return uris
+
+    def _s3_prefix(self, table: str, fmt: str) -> str:
+        return f"{self.settings.s3_prefix.strip('/')}/{table}/{fmt}/"
+
+    def load(
+        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
+    ) -> LoadOutcome:
+        cursor = self._con.cursor()
+        started = time.perf_counter()
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {owned(namespace)}")
+        cursor.execute(f"SET search_path TO {namespace}")
+        if self.settings.s3_bucket:
+            self._upload(table, files)
+        cursor.execute("BEGIN")
+        try:
+            for statement in statements:
+                if statement.lstrip().upper().startswith("COPY ") and not self.settings.s3_bucket:
+                    self._insert_rows(cursor, table, files)  # the small-data path
+                else:
+                    cursor.execute(statement)
+            cursor.execute("COMMIT")
+        except Exception:
+            cursor.execute("ROLLBACK")  # all or nothing
+            raise
+        seconds = time.perf_counter() - started
+        rows = self._scalar(f"SELECT count(*) FROM {table}")
+        return LoadOutcome(table, rows, seconds, self._stored_bytes(namespace, table))
+
+    def _upload(self, table: str, files: Sequence[Path]) -> None:
+        import boto3
+
+        session = boto3.Session(
+            profile_name=self.settings.profile, region_name=self.settings.region
+        )
+        s3 = session.client("s3")
+        for f in files:
+            key = self._s3_prefix(table, f.suffix.lstrip(".")) + f.name
+            s3.upload_file(str(f), self.settings.s3_bucket, key)
+
+    def _insert_rows(self, cursor: Any, table: str, files: Sequence[Path]) -> None:
+        import pyarrow.parquet as pq
+
+        for f in files:
+            if f.suffix != ".parquet":
+                continue
+            parquet = pq.ParquetFile(f)
+            columns = parquet.schema_arrow.names
+            row = f"({', '.join(['%s'] * len(columns))})"
+            for batch in parquet.iter_batches(batch_size=INSERT_BATCH_ROWS):
+                rows = zip(*(batch.column(c).to_pylist() for c in columns), strict=True)
+                values = [value for one_row in rows for value in one_row]
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"VALUES {', '.join([row] * batch.num_rows)}",
+                    values,
+                )
+
+    def _stored_bytes(self, namespace: str, table: str) -> int | None:
+        try:  # Redshift's SVV_TABLE_INFO.size is in 1 MB blocks
+            blocks = self._scalar(
+                f"SELECT size FROM svv_table_info WHERE schema = '{namespace}' "
+                f"AND \"table\" = '{table}'"
+            )
+        except Exception as exc:
+            self.notes.append(f"stored size unknown: {_first_line(exc)}")
+            return None
+        return None if blocks is None else int(blocks) * 1024 * 1024
+
+    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+        self._cancelled.clear()
+        cursor = self._con.cursor()
+        timed_out = threading.Event()
+
+        def cancel_at_time_limit() -> None:
+            timed_out.set()
+            self.cancel()
+
+        # statement_timeout does this on the server; the timer covers a server that ignores it.
+        timer = threading.Timer(timeout_seconds + 5, cancel_at_time_limit)
+        timer.start()
+        try:
+            started = time.perf_counter()
+            cursor.execute(sql)
+            rows = cursor.fetchall() if cursor.description else []
+            elapsed = time.perf_counter() - started
+        except Exception as exc:
+            if "canceling statement" in str(exc) or "57014" in str(exc):
+                if self._cancelled.is_set() and not timed_out.is_set():
+                    raise QueryCancelled("cancelled") from exc
+                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+            raise
+        finally:
+            timer.cancel()
+        return QueryResult(
+            rows=[tuple(r) for r in rows],
+            client_seconds=elapsed,
+            engine_query_id=self._last_query_id(),
+        )
+
+    def _last_query_id(self) -> str | None:
+        try:
+            value = self._scalar("SELECT pg_last_query_id()")
+        except Exception as exc:
+            if not any("query id" in n for n in self.notes):
+                self.notes.append(f"query ids unavailable: {_first_line(exc)}")
+            return None
+        return None if value is None or int(value) < 0 else str(value)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        try:
+            import redshift_connector
+
+            other = redshift_connector.connect(**self._cancel_options())
+            try:
+                other.cursor().execute(f"SELECT pg_cancel_backend({int(self._pid)})")
+            finally:
+                other.close()
+        except Exception as exc:  # called from another thread: note it, never raise
+            self.notes.append(f"could not cancel the running query: {_first_line(exc)}")
+
+    def _cancel_options(self) -> dict[str, Any]:
+        s = self.settings
+        options = {
+            "host": s.host,
+            "port": s.port,
+            "database": s.database,
+            "user": s.user,
+            "ssl": s.ssl,
+        }
+        if s.password is not None:
+            options["password"] = s.password
+        return options
+
+    def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
+        if not query_ids:
+            return {}
+        listed = ", ".join(str(int(q)) for q in query_ids)
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(
+                "SELECT query_id, elapsed_time, execution_time, result_cache_hit "
+                f"FROM sys_query_history WHERE query_id IN ({listed})"
+            )
+        except Exception as exc:
+            self.notes.append(
+                "SYS_QUERY_HISTORY unavailable, so engine times and cache hits are not recorded "
+                f"(client times are): {_first_line(exc)}"
+            )
+            return {}
+        return {
+            str(query_id): (
+                None if elapsed_us is None else elapsed_us / 1e6,
+                Usage(cache_hit=cache_hit),
+            )
+            for query_id, elapsed_us, _execution_us, cache_hit in cursor.fetchall()
+        }
+
+    def drop(self, namespace: str) -> None:
+        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
+
+    def _scalar(self, sql: str) -> Any:
+        cursor = self._con.cursor()
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if text.startswith("{") and "'M': '" in text:  # redshift_connector's error dictionaries
+        text = text.split("'M': '", 1)[1].split("'", 1)[0]
+    return (text.splitlines() or [type(exc).__name__])[0]
