@@ -26,7 +26,23 @@ POSTGRES = /usr/lib/postgresql/15/bin/initdb
 $(POSTGRES):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15
 
-test: lint $(POSTGRES)
+# The BigQuery tests run bqemulator, which needs DuckDB 1.5.5 and its spatial extension (it
+# cannot download one here), so it lives in a virtualenv of its own; the extension file comes
+# from a wheel and goes where DuckDB 1.5.5 looks for it.
+BQEMULATOR = .venv-bqemulator/bin/bqemulator
+SPATIAL = $(HOME)/.duckdb/extensions/v1.5.5/linux_amd64/spatial.duckdb_extension
+
+$(BQEMULATOR):
+	$(PYTHON) -m venv .venv-bqemulator
+	.venv-bqemulator/bin/pip install --quiet bqemulator duckdb==1.5.5 \
+		duckdb-extension-spatial==1.5.5 numpy
+	touch $@
+
+$(SPATIAL): $(BQEMULATOR)
+	mkdir -p $(dir $@)
+	cp .venv-bqemulator/lib/python3*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $@
+
+test: lint $(POSTGRES) $(SPATIAL)
 	$(BIN)/pytest
 
 format: $(BIN)/whbench
@@ -34,4 +50,4 @@ format: $(BIN)/whbench
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) results/*
+	rm -rf $(VENV) .venv-bqemulator results/*

@@ -5,7 +5,8 @@ Normalisation, so that the same answer gives the same checksum on every engine:
   beyond `decimals` + 6 places) and written without trailing zeros or a sign on zero, so 1, 1.0
   and Decimal('1.000') agree and -0.0 equals 0;
 - NULL is written as one canonical token, distinct from the text 'NULL';
-- dates and timestamps are written in ISO 8601; booleans as true/false;
+- dates and timestamps are written in ISO 8601, zoned timestamps in UTC without the zone (as
+  engines with naive timestamps hold them); booleans as true/false;
 - rows are sorted unless the query orders them, so row order counts only when the SQL asks.
 """
 
@@ -38,6 +39,9 @@ def normalise_value(value: Any, decimals: int) -> str:
         return NULL
     if kind is bool:
         return "true" if value else "false"
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # BigQuery's TIMESTAMP comes back zoned, the others' naive: compare both as UTC.
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):

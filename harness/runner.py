@@ -278,7 +278,7 @@ class Runner:
         started_at = datetime.now(UTC)
         base = {"query_id": query.id, "attempt": number, "phase": phase, "started_at": started_at}
         try:
-            result = engine.execute(query.sql, self.config.timeout_seconds)
+            result = engine.execute(query.sql, self.config.timeout_seconds, query.id)
         except QueryTimeout as exc:
             return Attempt(**base, status="timeout", error=str(exc))
         except QueryCancelled:  # a cut-short attempt is no measurement: record nothing

@@ -139,3 +139,36 @@ def redshift_port():
     finally:
         shim.close()
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def bqemulator_port(tmp_path_factory):
+    """bqemulator (a DuckDB-backed BigQuery) from its own virtualenv, made by `make test`."""
+    root = Path(__file__).resolve().parent.parent
+    executable = Path(os.environ.get("WHB_BQEMULATOR", root / ".venv-bqemulator/bin/bqemulator"))
+    if not executable.exists():
+        pytest.fail(f"{executable} is missing: run `make test`, which installs bqemulator")
+    rest, grpc = free_port(), free_port()
+    log = tmp_path_factory.mktemp("bqemulator") / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                str(executable),
+                "start",
+                "--rest-port",
+                str(rest),
+                "--grpc-port",
+                str(grpc),
+                "--project",
+                "whbench-test",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+        )
+    try:
+        wait_for_port(rest, process)
+        yield rest
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -49,3 +49,12 @@ def test_float_noise_at_a_rounding_boundary_does_not_flip_the_answer():
     assert normalise_value(368231.6694999999, 3) == normalise_value(Decimal("368231.6695"), 3)
     assert normalise_value(2.1250000000001, 2) == normalise_value(Decimal("2.125"), 2) == "2.12"
     assert normalise_value(2.135, 2) == "2.14"
+
+
+def test_zoned_and_naive_timestamps_of_the_same_instant_agree():
+    naive = dt.datetime(2026, 1, 5, 10, 0)
+    assert normalise_value(naive.replace(tzinfo=dt.UTC), 2) == normalise_value(naive, 2)
+    two_hours_east = dt.timezone(dt.timedelta(hours=2))
+    assert normalise_value(dt.datetime(2026, 1, 5, 12, 0, tzinfo=two_hours_east), 2) == (
+        "2026-01-05T10:00:00"
+    )

@@ -9,13 +9,15 @@ from __future__ import annotations
 import importlib.util
 
 from harness.engines.base import Engine
+from harness.engines.bigquery import BigQueryEngine
 from harness.engines.duckdb import DuckDBEngine
 from harness.engines.redshift import RedshiftEngine
 from harness.engines.snowflake import SnowflakeEngine
 from harness.errors import ConfigError, EngineError
 
 ENGINES: dict[str, type[Engine]] = {
-    engine.name: engine for engine in (DuckDBEngine, SnowflakeEngine, RedshiftEngine)
+    engine.name: engine
+    for engine in (DuckDBEngine, BigQueryEngine, SnowflakeEngine, RedshiftEngine)
 }
 
 

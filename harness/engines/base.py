@@ -135,8 +135,11 @@ class Engine(abc.ABC):
         return uris
 
     @abc.abstractmethod
-    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
-        """Run one query, fetch every row, and time the round trip.
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
+        """Run one query, fetch every row, and time the round trip. `query_label` names the
+        query for engines that can label each query on its own at no cost.
 
         Raises QueryTimeout when the query hit its time limit and QueryCancelled when cancel()
         stopped it; any other engine error propagates.

@@ -123,7 +123,9 @@ class DuckDBEngine(Engine):
         ).fetchone()
         return blocks * block_size
 
-    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
         import duckdb
 
         timed_out = threading.Event()

@@ -227,7 +227,9 @@ class RedshiftEngine(Engine):
             return None
         return None if blocks is None else int(blocks) * 1024 * 1024
 
-    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
         self._cancelled.clear()
         cursor = self._con.cursor()
         timed_out = threading.Event()

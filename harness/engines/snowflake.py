@@ -195,7 +195,9 @@ class SnowflakeEngine(Engine):
         )
         return LoadOutcome(table, rows, seconds, stored)
 
-    def execute(self, sql: str, timeout_seconds: float) -> QueryResult:
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
         import snowflake.connector
 
         self._cancelled.clear()

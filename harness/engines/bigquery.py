@@ -1,0 +1,254 @@
+"""Google BigQuery, through google-cloud-bigquery.
+
+Auth is Application Default Credentials unless a credentials file is given: a gcloud login, an
+attached service account, or Workload Identity Federation (an `external_account` file) need no
+downloaded key. A service-account key file works but draws a warning. Statistics come from each
+query's job object (free), never from INFORMATION_SCHEMA (each such look-up bills 10 MB).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engines.base import (
+    Engine,
+    LoadOutcome,
+    QueryCancelled,
+    QueryResult,
+    QueryTimeout,
+    Usage,
+    owned,
+)
+from harness.errors import EngineError
+
+
+@dataclass
+class BigQuerySettings:
+    project: str | None = None  # default: the credentials' project
+    location: str | None = None  # e.g. US, EU, us-east1
+    credentials_file: str | None = None  # external_account (keyless) or a service-account key
+    maximum_bytes_billed: int | None = None  # per-query hard limit (at least 10485760)
+    # Only for a local stand-in (bqemulator): where it listens, and no credentials.
+    api_endpoint: str | None = None
+    anonymous: bool = False
+
+
+class BigQueryEngine(Engine):
+    name = "bigquery"
+    dialect = "bigquery"
+    driver_module = "google.cloud.bigquery"
+    extra = "bigquery"
+    cost_basis = "bytes billed or slot-ms"
+    reports_engine_time = True
+    supports_dry_run = True
+    settings_class = BigQuerySettings
+
+    def __init__(self, settings: BigQuerySettings) -> None:
+        super().__init__(settings)
+        self._client: Any = None
+        self._namespace: str | None = None
+        self._labels: dict[str, str] = {}
+        self._job: Any = None
+        self._cancelled = False
+
+    def connect(self) -> None:
+        from google.api_core.client_options import ClientOptions
+        from google.cloud import bigquery
+
+        s = self.settings
+        credentials = None
+        try:
+            if s.anonymous:
+                from google.auth.credentials import AnonymousCredentials
+
+                credentials = AnonymousCredentials()
+            elif s.credentials_file:
+                credentials = self._credentials_from_file(s.credentials_file)
+            options = ClientOptions(api_endpoint=s.api_endpoint) if s.api_endpoint else None
+            self._client = bigquery.Client(
+                project=s.project,
+                credentials=credentials,
+                location=s.location,
+                client_options=options,
+            )
+        except Exception as exc:
+            raise EngineError(
+                f"cannot set up BigQuery ({_first_line(exc)}); sign in with `gcloud auth "
+                "application-default login` or set engines.bigquery.credentials_file"
+            ) from None
+
+    def _credentials_from_file(self, path: str) -> Any:
+        import json
+
+        import google.auth
+
+        kind = json.loads(Path(path).expanduser().read_text()).get("type")
+        if kind == "service_account":
+            message = (
+                "a downloaded service-account key works, but keyless Workload Identity "
+                "Federation (an external_account credentials file) is preferred"
+            )
+            self.notes.append(message)
+            print(f"warning: {message}", file=sys.stderr)
+        credentials, _ = google.auth.load_credentials_from_file(
+            str(Path(path).expanduser()),
+            scopes=["https://www.googleapis.com/auth/cloud-platform"],
+        )
+        return credentials
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def version(self) -> str:
+        from google.cloud import bigquery
+
+        # BigQuery has no server version; the client library's is what can differ between runs.
+        return f"google-cloud-bigquery {bigquery.__version__}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "project": self._client.project,
+            "location": self.settings.location,
+            "maximum_bytes_billed": self.settings.maximum_bytes_billed,
+        }
+
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        # BigQuery has no session to set up: every query's job config carries these.
+        self._namespace = owned(namespace)
+        self._labels = {"whbench_run": _label(tag)}
+
+    def _job_config(self, query_label: str | None = None, dry_run: bool = False) -> Any:
+        from google.cloud import bigquery
+
+        labels = dict(self._labels)
+        if query_label:
+            labels["whbench_query"] = _label(query_label)
+        return bigquery.QueryJobConfig(
+            use_query_cache=False,
+            labels=labels,
+            default_dataset=f"{self._client.project}.{self._namespace}",
+            maximum_bytes_billed=self.settings.maximum_bytes_billed,
+            dry_run=dry_run,
+        )
+
+    def existing_tables(self, namespace: str) -> set[str]:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            return {t.table_id for t in self._client.list_tables(owned(namespace))}
+        except NotFound:
+            return set()
+
+    def load(
+        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
+    ) -> LoadOutcome:
+        from google.cloud import bigquery
+
+        self._namespace = owned(namespace)
+        self._client.create_dataset(namespace, exists_ok=True)
+        destination = f"{self._client.project}.{namespace}.{table}"
+        started = time.perf_counter()
+        try:
+            for statement in statements:
+                if statement.lstrip().upper().startswith("LOAD DATA"):
+                    # Local files: the client's load API reads them (no bucket needed).
+                    fmt = ".ndjson" if "'JSON'" in statement.upper() else ".parquet"
+                    source = (
+                        bigquery.SourceFormat.NEWLINE_DELIMITED_JSON
+                        if fmt == ".ndjson"
+                        else bigquery.SourceFormat.PARQUET
+                    )
+                    config = bigquery.LoadJobConfig(
+                        source_format=source, write_disposition="WRITE_APPEND"
+                    )
+                    for f in files:
+                        if f.suffix == fmt:
+                            with f.open("rb") as data:
+                                self._client.load_table_from_file(
+                                    data, destination, job_config=config
+                                ).result()
+                else:
+                    self._client.query(statement, job_config=self._job_config()).result()
+        except Exception:
+            self._client.delete_table(destination, not_found_ok=True)  # all or nothing
+            raise
+        seconds = time.perf_counter() - started
+        stored = self._client.get_table(destination)
+        # A table with rows and no bytes is a server that does not report sizes.
+        size = stored.num_bytes if stored.num_bytes or not stored.num_rows else None
+        return LoadOutcome(table, stored.num_rows, seconds, size)
+
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
+        import concurrent.futures
+
+        self._cancelled = False
+        started = time.perf_counter()
+        self._job = job = self._client.query(sql, job_config=self._job_config(query_label))
+        try:
+            rows = [tuple(row.values()) for row in job.result(timeout=timeout_seconds)]
+        except concurrent.futures.TimeoutError as exc:
+            job.cancel()
+            raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+        except Exception as exc:
+            if self._cancelled:
+                raise QueryCancelled("cancelled") from exc
+            raise
+        elapsed = time.perf_counter() - started
+        engine_seconds = None
+        if job.started and job.ended:
+            engine_seconds = (job.ended - job.started).total_seconds()
+        return QueryResult(
+            rows=rows,
+            client_seconds=elapsed,
+            engine_seconds=engine_seconds,
+            engine_query_id=job.job_id,
+            usage=self._usage(job),
+        )
+
+    def _usage(self, job: Any) -> Usage:
+        billed = job.total_bytes_billed
+        if billed is None and not any("bytes billed" in n for n in self.notes):
+            self.notes.append(
+                "the server reported no bytes billed, so bytes processed are not recorded either"
+            )
+        return Usage(
+            bytes_scanned=job.total_bytes_processed if billed is not None else None,
+            bytes_billed=billed,
+            slot_ms=job.slot_millis,
+            cache_hit=job.cache_hit,
+        )
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._job is not None:
+            try:
+                self._job.cancel()
+            except Exception as exc:  # called from another thread: note it, never raise
+                self.notes.append(f"could not cancel the running job: {_first_line(exc)}")
+
+    def estimate(self, sql: str) -> Usage | None:
+        """A dry run: free, and BigQuery's own figure for the bytes the query would process."""
+        job = self._client.query(sql, job_config=self._job_config(dry_run=True))
+        return Usage(bytes_scanned=job.total_bytes_processed)
+
+    def drop(self, namespace: str) -> None:
+        self._client.delete_dataset(owned(namespace), delete_contents=True, not_found_ok=True)
+
+
+def _label(text: str) -> str:
+    """BigQuery label values: lower case letters, digits, - and _, at most 63 characters."""
+    return re.sub(r"[^a-z0-9_-]", "_", text.lower())[:63]
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

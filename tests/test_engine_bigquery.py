@@ -1,0 +1,127 @@
+"""The BigQuery engine on the real google-cloud-bigquery client, against bqemulator (a local,
+DuckDB-backed BigQuery the suite starts itself): answers must equal the DuckDB baseline's.
+What the emulator cannot do is listed with the error it gives, not skipped."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+
+from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
+
+# Queries bqemulator cannot run, though BigQuery can: query id -> a fragment of its error.
+KNOWN_GAPS: dict[str, str] = {}
+
+
+@pytest.fixture
+def both_engines(make_config, bqemulator_port):
+    def make(**overrides):
+        bigquery = {
+            "project": "whbench-test",
+            "api_endpoint": f"http://127.0.0.1:{bqemulator_port}",
+            "anonymous": True,
+        }
+        return make_config(
+            runs=1,
+            engines={"duckdb": {"database": ":memory:"}, "bigquery": bigquery},
+            **overrides,
+        )
+
+    return make
+
+
+def run_both(whbench, config) -> tuple[dict[str, dict[str, dict]], dict[str, dict]]:
+    result = whbench("run", "--config", config, "--json", "--quiet")
+    assert "Traceback" not in result.stderr
+    by_query: dict[str, dict[str, dict]] = {}
+    runs = {}
+    for run in result.json():
+        runs[run["engine"]] = run
+        for query in run["queries"]:
+            by_query.setdefault(query["query_id"], {})[run["engine"]] = query
+    return by_query, runs
+
+
+def differences(by_query: dict[str, dict[str, dict]]) -> dict[str, str]:
+    """query id -> what differs from the baseline (an error, or another answer)."""
+    found = {}
+    for query_id, engines in sorted(by_query.items()):
+        bigquery = engines["bigquery"]
+        if bigquery["status"] != "ok":
+            found[query_id] = f"{bigquery['status']}: {bigquery['error']}"
+        elif bigquery["checksum"] != engines["duckdb"]["checksum"]:
+            found[query_id] = "another answer"
+    return found
+
+
+def test_tpch_answers_equal_the_baseline(whbench, both_engines):
+    by_query, runs = run_both(whbench, both_engines(workloads={"tpch": {"scale": 0.01}}))
+    assert runs["bigquery"]["status"] == "finished", runs["bigquery"]["error"]
+    assert len(by_query) == 22
+    assert differences(by_query) == {}
+
+
+def test_events_in_json_columns_give_the_baselines_answers(whbench, both_engines):
+    config = both_engines(workloads={"events": {"scale": 25000, "options": {"days": 1}}})
+    by_query, runs = run_both(whbench, config)
+    assert runs["bigquery"]["status"] == "finished", runs["bigquery"]["error"]
+    assert differences(by_query) == {}
+
+
+def test_text_answers_equal_the_baseline(whbench, both_engines):
+    by_query, _ = run_both(whbench, both_engines(workloads={"text": {"scale": 3000}}))
+    assert differences(by_query) == {}
+
+
+def test_job_statistics_are_recorded_and_unreported_ones_stay_unknown(
+    whbench, both_engines, workdir
+):
+    run_both(whbench, both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}}))
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    job_id, engine_seconds, billed, scanned, cache_hit = con.execute(
+        "SELECT engine_query_id, engine_seconds, bytes_billed, bytes_scanned, cache_hit "
+        "FROM attempts JOIN runs USING (run_id) WHERE engine = 'bigquery'"
+    ).fetchone()
+    assert job_id and engine_seconds is not None and engine_seconds >= 0
+    assert cache_hit is False
+    # The emulator reports no bytes billed (and 0 processed): both unknown, never 0.
+    assert billed is None and scanned is None
+    (notes,) = con.execute("SELECT notes FROM runs WHERE engine = 'bigquery'").fetchone()
+    assert "reported no bytes billed" in notes
+
+
+def test_dry_run_estimates_without_running(bqemulator_port):
+    engine = BigQueryEngine(
+        BigQuerySettings(
+            project="whbench-test",
+            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
+            anonymous=True,
+        )
+    )
+    engine.connect()
+    try:
+        engine.prepare_session("whb_estimate", "t", 60)
+        assert engine.estimate("SELECT 1") is not None
+    finally:
+        engine.close()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("BIGQUERY_PROJECT"),
+    reason="needs a real BigQuery project: set BIGQUERY_PROJECT (and sign in with Application "
+    "Default Credentials, or set GOOGLE_APPLICATION_CREDENTIALS)",
+)
+def test_real_bigquery_reports_bytes_billed():
+    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
+    engine.connect()
+    try:
+        engine.prepare_session("whb_check", "whbench-test", 60)
+        result = engine.execute(
+            "SELECT count(*) FROM `bigquery-public-data.samples.shakespeare`", 60
+        )
+        assert result.usage.bytes_billed and result.usage.bytes_billed >= 10 * 2**20
+        assert result.usage.cache_hit is False
+    finally:
+        engine.close()
