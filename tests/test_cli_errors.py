@@ -46,7 +46,12 @@ def test_unknown_config_key(whbench, make_config):
 
 def test_unknown_engine_on_the_command_line(whbench, make_config):
     result = whbench("run", "--config", make_config(), "--engine", "oracle")
-    assert_one_line_error(result, "unknown engine 'oracle'", "known engines: duckdb", code=2)
+    assert_one_line_error(
+        result,
+        "unknown engine 'oracle'",
+        "known engines: bigquery, duckdb, redshift, snowflake",
+        code=2,
+    )
 
 
 def test_unknown_workload(whbench, make_config):
