@@ -13,7 +13,7 @@ import click
 
 from harness import __version__
 from harness.config import Config, load_config
-from harness.engines import ENGINES, driver_installed, engine_class
+from harness.engines import ENGINES, driver_version, engine_class, require_driver
 from harness.errors import HarnessError, UsageError
 from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
@@ -399,9 +399,10 @@ def engines(config: Config, as_json: bool) -> None:
         {
             "engine": name,
             "dialect": cls.dialect,
-            "driver": cls.driver_module,
-            "installed": driver_installed(cls),
+            "driver": cls.driver_package,
+            "driver_version": driver_version(cls),
             "configured": name in config.engines,
+            "auth": cls(config.engines[name]).auth_method() if name in config.engines else None,
             "install": f"pip install 'warehouse-bench[{cls.extra}]'" if cls.extra else None,
             "cost_basis": cls.cost_basis,
             "reports_engine_time": cls.reports_engine_time,
@@ -412,17 +413,55 @@ def engines(config: Config, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = _table("engine", "dialect", "driver", "installed", "configured", "cost basis")
+    table = _table("engine", "driver", "version", "configured", "sign-in", "cost basis")
     for r in rows:
         table.add_row(
             r["engine"],
-            r["dialect"],
             r["driver"],
-            _yes(r["installed"]),
+            r["driver_version"] or f"not installed: {r['install']}",
             _yes(r["configured"]),
+            r["auth"] or "–",
             r["cost_basis"],
         )
     _print(table)
+
+
+@cli.command()
+@common_options
+@click.option("--engine", "-e", "engine_name", required=True, help="Engine to clean up.")
+@click.option("--run", "run_id", help="Only the data set this run used.")
+@click.option("--yes", is_flag=True, help="Drop them (without it, only list).")
+def clean(config: Config, engine_name: str, run_id: str | None, yes: bool) -> None:
+    """List, and with --yes drop, the schemas or datasets whbench created (prefix whb_).
+
+    Nothing without the harness prefix is ever listed or dropped.
+
+    \b
+    Example:
+      whbench clean -e snowflake            # list
+      whbench clean -e snowflake --yes      # drop them all
+    """
+    cls = engine_class(engine_name)
+    require_driver(cls)
+    engine = cls(config.engines.get(engine_name) or cls.settings_class())
+    engine.connect()
+    try:
+        if run_id:
+            with open_store(config.store_path, read_only=True) as store:
+                run = store.run(store.resolve_run(run_id))
+            found = [n for n in engine.namespaces() if n == run["namespace"]]
+        else:
+            found = engine.namespaces()
+        if not found:
+            click.echo(f"{engine_name}: nothing whbench created")
+        for namespace in found:
+            if yes:
+                engine.drop(namespace)
+            click.echo(f"{'dropped' if yes else 'would drop'} {engine_name} {namespace}")
+        if found and not yes:
+            click.echo("run again with --yes to drop these")
+    finally:
+        engine.close()
 
 
 def _yes(flag: bool) -> str:

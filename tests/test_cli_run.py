@@ -109,7 +109,8 @@ def test_validate_and_engines(whbench):
     assert tpch["problems"] == [] and tpch["statements"] == 4 * (22 + 2 * 8) + 8  # + redshift DROPs
     engines = whbench("engines", "--json").json()
     by_name = {e["engine"]: e for e in engines}
-    assert {"installed": True, "configured": True}.items() <= by_name["duckdb"].items()
+    assert {"configured": True, "auth": "none"}.items() <= by_name["duckdb"].items()
+    assert by_name["duckdb"]["driver_version"] == duckdb.__version__
     assert by_name["snowflake"]["install"] == "pip install 'warehouse-bench[snowflake]'"
     assert by_name["snowflake"]["configured"] is False
 
@@ -122,6 +123,7 @@ def test_every_command_has_help_with_an_example(whbench):
         ["render"],
         ["validate"],
         ["engines"],
+        ["clean"],
         ["results", "list"],
         ["results", "show"],
         ["results", "export"],
@@ -144,3 +146,22 @@ def test_generate_caches_and_load_then_run_reuses_tables(whbench, make_config, w
     shown = whbench("results", "show", run["run_id"], "--config", config, "--json").json()
     assert {ld["status"] for ld in shown["loads"]} == {"reused"}
     assert len(shown["attempts"]) == 2
+
+
+def test_clean_lists_then_drops_only_what_whbench_created(finished_run, whbench, workdir):
+    config, _ = finished_run
+    database = workdir / "results" / "bench.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("CREATE SCHEMA analytics")  # the user's own: never listed, never dropped
+    con.close()
+    listed = whbench("clean", "-e", "duckdb", "--config", config)
+    assert listed.code == 0 and "would drop duckdb whb_tpch_sf0_01" in listed.stdout
+    assert "analytics" not in listed.stdout
+    dropped = whbench("clean", "-e", "duckdb", "--yes", "--config", config)
+    assert "dropped duckdb whb_tpch_sf0_01" in dropped.stdout
+    con = duckdb.connect(str(database), read_only=True)
+    schemas = {s for (s,) in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    con.close()
+    assert "analytics" in schemas and "whb_tpch_sf0_01" not in schemas
+    again = whbench("clean", "-e", "duckdb", "--config", config)
+    assert "nothing whbench created" in again.stdout

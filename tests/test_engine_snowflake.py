@@ -159,3 +159,15 @@ def test_a_missing_driver_names_the_pip_command(monkeypatch):
     monkeypatch.setattr(SnowflakeEngine, "driver_module", "no_such_module.connector")
     with pytest.raises(EngineError, match=r"pip install 'warehouse-bench\[snowflake\]'"):
         require_driver(SnowflakeEngine)
+
+
+def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench, both_engines):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    run_both(whbench, config)
+    engines = {e["engine"]: e for e in whbench("engines", "--config", config, "--json").json()}
+    assert engines["snowflake"]["auth"] == "password"  # the method, never the secret
+    listed = whbench("clean", "-e", "snowflake", "--config", config)
+    assert "would drop snowflake whb_tpch_sf0_01" in listed.stdout
+    assert whbench("clean", "-e", "snowflake", "--yes", "--config", config).code == 0
+    again = whbench("clean", "-e", "snowflake", "--config", config)
+    assert "nothing whbench created" in again.stdout

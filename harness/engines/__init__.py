@@ -6,6 +6,7 @@ ENGINES; adding an engine means adding its module and one line here.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 
 from harness.engines.base import Engine
@@ -27,6 +28,16 @@ def engine_class(name: str) -> type[Engine]:
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise ConfigError(f"unknown engine {name!r}; known engines: {known}") from None
+
+
+def driver_version(engine: type[Engine]) -> str | None:
+    """The installed version of the engine's client library, or None when it is missing."""
+    if not driver_installed(engine):
+        return None
+    try:
+        return importlib.metadata.version(engine.driver_package)
+    except importlib.metadata.PackageNotFoundError:
+        return "installed"
 
 
 def driver_installed(engine: type[Engine]) -> bool:

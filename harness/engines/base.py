@@ -79,6 +79,7 @@ class Engine(abc.ABC):
     name: ClassVar[str]
     dialect: ClassVar[str]  # the macro prefix and sqlglot dialect the templates render for
     driver_module: ClassVar[str]  # importable module of the client library
+    driver_package: ClassVar[str]  # its distribution on PyPI, for the version
     extra: ClassVar[str | None] = None  # pip extra that installs the driver
     cost_basis: ClassVar[str]  # "machine-hours", "bytes", "credits", "rpu-seconds", …
     reports_engine_time: ClassVar[bool] = False
@@ -102,6 +103,10 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def version(self) -> str:
         """The server or library version, recorded with every run."""
+
+    def auth_method(self) -> str:
+        """How the engine will sign in, in words, from the settings alone (never a secret)."""
+        return "none"
 
     def describe(self) -> dict[str, Any]:
         """Settings that shape the numbers (threads, warehouse size …), recorded with every run."""
@@ -160,6 +165,10 @@ class Engine(abc.ABC):
     def estimate(self, sql: str) -> Usage | None:
         """A free pre-run usage estimate, where the engine offers one."""
         return None
+
+    @abc.abstractmethod
+    def namespaces(self) -> list[str]:
+        """The namespaces (schemas, datasets) the harness created: those with its prefix."""
 
     @abc.abstractmethod
     def drop(self, namespace: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
+    NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
     QueryCancelled,
@@ -43,6 +44,7 @@ class BigQueryEngine(Engine):
     name = "bigquery"
     dialect = "bigquery"
     driver_module = "google.cloud.bigquery"
+    driver_package = "google-cloud-bigquery"
     extra = "bigquery"
     cost_basis = "bytes billed or slot-ms"
     reports_engine_time = True
@@ -101,6 +103,14 @@ class BigQueryEngine(Engine):
             scopes=["https://www.googleapis.com/auth/cloud-platform"],
         )
         return credentials
+
+    def auth_method(self) -> str:
+        s = self.settings
+        if s.anonymous:
+            return "anonymous (local stand-in)"
+        if s.credentials_file:
+            return f"credentials file {s.credentials_file}"
+        return "Application Default Credentials"
 
     def close(self) -> None:
         if self._client is not None:
@@ -240,6 +250,13 @@ class BigQueryEngine(Engine):
         """A dry run: free, and BigQuery's own figure for the bytes the query would process."""
         job = self._client.query(sql, job_config=self._job_config(dry_run=True))
         return Usage(bytes_scanned=job.total_bytes_processed)
+
+    def namespaces(self) -> list[str]:
+        return sorted(
+            d.dataset_id
+            for d in self._client.list_datasets()
+            if d.dataset_id.startswith(NAMESPACE_PREFIX)
+        )
 
     def drop(self, namespace: str) -> None:
         self._client.delete_dataset(owned(namespace), delete_contents=True, not_found_ok=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
+    NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
     QueryCancelled,
@@ -33,6 +34,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
     driver_module = "duckdb"
+    driver_package = "duckdb"
     extra = None
     cost_basis = "machine-hours"
     reports_engine_time = False
@@ -151,6 +153,14 @@ class DuckDBEngine(Engine):
     def cancel(self) -> None:
         if self._con is not None:
             self._con.interrupt()
+
+    def namespaces(self) -> list[str]:
+        rows = self._con.execute(
+            "SELECT DISTINCT schema_name FROM duckdb_schemas() "
+            "WHERE starts_with(schema_name, ?) ORDER BY 1",
+            [NAMESPACE_PREFIX],
+        ).fetchall()
+        return [name for (name,) in rows]
 
     def drop(self, namespace: str) -> None:
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")

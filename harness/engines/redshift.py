@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
+    NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
     QueryCancelled,
@@ -57,6 +58,7 @@ class RedshiftEngine(Engine):
     name = "redshift"
     dialect = "redshift"
     driver_module = "redshift_connector"
+    driver_package = "redshift-connector"
     extra = "redshift"
     cost_basis = "rpu-seconds or node-hours"
     reports_engine_time = True
@@ -103,6 +105,13 @@ class RedshiftEngine(Engine):
                 f"cannot connect to Redshift ({_first_line(exc)}); check engines.redshift host, "
                 "credentials and network access"
             ) from None
+
+    def auth_method(self) -> str:
+        s = self.settings
+        if s.iam:
+            target = "Serverless workgroup" if s.serverless_work_group else "cluster"
+            return f"IAM temporary credentials ({target})"
+        return "password" if s.password is not None else "none configured"
 
     def close(self) -> None:
         if self._con is not None:
@@ -318,6 +327,11 @@ class RedshiftEngine(Engine):
             )
             for query_id, elapsed_us, _execution_us, cache_hit in cursor.fetchall()
         }
+
+    def namespaces(self) -> list[str]:
+        cursor = self._con.cursor()
+        cursor.execute("SELECT schema_name FROM information_schema.schemata ORDER BY 1")
+        return [name for (name,) in cursor.fetchall() if name.startswith(NAMESPACE_PREFIX)]
 
     def drop(self, namespace: str) -> None:
         self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
+    NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
     QueryCancelled,
@@ -56,6 +57,7 @@ class SnowflakeEngine(Engine):
     name = "snowflake"
     dialect = "snowflake"
     driver_module = "snowflake.connector"
+    driver_package = "snowflake-connector-python"
     extra = "snowflake"
     cost_basis = "credits"
     reports_engine_time = True
@@ -106,6 +108,18 @@ class SnowflakeEngine(Engine):
                 f"cannot connect to Snowflake ({_first_line(exc)}); check engines.snowflake "
                 "credentials and account"
             ) from None
+
+    def auth_method(self) -> str:
+        s = self.settings
+        if s.connection_name:
+            return f"named connection {s.connection_name!r} (connections.toml)"
+        if s.private_key_file:
+            return "key pair"
+        if s.token:
+            return "OAuth token"
+        if s.authenticator:
+            return f"authenticator {s.authenticator}"
+        return "password" if s.password else "none configured"
 
     def close(self) -> None:
         if self._con is not None:
@@ -247,6 +261,12 @@ class SnowflakeEngine(Engine):
             )
             history[query_id] = (None if elapsed_ms is None else elapsed_ms / 1000, usage)
         return history
+
+    def namespaces(self) -> list[str]:
+        cursor = self._con.cursor()
+        cursor.execute("SELECT schema_name FROM information_schema.schemata ORDER BY 1")
+        names = [name.lower() for (name,) in cursor.fetchall()]
+        return [name for name in names if name.startswith(NAMESPACE_PREFIX)]
 
     def drop(self, namespace: str) -> None:
         self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
