@@ -29,7 +29,7 @@ from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
-from harness.errors import HarnessError, UsageError
+from harness.errors import HarnessError, StoreError, UsageError
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -170,14 +170,21 @@ class Runner:
             self.store.finish_run(run_id, "finished")
             if failed:
                 summary.error = "some queries failed"
+        except StoreError:
+            raise  # without a store nothing more can be recorded: stop
         except HarnessError as exc:
             summary.status, summary.error = "failed", str(exc)
             if self._run_started(run_id):
                 self.store.finish_run(run_id, "failed", str(exc))
-        except BaseException as exc:  # Ctrl-C or a bug: keep what was recorded, say so, re-raise
+        except Exception as exc:
+            # An engine's client failed in a way not caught closer (a dropped connection, a
+            # refused statement): this engine's run fails, the others go on.
+            summary.status, summary.error = "failed", f"{task.engine}: {_one_line(exc)}"
             if self._run_started(run_id):
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                self.store.finish_run(run_id, status, f"{type(exc).__name__}: {exc}")
+                self.store.finish_run(run_id, "failed", summary.error)
+        except BaseException:  # Ctrl-C: keep what was recorded, say so, stop
+            if self._run_started(run_id):
+                self.store.finish_run(run_id, "interrupted", "interrupted by the user")
             raise
         return summary
 

@@ -171,3 +171,29 @@ def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench,
     assert whbench("clean", "-e", "snowflake", "--yes", "--config", config).code == 0
     again = whbench("clean", "-e", "snowflake", "--config", config)
     assert "nothing whbench created" in again.stdout
+
+
+def test_one_engine_failing_does_not_stop_the_others(whbench, make_config):
+    from conftest import free_port
+
+    config = make_config(
+        runs=1,
+        engines={
+            "snowflake": {
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "protocol": "http",
+                "account": "fake",
+                "user": "fake",
+                "password": "x",
+                "login_timeout_seconds": 5,
+            },
+            "duckdb": {"database": ":memory:"},
+        },
+        workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
+    )
+    result = whbench("run", "--config", config, "--json", "--quiet")
+    assert result.code == 1
+    runs = {run["engine"]: run for run in result.json()}
+    assert runs["snowflake"]["status"] == "failed"
+    assert runs["duckdb"]["status"] == "finished" and runs["duckdb"]["queries"][0]["checksum"]
