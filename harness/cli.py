@@ -14,7 +14,7 @@ import click
 from harness import __version__
 from harness.config import Config, load_config
 from harness.engines import ENGINES, driver_version, engine_class, require_driver
-from harness.errors import HarnessError, UsageError
+from harness.errors import HarnessError, UsageError, first_line
 from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
 from harness.workloads import DIALECTS, Renderer, Scale, discover, get_workload
@@ -46,10 +46,9 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        first = (str(exc).strip().splitlines() or [""])[0]
         click.echo(
-            f"internal error: {type(exc).__name__}: {first} (run again with --debug for the "
-            "traceback, and please report it)",
+            f"internal error: {type(exc).__name__}: {first_line(exc)} (run again with --debug "
+            "for the traceback, and please report it)",
             err=True,
         )
         sys.exit(1)

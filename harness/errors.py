@@ -44,3 +44,8 @@ def lock_holder(exc: Exception) -> str | None:
         return None
     holder = re.search(r"PID (\d+)", text)
     return f" (PID {holder.group(1)})" if holder else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (drivers often add pages of detail)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -29,7 +29,7 @@ from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
-from harness.errors import HarnessError, StoreError, UsageError
+from harness.errors import HarnessError, StoreError, UsageError, first_line
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -440,8 +440,7 @@ def _connected(engine: Engine) -> Iterator[Engine]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 def _new_id() -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from harness.engines.base import LoadOutcome, Usage
-from harness.errors import StoreError, UsageError, lock_holder
+from harness.errors import StoreError, UsageError, first_line, lock_holder
 
 SCHEMA_VERSION = 3
 
@@ -356,7 +356,7 @@ def _literal(text: str) -> str:
 
 
 def _explain_open_error(path: Path, exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = first_line(exc)
     who = lock_holder(exc)
     if who is not None:
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.errors import WorkloadError
+from harness.errors import WorkloadError, first_line
 from harness.workloads import DIALECTS, Renderer, Workload
 
 
@@ -29,7 +29,7 @@ def validate_workload(workload: Workload) -> tuple[int, list[Problem]]:
         try:
             tree = sqlglot.parse_one(sql, read=dialect)
         except sqlglot.errors.ParseError as exc:
-            problems.append(Problem(workload.name, dialect, item, str(exc).splitlines()[0]))
+            problems.append(Problem(workload.name, dialect, item, first_line(exc)))
             return
         if isinstance(tree, exp.Command):  # sqlglot's fallback for text it did not understand
             problems.append(Problem(workload.name, dialect, item, "not understood by sqlglot"))

@@ -26,7 +26,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
-from harness.errors import EngineError
+from harness.errors import EngineError, first_line
 
 
 @dataclass
@@ -81,7 +81,7 @@ class BigQueryEngine(Engine):
             )
         except Exception as exc:
             raise EngineError(
-                f"cannot set up BigQuery ({_first_line(exc)}); sign in with `gcloud auth "
+                f"cannot set up BigQuery ({first_line(exc)}); sign in with `gcloud auth "
                 "application-default login` or set engines.bigquery.credentials_file"
             ) from None
 
@@ -244,7 +244,7 @@ class BigQueryEngine(Engine):
             try:
                 self._job.cancel()
             except Exception as exc:  # called from another thread: note it, never raise
-                self.notes.append(f"could not cancel the running job: {_first_line(exc)}")
+                self.notes.append(f"could not cancel the running job: {first_line(exc)}")
 
     def estimate(self, sql: str) -> Usage | None:
         """A dry run: free, and BigQuery's own figure for the bytes the query would process."""
@@ -265,7 +265,3 @@ class BigQueryEngine(Engine):
 def _label(text: str) -> str:
     """BigQuery label values: lower case letters, digits, - and _, at most 63 characters."""
     return re.sub(r"[^a-z0-9_-]", "_", text.lower())[:63]
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -19,7 +19,7 @@ from harness.engines.base import (
     QueryTimeout,
     owned,
 )
-from harness.errors import EngineError, lock_holder
+from harness.errors import EngineError, first_line, lock_holder
 
 
 @dataclass
@@ -178,4 +178,4 @@ def _explain_open_error(database: str, exc: Exception) -> str:
             f"DuckDB database {database} is locked by another process{who}; wait for it to "
             "finish, or set engines.duckdb.database to another file"
         )
-    return f"cannot open DuckDB database {database}: {str(exc).splitlines()[0]}"
+    return f"cannot open DuckDB database {database}: {first_line(exc)}"

@@ -27,7 +27,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
-from harness.errors import EngineError
+from harness.errors import EngineError, first_line
 
 INSERT_BATCH_ROWS = 1000  # rows per INSERT statement on the small-data path
 
@@ -344,7 +344,8 @@ class RedshiftEngine(Engine):
 
 
 def _first_line(exc: BaseException) -> str:
+    """redshift_connector puts the server's whole error dictionary in the message: keep 'M'."""
     text = str(exc).strip()
-    if text.startswith("{") and "'M': '" in text:  # redshift_connector's error dictionaries
-        text = text.split("'M': '", 1)[1].split("'", 1)[0]
-    return (text.splitlines() or [type(exc).__name__])[0]
+    if text.startswith("{") and "'M': '" in text:
+        return text.split("'M': '", 1)[1].split("'", 1)[0]
+    return first_line(exc)

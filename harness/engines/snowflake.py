@@ -26,7 +26,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
-from harness.errors import EngineError
+from harness.errors import EngineError, first_line
 
 # Errors Snowflake gives for a statement it stopped: cancelled (604) or over its timeout (630).
 _STOPPED = {604, 630}
@@ -105,7 +105,7 @@ class SnowflakeEngine(Engine):
             cursor.execute(f"USE DATABASE {s.database}")
         except snowflake.connector.errors.Error as exc:
             raise EngineError(
-                f"cannot connect to Snowflake ({_first_line(exc)}); check engines.snowflake "
+                f"cannot connect to Snowflake ({first_line(exc)}); check engines.snowflake "
                 "credentials and account"
             ) from None
 
@@ -147,7 +147,7 @@ class SnowflakeEngine(Engine):
             row = cursor.fetchone()
             return row[columns.index("size")] if row else None
         except Exception as exc:  # the size is recorded as unknown, and why
-            self.notes.append(f"warehouse size unknown: {_first_line(exc)}")
+            self.notes.append(f"warehouse size unknown: {first_line(exc)}")
             return None
 
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
@@ -164,7 +164,7 @@ class SnowflakeEngine(Engine):
             try:
                 cursor.execute(f"ALTER SESSION SET {setting}")
             except Exception as exc:  # shown in the run's notes, never hidden
-                self.notes.append(f"could not {what}: {_first_line(exc)}")
+                self.notes.append(f"could not {what}: {first_line(exc)}")
 
     def existing_tables(self, namespace: str) -> set[str]:
         cursor = self._con.cursor()
@@ -234,7 +234,7 @@ class SnowflakeEngine(Engine):
         try:
             self._con.cursor().execute(f"SELECT SYSTEM$CANCEL_ALL_QUERIES({self._con.session_id})")
         except Exception as exc:  # called from another thread: note it, never raise
-            self.notes.append(f"could not cancel the running query: {_first_line(exc)}")
+            self.notes.append(f"could not cancel the running query: {first_line(exc)}")
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         if not query_ids:
@@ -250,7 +250,7 @@ class SnowflakeEngine(Engine):
         except Exception as exc:
             self.notes.append(
                 "QUERY_HISTORY_BY_SESSION unavailable, so engine times and bytes scanned are "
-                f"not recorded (client times are): {_first_line(exc)}"
+                f"not recorded (client times are): {first_line(exc)}"
             )
             return {}
         history = {}
@@ -280,7 +280,3 @@ class SnowflakeEngine(Engine):
 
 def _stage(table: str, fmt: str) -> str:
     return f"whb_{table}_{fmt}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
