@@ -126,6 +126,16 @@ def _workload_parameters() -> dict[str, str]:
     return parameters
 
 
+ENGINES_OPTION = click.option(
+    "--engine",
+    "-e",
+    "engines",
+    multiple=True,
+    help="Engine (repeatable; default: every configured engine).",
+)
+WORKLOADS_OPTION = click.option(
+    "--workload", "-w", "workloads", multiple=True, help="Workload (repeatable)."
+)
 SCALE = click.option(
     "--scale",
     "-s",
@@ -149,7 +159,7 @@ def cli() -> None:
 
 @cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
-@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@WORKLOADS_OPTION
 @SCALE
 @click.option("--force", is_flag=True, help="Generate again even when cached.")
 def generate(config: Config, workloads: tuple[str, ...], scale: float | None, force: bool) -> None:
@@ -180,14 +190,8 @@ def generate(config: Config, workloads: tuple[str, ...], scale: float | None, fo
 
 @cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
-@click.option(
-    "--engine",
-    "-e",
-    "engines",
-    multiple=True,
-    help="Engine (repeatable; default: every configured engine).",
-)
-@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@ENGINES_OPTION
+@WORKLOADS_OPTION
 @SCALE
 def load(
     config: Config, engines: tuple[str, ...], workloads: tuple[str, ...], scale: float | None
@@ -211,14 +215,8 @@ def load(
 
 @cli.command(context_settings=WORKLOAD_PARAMETERS)
 @common_options
-@click.option(
-    "--engine",
-    "-e",
-    "engines",
-    multiple=True,
-    help="Engine (repeatable; default: every configured engine).",
-)
-@click.option("--workload", "-w", "workloads", multiple=True, help="Workload (repeatable).")
+@ENGINES_OPTION
+@WORKLOADS_OPTION
 @SCALE
 @click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
 @click.option("--runs", "-n", type=click.IntRange(min=1), help="Attempts per query (default 3).")

@@ -172,3 +172,69 @@ def bqemulator_port(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@dataclass
+class LoadedWorkload:
+    """A workload generated and loaded into an in-memory DuckDB through the harness's own
+    generator, renderer and engine: run(query id) gives a query's rows."""
+
+    truth: dict
+    engine: object
+    renderer: object
+
+    def run(self, query_id: str, timeout_seconds: float = 300) -> list[tuple]:
+        return self.engine.execute(self.renderer.query(query_id), timeout_seconds).rows
+
+
+def load_into_duckdb(data_dir: Path, workload, scale: float, options=None) -> LoadedWorkload:
+    from harness.datagen import ensure_data
+    from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
+    from harness.workloads import Renderer
+
+    data = ensure_data(data_dir, workload, scale, options)
+    engine = DuckDBEngine(DuckDBSettings(database=":memory:"))
+    engine.connect()
+    renderer = Renderer(workload, engine.dialect, scale, options)
+    namespace = workload.namespace(scale, options)
+    for table in workload.tables:
+        files = data.table_files(table.name)
+        uris = engine.source_uris(table.name, files)
+        engine.load(namespace, table.name, files, renderer.table_statements(table, uris))
+    engine.prepare_session(namespace, "test", 300)
+    return LoadedWorkload(data.truth, engine, renderer)
+
+
+def run_engines(whbench, config) -> tuple[dict[str, dict[str, dict]], dict[str, dict]]:
+    """Run `whbench run` on a config: (query id -> engine -> query summary, engine -> run)."""
+    result = whbench("run", "--config", config, "--json", "--quiet")
+    assert "Traceback" not in result.stderr
+    by_query: dict[str, dict[str, dict]] = {}
+    runs = {}
+    for run in result.json():
+        runs[run["engine"]] = run
+        for query in run["queries"]:
+            by_query.setdefault(query["query_id"], {})[run["engine"]] = query
+    return by_query, runs
+
+
+def differences_from_baseline(by_query: dict[str, dict[str, dict]], engine: str) -> dict[str, str]:
+    """query id -> how `engine` differs from DuckDB on it: its error, or another answer."""
+    found = {}
+    for query_id, engines in sorted(by_query.items()):
+        outcome = engines[engine]
+        if outcome["status"] != "ok":
+            found[query_id] = f"{outcome['status']}: {outcome['error']}"
+        elif outcome["checksum"] != engines["duckdb"]["checksum"]:
+            found[query_id] = "another answer"
+    return found
+
+
+def assert_only_known_gaps(by_query, engine: str, known: dict[str, str]) -> None:
+    """`engine` answered every query as DuckDB did, except those in `known` (query id -> a
+    fragment of the error it gives, or "another answer")."""
+    found = differences_from_baseline(by_query, engine)
+    known = {query_id: gap for query_id, gap in known.items() if query_id in by_query}
+    assert set(found) == set(known), found
+    for query_id, fragment in known.items():
+        assert fragment in found[query_id], (query_id, found[query_id])

@@ -9,12 +9,16 @@ import os
 
 import duckdb
 import pytest
+from conftest import assert_only_known_gaps, run_engines
 
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
 from harness.errors import EngineError
 
 # Queries fakesnow cannot run, though Snowflake can: query id -> the error fakesnow gives.
-KNOWN_GAPS = {"t06": "split_to_table does not exist", "t09": "split_to_table does not exist"}
+KNOWN_GAPS = {
+    "t06": "split_to_table does not exist",
+    "t09": "split_to_table does not exist",
+}
 
 
 @pytest.fixture
@@ -39,50 +43,28 @@ def both_engines(make_config, fakesnow_port):
     return make
 
 
-def run_both(whbench, config) -> dict[str, dict[str, dict]]:
-    """query id -> engine -> that query's summary, from a real `whbench run`."""
-    result = whbench("run", "--config", config, "--json", "--quiet")
-    assert "Traceback" not in result.stderr
-    by_query: dict[str, dict[str, dict]] = {}
-    for run in result.json():
-        assert run["status"] == "finished", run
-        for query in run["queries"]:
-            by_query.setdefault(query["query_id"], {})[run["engine"]] = query
-    return by_query
-
-
-def assert_same_answers(by_query: dict[str, dict[str, dict]]) -> None:
-    for query_id, engines in sorted(by_query.items()):
-        snowflake = engines["snowflake"]
-        if query_id in KNOWN_GAPS:
-            assert snowflake["status"] == "error" and KNOWN_GAPS[query_id] in snowflake["error"]
-            continue
-        assert snowflake["status"] == "ok", (query_id, snowflake["error"])
-        assert snowflake["checksum"] == engines["duckdb"]["checksum"], query_id
-
-
 def test_tpch_answers_equal_the_baseline(whbench, both_engines):
-    by_query = run_both(whbench, both_engines(workloads={"tpch": {"scale": 0.01}}))
+    by_query, _ = run_engines(whbench, both_engines(workloads={"tpch": {"scale": 0.01}}))
     assert len(by_query) == 22
-    assert_same_answers(by_query)
+    assert_only_known_gaps(by_query, "snowflake", KNOWN_GAPS)
 
 
 def test_events_in_variant_give_the_baselines_answers(whbench, both_engines):
     config = both_engines(workloads={"events": {"scale": 25000, "options": {"days": 1}}})
-    by_query = run_both(whbench, config)
+    by_query, _ = run_engines(whbench, config)
     assert len(by_query) == 13
-    assert_same_answers(by_query)
+    assert_only_known_gaps(by_query, "snowflake", KNOWN_GAPS)
 
 
 def test_text_answers_equal_the_baseline_except_known_gaps(whbench, both_engines):
-    by_query = run_both(whbench, both_engines(workloads={"text": {"scale": 3000}}))
+    by_query, _ = run_engines(whbench, both_engines(workloads={"text": {"scale": 3000}}))
     assert len(by_query) == 11
-    assert_same_answers(by_query)
+    assert_only_known_gaps(by_query, "snowflake", KNOWN_GAPS)
 
 
 def test_what_the_stand_in_refuses_is_recorded_not_hidden(whbench, both_engines, workdir):
     config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
-    run_both(whbench, config)
+    run_engines(whbench, config)
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
     notes, settings = con.execute(
         "SELECT notes, engine_settings FROM runs WHERE engine = 'snowflake'"
@@ -163,7 +145,7 @@ def test_a_missing_driver_names_the_pip_command(monkeypatch):
 
 def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench, both_engines):
     config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
-    run_both(whbench, config)
+    run_engines(whbench, config)
     engines = {e["engine"]: e for e in whbench("engines", "--config", config, "--json").json()}
     assert engines["snowflake"]["auth"] == "password"  # the method, never the secret
     listed = whbench("clean", "-e", "snowflake", "--config", config)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import filecmp
 
 import pytest
+from conftest import load_into_duckdb
 
 from harness.datagen import ensure_data
-from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
 from harness.errors import WorkloadError
-from harness.workloads import Renderer, get_workload
+from harness.workloads import get_workload
 
 EVENTS = get_workload("events")
 SCALE = 60_000
@@ -17,25 +17,8 @@ SCALE = 60_000
 
 def loaded(data_dir, **options):
     """(truth, run query id -> rows) for events generated with `options`, loaded into DuckDB."""
-    data = ensure_data(data_dir, EVENTS, SCALE, options)
-    engine = DuckDBEngine(DuckDBSettings(database=":memory:"))
-    engine.connect()
-    renderer = Renderer(EVENTS, engine.dialect, SCALE, options)
-    namespace = EVENTS.namespace(SCALE, options)
-    for table in EVENTS.tables:
-        files = data.table_files(table.name)
-        engine.load(
-            namespace,
-            table.name,
-            files,
-            renderer.table_statements(table, engine.source_uris(table.name, files)),
-        )
-    engine.prepare_session(namespace, "events-test", 120)
-
-    def run(query_id: str) -> list[tuple]:
-        return engine.execute(renderer.query(query_id), timeout_seconds=120).rows
-
-    return data.truth, run
+    workload = load_into_duckdb(data_dir, EVENTS, SCALE, options)
+    return workload.truth, workload.run
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import filecmp
 
 import pytest
+from conftest import load_into_duckdb
 
 from harness.datagen import ensure_data
-from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
-from harness.workloads import Renderer, get_workload
+from harness.workloads import get_workload
 
 TEXT = get_workload("text")
 SCALE = 20_000
@@ -16,26 +16,9 @@ SCALE = 20_000
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    data = ensure_data(tmp_path_factory.mktemp("text"), TEXT, SCALE)
-    engine = DuckDBEngine(DuckDBSettings(database=":memory:"))
-    engine.connect()
-    renderer = Renderer(TEXT, engine.dialect, SCALE)
-    namespace = TEXT.namespace(SCALE)
-    for table in TEXT.tables:
-        files = data.table_files(table.name)
-        engine.load(
-            namespace,
-            table.name,
-            files,
-            renderer.table_statements(table, engine.source_uris(table.name, files)),
-        )
-    engine.prepare_session(namespace, "text-test", 120)
-
-    def run(query_id: str) -> list[tuple]:
-        return engine.execute(renderer.query(query_id), timeout_seconds=120).rows
-
-    yield data.truth, run
-    engine.close()
+    workload = load_into_duckdb(tmp_path_factory.mktemp("text"), TEXT, SCALE)
+    yield workload.truth, workload.run
+    workload.engine.close()
 
 
 def test_keyword_search_finds_every_inserted_keyword_in_any_case(loaded):

@@ -66,6 +66,15 @@ def in_parts(
     return results
 
 
+def add_up(summaries: list[dict[str, Any]], key: str) -> dict[str, int]:
+    """Sum the per-part counts under `key` ({name: count}) over all parts, sorted by name."""
+    total: dict[str, int] = {}
+    for summary in summaries:
+        for name, count in summary[key].items():
+            total[name] = total.get(name, 0) + count
+    return dict(sorted(total.items()))
+
+
 def copy_to(con: duckdb.DuckDBPyConnection, select: str, path: Path, fmt: str) -> None:
     """Write a query's result to a file (parquet or json, which is newline-delimited)."""
     target = str(path).replace("'", "''")

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from harness.datagen.base import Generated, Progress, copy_to, in_parts
+from harness.datagen.base import Generated, Progress, add_up, copy_to, in_parts
 from harness.errors import WorkloadError
 from harness.workloads import Workload
 
@@ -260,14 +260,7 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _combine(summaries: list[dict[str, Any]], days: int, gap: int) -> dict[str, Any]:
-    def add_up(key: str) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for summary in summaries:
-            for name, count in summary[key].items():
-                total[name] = total.get(name, 0) + count
-        return dict(sorted(total.items()))
-
-    by_type = add_up("by_type")
+    by_type = add_up(summaries, "by_type")
     start = datetime.fromisoformat(START)
     hours = [(start + timedelta(hours=h)).strftime("%Y-%m-%d %H:00") for h in range(days * 24)]
     return {
@@ -276,8 +269,8 @@ def _combine(summaries: list[dict[str, Any]], days: int, gap: int) -> dict[str, 
         "purchases": by_type.get("purchase", 0),
         "revenue": sum(s["revenue_cents"] for s in summaries) / 100,
         "items_sold": sum(s["items_sold"] for s in summaries),
-        "expensive_product_views_by_category": add_up("expensive_views"),
-        "searches_by_query": add_up("searches"),
+        "expensive_product_views_by_category": add_up(summaries, "expensive_views"),
+        "searches_by_query": add_up(summaries, "searches"),
         "users": len({u for s in summaries for u in s["users"]}),
         "property_keys": PROPERTY_KEYS,
         "hours": days * 24,

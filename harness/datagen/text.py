@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from harness.datagen.base import Generated, Progress, copy_to, in_parts
+from harness.datagen.base import Generated, Progress, add_up, copy_to, in_parts
 from harness.workloads import Workload
 
 PART_ROWS = 250_000
@@ -208,13 +208,6 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    def add_up(key: str) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for summary in summaries:
-            for name, count in summary[key].items():
-                total[name] = total.get(name, 0) + count
-        return total
-
     truth: dict[str, Any] = {
         key: sum(s[key] for s in summaries)
         for key in (
@@ -229,9 +222,9 @@ def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
             "prefix_documents",
         )
     }
-    words = add_up("words")
+    words = add_up(summaries, "words")
     truth["top_words"] = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WORDS]
-    truth["documents_by_channel_language"] = dict(sorted(add_up("by_channel_language").items()))
+    truth["documents_by_channel_language"] = add_up(summaries, "by_channel_language")
     sentiment: dict[str, list[int]] = {}
     for summary in summaries:
         for channel, (score, documents) in summary["sentiment"].items():
