@@ -145,3 +145,41 @@ def test_real_redshift_runs_and_reports_its_statistics():
         assert result.engine_query_id in engine.query_history([result.engine_query_id])
     finally:
         engine.close()
+
+
+def test_unreachable_host_is_retried_then_one_line(whbench, make_config):
+    from conftest import free_port
+
+    config = make_config(
+        engines={
+            "redshift": {
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "user": "bench",
+                "password": "secret-canary-value",
+                "ssl": False,
+            }
+        }
+    )
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "cannot reach Redshift after 3 attempts" in result.stderr
+    assert "secret-canary-value" not in result.stderr + result.stdout
+
+
+def test_wrong_database_is_not_retried(whbench, make_config, redshift_port):
+    config = make_config(
+        engines={
+            "redshift": {
+                "host": "127.0.0.1",
+                "port": redshift_port,
+                "database": "no_such_db",
+                "user": "bench",
+                "password": "x",
+                "ssl": False,
+            }
+        }
+    )
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert 'cannot connect to Redshift (database "no_such_db" does not exist)' in result.stderr

@@ -30,6 +30,7 @@ from harness.engines.base import (
 from harness.errors import EngineError, first_line
 
 INSERT_BATCH_ROWS = 1000  # rows per INSERT statement on the small-data path
+CONNECT_ATTEMPTS = 3  # network failures are retried after 1 s and 2 s
 
 
 @dataclass
@@ -96,15 +97,24 @@ class RedshiftEngine(Engine):
                 options["is_serverless"] = True
         elif s.password is not None:
             options["password"] = s.password
-        try:
-            self._con = redshift_connector.connect(**options)
-            self._con.autocommit = True
-            self._pid = self._scalar("SELECT pg_backend_pid()")
-        except Exception as exc:
-            raise EngineError(
-                f"cannot connect to Redshift ({_first_line(exc)}); check engines.redshift host, "
-                "credentials and network access"
-            ) from None
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                self._con = redshift_connector.connect(**options)
+                break
+            except redshift_connector.InterfaceError as exc:  # network: worth another try
+                if attempt == CONNECT_ATTEMPTS:
+                    raise EngineError(
+                        f"cannot reach Redshift after {attempt} attempts ({_first_line(exc)}); "
+                        "check engines.redshift host, port and network access"
+                    ) from None
+                time.sleep(2 ** (attempt - 1))
+            except Exception as exc:  # credentials, database, permissions: retrying won't help
+                raise EngineError(
+                    f"cannot connect to Redshift ({_first_line(exc)}); check engines.redshift "
+                    "credentials, database and permissions"
+                ) from None
+        self._con.autocommit = True
+        self._pid = self._scalar("SELECT pg_backend_pid()")
 
     def auth_method(self) -> str:
         s = self.settings
