@@ -157,14 +157,16 @@ class Runner:
             with _connected(engine_class(task.engine)(task.settings)) as engine:
                 self.stop.engine = engine
                 self._start_run(run_id, task, engine)
-                namespace = task.workload.namespace(task.scale, task.options)
-                self._load_missing(run_id, task, engine, data, namespace)
-                if not load_only:
-                    engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
-                    summary.queries = self._run_queries(run_id, task, engine)
-                    self._record_history(run_id, engine)
-                if engine.notes:
-                    self.store.update_run(run_id, notes=engine.notes)
+                try:
+                    namespace = task.workload.namespace(task.scale, task.options)
+                    self._load_missing(run_id, task, engine, data, namespace)
+                    if not load_only:
+                        engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
+                        summary.queries = self._run_queries(run_id, task, engine)
+                        self._record_history(run_id, engine)
+                finally:  # what the engine could not do is kept, however the run ends
+                    if engine.notes:
+                        self.store.record_notes(run_id, engine.notes)
             failed = any(q["status"] != "ok" for q in summary.queries)
             summary.status = "finished"
             self.store.finish_run(run_id, "finished")

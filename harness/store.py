@@ -194,11 +194,9 @@ class Store:
             [status, _now(), error, run_id],
         )
 
-    def update_run(self, run_id: str, **values: Any) -> None:
-        for key, value in values.items():
-            if key in ("engine_settings", "notes"):
-                value = json.dumps(value, default=str)
-            self.con.execute(f"UPDATE runs SET {key} = ? WHERE run_id = ?", [value, run_id])
+    def record_notes(self, run_id: str, notes: list[str]) -> None:
+        """What the engine could not do as asked, kept with the run."""
+        self.con.execute("UPDATE runs SET notes = ? WHERE run_id = ?", [json.dumps(notes), run_id])
 
     def record_load(
         self,

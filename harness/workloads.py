@@ -16,7 +16,6 @@ import math
 import re
 import traceback
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -332,16 +331,6 @@ _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
 def split_statements(text: str) -> list[str]:
     return [s.strip() for s in _STATEMENT_END.split(text) if s.strip()]
-
-
-@dataclass
-class RenderedQuery:
-    query: Query
-    sql: str
-
-    @cached_property
-    def ordered(self) -> bool:
-        return sql_orders_rows(self.sql)
 
 
 def sql_orders_rows(sql: str) -> bool:
