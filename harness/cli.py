@@ -603,6 +603,78 @@ def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -
 
 @cli.command()
 @common_options
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option(
+    "--pricing",
+    type=click.Path(path_type=Path),
+    help="Price catalog (default: the bundled configs/pricing.yaml).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json: bool) -> None:
+    """Price stored runs: dollars per query and per run, from measured usage and a catalog.
+
+    Nothing runs again: another catalog (another region, edition or discount) re-prices the
+    same measurements. Each figure says whether it is measured, modelled or unknown.
+
+    \b
+    Example:
+      whbench cost 20261125-1803 --pricing my-prices.yaml
+    """
+    from harness.pricing import FREE, attempt_cost, load_catalog
+
+    catalog = load_catalog(pricing)
+    report = []
+    with open_store(config.store_path, read_only=True) as store:
+        for run_id in run_ids:
+            run = store.run(store.resolve_run(run_id))
+            run["engine_settings"] = json.loads(run["engine_settings"] or "{}")
+            per_query: dict[str, Any] = {}
+            for attempt in store.attempts(run["run_id"]):
+                query_id = attempt["query_id"]
+                per_query[query_id] = per_query.get(query_id, FREE) + attempt_cost(
+                    attempt, run, catalog
+                )
+            total = sum(per_query.values(), FREE)
+            report.append(
+                {
+                    "run_id": run["run_id"],
+                    "engine": run["engine"],
+                    "workload": run["workload"],
+                    "scale": run["scale"],
+                    "total": vars(total),
+                    "queries": {q: vars(c) for q, c in sorted(per_query.items())},
+                }
+            )
+    if as_json:
+        _emit_json({"pricing": catalog.source, "runs": report})
+        return
+    for item in report:
+        table = _table(
+            "query",
+            "dollars",
+            "basis",
+            title=(
+                f"{item['run_id']}  ({item['engine']} · {item['workload']} · scale "
+                f"{Scale.text(item['scale'])})"
+            ),
+        )
+        for query_id, c in item["queries"].items():
+            table.add_row(query_id, _dollars(c["dollars"]), c["basis"])
+        total = item["total"]
+        table.add_row(
+            "all", _dollars(total["dollars"]), f"{total['basis']}, prices as of {total['as_of']}"
+        )
+        _print(table)
+
+
+def _dollars(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:.3g}" if 0 < value < 0.01 else f"${value:,.4f}"
+
+
+@cli.command()
+@common_options
 @click.argument("run_ids", nargs=-1)
 @click.option(
     "--output",

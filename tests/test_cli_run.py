@@ -124,6 +124,7 @@ def test_every_command_has_help_with_an_example(whbench):
         ["validate"],
         ["engines"],
         ["clean"],
+        ["cost"],
         ["results", "list"],
         ["results", "show"],
         ["results", "export"],

@@ -1,0 +1,191 @@
+"""Usage -> dollars, from a price catalog, at report time.
+
+The store keeps what each query used (bytes billed, slot-ms, seconds …); dollars are computed
+here when asked, so any stored run can be re-priced with another catalog. Every figure says its
+basis: "measured" (from the engine's own billing figures), "modelled" (time x a rate), or
+"unknown" (the engine did not report what the price needs: never a made-up 0).
+
+Which function prices an engine follows from the engine's `cost_basis` capability; the catalog
+has one section per engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.engines import engine_class
+from harness.errors import ConfigError
+from harness.paths import bundled, read_yaml
+
+MIB = 2**20
+TIB = 2**40
+
+
+@dataclass(frozen=True)
+class Price:
+    price: float
+    unit: str
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class Cost:
+    dollars: float | None  # None: the usage the price needs was not measured
+    basis: str  # measured, modelled, unknown
+    as_of: str | None = None
+
+    def __add__(self, other: Cost) -> Cost:
+        if self.dollars is None or other.dollars is None:
+            return Cost(None, "unknown", self.as_of or other.as_of)
+        basis = "measured" if self.basis == other.basis == "measured" else "modelled"
+        return Cost(self.dollars + other.dollars, basis, self.as_of or other.as_of)
+
+
+FREE = Cost(0.0, "measured")
+
+
+class Catalog:
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data, self.source = data, source
+
+    def section(self, engine: str) -> dict[str, Any]:
+        if engine not in self.data:
+            raise ConfigError(f"{self.source}: no prices for {engine}; add a `{engine}:` section")
+        return self.data[engine]
+
+    def price(self, engine: str, *path: str) -> Price:
+        value: Any = self.section(engine)
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                raise ConfigError(f"{self.source}: {engine}.{'.'.join(path)}: missing price")
+            value = value[key]
+        try:
+            return Price(
+                float(value["price"]), str(value["unit"]), str(value["source"]), str(value["as_of"])
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"{self.source}: {engine}.{'.'.join(path)}: a price needs price, unit, source "
+                "and as_of"
+            ) from None
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    path = path or bundled("configs") / "pricing.yaml"
+    try:
+        data = read_yaml(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read price catalog {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: malformed YAML in the price catalog ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
+    return Catalog(data, str(path))
+
+
+# -- one function per cost basis: (attempt, run, catalog) -> Cost ------------------------------
+def _bytes_or_slots(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    """BigQuery. On demand: bytes billed, rounded up to the MB, at least 10 MB, $ per TiB;
+    modelled from bytes processed when billed bytes were not reported. Editions: slot-ms."""
+    if attempt["status"] != "ok" or attempt.get("cache_hit"):
+        return FREE  # failed and cached queries are not billed
+    section = catalog.section("bigquery")
+    if section.get("model", "on_demand") == "editions":
+        price = catalog.price("bigquery", "editions", section.get("edition", "standard"))
+        if attempt.get("slot_ms") is None:
+            return Cost(None, "unknown", price.as_of)
+        minimum_ms = 1000 * section.get("editions_minimum_seconds", 60)
+        slot_hours = max(attempt["slot_ms"], minimum_ms) / 3_600_000
+        return Cost(slot_hours * price.price, "modelled", price.as_of)
+    price = catalog.price("bigquery", "on_demand")
+    billed, basis = attempt.get("bytes_billed"), "measured"
+    if billed is None:
+        billed, basis = attempt.get("bytes_scanned"), "modelled"
+        if billed is None:
+            return Cost(None, "unknown", price.as_of)
+        billed = max(math.ceil(billed / MIB) * MIB, section.get("minimum_bytes_per_query", 0))
+    return Cost(billed / TIB * price.price, basis, price.as_of)
+
+
+def _credits(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    """Snowflake: the warehouse's credits per hour x the seconds the query ran there."""
+    section = catalog.section("snowflake")
+    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
+    size = _warehouse_size(run)
+    seconds = _first_known(attempt, "warehouse_seconds", "engine_seconds", "client_seconds")
+    if size is None or seconds is None:
+        return Cost(None, "unknown", price.as_of)
+    credits_per_hour = section["credits_per_hour"].get(size)
+    if credits_per_hour is None:
+        raise ConfigError(f"{catalog.source}: snowflake.credits_per_hour has no size {size}")
+    return Cost(credits_per_hour * seconds / 3600 * price.price, "modelled", price.as_of)
+
+
+def _rpu_or_nodes(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    """Redshift. Serverless: RPU-seconds charged (measured), else elapsed x base RPU
+    (modelled). Provisioned: elapsed x node-hour price x nodes (modelled)."""
+    section = catalog.section("redshift")
+    settings = run.get("engine_settings") or {}
+    seconds = _first_known(attempt, "engine_seconds", "client_seconds")
+    if settings.get("node_type"):
+        price = catalog.price("redshift", "node_hour", settings["node_type"])
+        if seconds is None:
+            return Cost(None, "unknown", price.as_of)
+        nodes = settings.get("nodes") or 1
+        return Cost(seconds / 3600 * nodes * price.price, "modelled", price.as_of)
+    price = catalog.price("redshift", "serverless_rpu_hour")
+    if attempt.get("rpu_seconds") is not None:
+        return Cost(attempt["rpu_seconds"] / 3600 * price.price, "measured", price.as_of)
+    if seconds is None:
+        return Cost(None, "unknown", price.as_of)
+    rpu = settings.get("base_rpu") or section.get("default_base_rpu", 128)
+    return Cost(seconds * rpu / 3600 * price.price, "modelled", price.as_of)
+
+
+def _machine_hours(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    """DuckDB: the machine it ran on, priced as a comparable cloud VM, for the query's time."""
+    price = catalog.price("duckdb", "machine_hour")
+    if attempt.get("client_seconds") is None:
+        return FREE if attempt["status"] != "ok" else Cost(None, "unknown", price.as_of)
+    return Cost(attempt["client_seconds"] / 3600 * price.price, "modelled", price.as_of)
+
+
+COST_FUNCTIONS: dict[str, Callable[[dict, dict, Catalog], Cost]] = {
+    "bytes billed or slot-ms": _bytes_or_slots,
+    "credits": _credits,
+    "rpu-seconds or node-hours": _rpu_or_nodes,
+    "machine-hours": _machine_hours,
+}
+
+
+def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
+
+
+def _warehouse_size(run: dict) -> str | None:
+    size = (run.get("engine_settings") or {}).get("warehouse_size")
+    if not size:
+        return None
+    # SHOW WAREHOUSES says X-Small, Small, … X-Large, 2X-Large; the catalog says XS, S, … 2XL.
+    words = {
+        "X-SMALL": "XS",
+        "XSMALL": "XS",
+        "SMALL": "S",
+        "MEDIUM": "M",
+        "LARGE": "L",
+        "X-LARGE": "XL",
+        "XLARGE": "XL",
+    }
+    key = str(size).upper().replace(" ", "")
+    return words.get(key, key.replace("X-LARGE", "XL").replace("-", ""))
+
+
+def _first_known(attempt: dict, *keys: str) -> float | None:
+    return next((attempt[k] for k in keys if attempt.get(k) is not None), None)

@@ -1,0 +1,128 @@
+"""Usage -> dollars: each engine's billing rules, the basis of every figure, re-pricing."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from harness.errors import ConfigError
+from harness.paths import bundled
+from harness.pricing import MIB, TIB, Cost, load_catalog
+
+CATALOG = load_catalog()
+
+
+def attempt(**usage):
+    return {
+        "status": "ok",
+        "client_seconds": 1.0,
+        "engine_seconds": None,
+        "bytes_scanned": None,
+        "bytes_billed": None,
+        "slot_ms": None,
+        "warehouse_seconds": None,
+        "rpu_seconds": None,
+        "cache_hit": None,
+    } | usage
+
+
+def cost(engine, run_settings=None, **usage) -> Cost:
+    from harness.pricing import attempt_cost
+
+    return attempt_cost(
+        attempt(**usage), {"engine": engine, "engine_settings": run_settings or {}}, CATALOG
+    )
+
+
+def test_every_price_in_the_bundled_catalog_has_unit_source_and_date():
+    data = yaml.safe_load((bundled("configs") / "pricing.yaml").read_text())
+
+    def prices(value):
+        if isinstance(value, dict) and "price" in value:
+            yield value
+        elif isinstance(value, dict):
+            for inner in value.values():
+                yield from prices(inner)
+
+    found = list(prices(data))
+    assert len(found) >= 10
+    assert all(p["unit"] and p["source"].startswith("https://") and p["as_of"] for p in found)
+
+
+def test_bigquery_bills_bytes_billed_per_tib():
+    c = cost("bigquery", bytes_billed=TIB, bytes_scanned=TIB)
+    assert c == Cost(6.25, "measured", "2026-11-25")
+
+
+def test_bigquery_models_from_processed_bytes_with_mb_rounding_and_10_mb_minimum():
+    tiny = cost("bigquery", bytes_scanned=1)
+    assert tiny.basis == "modelled" and tiny.dollars == pytest.approx(10 * MIB / TIB * 6.25)
+    odd = cost("bigquery", bytes_scanned=20 * MIB + 1)
+    assert odd.dollars == pytest.approx(21 * MIB / TIB * 6.25)
+
+
+def test_bigquery_cached_and_failed_queries_are_free_and_missing_usage_is_unknown():
+    assert cost("bigquery", bytes_billed=TIB, cache_hit=True).dollars == 0
+    assert cost("bigquery", status="error").dollars == 0
+    assert cost("bigquery") == Cost(None, "unknown", "2026-11-25")
+
+
+def test_snowflake_credits_by_warehouse_size_and_seconds():
+    c = cost("snowflake", {"warehouse_size": "X-Small"}, warehouse_seconds=3600)
+    assert c == Cost(2.0, "modelled", "2026-11-25")  # 1 credit/hour at $2, for an hour
+    assert cost("snowflake", {"warehouse_size": "MEDIUM"}, client_seconds=900).dollars == 2.0
+    assert cost("snowflake", {}).basis == "unknown"  # size not known: no made-up price
+
+
+def test_redshift_measured_rpu_seconds_else_modelled_base_rpu():
+    assert cost("redshift", rpu_seconds=3600) == Cost(0.375, "measured", "2026-11-25")
+    modelled = cost("redshift", {"base_rpu": 8}, engine_seconds=3600)
+    assert modelled == Cost(8 * 0.375, "modelled", "2026-11-25")
+    nodes = cost("redshift", {"node_type": "ra3.4xlarge", "nodes": 2}, client_seconds=1800)
+    assert nodes.dollars == pytest.approx(3.26)
+
+
+def test_duckdb_is_priced_as_the_machine_it_ran_on():
+    assert cost("duckdb", client_seconds=3600) == Cost(0.096, "modelled", "2026-11-25")
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.5, 10.0, 1e6])
+def test_costs_are_never_negative_and_grow_with_usage(seconds):
+    for engine, settings, usage in (
+        ("duckdb", {}, "client_seconds"),
+        ("redshift", {}, "engine_seconds"),
+        ("snowflake", {"warehouse_size": "L"}, "warehouse_seconds"),
+        ("bigquery", {}, "bytes_scanned"),
+    ):
+        low = cost(engine, settings, **{usage: seconds}).dollars
+        high = cost(engine, settings, **{usage: seconds * 2 + 1}).dollars
+        assert 0 <= low <= high
+
+
+def test_sums_keep_the_weakest_basis():
+    measured, modelled = Cost(1.0, "measured"), Cost(2.0, "modelled")
+    assert (measured + measured).basis == "measured"
+    assert (measured + modelled) == Cost(3.0, "modelled")
+    assert (measured + Cost(None, "unknown")).dollars is None
+
+
+def test_a_price_without_its_source_is_refused(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("duckdb: {machine_hour: {price: 1.0, unit: USD per hour}}\n")
+    with pytest.raises(ConfigError, match="needs price, unit, source and as_of"):
+        load_catalog(path).price("duckdb", "machine_hour")
+
+
+def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
+    config = make_config()
+    (run,) = whbench("run", "--config", config, "--json", "--quiet", "-q", "q06").json()
+    listed = whbench("cost", run["run_id"], "--config", config, "--json").json()
+    default = listed["runs"][0]["total"]
+    assert default["basis"] == "modelled" and default["dollars"] > 0
+    cheaper = workdir / "cheap.yaml"
+    catalog = yaml.safe_load((bundled("configs") / "pricing.yaml").read_text())
+    catalog["duckdb"]["machine_hour"]["price"] = 0.048
+    cheaper.write_text(yaml.safe_dump(catalog))
+    again = whbench("cost", run["run_id"], "--config", config, "--json", "--pricing", cheaper)
+    repriced = again.json()["runs"][0]["total"]
+    assert repriced["dollars"] == pytest.approx(default["dollars"] / 2)
