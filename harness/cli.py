@@ -620,7 +620,7 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     Example:
       whbench cost 20261125-1803 --pricing my-prices.yaml
     """
-    from harness.pricing import FREE, attempt_cost, load_catalog
+    from harness.pricing import load_catalog, price_run
 
     catalog = load_catalog(pricing)
     report = []
@@ -628,21 +628,15 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
         for run_id in run_ids:
             run = store.run(store.resolve_run(run_id))
             run["engine_settings"] = json.loads(run["engine_settings"] or "{}")
-            per_query: dict[str, Any] = {}
-            for attempt in store.attempts(run["run_id"]):
-                query_id = attempt["query_id"]
-                per_query[query_id] = per_query.get(query_id, FREE) + attempt_cost(
-                    attempt, run, catalog
-                )
-            total = sum(per_query.values(), FREE)
+            priced = price_run(run, store.attempts(run["run_id"]), catalog)
             report.append(
                 {
                     "run_id": run["run_id"],
                     "engine": run["engine"],
                     "workload": run["workload"],
                     "scale": run["scale"],
-                    "total": vars(total),
-                    "queries": {q: vars(c) for q, c in sorted(per_query.items())},
+                    "total": vars(priced.total),
+                    "queries": {q: vars(c) for q, c in sorted(priced.queries.items())},
                 }
             )
     if as_json:

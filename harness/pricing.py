@@ -169,6 +169,57 @@ def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
     return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
 
 
+def _snowflake_resume(run: dict, catalog: Catalog) -> Cost | None:
+    """A warehouse bills at least 60 seconds each time it resumes: once per run, at least."""
+    section = catalog.section("snowflake")
+    size = _warehouse_size(run)
+    if size is None:
+        return None
+    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
+    seconds = section.get("minimum_seconds_per_resume", 60)
+    return Cost(
+        section["credits_per_hour"][size] * seconds / 3600 * price.price, "modelled", price.as_of
+    )
+
+
+def _redshift_minimum(run: dict, catalog: Catalog) -> Cost | None:
+    """Serverless bills at least 60 seconds of the base capacity."""
+    section = catalog.section("redshift")
+    settings = run.get("engine_settings") or {}
+    if settings.get("node_type"):
+        return None
+    price = catalog.price("redshift", "serverless_rpu_hour")
+    rpu = settings.get("base_rpu") or section.get("default_base_rpu", 128)
+    seconds = section.get("minimum_seconds", 60)
+    return Cost(seconds * rpu / 3600 * price.price, "modelled", price.as_of)
+
+
+RUN_MINIMUMS: dict[str, Callable[[dict, Catalog], Cost | None]] = {
+    "credits": _snowflake_resume,
+    "rpu-seconds or node-hours": _redshift_minimum,
+}
+
+
+@dataclass(frozen=True)
+class RunCost:
+    queries: dict[str, Cost]  # query id -> all its attempts
+    total: Cost  # the queries, or the engine's minimum charge for a run if that is more
+
+
+def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
+    queries: dict[str, Cost] = {}
+    for attempt in attempts:
+        queries[attempt["query_id"]] = queries.get(attempt["query_id"], FREE) + attempt_cost(
+            attempt, run, catalog
+        )
+    total = sum(queries.values(), FREE)
+    minimum_rule = RUN_MINIMUMS.get(engine_class(run["engine"]).cost_basis)
+    minimum = minimum_rule(run, catalog) if minimum_rule else None
+    if minimum and total.dollars is not None and total.dollars < minimum.dollars:
+        total = minimum
+    return RunCost(queries, total)
+
+
 def _warehouse_size(run: dict) -> str | None:
     size = (run.get("engine_settings") or {}).get("warehouse_size")
     if not size:

@@ -126,3 +126,20 @@ def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
     again = whbench("cost", run["run_id"], "--config", config, "--json", "--pricing", cheaper)
     repriced = again.json()["runs"][0]["total"]
     assert repriced["dollars"] == pytest.approx(default["dollars"] / 2)
+
+
+def test_a_run_costs_at_least_the_engines_minimum_charge():
+    from harness.pricing import price_run
+
+    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
+    short = price_run(run, [attempt(query_id="q01", warehouse_seconds=1.0)], CATALOG)
+    assert short.queries["q01"].dollars == pytest.approx(2.0 / 3600)
+    assert short.total == Cost(2.0 * 60 / 3600, "modelled", "2026-11-25")  # the 60 s resume
+    long = price_run(run, [attempt(query_id="q01", warehouse_seconds=600.0)], CATALOG)
+    assert long.total.dollars == pytest.approx(2.0 * 600 / 3600)
+    duckdb_run = price_run(
+        {"engine": "duckdb", "engine_settings": {}},
+        [attempt(query_id="q01", client_seconds=1.0)],
+        CATALOG,
+    )
+    assert duckdb_run.total.dollars == pytest.approx(0.096 / 3600)  # no minimum
