@@ -221,6 +221,17 @@ def load(
 @click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
 @click.option("--runs", "-n", type=click.IntRange(min=1), help="Attempts per query (default 3).")
 @click.option("--timeout", type=float, callback=_positive, help="Per-query time limit, seconds.")
+@click.option(
+    "--max-cost",
+    type=float,
+    callback=_positive,
+    help="USD: stop before the run would spend more (estimates and engine limits).",
+)
+@click.option(
+    "--pricing",
+    type=click.Path(path_type=Path),
+    help="Price catalog for --max-cost (default: configs/pricing.yaml).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
@@ -231,20 +242,27 @@ def run(
     queries: tuple[str, ...],
     runs: int | None,
     timeout: float | None,
+    max_cost: float | None,
+    pricing: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Run workloads: generate and load what is missing, time every query, store everything.
 
     Attempt 1 of each query is the cold run, the others hot. Exit status 1 when any query
-    failed or timed out (everything that finished is stored regardless).
+    failed, timed out or was skipped for the budget (what finished is stored regardless).
 
     \b
     Example:
       whbench run -e duckdb -w tpch --scale 1 --runs 5
+      whbench run -e bigquery --max-cost 5
     """
     if runs is not None:
         config.runs = runs
+    if max_cost is not None:
+        config.max_cost = max_cost
+    if pricing is not None:
+        config.pricing = pricing
     if timeout is not None:
         config.timeout_seconds = timeout
     tasks = plan(
@@ -620,7 +638,7 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     Example:
       whbench cost 20261125-1803 --pricing my-prices.yaml
     """
-    from harness.pricing import load_catalog, price_run
+    from harness.pricing import dollars, load_catalog, price_run
 
     catalog = load_catalog(pricing)
     report = []
@@ -653,18 +671,12 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
             ),
         )
         for query_id, c in item["queries"].items():
-            table.add_row(query_id, _dollars(c["dollars"]), c["basis"])
+            table.add_row(query_id, dollars(c["dollars"]), c["basis"])
         total = item["total"]
         table.add_row(
-            "all", _dollars(total["dollars"]), f"{total['basis']}, prices as of {total['as_of']}"
+            "all", dollars(total["dollars"]), f"{total['basis']}, prices as of {total['as_of']}"
         )
         _print(table)
-
-
-def _dollars(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    return f"${value:.3g}" if 0 < value < 0.01 else f"${value:,.4f}"
 
 
 @cli.command()

@@ -43,6 +43,8 @@ class Config:
     data_dir: Path | None = None  # generated data; default results_dir/data
     store: Path | None = None  # results store; default results_dir/results.duckdb
     workload_dirs: list[Path] = field(default_factory=list)  # extra folders of workloads
+    max_cost: float | None = None  # USD: stop before a run would spend more (see budget.py)
+    pricing: Path | None = None  # price catalog; default the bundled configs/pricing.yaml
     source: str = "<defaults>"  # the file this came from, for messages
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # as written, ${VAR} unresolved
 

@@ -165,6 +165,13 @@ COST_FUNCTIONS: dict[str, Callable[[dict, dict, Catalog], Cost]] = {
 }
 
 
+def dollars(value: float | None) -> str:
+    """A dollar figure for people: small ones to three significant digits."""
+    if value is None:
+        return "unknown"
+    return f"${value:.3g}" if 0 < value < 0.01 else f"${value:,.4f}"
+
+
 def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
     return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
 

@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.budget import Budget
 from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, StoreError, UsageError, first_line
+from harness.pricing import dollars, load_catalog
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -126,6 +128,9 @@ class Runner:
         self.progress = _NoProgress() if quiet else _progress_bars()
         self.invocation_id = _new_id()
         self.stop = StopOnCtrlC()
+        self.budget: Budget | None = None
+        if config.max_cost is not None and store is not None:
+            self.budget = Budget(config.max_cost, load_catalog(config.pricing), store)
 
     def generate(
         self, workload: Workload, scale: float, options: dict[str, int], force: bool = False
@@ -157,6 +162,10 @@ class Runner:
             with _connected(engine_class(task.engine)(task.settings)) as engine:
                 self.stop.engine = engine
                 self._start_run(run_id, task, engine)
+                if self.budget:
+                    self.budget.start(
+                        task.engine, engine.describe(), task.workload.name, task.scale
+                    )
                 try:
                     namespace = task.workload.namespace(task.scale, task.options)
                     self._load_missing(run_id, task, engine, data, namespace)
@@ -255,11 +264,33 @@ class Runner:
             f"run {task.engine} {task.workload.name}", total=len(task.queries) * runs
         )
         results = []
+        over_budget: str | None = None
         for query in task.queries:
             attempts = []
             checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
             for number in range(1, runs + 1):
-                attempt = self._attempt(engine, query, number, checksums)
+                estimate = 0.0
+                if self.budget and not over_budget:
+                    estimate, how = self.budget.estimate(engine, query.id, query.sql)
+                    if not self.budget.allows(estimate):
+                        over_budget = (
+                            f"budget: {dollars(self.budget.spent)} spent of "
+                            f"{dollars(self.budget.limit)}, and the next query was estimated "
+                            f"at {dollars(estimate)} (from {how})"
+                        )
+                if over_budget:  # this engine stops: what is left is skipped, and says why
+                    attempt = Attempt(
+                        query.id,
+                        number,
+                        "cold" if number == 1 else "hot",
+                        "skipped",
+                        datetime.now(UTC),
+                        error=over_budget,
+                    )
+                else:
+                    attempt = self._attempt(engine, query, number, checksums)
+                    if self.budget:
+                        self.budget.add(attempt, estimate)
                 self.store.record_attempt(run_id, attempt)
                 attempts.append(attempt)
                 self.progress.advance(step)

@@ -143,3 +143,36 @@ def test_a_run_costs_at_least_the_engines_minimum_charge():
         CATALOG,
     )
     assert duckdb_run.total.dollars == pytest.approx(0.096 / 3600)  # no minimum
+
+
+def test_budget_guard_skips_what_would_cross_the_limit_and_exits_non_zero(
+    whbench, make_config, workdir
+):
+    config = make_config(runs=1)
+    assert whbench("run", "--config", config, "--quiet").code == 0  # history to estimate from
+    result = whbench("run", "--config", config, "--json", "--quiet", "--max-cost", "1e-12")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    (run,) = result.json()
+    assert {q["status"] for q in run["queries"]} == {"skipped"}
+    assert (
+        "budget:" in run["queries"][0]["error"] and "earlier attempts" in run["queries"][0]["error"]
+    )
+    generous = whbench("run", "--config", config, "--json", "--quiet", "--max-cost", "100")
+    assert generous.code == 0
+    assert {q["status"] for q in generous.json()[0]["queries"]} == {"ok"}
+
+
+def test_budget_counts_what_was_spent(whbench, make_config):
+    from harness.budget import Budget
+    from harness.engines.base import Usage
+    from harness.store import Attempt
+
+    budget = Budget(1.0, CATALOG, store=None)
+    budget.start("bigquery", {}, "tpch", 1.0)
+    billed = Attempt("q01", 1, "cold", "ok", None, 1.0, usage=Usage(bytes_billed=TIB // 10))
+    budget.add(billed, estimate=0.0)
+    assert budget.spent == pytest.approx(0.625)
+    assert budget.allows(0.3) and not budget.allows(0.4)
+    failed = Attempt("q02", 1, "cold", "error", None, error="x")  # free on BigQuery
+    budget.add(failed, estimate=0.1)
+    assert budget.spent == pytest.approx(0.625)

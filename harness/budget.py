@@ -1,0 +1,94 @@
+"""The budget guard: stop spending before a run crosses --max-cost.
+
+Before each query it adds what has been spent (every attempt so far, failed ones included, at
+catalog prices) to an estimate of the query about to run, and refuses the query if that would
+cross the limit. The estimate, in order of preference:
+
+1. a free dry run, where the engine has one (BigQuery: the bytes it would process);
+2. what the same query cost on its previous attempt in this run;
+3. the median cost of the same query in earlier stored runs of this engine, workload and scale;
+4. nothing to go on: the engine's minimum charge for a run before its first query (a
+   Snowflake warehouse resume, 60 s of Redshift Serverless), else zero — said in the message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from typing import Any
+
+from harness.engines.base import Engine
+from harness.errors import first_line
+from harness.pricing import RUN_MINIMUMS, Catalog, attempt_cost
+from harness.store import Attempt, Store
+
+
+def attempt_usage(attempt: Attempt) -> dict[str, Any]:
+    """An attempt as the pricing functions read stored ones."""
+    fields = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(attempt)}
+    return {**fields, **attempt.usage.as_dict()}
+
+
+class Budget:
+    def __init__(self, limit: float, catalog: Catalog, store: Store) -> None:
+        self.limit, self.catalog, self.store = limit, catalog, store
+        self.spent = 0.0
+        self.run: dict[str, Any] = {}
+        self._previous: dict[str, float] = {}
+
+    def start(
+        self, engine_name: str, engine_settings: dict[str, Any], workload: str, scale: float
+    ) -> None:
+        """A new engine run: its own minimum charge applies before its first query."""
+        self.run = {
+            "engine": engine_name,
+            "engine_settings": engine_settings,
+            "workload": workload,
+            "scale": scale,
+        }
+        self._previous = {}
+        self._started = False
+
+    def estimate(self, engine: Engine, query_id: str, sql: str) -> tuple[float, str]:
+        """(dollars, how it was estimated) for the next attempt of a query."""
+        if engine.supports_dry_run:
+            try:
+                usage = engine.estimate(sql)
+            except Exception as exc:  # fall through to the other rules, and say so
+                engine.notes.append(f"dry run of {query_id} failed: {first_line(exc)}")
+                usage = None
+            if usage is not None:
+                guess = attempt_cost({"status": "ok", **usage.as_dict()}, self.run, self.catalog)
+                if guess.dollars is not None:
+                    return guess.dollars, "a dry run"
+        if query_id in self._previous:
+            return self._previous[query_id], "its previous attempt"
+        history = self._history(query_id)
+        if history:
+            return statistics.median(history), f"{len(history)} earlier attempts"
+        rule = RUN_MINIMUMS.get(type(engine).cost_basis)
+        minimum = rule(self.run, self.catalog) if rule and not self._started else None
+        if minimum is not None and minimum.dollars is not None:
+            return minimum.dollars, "the engine's minimum charge (no earlier runs)"
+        return 0.0, "nothing to go on (no dry run, no earlier runs)"
+
+    def allows(self, estimate: float) -> bool:
+        return self.spent + estimate <= self.limit
+
+    def add(self, attempt: Attempt, estimate: float) -> None:
+        cost = attempt_cost(attempt_usage(attempt), self.run, self.catalog)
+        # A cost the engine did not report is counted at its estimate, not at zero.
+        spent = estimate if cost.dollars is None else cost.dollars
+        self.spent += spent
+        self._previous[attempt.query_id] = spent
+        self._started = True
+
+    def _history(self, query_id: str) -> list[float]:
+        rows = self.store.rows(
+            """SELECT a.*, r.engine_settings FROM attempts a JOIN runs r USING (run_id)
+               WHERE r.engine = ? AND r.workload = ? AND r.scale = ? AND a.query_id = ?
+                 AND a.status = 'ok'""",
+            [self.run["engine"], self.run["workload"], self.run["scale"], query_id],
+        )
+        costs = [attempt_cost(row, self.run, self.catalog).dollars for row in rows]
+        return [c for c in costs if c is not None]
