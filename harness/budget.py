@@ -7,8 +7,8 @@ cross the limit. The estimate, in order of preference:
 1. a free dry run, where the engine has one (BigQuery: the bytes it would process);
 2. what the same query cost on its previous attempt in this run;
 3. the median cost of the same query in earlier stored runs of this engine, workload and scale;
-4. nothing to go on: the engine's minimum charge for a run before its first query (a
-   Snowflake warehouse resume, 60 s of Redshift Serverless), else zero — said in the message.
+4. the engine's minimum charge for a run before its first query (a Snowflake warehouse resume,
+   60 s of Redshift Serverless); else there is nothing to go on, and the estimate is unknown.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def attempt_usage(attempt: Attempt) -> dict[str, Any]:
 
 
 class Budget:
-    def __init__(self, limit: float, catalog: Catalog, store: Store) -> None:
+    def __init__(self, limit: float, catalog: Catalog, store: Store | None) -> None:
         self.limit, self.catalog, self.store = limit, catalog, store
         self.spent = 0.0
         self.run: dict[str, Any] = {}
@@ -49,8 +49,9 @@ class Budget:
         self._previous = {}
         self._started = False
 
-    def estimate(self, engine: Engine, query_id: str, sql: str) -> tuple[float, str]:
-        """(dollars, how it was estimated) for the next attempt of a query."""
+    def estimate(self, engine: Engine, query_id: str, sql: str) -> tuple[float | None, str]:
+        """(dollars, how it was estimated) for the next attempt of a query; None dollars when
+        there is nothing to go on."""
         if engine.supports_dry_run:
             try:
                 usage = engine.estimate(sql)
@@ -70,20 +71,24 @@ class Budget:
         minimum = rule(self.run, self.catalog) if rule and not self._started else None
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
-        return 0.0, "nothing to go on (no dry run, no earlier runs)"
+        return None, "nothing to go on (no dry run, no earlier runs)"
 
-    def allows(self, estimate: float) -> bool:
-        return self.spent + estimate <= self.limit
+    def allows(self, estimate: float | None) -> bool:
+        """Whether the next query fits; one with no estimate is let through (and counted at
+        what it then costs)."""
+        return self.spent + (estimate or 0.0) <= self.limit
 
-    def add(self, attempt: Attempt, estimate: float) -> None:
+    def add(self, attempt: Attempt, estimate: float | None) -> None:
         cost = attempt_cost(attempt_usage(attempt), self.run, self.catalog)
         # A cost the engine did not report is counted at its estimate, not at zero.
-        spent = estimate if cost.dollars is None else cost.dollars
+        spent = (estimate or 0.0) if cost.dollars is None else cost.dollars
         self.spent += spent
         self._previous[attempt.query_id] = spent
         self._started = True
 
     def _history(self, query_id: str) -> list[float]:
+        if self.store is None:
+            return []
         rows = self.store.rows(
             """SELECT a.*, r.engine_settings FROM attempts a JOIN runs r USING (run_id)
                WHERE r.engine = ? AND r.workload = ? AND r.scale = ? AND a.query_id = ?

@@ -277,6 +277,110 @@ def run(
     _finish(summaries, as_json, show_queries=True)
 
 
+@cli.command(context_settings=WORKLOAD_PARAMETERS)
+@common_options
+@ENGINES_OPTION
+@WORKLOADS_OPTION
+@SCALE
+@click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
+@click.option("--runs", "-n", type=click.IntRange(min=1), help="Attempts per query (default 3).")
+@click.option(
+    "--pricing",
+    type=click.Path(path_type=Path),
+    help="Price catalog (default: configs/pricing.yaml).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def estimate(
+    config: Config,
+    engines: tuple[str, ...],
+    workloads: tuple[str, ...],
+    scale: float | None,
+    queries: tuple[str, ...],
+    runs: int | None,
+    pricing: Path | None,
+    as_json: bool,
+) -> None:
+    """Estimate what `whbench run` with the same options would cost, before spending.
+
+    BigQuery answers with free dry runs (once its data is loaded); the others from earlier
+    stored runs of the same workload and scale, else from the engine's minimum charge. Every
+    figure says what it rests on.
+
+    \b
+    Example:
+      whbench estimate -e bigquery -e snowflake -w tpch --scale 100
+    """
+    from harness.budget import Budget
+    from harness.pricing import dollars, load_catalog
+
+    if runs is not None:
+        config.runs = runs
+    tasks = plan(
+        config,
+        list(engines) or None,
+        list(workloads) or None,
+        scale,
+        list(queries) or None,
+        _workload_parameters(),
+    )
+    catalog = load_catalog(pricing or config.pricing)
+    store = Store(config.store_path, read_only=True) if config.store_path.exists() else None
+    report = []
+    try:
+        for task in tasks:
+            cls = engine_class(task.engine)
+            engine = cls(task.settings)
+            if cls.supports_dry_run:
+                require_driver(cls)
+                engine.connect()
+                engine.prepare_session(
+                    task.workload.namespace(task.scale, task.options),
+                    "estimate",
+                    config.timeout_seconds,
+                )
+            guard = Budget(float("inf"), catalog, store)
+            guard.start(task.engine, task.settings.__dict__, task.workload.name, task.scale)
+            total: float | None = 0.0
+            basis = set()
+            for query in task.queries:
+                each, how = guard.estimate(engine, query.id, query.sql)
+                total = None if total is None or each is None else total + each * config.runs
+                basis.add(how)
+            if cls.supports_dry_run:
+                engine.close()
+            report.append(
+                {
+                    "engine": task.engine,
+                    "workload": task.workload.name,
+                    "scale": task.scale,
+                    "queries": len(task.queries),
+                    "runs": config.runs,
+                    "dollars": total,
+                    "from": sorted(basis),
+                    "notes": engine.notes,
+                }
+            )
+    finally:
+        if store is not None:
+            store.close()
+    if as_json:
+        _emit_json({"pricing": catalog.source, "estimates": report})
+        return
+    table = _table("engine", "workload", "scale", "queries x runs", "estimate", "from")
+    for item in report:
+        table.add_row(
+            item["engine"],
+            item["workload"],
+            Scale.text(item["scale"]),
+            f"{item['queries']} x {item['runs']}",
+            dollars(item["dollars"]),
+            "; ".join(item["from"]),
+        )
+    known = [i["dollars"] for i in report]
+    table.add_row("all", "", "", "", dollars(None if None in known else sum(known)), "")
+    _print(table)
+
+
 def _execute(config: Config, tasks: list, load_only: bool, quiet: bool) -> list[RunSummary]:
     with open_store(config.store_path) as store:
         return Runner(config, store, quiet=quiet).run(tasks, load_only=load_only)

@@ -269,7 +269,7 @@ class Runner:
             attempts = []
             checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
             for number in range(1, runs + 1):
-                estimate = 0.0
+                estimate: float | None = None
                 if self.budget and not over_budget:
                     estimate, how = self.budget.estimate(engine, query.id, query.sql)
                     if not self.budget.allows(estimate):

@@ -125,6 +125,7 @@ def test_every_command_has_help_with_an_example(whbench):
         ["engines"],
         ["clean"],
         ["cost"],
+        ["estimate"],
         ["results", "list"],
         ["results", "show"],
         ["results", "export"],

@@ -99,3 +99,11 @@ def test_real_bigquery_reports_bytes_billed():
         assert result.usage.cache_hit is False
     finally:
         engine.close()
+
+
+def test_estimate_uses_free_dry_runs(whbench, both_engines):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    run_engines(whbench, config)  # loads the data the dry run needs
+    result = whbench("estimate", "--config", config, "-e", "bigquery", "--json")
+    (item,) = result.json()["estimates"]
+    assert item["from"] == ["a dry run"] and item["dollars"] > 0

@@ -176,3 +176,16 @@ def test_budget_counts_what_was_spent(whbench, make_config):
     failed = Attempt("q02", 1, "cold", "error", None, error="x")  # free on BigQuery
     budget.add(failed, estimate=0.1)
     assert budget.spent == pytest.approx(0.625)
+
+
+def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
+    config = make_config(runs=1)
+    blind = whbench("estimate", "--config", config, "--json").json()["estimates"][0]
+    assert blind["dollars"] is None and blind["from"] == [
+        "nothing to go on (no dry run, no earlier runs)"
+    ]
+    assert whbench("run", "--config", config, "--quiet").code == 0
+    informed = whbench("estimate", "--config", config, "--json", "--runs", "3").json()
+    (item,) = informed["estimates"]
+    assert item["dollars"] > 0 and item["runs"] == 3 and item["queries"] == 22
+    assert item["from"] == ["1 earlier attempts"]
