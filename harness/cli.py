@@ -792,17 +792,30 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     type=click.Path(path_type=Path),
     help="HTML file to write (default: results/report.html).",
 )
-def report(config: Config, run_ids: tuple[str, ...], output: Path | None) -> None:
+@click.option(
+    "--pricing",
+    type=click.Path(path_type=Path),
+    help="Price catalog (default: configs/pricing.yaml): re-prices without re-running.",
+)
+def report(
+    config: Config, run_ids: tuple[str, ...], output: Path | None, pricing: Path | None
+) -> None:
     """Render the HTML report (default: the latest run of each engine and workload).
 
     \b
     Example:
       whbench report -o report.html
     """
+    from harness.pricing import load_catalog
     from harness.report import write_report
 
     with open_store(config.store_path, read_only=True) as store:
-        path = write_report(store, list(run_ids), output or config.results_dir / "report.html")
+        path = write_report(
+            store,
+            list(run_ids),
+            output or config.results_dir / "report.html",
+            load_catalog(pricing or config.pricing),
+        )
     click.echo(str(path))
 
 

@@ -247,3 +247,51 @@ def _warehouse_size(run: dict) -> str | None:
 
 def _first_known(attempt: dict, *keys: str) -> float | None:
     return next((attempt[k] for k in keys if attempt.get(k) is not None), None)
+
+
+@dataclass(frozen=True)
+class PricePerformance:
+    """One pass over a workload: every query once, at its typical (median) time and cost."""
+
+    queries: int
+    seconds: float | None  # None when a query never succeeded
+    cost: Cost
+
+    @property
+    def cost_per_query(self) -> float | None:
+        return None if self.cost.dollars is None else self.cost.dollars / self.queries
+
+    @property
+    def queries_per_dollar(self) -> float | None:
+        return None if not self.cost.dollars else self.queries / self.cost.dollars
+
+    @property
+    def time_x_cost(self) -> float | None:
+        """Seconds x dollars: lower is better value; it rewards neither speed bought at any
+        price nor thrift that takes all day."""
+        if self.seconds is None or self.cost.dollars is None:
+            return None
+        return self.seconds * self.cost.dollars
+
+
+def price_performance(run: dict, attempts: list[dict], catalog: Catalog) -> PricePerformance:
+    seconds: dict[str, list[float]] = {}
+    costs: dict[str, list[Cost]] = {}
+    for attempt in attempts:  # a pass counts only answered queries: failures are no pass
+        seconds.setdefault(attempt["query_id"], [])
+        costs.setdefault(attempt["query_id"], [])
+        if attempt["status"] == "ok":
+            seconds[attempt["query_id"]].append(attempt["client_seconds"])
+            costs[attempt["query_id"]].append(attempt_cost(attempt, run, catalog))
+    total = FREE
+    for per_query in costs.values():
+        known = sorted(c.dollars for c in per_query if c.dollars is not None)
+        if not per_query or len(known) < len(per_query):
+            total = total + Cost(None, "unknown")
+        else:
+            middle = known[len(known) // 2]
+            total = total + Cost(middle, per_query[0].basis, per_query[0].as_of)
+    pass_seconds = None
+    if seconds and all(seconds.values()):
+        pass_seconds = sum(sorted(s)[len(s) // 2] for s in seconds.values())
+    return PricePerformance(len(costs), pass_seconds, total)

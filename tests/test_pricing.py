@@ -189,3 +189,34 @@ def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
     (item,) = informed["estimates"]
     assert item["dollars"] > 0 and item["runs"] == 3 and item["queries"] == 22
     assert item["from"] == ["1 earlier attempts"]
+
+
+def test_price_performance_of_one_pass():
+    from harness.pricing import price_performance
+
+    run = {"engine": "duckdb", "engine_settings": {}}
+    attempts = [attempt(query_id="q01", client_seconds=s) for s in (3600.0, 1800.0, 1800.0)]
+    attempts += [attempt(query_id="q02", client_seconds=3600.0)]
+    value = price_performance(run, attempts, CATALOG)
+    assert value.queries == 2 and value.seconds == 1800.0 + 3600.0
+    assert value.cost.dollars == pytest.approx(0.096 * 1.5)
+    assert value.queries_per_dollar == pytest.approx(2 / (0.096 * 1.5))
+    assert value.time_x_cost == pytest.approx(5400.0 * 0.096 * 1.5)
+    failed = price_performance(
+        run, [attempt(query_id="q01", status="error", client_seconds=None)], CATALOG
+    )
+    assert failed.seconds is None and failed.cost.dollars is None  # no pass: unknown, not $0
+
+
+def test_report_renders_with_another_catalog(whbench, make_config, workdir):
+    config = make_config(runs=1)
+    assert whbench("run", "--config", config, "--quiet", "-q", "q06").code == 0
+    catalog = yaml.safe_load((bundled("configs") / "pricing.yaml").read_text())
+    catalog["duckdb"]["machine_hour"]["as_of"] = "2031-01-01"
+    other = workdir / "other.yaml"
+    other.write_text(yaml.safe_dump(catalog))
+    assert whbench("report", "--config", config, "-o", "a.html").code == 0
+    assert whbench("report", "--config", config, "-o", "b.html", "--pricing", other).code == 0
+    assert "2026-11-25" in (workdir / "a.html").read_text()
+    assert "2031-01-01" in (workdir / "b.html").read_text()
+    assert "Cost and price-performance" in (workdir / "b.html").read_text()

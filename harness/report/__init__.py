@@ -6,6 +6,7 @@ every engine, with failures shown as such. Styles are inline; the page loads not
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import jinja2
 
 from harness import __version__
 from harness.errors import HarnessError, UsageError
+from harness.pricing import Catalog, dollars, load_catalog, price_performance, price_run
 from harness.store import Store
 
 
@@ -31,7 +33,7 @@ def latest_run_ids(store: Store) -> list[str]:
     ]
 
 
-def build_report_data(store: Store, run_ids: list[str]) -> dict[str, Any]:
+def build_report_data(store: Store, run_ids: list[str], catalog: Catalog) -> dict[str, Any]:
     placeholders = ", ".join("?" * len(run_ids))
     runs = store.rows(
         f"SELECT * FROM runs WHERE run_id IN ({placeholders}) ORDER BY engine", run_ids
@@ -69,8 +71,18 @@ def build_report_data(store: Store, run_ids: list[str]) -> dict[str, Any]:
         sections.append(
             {"workload": workload, "scale": scale, "data_type": data_type, "rows": rows}
         )
+    costs = []
+    for run in runs:
+        priced_run = {**run, "engine_settings": json.loads(run["engine_settings"] or "{}")}
+        own = [a for a in attempts if a["run_id"] == run["run_id"]]
+        value = price_performance(priced_run, own, catalog)
+        costs.append(
+            {"run": run, "value": value, "total": price_run(priced_run, own, catalog).total}
+        )
     return {
         "runs": runs,
+        "costs": costs,
+        "pricing": catalog.source,
         "engines": engines,
         "sections": sections,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -78,7 +90,9 @@ def build_report_data(store: Store, run_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def write_report(store: Store, run_ids: list[str] | None, output: Path) -> Path:
+def write_report(
+    store: Store, run_ids: list[str] | None, output: Path, catalog: Catalog | None = None
+) -> Path:
     run_ids = [store.resolve_run(r) for r in run_ids] if run_ids else latest_run_ids(store)
     if not run_ids:
         raise UsageError(f"{store.path} holds no run with results; run `whbench run` first")
@@ -88,7 +102,9 @@ def write_report(store: Store, run_ids: list[str] | None, output: Path) -> Path:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["seconds"] = _seconds
-    html = env.get_template("basic.html.j2").render(build_report_data(store, run_ids))
+    env.filters["dollars"] = dollars
+    data = build_report_data(store, run_ids, catalog or load_catalog())
+    html = env.get_template("basic.html.j2").render(data)
     partial = output.with_name(output.name + ".partial")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
