@@ -220,11 +220,35 @@ def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
             attempt, run, catalog
         )
     total = sum(queries.values(), FREE)
-    minimum_rule = RUN_MINIMUMS.get(engine_class(run["engine"]).cost_basis)
+    basis = engine_class(run["engine"]).cost_basis
+    minimum_rule = RUN_MINIMUMS.get(basis)
     minimum = minimum_rule(run, catalog) if minimum_rule else None
     if minimum and total.dollars is not None and total.dollars < minimum.dollars:
         total = minimum
+    if basis == "credits":
+        total = total + _cloud_services(run, attempts, catalog)
     return RunCost(queries, total)
+
+
+def _cloud_services(run: dict, attempts: list[dict], catalog: Catalog) -> Cost:
+    """Snowflake bills cloud-services credits only beyond 10% of the day's warehouse credits;
+    the run's own warehouse credits stand in for the day's (a conservative reading when
+    nothing else ran that day). Not reported: nothing is added, and nothing is claimed."""
+    section = catalog.section("snowflake")
+    reported = [
+        a["cloud_services_credits"] for a in attempts if a.get("cloud_services_credits") is not None
+    ]
+    size = _warehouse_size(run)
+    if not reported or size is None:
+        return FREE
+    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
+    seconds = sum(
+        _first_known(a, "warehouse_seconds", "engine_seconds", "client_seconds") or 0
+        for a in attempts
+    )
+    warehouse_credits = section["credits_per_hour"][size] * seconds / 3600
+    billable = max(0.0, sum(reported) - 0.1 * warehouse_credits)
+    return Cost(billable * price.price, "measured", price.as_of)
 
 
 def _warehouse_size(run: dict) -> str | None:

@@ -19,12 +19,13 @@ import duckdb
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE runs ADD COLUMN workload_options JSON"],
     3: ["ALTER TABLE runs ADD COLUMN notes JSON"],
+    4: ["ALTER TABLE attempts ADD COLUMN cloud_services_credits DOUBLE"],
 }
 
 SCHEMA = """
@@ -87,7 +88,8 @@ CREATE TABLE attempts (
     warehouse_seconds DOUBLE,
     rpu_seconds DOUBLE,
     cache_hit BOOLEAN,
-    error VARCHAR
+    error VARCHAR,
+    cloud_services_credits DOUBLE  -- Snowflake: billed only beyond 10% of warehouse credits
 );
 CREATE VIEW attempt_details AS
     SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql
@@ -230,47 +232,32 @@ class Store:
         self, run_id: str, engine_query_id: str, seconds: float | None, usage: Usage
     ) -> None:
         """Add what the engine reported about a query after the fact (its history view)."""
+        columns = {"engine_seconds": seconds, **usage.as_dict()}
+        assignments = ", ".join(f"{column} = ?" for column in columns)
         self.con.execute(
-            """UPDATE attempts SET engine_seconds = ?, bytes_scanned = ?, bytes_billed = ?,
-                   slot_ms = ?, warehouse_seconds = ?, rpu_seconds = ?, cache_hit = ?
-               WHERE run_id = ? AND engine_query_id = ?""",
-            [
-                seconds,
-                usage.bytes_scanned,
-                usage.bytes_billed,
-                usage.slot_ms,
-                usage.warehouse_seconds,
-                usage.rpu_seconds,
-                usage.cache_hit,
-                run_id,
-                engine_query_id,
-            ],
+            f"UPDATE attempts SET {assignments} WHERE run_id = ? AND engine_query_id = ?",
+            [*columns.values(), run_id, engine_query_id],
         )
 
     def record_attempt(self, run_id: str, a: Attempt) -> None:
-        u = a.usage
+        columns = {
+            "run_id": run_id,
+            "query_id": a.query_id,
+            "attempt": a.attempt,
+            "phase": a.phase,
+            "status": a.status,
+            "started_at": a.started_at,
+            "client_seconds": a.client_seconds,
+            "engine_seconds": a.engine_seconds,
+            "rows": a.rows,
+            "checksum": a.checksum,
+            "engine_query_id": a.engine_query_id,
+            **a.usage.as_dict(),
+            "error": a.error,
+        }
         self.con.execute(
-            "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                a.query_id,
-                a.attempt,
-                a.phase,
-                a.status,
-                a.started_at,
-                a.client_seconds,
-                a.engine_seconds,
-                a.rows,
-                a.checksum,
-                a.engine_query_id,
-                u.bytes_scanned,
-                u.bytes_billed,
-                u.slot_ms,
-                u.warehouse_seconds,
-                u.rpu_seconds,
-                u.cache_hit,
-                a.error,
-            ],
+            f"INSERT INTO attempts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            list(columns.values()),
         )
 
     # -- reading --------------------------------------------------------------------------------

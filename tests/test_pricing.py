@@ -220,3 +220,14 @@ def test_report_renders_with_another_catalog(whbench, make_config, workdir):
     assert "2026-11-25" in (workdir / "a.html").read_text()
     assert "2031-01-01" in (workdir / "b.html").read_text()
     assert "Cost and price-performance" in (workdir / "b.html").read_text()
+
+
+def test_snowflake_cloud_services_are_billed_only_beyond_ten_percent():
+    from harness.pricing import price_run
+
+    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
+    # One hour on XS = 1 credit; 0.1 cloud-services credits are within the free 10%.
+    within = [attempt(query_id="q01", warehouse_seconds=3600.0, cloud_services_credits=0.1)]
+    assert price_run(run, within, CATALOG).total.dollars == pytest.approx(2.0)
+    beyond = [attempt(query_id="q01", warehouse_seconds=3600.0, cloud_services_credits=0.6)]
+    assert price_run(run, beyond, CATALOG).total.dollars == pytest.approx(2.0 + 0.5 * 2.0)

@@ -30,6 +30,7 @@ class Usage:
     warehouse_seconds: float | None = None
     rpu_seconds: float | None = None
     cache_hit: bool | None = None
+    cloud_services_credits: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

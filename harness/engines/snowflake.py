@@ -243,7 +243,8 @@ class SnowflakeEngine(Engine):
         cursor = self._con.cursor()
         try:
             cursor.execute(
-                "SELECT query_id, total_elapsed_time, execution_time, bytes_scanned "
+                "SELECT query_id, total_elapsed_time, execution_time, bytes_scanned, "
+                "credits_used_cloud_services "
                 "FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION(RESULT_LIMIT => 10000)) "
                 f"WHERE query_id IN ({listed})"
             )
@@ -254,10 +255,11 @@ class SnowflakeEngine(Engine):
             )
             return {}
         history = {}
-        for query_id, elapsed_ms, execution_ms, bytes_scanned in cursor.fetchall():
+        for query_id, elapsed_ms, execution_ms, bytes_scanned, cloud in cursor.fetchall():
             usage = Usage(
                 bytes_scanned=bytes_scanned,
                 warehouse_seconds=None if execution_ms is None else execution_ms / 1000,
+                cloud_services_credits=cloud,
             )
             history[query_id] = (None if elapsed_ms is None else elapsed_ms / 1000, usage)
         return history
