@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.engines.base import Engine
 from harness.errors import first_line
-from harness.pricing import RUN_MINIMUMS, Catalog, attempt_cost
+from harness.pricing import RUN_MINIMUMS, Catalog, attempt_cost, price_per_byte_billed
 from harness.store import Attempt, Store
 
 
@@ -72,6 +72,12 @@ class Budget:
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
         return None, "nothing to go on (no dry run, no earlier runs)"
+
+    def limit_engine(self, engine: Engine) -> None:
+        """Hand what is left of the budget to the engine's own hard limit, where it has one."""
+        engine.limit_spend(
+            self.limit - self.spent, price_per_byte_billed(self.run["engine"], self.catalog)
+        )
 
     def allows(self, estimate: float | None) -> bool:
         """Whether the next query fits; one with no estimate is let through (and counted at

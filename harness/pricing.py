@@ -172,6 +172,15 @@ def dollars(value: float | None) -> str:
     return f"${value:.3g}" if 0 < value < 0.01 else f"${value:,.4f}"
 
 
+def price_per_byte_billed(engine: str, catalog: Catalog) -> float | None:
+    """What one billed byte costs, for an engine that bills bytes on demand; else None."""
+    if COST_FUNCTIONS.get(engine_class(engine).cost_basis) is not _bytes_or_slots:
+        return None
+    if catalog.section(engine).get("model", "on_demand") != "on_demand":
+        return None
+    return catalog.price(engine, "on_demand").price / TIB
+
+
 def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
     return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
 

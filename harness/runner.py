@@ -288,6 +288,8 @@ class Runner:
                         error=over_budget,
                     )
                 else:
+                    if self.budget:
+                        self.budget.limit_engine(engine)
                     attempt = self._attempt(engine, query, number, checksums)
                     if self.budget:
                         self.budget.add(attempt, estimate)

@@ -107,3 +107,27 @@ def test_estimate_uses_free_dry_runs(whbench, both_engines):
     result = whbench("estimate", "--config", config, "-e", "bigquery", "--json")
     (item,) = result.json()["estimates"]
     assert item["from"] == ["a dry run"] and item["dollars"] > 0
+
+
+def test_the_budget_becomes_bigquerys_own_byte_limit(bqemulator_port):
+    from harness.pricing import load_catalog, price_per_byte_billed
+
+    engine = BigQueryEngine(
+        BigQuerySettings(
+            project="whbench-test",
+            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
+            anonymous=True,
+            maximum_bytes_billed=2**40,
+        )
+    )
+    engine.connect()
+    try:
+        engine.prepare_session("whb_limit", "t", 60)
+        per_byte = price_per_byte_billed("bigquery", load_catalog())
+        engine.limit_spend(6.25 / 1024, per_byte)  # a GiB's worth of on-demand bytes
+        assert engine._job_config().maximum_bytes_billed == 2**30
+        engine.limit_spend(0.0, per_byte)  # never below BigQuery's own 10 MB floor
+        assert engine._job_config().maximum_bytes_billed == 10 * 2**20
+        assert price_per_byte_billed("duckdb", load_catalog()) is None
+    finally:
+        engine.close()

@@ -163,6 +163,12 @@ class Engine(abc.ABC):
         """
         return {}
 
+    def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
+        """Let the next query spend at most `dollars`, where the engine can enforce that itself
+        (BigQuery: maximum_bytes_billed). Most engines cannot; the budget guard still stops
+        them between queries."""
+        return None
+
     def estimate(self, sql: str) -> Usage | None:
         """A free pre-run usage estimate, where the engine offers one."""
         return None

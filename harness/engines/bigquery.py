@@ -28,6 +28,8 @@ from harness.engines.base import (
 )
 from harness.errors import EngineError, first_line
 
+MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
+
 
 @dataclass
 class BigQuerySettings:
@@ -58,6 +60,7 @@ class BigQueryEngine(Engine):
         self._labels: dict[str, str] = {}
         self._job: Any = None
         self._cancelled = False
+        self._max_bytes_billed = settings.maximum_bytes_billed
 
     def connect(self) -> None:
         from google.api_core.client_options import ClientOptions
@@ -145,7 +148,7 @@ class BigQueryEngine(Engine):
             use_query_cache=False,
             labels=labels,
             default_dataset=f"{self._client.project}.{self._namespace}",
-            maximum_bytes_billed=self.settings.maximum_bytes_billed,
+            maximum_bytes_billed=self._max_bytes_billed,
             dry_run=dry_run,
         )
 
@@ -245,6 +248,13 @@ class BigQueryEngine(Engine):
                 self._job.cancel()
             except Exception as exc:  # called from another thread: note it, never raise
                 self.notes.append(f"could not cancel the running job: {first_line(exc)}")
+
+    def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
+        if price_per_byte is None:
+            return
+        affordable = max(MINIMUM_BYTES_LIMIT, int(dollars / price_per_byte))
+        configured = self.settings.maximum_bytes_billed
+        self._max_bytes_billed = min(affordable, configured) if configured else affordable
 
     def estimate(self, sql: str) -> Usage | None:
         """A dry run: free, and BigQuery's own figure for the bytes the query would process."""
