@@ -742,15 +742,17 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     Example:
       whbench cost 20261125-1803 --pricing my-prices.yaml
     """
-    from harness.pricing import dollars, load_catalog, price_run
+    from harness.pricing import FREE, dollars, load_catalog, price_run
 
-    catalog = load_catalog(pricing)
+    catalog = load_catalog(pricing or config.pricing)
     report = []
+    per_engine: dict[str, Any] = {}
     with open_store(config.store_path, read_only=True) as store:
         for run_id in run_ids:
             run = store.run(store.resolve_run(run_id))
             run["engine_settings"] = json.loads(run["engine_settings"] or "{}")
             priced = price_run(run, store.attempts(run["run_id"]), catalog)
+            per_engine[run["engine"]] = per_engine.get(run["engine"], FREE) + priced.total
             report.append(
                 {
                     "run_id": run["run_id"],
@@ -761,8 +763,9 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
                     "queries": {q: vars(c) for q, c in sorted(priced.queries.items())},
                 }
             )
+    engines_total = {engine: vars(total) for engine, total in sorted(per_engine.items())}
     if as_json:
-        _emit_json({"pricing": catalog.source, "runs": report})
+        _emit_json({"pricing": catalog.source, "runs": report, "engines": engines_total})
         return
     for item in report:
         table = _table(
@@ -781,6 +784,10 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
             "all", dollars(total["dollars"]), f"{total['basis']}, prices as of {total['as_of']}"
         )
         _print(table)
+    engines_table = _table("engine", "dollars", "basis", title="per engine")
+    for engine, total in engines_total.items():
+        engines_table.add_row(engine, dollars(total["dollars"]), total["basis"])
+    _print(engines_table)
 
 
 @cli.command()

@@ -110,8 +110,27 @@ def _bytes_or_slots(attempt: dict, run: dict, catalog: Catalog) -> Cost:
         billed, basis = attempt.get("bytes_scanned"), "modelled"
         if billed is None:
             return Cost(None, "unknown", price.as_of)
-        billed = max(math.ceil(billed / MIB) * MIB, section.get("minimum_bytes_per_query", 0))
+        # At least 10 MB per query and per table it references, rounded up to the MB.
+        minimum = section.get("minimum_bytes_per_query", 0) * _tables_referenced(attempt)
+        billed = max(math.ceil(billed / MIB) * MIB, minimum)
     return Cost(billed / TIB * price.price, basis, price.as_of)
+
+
+def _tables_referenced(attempt: dict) -> int:
+    """How many tables the query reads (1 when its SQL is not at hand or does not parse)."""
+    sql = attempt.get("sql")
+    if not sql:
+        return 1
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="bigquery")
+    except sqlglot.errors.ParseError:
+        return 1
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    tables = {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
+    return max(1, len(tables))
 
 
 def _credits(attempt: dict, run: dict, catalog: Catalog) -> Cost:

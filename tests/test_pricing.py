@@ -119,6 +119,7 @@ def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
     listed = whbench("cost", run["run_id"], "--config", config, "--json").json()
     default = listed["runs"][0]["total"]
     assert default["basis"] == "modelled" and default["dollars"] > 0
+    assert listed["engines"]["duckdb"]["dollars"] == default["dollars"]
     cheaper = workdir / "cheap.yaml"
     catalog = yaml.safe_load((bundled("configs") / "pricing.yaml").read_text())
     catalog["duckdb"]["machine_hour"]["price"] = 0.048
@@ -231,3 +232,18 @@ def test_snowflake_cloud_services_are_billed_only_beyond_ten_percent():
     assert price_run(run, within, CATALOG).total.dollars == pytest.approx(2.0)
     beyond = [attempt(query_id="q01", warehouse_seconds=3600.0, cloud_services_credits=0.6)]
     assert price_run(run, beyond, CATALOG).total.dollars == pytest.approx(2.0 + 0.5 * 2.0)
+
+
+def test_bigquery_models_a_10_mb_minimum_per_table_referenced():
+    two_tables = cost(
+        "bigquery",
+        bytes_scanned=1,
+        sql="select * from lineitem join orders on l_orderkey = o_orderkey",
+    )
+    assert two_tables.dollars == pytest.approx(20 * MIB / TIB * 6.25)
+    with_cte = cost(
+        "bigquery",
+        bytes_scanned=1,
+        sql="with r as (select * from lineitem) select * from r, r as r2",
+    )
+    assert with_cte.dollars == pytest.approx(10 * MIB / TIB * 6.25)
