@@ -19,7 +19,13 @@ from typing import Any
 
 from harness.engines.base import Engine
 from harness.errors import first_line
-from harness.pricing import RUN_MINIMUMS, Catalog, attempt_cost, price_per_byte_billed
+from harness.pricing import (
+    RUN_MINIMUMS,
+    Catalog,
+    attempt_cost,
+    dollars,
+    price_per_byte_billed,
+)
 from harness.store import Attempt, Store
 
 
@@ -35,6 +41,7 @@ class Budget:
         self.spent = 0.0
         self.run: dict[str, Any] = {}
         self._previous: dict[str, float] = {}
+        self._estimate: float | None = None
 
     def start(
         self, engine_name: str, engine_settings: dict[str, Any], workload: str, scale: float
@@ -73,11 +80,22 @@ class Budget:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
         return None, "nothing to go on (no dry run, no earlier runs)"
 
-    def limit_engine(self, engine: Engine) -> None:
-        """Hand what is left of the budget to the engine's own hard limit, where it has one."""
-        engine.limit_spend(
-            self.limit - self.spent, price_per_byte_billed(self.run["engine"], self.catalog)
-        )
+    def before(self, engine: Engine, query_id: str, sql: str) -> str | None:
+        """Before a query: None to go ahead (with what is left of the budget handed to the
+        engine's own hard limit, where it has one), else why it must not run."""
+        self._estimate, how = self.estimate(engine, query_id, sql)
+        if not self.allows(self._estimate):
+            return (
+                f"budget: {dollars(self.spent)} spent of {dollars(self.limit)}, and the next "
+                f"query was estimated at {dollars(self._estimate)} (from {how})"
+            )
+        per_byte = price_per_byte_billed(self.run["engine"], self.catalog)
+        engine.limit_spend(self.limit - self.spent, per_byte)
+        return None
+
+    def after(self, attempt: Attempt) -> None:
+        """After a query: count what it cost (its estimate, when its cost is unknown)."""
+        self.add(attempt, self._estimate)
 
     def allows(self, estimate: float | None) -> bool:
         """Whether the next query fits; one with no estimate is let through (and counted at

@@ -31,7 +31,7 @@ from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, StoreError, UsageError, first_line
-from harness.pricing import dollars, load_catalog
+from harness.pricing import load_catalog
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -264,35 +264,22 @@ class Runner:
             f"run {task.engine} {task.workload.name}", total=len(task.queries) * runs
         )
         results = []
-        over_budget: str | None = None
+        refusal: str | None = None  # once the budget refuses, this engine stops
         for query in task.queries:
             attempts = []
             checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
             for number in range(1, runs + 1):
-                estimate: float | None = None
-                if self.budget and not over_budget:
-                    estimate, how = self.budget.estimate(engine, query.id, query.sql)
-                    if not self.budget.allows(estimate):
-                        over_budget = (
-                            f"budget: {dollars(self.budget.spent)} spent of "
-                            f"{dollars(self.budget.limit)}, and the next query was estimated "
-                            f"at {dollars(estimate)} (from {how})"
-                        )
-                if over_budget:  # this engine stops: what is left is skipped, and says why
+                if self.budget and refusal is None:
+                    refusal = self.budget.before(engine, query.id, query.sql)
+                if refusal:  # what is left is skipped, and says why
+                    phase = "cold" if number == 1 else "hot"
                     attempt = Attempt(
-                        query.id,
-                        number,
-                        "cold" if number == 1 else "hot",
-                        "skipped",
-                        datetime.now(UTC),
-                        error=over_budget,
+                        query.id, number, phase, "skipped", datetime.now(UTC), error=refusal
                     )
                 else:
-                    if self.budget:
-                        self.budget.limit_engine(engine)
                     attempt = self._attempt(engine, query, number, checksums)
                     if self.budget:
-                        self.budget.add(attempt, estimate)
+                        self.budget.after(attempt)
                 self.store.record_attempt(run_id, attempt)
                 attempts.append(attempt)
                 self.progress.advance(step)
