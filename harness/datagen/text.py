@@ -80,6 +80,18 @@ AND_TERMS, OR_TERM = ("broken", "delivery"), "cancel"
 PREFIX = "deliv"
 PHRASE = "still not working"
 TOP_WORDS = 10
+# What each part counts, in the order of its counting query; the truth adds them up.
+COUNTED = (
+    "documents",
+    "emails",
+    "phones",
+    "order_ids",
+    "urls",
+    "refund_documents",
+    "phrase_occurrences",
+    "and_or_documents",
+    "prefix_documents",
+)
 
 
 def _unit(*salt: Any) -> str:
@@ -170,18 +182,7 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                                 OR list_contains(words, '{OR_TERM}')),
                count(*) FILTER (len(list_filter(words, lambda w: starts_with(w, '{PREFIX}'))) > 0)
         FROM part""").fetchone()
-    keys = [
-        "documents",
-        "emails",
-        "phones",
-        "order_ids",
-        "urls",
-        "refund_documents",
-        "phrase_occurrences",
-        "and_or_documents",
-        "prefix_documents",
-    ]
-    summary: dict[str, Any] = dict(zip(keys, counts, strict=True))
+    summary: dict[str, Any] = dict(zip(COUNTED, counts, strict=True))
     summary["words"] = dict(
         con.execute(
             "SELECT w, count(*) FROM (SELECT unnest(words) AS w FROM part) GROUP BY w"
@@ -208,20 +209,7 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    truth: dict[str, Any] = {
-        key: sum(s[key] for s in summaries)
-        for key in (
-            "documents",
-            "emails",
-            "phones",
-            "order_ids",
-            "urls",
-            "refund_documents",
-            "phrase_occurrences",
-            "and_or_documents",
-            "prefix_documents",
-        )
-    }
+    truth: dict[str, Any] = {key: sum(s[key] for s in summaries) for key in COUNTED}
     words = add_up(summaries, "words")
     truth["top_words"] = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WORDS]
     truth["documents_by_channel_language"] = add_up(summaries, "by_channel_language")
