@@ -111,6 +111,8 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
         raise ConfigError(f"{source}: runs: must be at least 1 (got {config.runs})")
     if config.timeout_seconds <= 0:
         raise ConfigError(f"{source}: timeout_seconds: must be positive")
+    if config.max_cost is not None and not config.max_cost > 0:
+        raise ConfigError(f"{source}: max_cost: must be a positive number of dollars")
     return config
 
 

@@ -66,15 +66,16 @@ class Catalog:
             if not isinstance(value, dict) or key not in value:
                 raise ConfigError(f"{self.source}: {engine}.{'.'.join(path)}: missing price")
             value = value[key]
+        where = f"{self.source}: {engine}.{'.'.join(path)}"
         try:
-            return Price(
+            price = Price(
                 float(value["price"]), str(value["unit"]), str(value["source"]), str(value["as_of"])
             )
         except (KeyError, TypeError, ValueError):
-            raise ConfigError(
-                f"{self.source}: {engine}.{'.'.join(path)}: a price needs price, unit, source "
-                "and as_of"
-            ) from None
+            raise ConfigError(f"{where}: a price needs price, unit, source and as_of") from None
+        if not price.price >= 0:  # also refuses NaN
+            raise ConfigError(f"{where}: price {value['price']} must be zero or more")
+        return price
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
@@ -87,6 +88,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         raise ConfigError(f"{path}: malformed YAML in the price catalog ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
+    for engine in data:
+        engine_class(engine)  # an unknown engine is an error naming it
     return Catalog(data, str(path))
 
 

@@ -247,3 +247,55 @@ def test_bigquery_models_a_10_mb_minimum_per_table_referenced():
         sql="with r as (select * from lineitem) select * from r, r as r2",
     )
     assert with_cte.dollars == pytest.approx(10 * MIB / TIB * 6.25)
+
+
+def test_edge_cases_by_hand():
+    from harness.pricing import price_run
+
+    # 0 bytes billed, as reported: BigQuery billed nothing (a cached or metadata-only query).
+    assert cost("bigquery", bytes_billed=0) == Cost(0.0, "measured", "2026-11-25")
+    # 0 bytes processed, modelled: still the 10 MB minimum.
+    assert cost("bigquery", bytes_scanned=0).dollars == pytest.approx(10 * MIB / TIB * 6.25)
+    # Exactly 60 s on Snowflake XS: the resume minimum and the usage agree.
+    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
+    exact = price_run(run, [attempt(query_id="q01", warehouse_seconds=60.0)], CATALOG)
+    assert exact.total.dollars == pytest.approx(2.0 / 60)
+    # A run with no usage figures at all: unknown, never $0.
+    blind = price_run(run | {"engine_settings": {}}, [attempt(query_id="q01")], CATALOG)
+    assert blind.total.dollars is None and blind.total.basis == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message"),
+    [
+        (
+            {"duckdb": {"machine_hour": {"price": -1, "unit": "USD", "source": "s", "as_of": "d"}}},
+            r"duckdb.machine_hour: price -1 must be zero or more",
+        ),
+        ({"oracle": {}}, r"unknown engine 'oracle'"),
+        (
+            {"snowflake": {"edition": "platinum", "credit": {}, "credits_per_hour": {"XS": 1}}},
+            r"snowflake.credit.platinum: missing price",
+        ),
+    ],
+)
+def test_bad_price_catalogs_are_one_line_errors(tmp_path, catalog, message):
+    from harness.pricing import price_run
+
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(catalog))
+    with pytest.raises(ConfigError, match=message):
+        loaded = load_catalog(path)
+        engine = next(iter(catalog))
+        price_run(
+            {"engine": engine, "engine_settings": {"warehouse_size": "XS"}},
+            [attempt(query_id="q01")],
+            loaded,
+        )
+
+
+def test_a_budget_must_be_positive(whbench, make_config):
+    result = whbench("run", "--config", make_config(max_cost=-5))
+    assert result.code == 2 and "max_cost: must be a positive number of dollars" in result.stderr
+    result = whbench("run", "--config", make_config(), "--max-cost", "0")
+    assert result.code == 2 and "must be a positive number" in result.stderr
