@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,8 +258,42 @@ def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
     if minimum and total.dollars is not None and total.dollars < minimum.dollars:
         total = minimum
     if basis == "credits":
+        resumes = _snowflake_resumes(run, attempts, catalog)
+        if resumes and total.dollars is not None and total.dollars < resumes.dollars:
+            total = resumes
         total = total + _cloud_services(run, attempts, catalog)
     return RunCost(queries, total)
+
+
+def _snowflake_resumes(run: dict, attempts: list[dict], catalog: Catalog) -> Cost | None:
+    """Every resume of a warehouse bills at least 60 s. A resume is taken to happen at the
+    run's first query and after every pause between queries longer than the warehouse's
+    auto-suspend (`auto_suspend_seconds` in the catalog; Snowflake's default is 600)."""
+    section = catalog.section("snowflake")
+    size = _warehouse_size(run)
+    if size is None:
+        return None
+    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
+    suspend_after = section.get("auto_suspend_seconds", 600)
+    minimum = section.get("minimum_seconds_per_resume", 60)
+    segments: list[float] = []
+    last_end = None
+    for attempt in sorted(attempts, key=lambda a: a.get("started_at") or 0):
+        seconds = (
+            _first_known(attempt, "warehouse_seconds", "engine_seconds", "client_seconds") or 0.0
+        )
+        start = attempt.get("started_at")
+        if not segments or (
+            start and last_end and (start - last_end).total_seconds() > suspend_after
+        ):
+            segments.append(0.0)
+        segments[-1] += seconds
+        if start:
+            last_end = start + timedelta(seconds=attempt.get("client_seconds") or seconds)
+    billed = sum(max(segment, minimum) for segment in segments)
+    return Cost(
+        section["credits_per_hour"][size] * billed / 3600 * price.price, "modelled", price.as_of
+    )
 
 
 def _cloud_services(run: dict, attempts: list[dict], catalog: Catalog) -> Cost:

@@ -299,3 +299,23 @@ def test_a_budget_must_be_positive(whbench, make_config):
     assert result.code == 2 and "max_cost: must be a positive number of dollars" in result.stderr
     result = whbench("run", "--config", make_config(), "--max-cost", "0")
     assert result.code == 2 and "must be a positive number" in result.stderr
+
+
+def test_two_resumes_in_one_run_bill_two_minimums():
+    from datetime import UTC, datetime, timedelta
+
+    from harness.pricing import price_run
+
+    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
+    start = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    together = [
+        attempt(query_id="q01", started_at=start, client_seconds=1.0),
+        attempt(query_id="q02", started_at=start + timedelta(seconds=5), client_seconds=1.0),
+    ]
+    apart = [
+        together[0],
+        attempt(query_id="q02", started_at=start + timedelta(hours=1), client_seconds=1.0),
+    ]
+    one_minute = 2.0 * 60 / 3600  # XS: 1 credit an hour at $2
+    assert price_run(run, together, CATALOG).total.dollars == pytest.approx(one_minute)
+    assert price_run(run, apart, CATALOG).total.dollars == pytest.approx(2 * one_minute)
