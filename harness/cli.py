@@ -364,7 +364,14 @@ def estimate(
         if store is not None:
             store.close()
     if as_json:
-        _emit_json({"pricing": catalog.source, "estimates": report})
+        _emit_json(
+            {
+                "pricing": catalog.source,
+                "estimates": report,
+                "engines": _subtotals(report, "engine"),
+                "workloads": _subtotals(report, "workload"),
+            }
+        )
         return
     table = _table("engine", "workload", "scale", "queries x runs", "estimate", "from")
     for item in report:
@@ -376,9 +383,25 @@ def estimate(
             dollars(item["dollars"]),
             "; ".join(item["from"]),
         )
+    for key in ("engine", "workload"):
+        for name, total in _subtotals(report, key).items():
+            row = [f"all {name}", ""] if key == "engine" else ["all", name]
+            table.add_row(*row, "", "", dollars(total), "")
     known = [i["dollars"] for i in report]
     table.add_row("all", "", "", "", dollars(None if None in known else sum(known)), "")
     _print(table)
+
+
+def _subtotals(report: list[dict[str, Any]], key: str) -> dict[str, float | None]:
+    """Estimated dollars per engine or per workload (None when any part is unknown)."""
+    totals: dict[str, float | None] = {}
+    for item in report:
+        name = item[key]
+        before = totals.get(name, 0.0)
+        totals[name] = (
+            None if before is None or item["dollars"] is None else (before + item["dollars"])
+        )
+    return totals
 
 
 def _execute(config: Config, tasks: list, load_only: bool, quiet: bool) -> list[RunSummary]:

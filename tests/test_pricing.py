@@ -190,6 +190,8 @@ def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
     (item,) = informed["estimates"]
     assert item["dollars"] > 0 and item["runs"] == 3 and item["queries"] == 22
     assert item["from"] == ["1 earlier attempts"]
+    assert informed["engines"] == {"duckdb": item["dollars"]}
+    assert informed["workloads"] == {"tpch": item["dollars"]}
 
 
 def test_price_performance_of_one_pass():
