@@ -678,6 +678,8 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
         "error",
     ):
         _print(f"{key:>16}: {_fmt(run[key])}")
+    for note in json.loads(run.get("notes") or "[]"):  # what the engine could not do as asked
+        _print(f"{'note':>16}: {note}")
     if loads:
         table = _table(
             "table",

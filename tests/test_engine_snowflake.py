@@ -179,3 +179,10 @@ def test_one_engine_failing_does_not_stop_the_others(whbench, make_config):
     runs = {run["engine"]: run for run in result.json()}
     assert runs["snowflake"]["status"] == "failed"
     assert runs["duckdb"]["status"] == "finished" and runs["duckdb"]["queries"][0]["checksum"]
+
+
+def test_results_show_prints_the_notes(whbench, both_engines):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    _, runs = run_engines(whbench, config)
+    shown = whbench("results", "show", runs["snowflake"]["run_id"], "--config", config)
+    assert "note: could not turn the result cache off" in shown.stdout
