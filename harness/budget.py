@@ -75,7 +75,7 @@ class Budget:
         if history:
             return statistics.median(history), f"{len(history)} earlier attempts"
         rule = RUN_MINIMUMS.get(type(engine).cost_basis)
-        minimum = rule(self.run, self.catalog) if rule and not self._started else None
+        minimum = rule(self.run, [], self.catalog) if rule and not self._started else None
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
         return None, "nothing to go on (no dry run, no earlier runs)"

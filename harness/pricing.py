@@ -208,20 +208,7 @@ def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
     return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
 
 
-def _snowflake_resume(run: dict, catalog: Catalog) -> Cost | None:
-    """A warehouse bills at least 60 seconds each time it resumes: once per run, at least."""
-    section = catalog.section("snowflake")
-    size = _warehouse_size(run)
-    if size is None:
-        return None
-    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
-    seconds = section.get("minimum_seconds_per_resume", 60)
-    return Cost(
-        section["credits_per_hour"][size] * seconds / 3600 * price.price, "modelled", price.as_of
-    )
-
-
-def _redshift_minimum(run: dict, catalog: Catalog) -> Cost | None:
+def _redshift_minimum(run: dict, attempts: list[dict], catalog: Catalog) -> Cost | None:
     """Serverless bills at least 60 seconds of the base capacity."""
     section = catalog.section("redshift")
     settings = run.get("engine_settings") or {}
@@ -231,12 +218,6 @@ def _redshift_minimum(run: dict, catalog: Catalog) -> Cost | None:
     rpu = settings.get("base_rpu") or section.get("default_base_rpu", 128)
     seconds = section.get("minimum_seconds", 60)
     return Cost(seconds * rpu / 3600 * price.price, "modelled", price.as_of)
-
-
-RUN_MINIMUMS: dict[str, Callable[[dict, Catalog], Cost | None]] = {
-    "credits": _snowflake_resume,
-    "rpu-seconds or node-hours": _redshift_minimum,
-}
 
 
 @dataclass(frozen=True)
@@ -254,13 +235,10 @@ def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
     total = sum(queries.values(), FREE)
     basis = engine_class(run["engine"]).cost_basis
     minimum_rule = RUN_MINIMUMS.get(basis)
-    minimum = minimum_rule(run, catalog) if minimum_rule else None
+    minimum = minimum_rule(run, attempts, catalog) if minimum_rule else None
     if minimum and total.dollars is not None and total.dollars < minimum.dollars:
         total = minimum
     if basis == "credits":
-        resumes = _snowflake_resumes(run, attempts, catalog)
-        if resumes and total.dollars is not None and total.dollars < resumes.dollars:
-            total = resumes
         total = total + _cloud_services(run, attempts, catalog)
     return RunCost(queries, total)
 
@@ -276,7 +254,7 @@ def _snowflake_resumes(run: dict, attempts: list[dict], catalog: Catalog) -> Cos
     price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
     suspend_after = section.get("auto_suspend_seconds", 600)
     minimum = section.get("minimum_seconds_per_resume", 60)
-    segments: list[float] = []
+    segments: list[float] = [] if attempts else [0.0]  # no queries yet: the first resume
     last_end = None
     for attempt in sorted(attempts, key=lambda a: a.get("started_at") or 0):
         seconds = (
@@ -294,6 +272,13 @@ def _snowflake_resumes(run: dict, attempts: list[dict], catalog: Catalog) -> Cos
     return Cost(
         section["credits_per_hour"][size] * billed / 3600 * price.price, "modelled", price.as_of
     )
+
+
+# What a run bills at the least, by cost basis: (run, attempts, catalog) -> Cost or None.
+RUN_MINIMUMS: dict[str, Callable[[dict, list[dict], Catalog], Cost | None]] = {
+    "credits": _snowflake_resumes,
+    "rpu-seconds or node-hours": _redshift_minimum,
+}
 
 
 def _cloud_services(run: dict, attempts: list[dict], catalog: Catalog) -> Cost:

@@ -85,22 +85,23 @@ def test_what_the_stand_in_refuses_is_recorded_not_hidden(whbench, both_engines,
     assert loads == 8
 
 
-def test_unreachable_account_is_a_one_line_error(whbench, make_config):
+def unreachable_snowflake(password: str) -> dict:
+    """Settings for a Snowflake that nothing answers (a free port), failing within seconds."""
     from conftest import free_port
 
-    config = make_config(
-        engines={
-            "snowflake": {
-                "host": "127.0.0.1",
-                "port": free_port(),
-                "protocol": "http",
-                "account": "fake",
-                "user": "fake",
-                "password": "secret-canary-value",
-                "login_timeout_seconds": 5,
-            }
-        }
-    )
+    return {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "protocol": "http",
+        "account": "fake",
+        "user": "fake",
+        "password": password,
+        "login_timeout_seconds": 5,
+    }
+
+
+def test_unreachable_account_is_a_one_line_error(whbench, make_config):
+    config = make_config(engines={"snowflake": unreachable_snowflake("secret-canary-value")})
     result = whbench("run", "--config", config, "-q", "q06", "--quiet")
     assert result.code == 1 and "Traceback" not in result.stderr
     assert "cannot connect to Snowflake" in result.stderr
@@ -156,22 +157,9 @@ def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench,
 
 
 def test_one_engine_failing_does_not_stop_the_others(whbench, make_config):
-    from conftest import free_port
-
     config = make_config(
         runs=1,
-        engines={
-            "snowflake": {
-                "host": "127.0.0.1",
-                "port": free_port(),
-                "protocol": "http",
-                "account": "fake",
-                "user": "fake",
-                "password": "x",
-                "login_timeout_seconds": 5,
-            },
-            "duckdb": {"database": ":memory:"},
-        },
+        engines={"snowflake": unreachable_snowflake("x"), "duckdb": {"database": ":memory:"}},
         workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
     )
     result = whbench("run", "--config", config, "--json", "--quiet")
