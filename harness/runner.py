@@ -9,6 +9,7 @@ its error while the run goes on.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import secrets
@@ -290,12 +291,12 @@ class Runner:
     def _record_history(self, run_id: str, engine: Engine) -> None:
         """One look-up of the engine's own statistics for every query of the run."""
         ids = [
-            query_id
-            for (query_id,) in self.store.con.execute(
+            row["engine_query_id"]
+            for row in self.store.rows(
                 "SELECT engine_query_id FROM attempts WHERE run_id = ? "
                 "AND engine_query_id IS NOT NULL",
                 [run_id],
-            ).fetchall()
+            )
         ]
         for query_id, (seconds, usage) in engine.query_history(ids).items():
             self.store.record_history(run_id, query_id, seconds, usage)
@@ -469,6 +470,7 @@ def _new_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
+@functools.cache  # one look-up per invocation, however many runs it starts
 def _git_commit() -> str | None:
     """The commit of the harness source, when it runs from a git checkout."""
     source = Path(__file__).resolve().parent.parent

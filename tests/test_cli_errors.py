@@ -3,6 +3,7 @@ and nothing already recorded lost."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -197,3 +198,36 @@ def test_ctrl_c_cancels_the_query_keeps_what_finished_and_exits_130(whbench, mak
         ("q01", "ok"),
         ("q01", "ok"),
     ]
+
+
+def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, workdir):
+    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
+    root = broken_workload(workdir, "q06", slow)
+    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
+    whbench("generate", "--config", config)
+    process = subprocess.Popen(
+        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    journal = workdir / "results" / "results.duckdb.journal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        journal.exists() and journal.read_text().count("\n") == 2  # q01 twice
+    ):
+        time.sleep(0.05)
+    process.kill()  # SIGKILL: nothing runs after it, no handler, no flush
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+    # The next command to open the store (here a reader) finds both finished attempts.
+    (run,) = json.loads(whbench("results", "list", "--config", config, "--json").stdout)
+    shown = json.loads(
+        whbench("results", "show", run["run_id"], "--config", config, "--json").stdout
+    )
+    assert shown["run"]["status"] == "interrupted"
+    assert [(a["query_id"], a["attempt"], a["status"]) for a in shown["attempts"]] == [
+        ("q01", 1, "ok"),
+        ("q01", 2, "ok"),
+    ]
+    assert not journal.exists()

@@ -92,3 +92,26 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
         assert {r["run_id"] for r in store.list_runs()} == {"run-1", "run-2"}
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
     assert int(version) == SCHEMA_VERSION
+
+
+def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_dropped(tmp_path):
+    path = tmp_path / "r.duckdb"
+    store = Store(path)
+    start(store, "run-1")
+    for number in (1, 2, 3):
+        store.record_attempt("run-1", Attempt("q01", number, "hot", "ok", datetime.now(UTC), 0.1))
+    store.rows("SELECT 1")  # attempts 1-3 reach the tables, and the journal is emptied
+    store.record_attempt("run-1", Attempt("q02", 1, "cold", "ok", datetime.now(UTC), 0.2))
+    journal = store.journal_path.read_text()
+    # As if the process died after moving q01 into the tables but before emptying the journal,
+    # and in the middle of writing one more line.
+    store.con.close()  # no flush: what is still pending exists only in the journal
+    assert len(journal.splitlines()) == 1  # only q02 was still pending
+    store.journal_path.write_text(
+        journal + journal + '{"run_id": "run-1", "query_id": "q03", "att'  # q02 twice
+    )
+    with open_store(path, read_only=True) as reader:  # a reader moves it in too
+        rows = [(a["query_id"], a["attempt"]) for a in reader.attempts("run-1")]
+        assert reader.run("run-1")["status"] == "interrupted"
+    assert rows == [("q01", 1), ("q01", 2), ("q01", 3), ("q02", 1)]
+    assert not store.journal_path.exists()

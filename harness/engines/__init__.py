@@ -6,7 +6,6 @@ ENGINES; adding an engine means adding its module and one line here.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 
 from harness.engines.base import Engine
@@ -34,6 +33,8 @@ def driver_version(engine: type[Engine]) -> str | None:
     """The installed version of the engine's client library, or None when it is missing."""
     if not driver_installed(engine):
         return None
+    import importlib.metadata  # 25 ms, and only `whbench engines` asks
+
     try:
         return importlib.metadata.version(engine.driver_package)
     except importlib.metadata.PackageNotFoundError:
