@@ -125,6 +125,10 @@ def _parse_engines(data: Any, source: str) -> dict[str, Any]:
             raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, ENGINES)}")
         engine = ENGINES[name]
         engines[name] = _build(engine.settings_class, settings or {}, source, f"engines.{name}")
+        try:
+            engine(engines[name])  # the engine's own checks of its settings (cheap: no connection)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     return engines
 
 

@@ -240,19 +240,17 @@ class Runner:
             if table.name in present:
                 self.store.record_load(run_id, table.name, "reused")
             else:
-                files = data.table_files(table.name)
-                statements = task.renderer.table_statements(
-                    table, engine.source_uris(table.name, files)
-                )
+                files = data.table_data(table.name)
                 try:
-                    outcome = engine.load(namespace, table.name, files, statements)
+                    statements = task.renderer.table_statements(table, engine.source_uris(files))
+                    outcome = engine.load(namespace, files, statements)
                 except HarnessError:
                     raise
                 except Exception as exc:
                     message = _one_line(exc)
                     self.store.record_load(run_id, table.name, "error", error=message)
                     raise HarnessError(
-                        f"{task.engine}: loading table {table.name} from {files[0].parent} "
+                        f"{task.engine}: loading table {table.name} from {files.files[0].parent} "
                         f"failed: {message}; check the data files or generate them again"
                     ) from exc
                 self.store.record_load(run_id, table.name, "loaded", outcome)

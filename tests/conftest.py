@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,22 +107,75 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> 
     raise RuntimeError(f"stand-in server did not listen on port {port} within {seconds} s")
 
 
+@contextmanager
+def server(command: list[str], port: int, log: Path, **popen):
+    """A stand-in server process, up once it listens on `port`, stopped afterwards."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        wait_for_port(port, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def object_storage_dir(tmp_path_factory) -> Path:
+    """Where the GCS emulator keeps objects; bqemulator resolves gs:// URIs under the same
+    folder, so a load job reads what the storage client uploaded (as GCS and BigQuery share
+    a cloud)."""
+    return tmp_path_factory.mktemp("gcs")
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(object_storage_dir):
+    """gcp-storage-emulator (the GCS JSON API) with bucket `whb-test`; yields the env a client
+    needs to reach it."""
+    port = free_port()
+    command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--port", str(port)]
+    command += ["--default-bucket", "whb-test", "--quiet"]
+    env = {**os.environ, "STORAGE_BASE": str(object_storage_dir)}
+    with server(command, port, object_storage_dir.parent / "gcs.log", env=env):
+        yield {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"}
+
+
+def s3_client(env: dict):
+    """A boto3 S3 client for the stand-in whose env `s3_emulator` gave."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_emulator(tmp_path_factory):
+    """moto's server (the S3 API) with bucket `whb-test`; yields the env boto3 needs."""
+    port = free_port()
+    env = {
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "stand-in",
+        "AWS_SECRET_ACCESS_KEY": "stand-in",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    command = [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p"]
+    with server([*command, str(port)], port, tmp_path_factory.mktemp("s3") / "server.log"):
+        s3_client(env).create_bucket(Bucket="whb-test")
+        yield env
+
+
 @pytest.fixture(scope="session")
 def fakesnow_port(tmp_path_factory):
     """A fakesnow server (a DuckDB-backed Snowflake) for the whole session, on a free port."""
     port = free_port()
-    log = tmp_path_factory.mktemp("fakesnow") / "server.log"
-    executable = Path(sys.executable).parent / "fakesnow"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(executable), "-s", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_for_port(port, process)
+    command = [str(Path(sys.executable).parent / "fakesnow"), "-s", "-p", str(port)]
+    with server(command, port, tmp_path_factory.mktemp("fakesnow") / "server.log"):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +196,7 @@ def redshift_port():
 
 
 @pytest.fixture(scope="session")
-def bqemulator_port(tmp_path_factory):
+def bqemulator_port(tmp_path_factory, object_storage_dir):
     """bqemulator (a DuckDB-backed BigQuery) from its own virtualenv, made by `make test`."""
     root = Path(__file__).resolve().parent.parent
     executable = Path(os.environ.get("WHB_BQEMULATOR", root / ".venv-bqemulator/bin/bqemulator"))
@@ -150,28 +204,10 @@ def bqemulator_port(tmp_path_factory):
         pytest.fail(f"{executable} is missing: run `make test`, which installs bqemulator")
     rest, grpc = free_port(), free_port()
     log = tmp_path_factory.mktemp("bqemulator") / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                str(executable),
-                "start",
-                "--rest-port",
-                str(rest),
-                "--grpc-port",
-                str(grpc),
-                "--project",
-                "whbench-test",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-        )
-    try:
-        wait_for_port(rest, process)
+    command = [str(executable), "start", "--rest-port", str(rest), "--grpc-port", str(grpc)]
+    env = {**os.environ, "BQEMU_GCS_LOCAL_ROOT": str(object_storage_dir / ".cloudstorage")}
+    with server([*command, "--project", "whbench-test"], rest, log, cwd=log.parent, env=env):
         yield rest
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @dataclass
@@ -198,16 +234,17 @@ def load_into_duckdb(data_dir: Path, workload, scale: float, options=None) -> Lo
     renderer = Renderer(workload, engine.dialect, scale, options)
     namespace = workload.namespace(scale, options)
     for table in workload.tables:
-        files = data.table_files(table.name)
-        uris = engine.source_uris(table.name, files)
-        engine.load(namespace, table.name, files, renderer.table_statements(table, uris))
+        files = data.table_data(table.name)
+        engine.load(namespace, files, renderer.table_statements(table, engine.source_uris(files)))
     engine.prepare_session(namespace, "test", 300)
     return LoadedWorkload(data.truth, engine, renderer)
 
 
-def run_engines(whbench, config) -> tuple[dict[str, dict[str, dict]], dict[str, dict]]:
+def run_engines(
+    whbench, config, env: dict | None = None
+) -> tuple[dict[str, dict[str, dict]], dict[str, dict]]:
     """Run `whbench run` on a config: (query id -> engine -> query summary, engine -> run)."""
-    result = whbench("run", "--config", config, "--json", "--quiet")
+    result = whbench("run", "--config", config, "--json", "--quiet", env=env)
     assert "Traceback" not in result.stderr
     by_query: dict[str, dict[str, dict]] = {}
     runs = {}

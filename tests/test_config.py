@@ -114,3 +114,34 @@ def test_malformed_yaml_names_the_line(tmp_path):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match=r"config file .*nope\.yaml not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("engine", "settings", "message"),
+    [
+        ("bigquery", {"data_uri": "s3://bucket/x"}, r"loads from gs://, not s3://"),
+        ("redshift", {"data_uri": "gs://bucket/x"}, r"loads from s3://, not gs://"),
+        ("redshift", {"data_uri": "bucket/x"}, r"'bucket/x' is not an s3://"),
+        ("bigquery", {"data_uri": "gs://Bad_Bucket/x"}, r"is not an s3://BUCKET/PREFIX or gs://"),
+        # A URI goes into COPY and CREATE STAGE as a literal: nothing that could end it passes.
+        ("redshift", {"data_uri": "s3://bucket/x' IAM_ROLE default; --"}, r"is not an s3://"),
+        ("snowflake", {"data_uri": "s3://bucket/x"}, r"needs storage_integration"),
+        ("snowflake", {"external_stage": "st; DROP TABLE t"}, r"is not a Snowflake name"),
+        ("redshift", {"iam_role_arn": "role"}, r"is not an IAM role ARN"),
+    ],
+)
+def test_engine_settings_are_checked_when_the_config_is_read(engine, settings, message):
+    with pytest.raises(ConfigError, match=rf"engines\.{engine}\.\w+:? .*{message}"):
+        parse_config({"engines": {engine: settings}})
+
+
+def test_a_data_uri_maps_each_table_and_format_to_its_own_folder():
+    from harness.engines.base import TableData
+    from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
+
+    engine = BigQueryEngine(BigQuerySettings(data_uri="gs://bucket/bench/"))
+    data = TableData("events/sf1000000__days7", "events", (Path("e.parquet"), Path("e.ndjson")))
+    assert engine.source_uris(data) == {
+        "parquet": ["gs://bucket/bench/events/sf1000000__days7/events/parquet/*"],
+        "ndjson": ["gs://bucket/bench/events/sf1000000__days7/events/ndjson/*"],
+    }

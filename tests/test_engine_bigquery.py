@@ -15,11 +15,12 @@ from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
 
 @pytest.fixture
 def both_engines(make_config, bqemulator_port):
-    def make(**overrides):
+    def make(bigquery_settings=None, **overrides):
         bigquery = {
             "project": "whbench-test",
             "api_endpoint": f"http://127.0.0.1:{bqemulator_port}",
             "anonymous": True,
+            **(bigquery_settings or {}),
         }
         return make_config(
             runs=1,
@@ -131,3 +132,49 @@ def test_the_budget_becomes_bigquerys_own_byte_limit(bqemulator_port):
         assert price_per_byte_billed("duckdb", load_catalog()) is None
     finally:
         engine.close()
+
+
+def test_data_uri_uploads_to_gcs_once_and_bigquery_loads_from_there(
+    whbench, both_engines, gcs_emulator, workdir
+):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    config = both_engines(
+        bigquery_settings={"data_uri": "gs://whb-test/bench"},
+        workloads={"tpch": {"scale": 0.01}, "events": {"scale": 25000, "options": {"days": 1}}},
+    )
+
+    def fresh_run():
+        # Drop the loaded tables (other tests may have loaded them from local files).
+        whbench("clean", "--config", config, "-e", "bigquery", "--yes", env=gcs_emulator)
+        result = whbench("run", "--config", config, "--json", "--quiet", env=gcs_emulator)
+        assert "Traceback" not in result.stderr
+        return {(run["engine"], run["workload"]): run for run in result.json()}
+
+    def objects():
+        os.environ.update(gcs_emulator)
+        client = storage.Client(project="whbench-test", credentials=AnonymousCredentials())
+        return {b.name: b.generation for b in client.list_blobs("whb-test", prefix="bench/")}
+
+    runs = fresh_run()
+    for workload in ("tpch", "events"):  # Parquet, and NDJSON into JSON columns
+        run = runs["bigquery", workload]
+        assert run["status"] == "finished", run["error"]
+        baseline = {q["query_id"]: q["checksum"] for q in runs["duckdb", workload]["queries"]}
+        assert {q["query_id"]: q["checksum"] for q in run["queries"]} == baseline
+    uploaded = objects()
+    # One folder per data set, table and format, so another scale's files are never read.
+    assert "bench/tpch/sf0_01/lineitem/parquet/lineitem.parquet" in uploaded
+    assert sum(name.startswith("bench/tpch/sf0_01/") for name in uploaded) == 8
+    assert any(name.startswith("bench/events/") and "/ndjson/" in name for name in uploaded)
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    statuses = con.execute(
+        "SELECT DISTINCT l.status FROM loads l JOIN runs USING (run_id) WHERE engine = 'bigquery'"
+    ).fetchall()
+    con.close()
+    assert statuses == [("loaded",)]
+
+    runs = fresh_run()  # loads again from the bucket, and uploads nothing
+    assert runs["bigquery", "tpch"]["status"] == "finished", runs["bigquery", "tpch"]["error"]
+    assert objects() == uploaded  # same objects, same generations: nothing written again

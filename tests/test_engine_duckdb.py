@@ -28,9 +28,9 @@ def load_region_and_nation(engine, data_dir, namespace):
     outcomes = []
     for table in TPCH.tables:
         if table.name in ("region", "nation"):
-            files = data.table_files(table.name)
-            statements = renderer.table_statements(table, engine.source_uris(table.name, files))
-            outcomes.append(engine.load(namespace, table.name, files, statements))
+            files = data.table_data(table.name)
+            statements = renderer.table_statements(table, engine.source_uris(files))
+            outcomes.append(engine.load(namespace, files, statements))
     return outcomes
 
 
@@ -56,7 +56,7 @@ def test_a_failed_load_leaves_no_table(engine, data_dir):
         region, {"parquet": ["missing.parquet"]}
     )
     with pytest.raises(Exception, match=r"missing\.parquet"):
-        engine.load("whb_a", "region", data.table_files("region"), statements)
+        engine.load("whb_a", data.table_data("region"), statements)
     assert engine.existing_tables("whb_a") == set()
 
 

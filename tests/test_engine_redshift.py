@@ -5,10 +5,12 @@ what fails, and why, is listed in KNOWN_GAPS rather than skipped."""
 from __future__ import annotations
 
 import os
+import time
 
 import duckdb
 import pytest
-from conftest import assert_only_known_gaps, run_engines
+import yaml
+from conftest import assert_only_known_gaps, run_engines, s3_client
 
 from harness.engines.redshift import RedshiftEngine, RedshiftSettings
 
@@ -183,3 +185,42 @@ def test_wrong_database_is_not_retried(whbench, make_config, redshift_port):
     result = whbench("run", "--config", config, "-q", "q06", "--quiet")
     assert result.code == 1 and "Traceback" not in result.stderr
     assert 'cannot connect to Redshift (database "no_such_db" does not exist)' in result.stderr
+
+
+def test_data_uri_uploads_to_s3_once_and_copy_is_what_the_stand_in_refuses(
+    whbench, both_engines, s3_emulator, redshift_port
+):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    settings = yaml.safe_load(config.read_text())
+    settings["engines"]["redshift"] |= {
+        "data_uri": "s3://whb-test/bench",
+        "iam_role_arn": "arn:aws:iam::123456789012:role/whbench-copy",
+    }
+    config.write_text(yaml.safe_dump(settings))
+    s3 = s3_client(s3_emulator)
+
+    def attempt():
+        whbench("clean", "--config", config, "-e", "redshift", "--yes")
+        _, runs = run_engines(whbench, config, env=s3_emulator)
+        listed = s3.list_objects_v2(Bucket="whb-test", Prefix="bench/")
+        return runs["redshift"], {o["Key"]: o["LastModified"] for o in listed.get("Contents", [])}
+
+    run, uploaded = attempt()
+    # The files went to the table's own folder; PostgreSQL cannot COPY from S3.
+    assert "bench/tpch/sf0_01/region/parquet/region.parquet" in uploaded
+    assert run["status"] == "failed"
+    assert "loading table region" in run["error"] and "IAM_ROLE" in run["error"]
+    time.sleep(1.1)  # S3 times are to the second: a second upload would show
+    _, again = attempt()
+    assert again == uploaded
+
+
+def test_a_configured_copy_role_replaces_the_default_and_a_malformed_one_is_refused():
+    from harness.errors import ConfigError
+
+    role = "arn:aws:iam::123456789012:role/whbench-copy"
+    engine = RedshiftEngine(RedshiftSettings(iam_role_arn=role))
+    copy = "COPY lineitem FROM 's3://b/p/' IAM_ROLE default FORMAT AS PARQUET"
+    assert engine._with_role(copy) == copy.replace("default", f"'{role}'")
+    with pytest.raises(ConfigError, match="not an IAM role ARN"):
+        RedshiftEngine(RedshiftSettings(iam_role_arn="x' FORMAT AS CSV; DROP TABLE t; --"))

@@ -6,10 +6,12 @@ skipped: see KNOWN_GAPS."""
 from __future__ import annotations
 
 import os
+import time
 
 import duckdb
 import pytest
-from conftest import assert_only_known_gaps, run_engines
+import yaml
+from conftest import assert_only_known_gaps, run_engines, s3_client
 
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
 from harness.errors import EngineError
@@ -174,3 +176,33 @@ def test_results_show_prints_the_notes(whbench, both_engines):
     _, runs = run_engines(whbench, config)
     shown = whbench("results", "show", runs["snowflake"]["run_id"], "--config", config)
     assert "note: could not turn the result cache off" in shown.stdout
+
+
+def test_data_uri_uploads_to_s3_once_and_fakesnow_cannot_read_the_bucket(
+    whbench, both_engines, s3_emulator
+):
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    settings = yaml.safe_load(config.read_text())
+    settings["engines"]["snowflake"] |= {
+        "data_uri": "s3://whb-test/snow",
+        "storage_integration": "whb_s3",
+        "network_timeout_seconds": 3,  # fakesnow answers what it cannot do with HTTP 500s
+    }
+    config.write_text(yaml.safe_dump(settings))
+    s3 = s3_client(s3_emulator)
+
+    def attempt():
+        whbench("clean", "--config", config, "-e", "snowflake", "--yes")
+        _, runs = run_engines(whbench, config, env=s3_emulator)
+        listed = s3.list_objects_v2(Bucket="whb-test", Prefix="snow/")
+        return runs["snowflake"], {o["Key"]: o["LastModified"] for o in listed.get("Contents", [])}
+
+    run, uploaded = attempt()
+    assert "snow/tpch/sf0_01/region/parquet/region.parquet" in uploaded
+    # fakesnow reads a stage's files through DuckDB, which cannot reach S3 without its httpfs
+    # extension (not installable offline): the load fails there, and says so.
+    assert run["status"] == "failed"
+    assert "loading table region" in run["error"] and "HTTP 500" in run["error"]
+    time.sleep(1.1)  # S3 times are to the second: a second upload would show
+    _, again = attempt()
+    assert again == uploaded

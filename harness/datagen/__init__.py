@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.datagen import events, text, tpch
 from harness.datagen.base import Generated, Progress
+from harness.engines.base import TableData
 from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Workload
 
@@ -45,14 +46,16 @@ class DataSet:
         """What the generator recorded it put in, for checking answers against."""
         return self.manifest.get("truth", {})
 
-    def table_files(self, table: str) -> list[Path]:
+    def table_data(self, table: str) -> TableData:
+        """The table's files, named by the data set ("tpch/sf1") for object storage."""
         try:
-            return self.files[table]
+            files = self.files[table]
         except KeyError:
             raise WorkloadError(
                 f"generated data in {self.folder} has no files for table {table!r}; "
                 "delete that folder and generate again"
             ) from None
+        return TableData(f"{self.folder.parent.name}/{self.folder.name}", table, tuple(files))
 
 
 def data_folder(

@@ -1,7 +1,7 @@
 """TPC-H tables from tpchgen-cli, as Parquet.
 
 tpchgen-cli reproduces the official dbgen data, so the specification's answer set applies.
-Large scale factors are split into parts of roughly 1 GB each, the size warehouses load best.
+Scale factors above 10 are split into parts of SF 10 each, so warehouses load files in parallel.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import EngineError
+from harness.objectstore import Location, upload_missing
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,23 @@ class QueryResult:
     engine_seconds: float | None = None
     engine_query_id: str | None = None
     usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class TableData:
+    """One table's generated files, and the data set they belong to ("tpch/sf100"), which names
+    their folder in object storage."""
+
+    data_set: str
+    table: str
+    files: tuple[Path, ...]
+
+    def by_format(self) -> dict[str, list[Path]]:
+        """The files by format ("parquet", "ndjson"), from their suffixes."""
+        formats: dict[str, list[Path]] = {}
+        for f in self.files:
+            formats.setdefault(f.suffix.lstrip("."), []).append(f)
+        return formats
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,8 @@ class Engine(abc.ABC):
     reports_engine_time: ClassVar[bool] = False
     supports_dry_run: ClassVar[bool] = False
     can_be_cold: ClassVar[bool] = False  # True when a fresh connection starts with empty caches
+    # Object stores the warehouse loads from itself (a `data_uri` setting), by URI scheme.
+    object_stores: ClassVar[tuple[str, ...]] = ()
     settings_class: ClassVar[type]
 
     def __init__(self, settings: Any) -> None:
@@ -93,6 +113,10 @@ class Engine(abc.ABC):
         # What the engine could not do as asked (a setting refused, a statistic unavailable):
         # recorded with the run and shown, never hidden.
         self.notes: list[str] = []
+        self.data_location: Location | None = None  # where `data_uri` puts the files
+        if uri := getattr(settings, "data_uri", None):
+            where = f"engines.{self.name}.data_uri"
+            self.data_location = Location.parse(uri, self.object_stores, where)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -123,22 +147,35 @@ class Engine(abc.ABC):
         """Tables already loaded in `namespace` (so `run` loads only what is missing)."""
 
     @abc.abstractmethod
-    def load(
-        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
-    ) -> LoadOutcome:
-        """Run the rendered schema and load statements for `table` as one unit.
+    def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
+        """Run the rendered schema and load statements for one table as one unit.
 
-        `files` are the generated data files; engines that must stage them first (upload to a
-        bucket or stage) do so here. A table is either fully loaded or absent afterwards.
+        Engines that must stage the files first (upload to a bucket or stage) do so here. A
+        table is either fully loaded or absent afterwards.
         """
 
-    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
+    def source_uris(self, data: TableData) -> dict[str, list[str]]:
         """How the load templates name a table's files, by format ("parquet", "ndjson"): local
         paths here; gs:// or s3:// URIs, or a stage, for engines that load from elsewhere."""
-        uris: dict[str, list[str]] = {}
-        for f in files:
-            uris.setdefault(f.suffix.lstrip("."), []).append(str(f.resolve()))
-        return uris
+        return {fmt: [str(f.resolve()) for f in files] for fmt, files in data.by_format().items()}
+
+    def remote_folders(self, data: TableData) -> dict[str, Location]:
+        """Where each format's files go under `data_uri`: one folder per table and format."""
+        assert self.data_location is not None
+        return {
+            fmt: self.data_location.folder(data.data_set, data.table, fmt)
+            for fmt in data.by_format()
+        }
+
+    def upload(self, data: TableData) -> None:
+        """Put the table's files under `data_uri`, skipping any already there."""
+        for fmt, folder in self.remote_folders(data).items():
+            upload_missing(data.by_format()[fmt], folder, **self.storage_options())
+
+    def storage_options(self) -> dict[str, Any]:
+        """How to reach `data_uri` with the engine's own account: S3 profile and region, or the
+        GCS project and credentials. Empty: the provider's default chain."""
+        return {}
 
     @abc.abstractmethod
     def execute(

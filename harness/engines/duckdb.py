@@ -17,6 +17,7 @@ from harness.engines.base import (
     QueryCancelled,
     QueryResult,
     QueryTimeout,
+    TableData,
     owned,
 )
 from harness.errors import EngineError, first_line, lock_holder
@@ -91,10 +92,9 @@ class DuckDBEngine(Engine):
         ).fetchall()
         return {name for (name,) in rows}
 
-    def load(
-        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
-    ) -> LoadOutcome:
+    def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
         con = self._con
+        table = data.table
         started = time.perf_counter()
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
         con.execute(f"USE {_quote(namespace)}")

@@ -1,8 +1,8 @@
 """Amazon Redshift, provisioned or Serverless, through redshift_connector.
 
 Auth: IAM (temporary credentials from an AWS profile or role, for a cluster identifier or a
-Serverless workgroup) first, a password last. Data goes to S3 with boto3 and is loaded with
-COPY using an IAM role; without a bucket configured, a small-data path inserts the rows over
+Serverless workgroup) first, a password last. With `data_uri` (s3://) data goes to S3 with boto3
+and is loaded with COPY using an IAM role; without it, a small-data path inserts the rows over
 the connection instead (fine for tests and small scales, slow for anything big). Per-query
 elapsed, queue and execution times and result-cache hits come from one SYS_QUERY_HISTORY
 look-up per workload.
@@ -10,6 +10,7 @@ look-up per workload.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -24,11 +25,13 @@ from harness.engines.base import (
     QueryCancelled,
     QueryResult,
     QueryTimeout,
+    TableData,
     Usage,
     owned,
 )
-from harness.errors import EngineError, first_line
+from harness.errors import ConfigError, EngineError, first_line
 
+_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 INSERT_BATCH_ROWS = 1000  # rows per INSERT statement on the small-data path
 CONNECT_ATTEMPTS = 3  # network failures are retried after 1 s and 2 s
 
@@ -47,8 +50,7 @@ class RedshiftSettings:
     serverless_work_group: str | None = None  # Serverless, with IAM
     db_user: str | None = None  # provisioned IAM: the database user to sign in as
     ssl: bool = True
-    s3_bucket: str | None = None  # where generated files are uploaded for COPY
-    s3_prefix: str = "whbench"
+    data_uri: str | None = None  # s3://BUCKET/PREFIX: files are uploaded there for COPY
     iam_role_arn: str | None = None  # the role COPY reads S3 with (default: the cluster's)
     base_rpu: int | None = None  # Serverless base capacity, recorded for cost
     node_type: str | None = None  # provisioned node type and count, recorded for cost
@@ -63,10 +65,17 @@ class RedshiftEngine(Engine):
     extra = "redshift"
     cost_basis = "rpu-seconds or node-hours"
     reports_engine_time = True
+    object_stores = ("s3",)
     settings_class = RedshiftSettings
 
     def __init__(self, settings: RedshiftSettings) -> None:
         super().__init__(settings)
+        role = settings.iam_role_arn
+        if role is not None and not _ROLE_ARN.fullmatch(role):
+            raise ConfigError(
+                f"engines.redshift.iam_role_arn: {role!r} is not an IAM role ARN "
+                "(arn:aws:iam::123456789012:role/NAME)"
+            )
         self._con: Any = None
         self._pid: int | None = None
         self._cancelled = threading.Event()
@@ -166,38 +175,32 @@ class RedshiftEngine(Engine):
         )
         return {name for (name,) in cursor.fetchall()}
 
-    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
-        uris: dict[str, list[str]] = {}
-        for f in files:
-            fmt = f.suffix.lstrip(".")
-            if self.settings.s3_bucket:  # COPY reads every file under the prefix
-                location = f"s3://{self.settings.s3_bucket}/{self._s3_prefix(table, fmt)}"
-            else:
-                location = str(f.resolve())
-            uris.setdefault(fmt, [])
-            if location not in uris[fmt]:
-                uris[fmt].append(location)
-        return uris
+    def source_uris(self, data: TableData) -> dict[str, list[str]]:
+        if self.data_location is None:
+            return super().source_uris(data)
+        # COPY reads every file under a prefix: the table's folder for that format.
+        return {fmt: [folder.uri] for fmt, folder in self.remote_folders(data).items()}
 
-    def _s3_prefix(self, table: str, fmt: str) -> str:
-        return f"{self.settings.s3_prefix.strip('/')}/{table}/{fmt}/"
+    def storage_options(self) -> dict[str, Any]:
+        return {"profile": self.settings.profile, "region": self.settings.region}
 
-    def load(
-        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
-    ) -> LoadOutcome:
+    def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
+        table = data.table
         cursor = self._con.cursor()
         started = time.perf_counter()
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {owned(namespace)}")
         cursor.execute(f"SET search_path TO {namespace}")
-        if self.settings.s3_bucket:
-            self._upload(table, files)
+        if self.data_location is not None:
+            self.upload(data)
         cursor.execute("BEGIN")
         try:
             for statement in statements:
-                if statement.lstrip().upper().startswith("COPY ") and not self.settings.s3_bucket:
-                    self._insert_rows(cursor, table, files)  # the small-data path
-                else:
+                if not statement.lstrip().upper().startswith("COPY "):
                     cursor.execute(statement)
+                elif self.data_location is None:
+                    self._insert_rows(cursor, table, data.by_format()["parquet"])  # small data
+                else:
+                    cursor.execute(self._with_role(statement))
             cursor.execute("COMMIT")
         except Exception:
             cursor.execute("ROLLBACK")  # all or nothing
@@ -206,23 +209,17 @@ class RedshiftEngine(Engine):
         rows = self._scalar(f"SELECT count(*) FROM {table}")
         return LoadOutcome(table, rows, seconds, self._stored_bytes(namespace, table))
 
-    def _upload(self, table: str, files: Sequence[Path]) -> None:
-        import boto3
-
-        session = boto3.Session(
-            profile_name=self.settings.profile, region_name=self.settings.region
-        )
-        s3 = session.client("s3")
-        for f in files:
-            key = self._s3_prefix(table, f.suffix.lstrip(".")) + f.name
-            s3.upload_file(str(f), self.settings.s3_bucket, key)
+    def _with_role(self, copy: str) -> str:
+        """The templates' COPY reads S3 as the cluster's default role; credentials belong to
+        the engine's settings, not the workload, so a configured role is put in here."""
+        if self.settings.iam_role_arn is None:
+            return copy
+        return copy.replace("IAM_ROLE default", f"IAM_ROLE '{self.settings.iam_role_arn}'")
 
     def _insert_rows(self, cursor: Any, table: str, files: Sequence[Path]) -> None:
         import pyarrow.parquet as pq
 
         for f in files:
-            if f.suffix != ".parquet":
-                continue
             parquet = pq.ParquetFile(f)
             columns = parquet.schema_arrow.names
             row = f"({', '.join(['%s'] * len(columns))})"

@@ -3,12 +3,14 @@
 Auth, first match wins: a named connection from connections.toml; key-pair (private key file,
 passphrase from the environment); OAuth token; external browser (`authenticator:
 externalbrowser`); password. Files are PUT to a temporary stage per table and format, then
-loaded with COPY INTO. Per-query elapsed time and bytes scanned come from one
-QUERY_HISTORY_BY_SESSION look-up per workload, never one per query.
+loaded with COPY INTO; for large scales they go once to a bucket (`data_uri`, s3:// or gs://)
+and COPY INTO reads them through an external stage. Per-query elapsed time and bytes scanned
+come from one QUERY_HISTORY_BY_SESSION look-up per workload, never one per query.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -23,11 +25,13 @@ from harness.engines.base import (
     QueryCancelled,
     QueryResult,
     QueryTimeout,
+    TableData,
     Usage,
     owned,
 )
-from harness.errors import EngineError, first_line
+from harness.errors import ConfigError, EngineError, first_line
 
+_OBJECT_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){0,2}")
 # Errors Snowflake gives for a statement it stopped: cancelled (604) or over its timeout (630).
 _STOPPED = {604, 630}
 
@@ -46,7 +50,16 @@ class SnowflakeSettings:
     warehouse: str | None = None
     warehouse_size: str | None = None  # XS, S, M …: recorded for cost; asked of Snowflake if unset
     database: str = "WHBENCH"  # created if missing; each data set gets a schema in it
+    # Large scales: files are uploaded once to data_uri (s3:// or gs://) and loaded from there,
+    # through temporary stages on a storage integration, or through an external stage of yours
+    # whose URL is data_uri (then data_uri may be left out if the files are already there).
+    data_uri: str | None = None
+    storage_integration: str | None = None
+    external_stage: str | None = None  # e.g. MYDB.PUBLIC.BENCH_STAGE
     login_timeout_seconds: int = 60
+    # Stop retrying a request the server keeps failing after this long (None: the connector's
+    # default, which retries server errors for minutes).
+    network_timeout_seconds: int | None = None
     # Only for a local stand-in (fakesnow): where to reach it.
     host: str | None = None
     port: int | None = None
@@ -61,10 +74,20 @@ class SnowflakeEngine(Engine):
     extra = "snowflake"
     cost_basis = "credits"
     reports_engine_time = True
+    object_stores = ("s3", "gs")
     settings_class = SnowflakeSettings
 
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
+        for key in ("storage_integration", "external_stage"):
+            name = getattr(settings, key)
+            if name is not None and not _OBJECT_NAME.fullmatch(name):
+                raise ConfigError(f"engines.snowflake.{key}: {name!r} is not a Snowflake name")
+        if settings.data_uri and not (settings.storage_integration or settings.external_stage):
+            raise ConfigError(
+                "engines.snowflake.data_uri needs storage_integration (whbench makes temporary "
+                "stages with it) or external_stage (a stage of yours on that URL)"
+            )
         self._con: Any = None
         self._cancelled = threading.Event()
 
@@ -83,6 +106,7 @@ class SnowflakeEngine(Engine):
                 "host": s.host,
                 "port": s.port,
                 "protocol": s.protocol,
+                "network_timeout": s.network_timeout_seconds,
             }.items()
             if value is not None
         }
@@ -174,28 +198,25 @@ class SnowflakeEngine(Engine):
         )
         return {name.lower() for (name,) in cursor.fetchall()}
 
-    def source_uris(self, table: str, files: Sequence[Path]) -> dict[str, list[str]]:
-        # One stage per table and format; COPY INTO reads every file in it.
-        formats = {f.suffix.lstrip(".") for f in files}
-        return {fmt: [f"@{_stage(table, fmt)}"] for fmt in sorted(formats)}
+    def source_uris(self, data: TableData) -> dict[str, list[str]]:
+        # A stage (or stage folder) per table and format; COPY INTO reads every file in it.
+        if external := self.settings.external_stage:
+            folder = f"@{external}/{data.data_set}/{data.table}"
+            return {fmt: [f"{folder}/{fmt}/"] for fmt in data.by_format()}
+        return {fmt: [f"@{_stage(data, fmt)}"] for fmt in data.by_format()}
 
-    def load(
-        self, namespace: str, table: str, files: Sequence[Path], statements: Sequence[str]
-    ) -> LoadOutcome:
+    def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
+        table = data.table
         cursor = self._con.cursor()
         started = time.perf_counter()
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
         cursor.execute(f"USE SCHEMA {namespace}")
+        if self.data_location is not None:
+            self.upload(data)
         try:
-            for fmt in {f.suffix.lstrip(".") for f in files}:
-                stage = _stage(table, fmt)
-                cursor.execute(f"CREATE OR REPLACE TEMPORARY STAGE {stage}")
-                for f in files:
-                    if f.suffix == f".{fmt}":
-                        path = str(f.resolve()).replace("'", "\\'")
-                        cursor.execute(
-                            f"PUT 'file://{path}' @{stage} OVERWRITE = TRUE AUTO_COMPRESS = FALSE"
-                        )
+            if not self.settings.external_stage:
+                for fmt, files in data.by_format().items():
+                    self._temporary_stage(cursor, data, fmt, files)
             for statement in statements:
                 cursor.execute(statement)
         except Exception:
@@ -208,6 +229,24 @@ class SnowflakeEngine(Engine):
             f"WHERE table_schema = '{namespace.upper()}' AND table_name = '{table.upper()}'"
         )
         return LoadOutcome(table, rows, seconds, stored)
+
+    def _temporary_stage(
+        self, cursor: Any, data: TableData, fmt: str, files: Sequence[Path]
+    ) -> None:
+        """A stage on the table's bucket folder when data_uri is set, else one the files are PUT
+        into. Temporary: it goes with the session."""
+        stage = _stage(data, fmt)
+        if self.data_location is not None:
+            url = self.remote_folders(data)[fmt].uri.replace("gs://", "gcs://", 1)  # its name
+            cursor.execute(
+                f"CREATE OR REPLACE TEMPORARY STAGE {stage} URL = '{url}' "
+                f"STORAGE_INTEGRATION = {self.settings.storage_integration}"
+            )
+            return
+        cursor.execute(f"CREATE OR REPLACE TEMPORARY STAGE {stage}")
+        for f in files:
+            path = str(f.resolve()).replace("'", "\\'")
+            cursor.execute(f"PUT 'file://{path}' @{stage} OVERWRITE = TRUE AUTO_COMPRESS = FALSE")
 
     def execute(
         self, sql: str, timeout_seconds: float, query_label: str | None = None
@@ -280,5 +319,5 @@ class SnowflakeEngine(Engine):
         return row[0] if row else None
 
 
-def _stage(table: str, fmt: str) -> str:
-    return f"whb_{table}_{fmt}"
+def _stage(data: TableData, fmt: str) -> str:
+    return f"whb_{data.table}_{fmt}"
