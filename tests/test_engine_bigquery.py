@@ -178,3 +178,19 @@ def test_data_uri_uploads_to_gcs_once_and_bigquery_loads_from_there(
     runs = fresh_run()  # loads again from the bucket, and uploads nothing
     assert runs["bigquery", "tpch"]["status"] == "finished", runs["bigquery", "tpch"]["error"]
     assert objects() == uploaded  # same objects, same generations: nothing written again
+
+
+def test_a_missing_bucket_is_one_clear_error_and_the_baseline_still_runs(
+    whbench, both_engines, gcs_emulator
+):
+    config = both_engines(
+        bigquery_settings={"data_uri": "gs://no-such-bucket/bench"},
+        workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
+    )
+    whbench("clean", "--config", config, "-e", "bigquery", "--yes", env=gcs_emulator)
+    result = whbench("run", "--config", config, "--quiet", env=gcs_emulator)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "bigquery" in line]
+    assert "uploading to gs://no-such-bucket/bench/tpch/sf0_01/" in line
+    assert "check that the bucket exists" in line
+    assert "q06" in result.stdout  # DuckDB's run went on and finished
