@@ -333,11 +333,7 @@ def estimate(
             if cls.supports_dry_run:
                 require_driver(cls)
                 engine.connect()
-                engine.prepare_session(
-                    task.workload.namespace(task.scale, task.options),
-                    "estimate",
-                    config.timeout_seconds,
-                )
+                engine.prepare_session(task.namespace, "estimate", config.timeout_seconds)
             guard = Budget(float("inf"), catalog, store)
             guard.start(task.engine, task.settings.__dict__, task.workload.name, task.scale)
             total: float | None = 0.0

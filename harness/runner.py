@@ -57,6 +57,11 @@ class Task:
     queries: list[PlannedQuery]
     renderer: Renderer
 
+    @property
+    def namespace(self) -> str:
+        prefix = getattr(self.settings, "dataset_prefix", "")  # engines that have one
+        return self.workload.namespace(self.scale, self.options, prefix)
+
 
 @dataclass
 class RunSummary:
@@ -168,7 +173,7 @@ class Runner:
                         task.engine, engine.describe(), task.workload.name, task.scale
                     )
                 try:
-                    namespace = task.workload.namespace(task.scale, task.options)
+                    namespace = task.namespace
                     self._load_missing(run_id, task, engine, data, namespace)
                     if not load_only:
                         engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
@@ -221,7 +226,7 @@ class Runner:
             data_type=task.workload.data_type,
             scale=task.scale,
             workload_options=task.options,
-            namespace=task.workload.namespace(task.scale, task.options),
+            namespace=task.namespace,
             runs_per_query=self.config.runs,
             timeout_seconds=self.config.timeout_seconds,
             checksum_decimals=task.workload.checksum_decimals,

@@ -23,13 +23,17 @@ import duckdb
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE runs ADD COLUMN workload_options JSON"],
     3: ["ALTER TABLE runs ADD COLUMN notes JSON"],
     4: ["ALTER TABLE attempts ADD COLUMN cloud_services_credits DOUBLE"],
+    5: [
+        f"ALTER TABLE attempts ADD COLUMN {column} DOUBLE"
+        for column in ("queued_seconds", "compile_seconds", "execution_seconds")
+    ],
 }
 
 SCHEMA = """
@@ -93,7 +97,10 @@ CREATE TABLE attempts (
     rpu_seconds DOUBLE,
     cache_hit BOOLEAN,
     error VARCHAR,
-    cloud_services_credits DOUBLE  -- Snowflake: billed only beyond 10% of warehouse credits
+    cloud_services_credits DOUBLE, -- Snowflake: billed only beyond 10% of warehouse credits
+    queued_seconds DOUBLE,         -- the engine's own breakdown of its time, where it gives one
+    compile_seconds DOUBLE,
+    execution_seconds DOUBLE
 );
 CREATE VIEW attempt_details AS
     SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql

@@ -150,9 +150,12 @@ class Workload:
         ]
         return "__".join([f"sf{Scale.label(scale)}", *changed])
 
-    def namespace(self, scale: float, options: dict[str, int] | None = None) -> str:
-        """The schema/dataset the harness creates for this data set."""
-        return f"{NAMESPACE_PREFIX}{self.name}_{self.variant(scale, options)}"
+    def namespace(
+        self, scale: float, options: dict[str, int] | None = None, prefix: str = ""
+    ) -> str:
+        """The schema/dataset the harness creates for this data set; `prefix` (an engine's
+        `dataset_prefix`) goes after the harness's own, so `whbench clean` still knows it."""
+        return f"{NAMESPACE_PREFIX}{prefix}{self.name}_{self.variant(scale, options)}"
 
 
 def workload_roots(extra: list[Path] | None = None) -> list[Path]:

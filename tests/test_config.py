@@ -145,3 +145,18 @@ def test_a_data_uri_maps_each_table_and_format_to_its_own_folder():
         "parquet": ["gs://bucket/bench/events/sf1000000__days7/events/parquet/*"],
         "ndjson": ["gs://bucket/bench/events/sf1000000__days7/events/ndjson/*"],
     }
+
+
+def test_a_dataset_prefix_goes_after_the_harness_prefix(tmp_path):
+    from harness.runner import plan
+
+    config = parse_config(
+        {
+            "engines": {"bigquery": {"dataset_prefix": "alice_"}},
+            "workloads": {"tpch": {"scale": 0.01}},
+        }
+    )
+    (task,) = plan(config)
+    assert task.namespace == "whb_alice_tpch_sf0_01"
+    with pytest.raises(ConfigError, match="dataset_prefix: 'Alice-' may hold only"):
+        parse_config({"engines": {"bigquery": {"dataset_prefix": "Alice-"}}})

@@ -82,7 +82,13 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE runs DROP COLUMN workload_options")
     con.execute("ALTER TABLE runs DROP COLUMN notes")
-    con.execute("ALTER TABLE attempts DROP COLUMN cloud_services_credits")
+    for column in (
+        "cloud_services_credits",
+        "queued_seconds",
+        "compile_seconds",
+        "execution_seconds",
+    ):
+        con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:  # even a reader upgrades it first

@@ -20,7 +20,8 @@ from harness.objectstore import Location, upload_missing
 
 @dataclass(frozen=True)
 class Usage:
-    """What one query consumed, in the engine's own billing units.
+    """What one query consumed, in the engine's own billing units, and how the engine says its
+    time was spent (queued, compiling, executing).
 
     A figure the engine did not report is None, never 0: 0 would claim the query was free.
     """
@@ -32,6 +33,9 @@ class Usage:
     rpu_seconds: float | None = None
     cache_hit: bool | None = None
     cloud_services_credits: float | None = None
+    queued_seconds: float | None = None  # waiting for a warehouse or a queue slot
+    compile_seconds: float | None = None
+    execution_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

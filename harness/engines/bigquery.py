@@ -27,7 +27,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
-from harness.errors import EngineError, first_line
+from harness.errors import ConfigError, EngineError, first_line
 
 MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
 _SOURCE_FORMATS = {"parquet": "PARQUET", "ndjson": "NEWLINE_DELIMITED_JSON"}
@@ -37,6 +37,9 @@ _SOURCE_FORMATS = {"parquet": "PARQUET", "ndjson": "NEWLINE_DELIMITED_JSON"}
 class BigQuerySettings:
     project: str | None = None  # default: the credentials' project
     location: str | None = None  # e.g. US, EU, us-east1
+    # Put between the harness's "whb_" and the data set's name, so people sharing a project
+    # keep their datasets apart: "alice_" gives whb_alice_tpch_sf1.
+    dataset_prefix: str = ""
     credentials_file: str | None = None  # external_account (keyless) or a service-account key
     maximum_bytes_billed: int | None = None  # per-query hard limit (at least 10485760)
     # gs://BUCKET/PREFIX: upload generated files there once and load them from there (large
@@ -61,6 +64,11 @@ class BigQueryEngine(Engine):
 
     def __init__(self, settings: BigQuerySettings) -> None:
         super().__init__(settings)
+        if not re.fullmatch(r"[a-z0-9_]{0,60}", settings.dataset_prefix):
+            raise ConfigError(
+                f"engines.bigquery.dataset_prefix: {settings.dataset_prefix!r} may hold only "
+                "lower-case letters, digits and _ (at most 60)"
+            )
         self._client: Any = None
         self._namespace: str | None = None
         self._labels: dict[str, str] = {}

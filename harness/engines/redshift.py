@@ -318,7 +318,8 @@ class RedshiftEngine(Engine):
         cursor = self._con.cursor()
         try:
             cursor.execute(
-                "SELECT query_id, elapsed_time, execution_time, result_cache_hit "
+                "SELECT query_id, elapsed_time, queue_time, compile_time, execution_time, "
+                "result_cache_hit "
                 f"FROM sys_query_history WHERE query_id IN ({listed})"
             )
         except Exception as exc:
@@ -329,10 +330,15 @@ class RedshiftEngine(Engine):
             return {}
         return {
             str(query_id): (
-                None if elapsed_us is None else elapsed_us / 1e6,
-                Usage(cache_hit=cache_hit),
+                _seconds(elapsed),
+                Usage(
+                    cache_hit=cache_hit,
+                    queued_seconds=_seconds(queued),
+                    compile_seconds=_seconds(compiling),
+                    execution_seconds=_seconds(executing),
+                ),
             )
-            for query_id, elapsed_us, _execution_us, cache_hit in cursor.fetchall()
+            for query_id, elapsed, queued, compiling, executing, cache_hit in cursor.fetchall()
         }
 
     def namespaces(self) -> list[str]:
@@ -348,6 +354,11 @@ class RedshiftEngine(Engine):
         cursor.execute(sql)
         row = cursor.fetchone()
         return row[0] if row else None
+
+
+def _seconds(microseconds: int | None) -> float | None:
+    """SYS_QUERY_HISTORY times are in microseconds."""
+    return None if microseconds is None else microseconds / 1e6
 
 
 def _first_line(exc: BaseException) -> str:

@@ -283,7 +283,8 @@ class SnowflakeEngine(Engine):
         try:
             cursor.execute(
                 "SELECT query_id, total_elapsed_time, execution_time, bytes_scanned, "
-                "credits_used_cloud_services "
+                "credits_used_cloud_services, compilation_time, queued_provisioning_time "
+                "+ queued_repair_time + queued_overload_time "
                 "FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION(RESULT_LIMIT => 10000)) "
                 f"WHERE query_id IN ({listed})"
             )
@@ -294,13 +295,16 @@ class SnowflakeEngine(Engine):
             )
             return {}
         history = {}
-        for query_id, elapsed_ms, execution_ms, bytes_scanned, cloud in cursor.fetchall():
+        for query_id, elapsed, execution, scanned, cloud, compiling, queued in cursor.fetchall():
             usage = Usage(
-                bytes_scanned=bytes_scanned,
-                warehouse_seconds=None if execution_ms is None else execution_ms / 1000,
+                bytes_scanned=scanned,
+                warehouse_seconds=_seconds(execution),
                 cloud_services_credits=cloud,
+                queued_seconds=_seconds(queued),
+                compile_seconds=_seconds(compiling),
+                execution_seconds=_seconds(execution),
             )
-            history[query_id] = (None if elapsed_ms is None else elapsed_ms / 1000, usage)
+            history[query_id] = (_seconds(elapsed), usage)
         return history
 
     def namespaces(self) -> list[str]:
@@ -317,6 +321,10 @@ class SnowflakeEngine(Engine):
         cursor.execute(sql)
         row = cursor.fetchone()
         return row[0] if row else None
+
+
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else milliseconds / 1000
 
 
 def _stage(data: TableData, fmt: str) -> str:
