@@ -674,7 +674,7 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
         "error",
     ):
         _print(f"{key:>16}: {_fmt(run[key])}")
-    for note in json.loads(run.get("notes") or "[]"):  # what the engine could not do as asked
+    for note in run["notes"] or []:  # what the engine could not do as asked
         _print(f"{'note':>16}: {note}")
     if loads:
         table = _table(
@@ -771,7 +771,6 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     with open_store(config.store_path, read_only=True) as store:
         for run_id in run_ids:
             run = store.run(store.resolve_run(run_id))
-            run["engine_settings"] = json.loads(run["engine_settings"] or "{}")
             priced = price_run(run, store.attempts(run["run_id"]), catalog)
             per_engine[run["engine"]] = per_engine.get(run["engine"], FREE) + priced.total
             report.append(

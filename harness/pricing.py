@@ -233,6 +233,9 @@ def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
             attempt, run, catalog
         )
     total = sum(queries.values(), FREE)
+    measured = _window_charge(run, catalog)
+    if measured is not None:
+        return RunCost(queries, measured)
     basis = engine_class(run["engine"]).cost_basis
     minimum_rule = RUN_MINIMUMS.get(basis)
     minimum = minimum_rule(run, attempts, catalog) if minimum_rule else None
@@ -241,6 +244,16 @@ def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
     if basis == "credits":
         total = total + _cloud_services(run, attempts, catalog)
     return RunCost(queries, total)
+
+
+def _window_charge(run: dict, catalog: Catalog) -> Cost | None:
+    """What the engine itself billed for the run's window (Redshift Serverless RPU-seconds from
+    SYS_SERVERLESS_USAGE), which already holds minimum charges: it wins over the per-query sum."""
+    usage = run.get("run_usage") or {}
+    if usage.get("rpu_seconds") is None:
+        return None
+    price = catalog.price("redshift", "serverless_rpu_hour")
+    return Cost(usage["rpu_seconds"] / 3600 * price.price, "measured", price.as_of)
 
 
 def _snowflake_resumes(run: dict, attempts: list[dict], catalog: Catalog) -> Cost | None:

@@ -172,6 +172,7 @@ class Runner:
                     self.budget.start(
                         task.engine, engine.describe(), task.workload.name, task.scale
                     )
+                started = datetime.now(UTC)
                 try:
                     namespace = task.namespace
                     self._load_missing(run_id, task, engine, data, namespace)
@@ -179,6 +180,8 @@ class Runner:
                         engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
                         summary.queries = self._run_queries(run_id, task, engine)
                         self._record_history(run_id, engine)
+                        if usage := engine.run_usage(started, datetime.now(UTC)):
+                            self.store.record_run_usage(run_id, usage)
                 finally:  # what the engine could not do is kept, however the run ends
                     if engine.notes:
                         self.store.record_notes(run_id, engine.notes)

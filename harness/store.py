@@ -31,8 +31,11 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE runs ADD COLUMN notes JSON"],
     4: ["ALTER TABLE attempts ADD COLUMN cloud_services_credits DOUBLE"],
     5: [
-        f"ALTER TABLE attempts ADD COLUMN {column} DOUBLE"
-        for column in ("queued_seconds", "compile_seconds", "execution_seconds")
+        *(
+            f"ALTER TABLE attempts ADD COLUMN {column} DOUBLE"
+            for column in ("queued_seconds", "compile_seconds", "execution_seconds")
+        ),
+        "ALTER TABLE runs ADD COLUMN run_usage JSON",
     ],
 }
 
@@ -60,7 +63,8 @@ CREATE TABLE runs (
     checksum_decimals INTEGER,
     config JSON,                   -- as written, secrets removed
     error VARCHAR,
-    notes JSON                     -- what the engine could not do as asked
+    notes JSON,                    -- what the engine could not do as asked
+    run_usage JSON                 -- billed for the run's whole window (Redshift Serverless)
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -108,6 +112,8 @@ CREATE VIEW attempt_details AS
     JOIN runs r USING (run_id)
     LEFT JOIN queries q USING (run_id, query_id);
 """
+
+RUN_JSON_COLUMNS = ("engine_settings", "workload_options", "config", "notes", "run_usage")
 
 EXPORT_FORMATS = {
     "json": "FORMAT json, ARRAY true",
@@ -265,6 +271,11 @@ class Store:
             [status, _now(), error, run_id],
         )
 
+    def record_run_usage(self, run_id: str, usage: dict[str, float]) -> None:
+        self.con.execute(
+            "UPDATE runs SET run_usage = ? WHERE run_id = ?", [json.dumps(usage), run_id]
+        )
+
     def record_notes(self, run_id: str, notes: list[str]) -> None:
         """What the engine could not do as asked, kept with the run."""
         self.con.execute("UPDATE runs SET notes = ? WHERE run_id = ?", [json.dumps(notes), run_id])
@@ -363,7 +374,16 @@ class Store:
         raise UsageError(f"run {run!r} is ambiguous ({', '.join(matches[:4])} …); give more of it")
 
     def run(self, run_id: str) -> dict[str, Any]:
-        return self.rows("SELECT * FROM runs WHERE run_id = ?", [run_id])[0]
+        return self.runs([run_id])[0]
+
+    def runs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """Runs by id, in engine order, their JSON columns decoded."""
+        marks = ", ".join("?" * len(run_ids))
+        runs = self.rows(f"SELECT * FROM runs WHERE run_id IN ({marks}) ORDER BY engine", run_ids)
+        for run in runs:
+            for column in RUN_JSON_COLUMNS:
+                run[column] = json.loads(run[column]) if run[column] is not None else None
+        return runs
 
     def attempts(self, run_id: str) -> list[dict[str, Any]]:
         return self.rows(

@@ -102,6 +102,8 @@ def test_what_the_stand_in_refuses_is_recorded(whbench, both_engines, workdir):
     assert "could not turn the result cache off" in notes
     assert "could not label queries" in notes
     assert "could not set the statement timeout" not in notes  # PostgreSQL has that one
+    # Serverless's window charge: looked up, missing, said so (the cost is then modelled).
+    assert "SYS_SERVERLESS_USAGE unavailable" in notes
     engine_seconds, cache_hit = con.execute(
         "SELECT engine_seconds, cache_hit FROM attempts JOIN runs USING (run_id) "
         "WHERE engine = 'redshift'"

@@ -7,7 +7,7 @@ import yaml
 
 from harness.errors import ConfigError
 from harness.paths import bundled
-from harness.pricing import MIB, TIB, Cost, load_catalog
+from harness.pricing import MIB, TIB, Cost, load_catalog, price_run
 
 CATALOG = load_catalog()
 
@@ -321,3 +321,13 @@ def test_two_resumes_in_one_run_bill_two_minimums():
     one_minute = 2.0 * 60 / 3600  # XS: 1 credit an hour at $2
     assert price_run(run, together, CATALOG).total.dollars == pytest.approx(one_minute)
     assert price_run(run, apart, CATALOG).total.dollars == pytest.approx(2 * one_minute)
+
+
+def test_a_window_charge_redshift_reported_wins_over_the_per_query_model():
+    catalog = load_catalog()
+    run = {"engine": "redshift", "engine_settings": {"base_rpu": 8}, "run_usage": None}
+    attempts = [{**attempt(), "query_id": "q01", "engine_seconds": 10.0}]
+    modelled = price_run(run, attempts, catalog).total
+    assert modelled.basis == "modelled"
+    measured = price_run({**run, "run_usage": {"rpu_seconds": 7200.0}}, attempts, catalog).total
+    assert measured == Cost(0.75, "measured", "2026-11-25")  # 2 RPU-hours at $0.375

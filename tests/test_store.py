@@ -82,6 +82,7 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE runs DROP COLUMN workload_options")
     con.execute("ALTER TABLE runs DROP COLUMN notes")
+    con.execute("ALTER TABLE runs DROP COLUMN run_usage")
     for column in (
         "cloud_services_credits",
         "queued_seconds",

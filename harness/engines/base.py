@@ -11,6 +11,7 @@ import abc
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -203,6 +204,11 @@ class Engine(abc.ABC):
         history view pay for one look-up, not one per query. Missing ids: nothing reported.
         """
         return {}
+
+    def run_usage(self, started: datetime, ended: datetime) -> dict[str, float] | None:
+        """What the engine billed for the whole run window, where it bills per window rather than
+        per query (Redshift Serverless: RPU-seconds). None: nothing reported."""
+        return None
 
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
         """Let the next query spend at most `dollars`, where the engine can enforce that itself

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +341,33 @@ class RedshiftEngine(Engine):
             )
             for query_id, elapsed, queued, compiling, executing, cache_hit in cursor.fetchall()
         }
+
+    def run_usage(self, started: datetime, ended: datetime) -> dict[str, float] | None:
+        if self.settings.node_type:  # provisioned: billed by node-hours, not per window
+            return None
+        cursor = self._con.cursor()
+        try:
+            # charged_seconds: the RPU-seconds billed, minimum charges included. The view holds
+            # the whole workgroup, so other work in the window counts too.
+            cursor.execute(
+                "SELECT sum(charged_seconds), sum(compute_seconds) FROM sys_serverless_usage "
+                "WHERE end_time > %s AND start_time < %s",
+                (started.replace(tzinfo=None), ended.replace(tzinfo=None)),
+            )
+            charged, computed = cursor.fetchone()
+        except Exception as exc:
+            self.notes.append(
+                "SYS_SERVERLESS_USAGE unavailable, so the run's RPU-seconds are modelled from "
+                f"its time and the base RPU: {_first_line(exc)}"
+            )
+            return None
+        if charged is None:
+            self.notes.append(
+                "SYS_SERVERLESS_USAGE has no rows for this run yet (it lags by minutes); "
+                "RPU-seconds are modelled"
+            )
+            return None
+        return {"rpu_seconds": float(charged), "compute_rpu_seconds": float(computed or 0)}
 
     def namespaces(self) -> list[str]:
         cursor = self._con.cursor()

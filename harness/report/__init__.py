@@ -6,7 +6,6 @@ every engine, with failures shown as such. Styles are inline; the page loads not
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +34,7 @@ def latest_run_ids(store: Store) -> list[str]:
 
 def build_report_data(store: Store, run_ids: list[str], catalog: Catalog) -> dict[str, Any]:
     placeholders = ", ".join("?" * len(run_ids))
-    runs = store.rows(
-        f"SELECT * FROM runs WHERE run_id IN ({placeholders}) ORDER BY engine", run_ids
-    )
+    runs = store.runs(run_ids)
     attempts = store.rows(
         f"SELECT * FROM attempt_details WHERE run_id IN ({placeholders})", run_ids
     )
@@ -73,12 +70,9 @@ def build_report_data(store: Store, run_ids: list[str], catalog: Catalog) -> dic
         )
     costs = []
     for run in runs:
-        priced_run = {**run, "engine_settings": json.loads(run["engine_settings"] or "{}")}
         own = [a for a in attempts if a["run_id"] == run["run_id"]]
-        value = price_performance(priced_run, own, catalog)
-        costs.append(
-            {"run": run, "value": value, "total": price_run(priced_run, own, catalog).total}
-        )
+        value = price_performance(run, own, catalog)
+        costs.append({"run": run, "value": value, "total": price_run(run, own, catalog).total})
     return {
         "runs": runs,
         "costs": costs,
