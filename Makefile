@@ -26,6 +26,12 @@ POSTGRES = /usr/lib/postgresql/15/bin/initdb
 $(POSTGRES):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15
 
+# The report tests open the report in a real browser: Debian's chromium, headless.
+CHROMIUM = /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 # The BigQuery tests run bqemulator, which needs DuckDB 1.5.5 and its spatial extension (it
 # cannot download one here), so it lives in a virtualenv of its own; the extension file comes
 # from a wheel and goes where DuckDB 1.5.5 looks for it.
@@ -42,7 +48,7 @@ $(SPATIAL): $(BQEMULATOR)
 	mkdir -p $(dir $@)
 	cp .venv-bqemulator/lib/python3*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $@
 
-test: lint $(POSTGRES) $(SPATIAL)
+test: lint $(POSTGRES) $(CHROMIUM) $(SPATIAL)
 	$(BIN)/pytest
 
 format: $(BIN)/whbench

@@ -746,6 +746,105 @@ def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -
 
 @cli.command()
 @common_options
+@click.argument("runs", nargs=-1)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The base side from a file of `whbench results export RUN --format json`.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=1.0),
+    default=1.10,
+    show_default=True,
+    help="A query counts as slower only when its median grew by more than this factor.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the Mann-Whitney test.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def compare(
+    config: Config,
+    runs: tuple[str, ...],
+    baseline: Path | None,
+    threshold: float,
+    alpha: float,
+    as_json: bool,
+) -> None:
+    """Compare two runs query by query; exit 1 on a significant slowdown.
+
+    A query is slower when its median time grew by more than --threshold and a Mann-Whitney
+    test over the attempts says the change is not noise (p < --alpha); a query that failed now
+    but not before is a regression too. Give two run ids, or one with --baseline FILE.
+
+    \b
+    Example:
+      whbench compare 20261124-0900 20261125-0900 --threshold 1.2
+      whbench compare --baseline main.json 20261125-0900
+    """
+    from harness import compare as comparing
+
+    expected = 1 if baseline else 2
+    if len(runs) != expected:
+        raise UsageError(
+            "give BASE and NEW run ids, or --baseline FILE and the NEW run id"
+            if not baseline
+            else "with --baseline, give only the NEW run id"
+        )
+    store = Store(config.store_path, read_only=True) if config.store_path.exists() else None
+    try:
+        base_name, base = comparing.attempts_of(store, str(baseline) if baseline else runs[0])
+        new_name, new = comparing.attempts_of(store, runs[-1])
+    finally:
+        if store is not None:
+            store.close()
+    changes = comparing.compare(base, new, threshold, alpha)
+    result = {"base": base_name, "new": new_name, **comparing.summary(changes, threshold, alpha)}
+    if as_json:
+        _emit_json(result)
+    else:
+        table = _table(
+            "query", "base", "new", "factor", "p", "verdict", title=f"{base_name} → {new_name}"
+        )
+        for c in changes:
+            table.add_row(
+                c.query_id,
+                _fmt_seconds(c.base_seconds),
+                _fmt_seconds(c.new_seconds),
+                "–" if c.factor is None else f"{c.factor:.2f}×",
+                "–" if c.p_value is None else f"{c.p_value:.3f}",
+                c.verdict,
+            )
+        _print(table)
+        mean = result["geometric_mean_factor"]
+        counts = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
+        _print(
+            f"{result['queries']} queries: {counts}; geometric mean factor "
+            f"{'–' if mean is None else f'{mean:.3f}'}"
+        )
+    sides = [{(a.get("engine"), a.get("workload"), a.get("scale")) for a in x} for x in (base, new)]
+    if sides[0] != sides[1]:
+        click.echo(
+            "warning: the two sides ran different engines, workloads or scales: "
+            f"{sorted(map(str, sides[0]))} against {sorted(map(str, sides[1]))}",
+            err=True,
+        )
+    if result["too_few_attempts"]:
+        click.echo(
+            f"warning: with so few attempts no change can reach p < {alpha:g}; "
+            "run with --runs 6 or more on both sides",
+            err=True,
+        )
+    if result["regressed"]:
+        raise SystemExit(1)
+
+
+@cli.command()
+@common_options
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option(
     "--pricing",

@@ -11,6 +11,7 @@ has one section per engine.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,9 +123,11 @@ def _bytes_or_slots(attempt: dict, run: dict, catalog: Catalog) -> Cost:
 
 def _tables_referenced(attempt: dict) -> int:
     """How many tables the query reads (1 when its SQL is not at hand or does not parse)."""
-    sql = attempt.get("sql")
-    if not sql:
-        return 1
+    return _count_tables(attempt["sql"]) if attempt.get("sql") else 1
+
+
+@functools.lru_cache(maxsize=512)  # every attempt of a query has the same SQL: parse it once
+def _count_tables(sql: str) -> int:
     import sqlglot
     from sqlglot import exp
 

@@ -130,6 +130,7 @@ def test_every_command_has_help_with_an_example(whbench):
         ["results", "show"],
         ["results", "export"],
         ["report"],
+        ["compare"],
     ):
         result = whbench(*command, "--help")
         assert result.code == 0 and "Example" in result.stdout, command

@@ -1,87 +1,38 @@
-"""The HTML report: one self-contained file rendered from the results store.
+"""The HTML report: one self-contained file, rendered from the results store, that says for each
+kind of data which warehouse is fastest, cheapest and best value, and shows everything needed to
+trust that (per-query times and answers, loads, charts, provenance, prices, the SQL).
 
-This first page shows, per workload and scale, the median cold and hot time of every query on
-every engine, with failures shown as such. Styles are inline; the page loads nothing.
+Styles, the filter script and the SVG charts are inline; the page requests nothing, so it opens
+offline. Without scripts every table still shows. The numbers come from `model.build`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import median
 from typing import Any
 
 import jinja2
 
 from harness import __version__
 from harness.errors import HarnessError, UsageError
-from harness.pricing import Catalog, dollars, load_catalog, price_performance, price_run
+from harness.pricing import Catalog, dollars, load_catalog
+from harness.report import model
 from harness.store import Store
+
+METRICS = ("cold", "hot", "median", "spread", "rows", "scanned", "cost", "status", "answer")
 
 
 def latest_run_ids(store: Store) -> list[str]:
     """The newest run of each engine, workload and scale that recorded any attempt."""
     return [
-        r
-        for (r,) in store.con.execute(
-            """SELECT arg_max(run_id, started_at) FROM runs
+        row["run_id"]
+        for row in store.rows(
+            """SELECT arg_max(run_id, started_at) AS run_id FROM runs
                WHERE run_id IN (SELECT run_id FROM attempts)
                GROUP BY engine, workload, scale ORDER BY 1"""
-        ).fetchall()
+        )
     ]
-
-
-def build_report_data(store: Store, run_ids: list[str], catalog: Catalog) -> dict[str, Any]:
-    placeholders = ", ".join("?" * len(run_ids))
-    runs = store.runs(run_ids)
-    attempts = store.rows(
-        f"SELECT * FROM attempt_details WHERE run_id IN ({placeholders})", run_ids
-    )
-    engines = sorted({r["engine"] for r in runs})
-    cells: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    titles: dict[tuple, str] = {}
-    for a in attempts:
-        key = (a["workload"], a["scale"], a["query_id"], a["engine"])
-        titles[(a["workload"], a["scale"], a["query_id"])] = a["title"]
-        cells[key][a["phase"] if a["status"] == "ok" else "failed"].append(
-            a["client_seconds"] if a["status"] == "ok" else a["status"]
-        )
-    sections = []
-    for workload, scale in sorted({(r["workload"], r["scale"]) for r in runs}):
-        rows = []
-        for (w, s, query_id), title in sorted(titles.items()):
-            if (w, s) != (workload, scale):
-                continue
-            row = {"query_id": query_id, "title": title, "engines": {}}
-            for engine in engines:
-                cell = cells.get((w, s, query_id, engine))
-                if cell is None:
-                    continue
-                row["engines"][engine] = {
-                    "cold": median(cell["cold"]) if cell["cold"] else None,
-                    "hot": median(cell["hot"]) if cell["hot"] else None,
-                    "failed": sorted(set(cell["failed"])),
-                }
-            rows.append(row)
-        data_type = next(r["data_type"] for r in runs if r["workload"] == workload)
-        sections.append(
-            {"workload": workload, "scale": scale, "data_type": data_type, "rows": rows}
-        )
-    costs = []
-    for run in runs:
-        own = [a for a in attempts if a["run_id"] == run["run_id"]]
-        value = price_performance(run, own, catalog)
-        costs.append({"run": run, "value": value, "total": price_run(run, own, catalog).total})
-    return {
-        "runs": runs,
-        "costs": costs,
-        "pricing": catalog.source,
-        "engines": engines,
-        "sections": sections,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "harness_version": __version__,
-    }
 
 
 def write_report(
@@ -90,19 +41,21 @@ def write_report(
     run_ids = [store.resolve_run(r) for r in run_ids] if run_ids else latest_run_ids(store)
     if not run_ids:
         raise UsageError(f"{store.path} holds no run with results; run `whbench run` first")
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("harness.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
+    data = model.build(store, store.runs(run_ids), catalog or load_catalog())
+    html = (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            **data,
+            metrics=METRICS,
+            generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            harness_version=__version__,
+        )
     )
-    env.filters["seconds"] = _seconds
-    env.filters["dollars"] = dollars
-    data = build_report_data(store, run_ids, catalog or load_catalog())
-    html = env.get_template("basic.html.j2").render(data)
     partial = output.with_name(output.name + ".partial")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(html)
+        partial.write_text(html, encoding="utf-8")
         partial.replace(output)  # readers never see half a report
     except OSError as exc:
         partial.unlink(missing_ok=True)
@@ -112,7 +65,48 @@ def write_report(
     return output
 
 
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        seconds=_seconds,
+        dollars=dollars,
+        ratio=lambda v: "–" if v is None else f"{v:.2f}×",
+        sig=lambda v: "–" if v is None else f"{v:.3g}",
+        count_=lambda v: "–" if v is None else f"{v:,}",
+        size=_size,
+        geomean=model.geometric_mean,
+        groupby_table=_by_table,
+    )
+    return env
+
+
+def _by_table(loads: list[dict]) -> list[tuple[tuple, dict[str, dict]]]:
+    """Load rows as (workload, scale, table) -> engine -> load."""
+    grouped: dict[tuple, dict[str, dict]] = {}
+    for row in loads:
+        grouped.setdefault((row["workload"], row["scale"], row["table_name"]), {})[
+            row["engine"]
+        ] = row
+    return list(grouped.items())
+
+
 def _seconds(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _size(value: Any) -> str:
+    if value is None:
+        return "–"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "–"

@@ -1,0 +1,527 @@
+"""What the decision report says, computed from the store: per-query cells, ClickBench-style
+relative scores, the per-data-type matrix with its verdicts, loads, chart data and provenance.
+
+The template only lays this out; every number and every sentence of a verdict is made here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any
+
+from harness.pricing import (
+    Catalog,
+    Cost,
+    PricePerformance,
+    attempt_cost,
+    dollars,
+    price_performance,
+    price_run,
+)
+from harness.report import charts
+from harness.store import Store
+from harness.workloads import DATA_TYPES
+
+# ClickBench's rule: 10 ms added to both sides of each ratio, so that queries of a few
+# milliseconds do not dominate the geometric mean with noise.
+SMALL_SECONDS = 0.010
+BASELINE_ENGINE = "duckdb"  # answers are checked against it when it ran, else the first engine
+PHASES = ("cold", "hot")
+
+
+@dataclass
+class Cell:
+    """One query on one engine: its attempts summarised."""
+
+    status: str  # ok, or the failure (error, timeout, skipped), or "partly failed"
+    cold: float | None = None
+    hot: float | None = None  # best of the hot attempts
+    median: float | None = None
+    low: float | None = None
+    high: float | None = None
+    rows: int | None = None
+    bytes_scanned: int | None = None
+    cost: Cost | None = None  # one execution, the median
+    checksum: str | None = None  # of the answer most attempts gave
+    correct: bool | None = None  # against the baseline engine; None: nothing to compare with
+    error: str | None = None
+    sql: str | None = None
+    shade: dict[str, str] = field(default_factory=dict)  # metric -> background colour
+
+
+@dataclass
+class Section:
+    """One workload at one scale: its queries on every engine that ran it."""
+
+    workload: str
+    data_type: str
+    scale: float
+    queries: list[tuple[str, str]]  # (id, title)
+    cells: dict[tuple[str, str], Cell]  # (query id, engine) -> cell
+    engines: list[str]
+    runs: dict[str, dict]  # engine -> run
+    passes: dict[str, PricePerformance]  # engine -> one pass
+    ratios: dict[tuple[str, str], list[float]]  # (engine, phase) -> per-query ratio
+    unanswered: list[str]  # queries no engine answered: left out of the scores
+
+
+def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
+    run_ids = [r["run_id"] for r in runs]
+    marks = ", ".join("?" * len(run_ids))
+    attempts = store.rows(
+        f"SELECT * FROM attempt_details WHERE run_id IN ({marks}) ORDER BY attempt", run_ids
+    )
+    by_run: dict[str, list[dict]] = defaultdict(list)
+    for a in attempts:
+        by_run[a["run_id"]].append(a)
+    engines = sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
+    sections = sorted(
+        (
+            _section(group, by_run, catalog)
+            for group in _group(runs, ("workload", "scale")).values()
+        ),
+        key=lambda s: (_type_order(s.data_type), s.workload, s.scale),
+    )
+    matrix = _matrix(sections, engines)
+    return {
+        "engines": engines,
+        "baseline": engines[0],
+        "sections": sections,
+        "matrix": matrix,
+        "charts": _charts(store, sections, matrix, engines),
+        "loads": _loads(store, runs),
+        "runs": [_provenance(r, by_run[r["run_id"]], catalog) for r in runs],
+        "prices": _prices(catalog, engines),
+        "pricing_source": catalog.source,
+        "missing": _missing(runs, sections, engines),
+        "small_ms": SMALL_SECONDS * 1000,
+    }
+
+
+# -- per query -------------------------------------------------------------------------------
+def _section(runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog) -> Section:
+    first = runs[0]
+    engines = sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
+    queries: dict[str, str] = {}
+    cells: dict[tuple[str, str], Cell] = {}
+    passes: dict[str, PricePerformance] = {}
+    latest: dict[str, dict] = {}
+    for engine, engine_runs in _group(runs, ("engine",)).items():
+        run = max(engine_runs, key=lambda r: r["started_at"])
+        latest[engine[0]] = run
+        own = [a for r in engine_runs for a in by_run[r["run_id"]]]
+        passes[engine[0]] = price_performance(run, own, catalog)
+        for query_id, tries in _group(own, ("query_id",)).items():
+            queries[query_id[0]] = tries[0]["title"] or ""
+            cells[query_id[0], engine[0]] = _cell(tries, run, catalog)
+    _check_answers(cells, engines)
+    section = Section(
+        workload=first["workload"],
+        data_type=first["data_type"],
+        scale=first["scale"],
+        queries=sorted(queries.items()),
+        cells=cells,
+        engines=engines,
+        runs=latest,
+        passes=passes,
+        ratios={},
+        unanswered=[],
+    )
+    _score(section)
+    _shade(section)
+    return section
+
+
+def _cell(attempts: list[dict], run: dict, catalog: Catalog) -> Cell:
+    ok = [a for a in attempts if a["status"] == "ok"]
+    failures = Counter(a["status"] for a in attempts if a["status"] != "ok")
+    error = next((a["error"] for a in attempts if a["error"]), None)
+    if not ok:
+        return Cell(status=failures.most_common(1)[0][0], error=error, sql=attempts[0]["sql"])
+    times = [a["client_seconds"] for a in ok]
+    hot = [a["client_seconds"] for a in ok if a["phase"] == "hot"]
+    cold = [a["client_seconds"] for a in ok if a["phase"] == "cold"]
+    costs = sorted(
+        (c for c in (attempt_cost(a, run, catalog) for a in ok)),
+        key=lambda c: -1 if c.dollars is None else c.dollars,
+    )
+    scanned = [a["bytes_scanned"] for a in ok if a["bytes_scanned"] is not None]
+    return Cell(
+        status="partly failed" if failures else "ok",
+        cold=cold[0] if cold else None,
+        hot=min(hot) if hot else None,
+        median=median(times),
+        low=min(times),
+        high=max(times),
+        rows=ok[-1]["rows"],
+        bytes_scanned=int(median(scanned)) if scanned else None,
+        cost=costs[len(costs) // 2],
+        checksum=Counter(a["checksum"] for a in ok).most_common(1)[0][0],
+        error=error if failures else None,
+        sql=ok[-1]["sql"],
+    )
+
+
+def _check_answers(cells: dict[tuple[str, str], Cell], engines: list[str]) -> None:
+    """✓ when an engine's answer has the baseline engine's checksum, ✗ when it differs."""
+    baseline = engines[0]
+    for (query_id, engine), cell in cells.items():
+        reference = cells.get((query_id, baseline))
+        if engine != baseline and cell.checksum and reference and reference.checksum:
+            cell.correct = cell.checksum == reference.checksum
+
+
+def _score(section: Section) -> None:
+    """Per query and phase: (t + 10 ms) / (best + 10 ms). A failed or timed-out query is
+    charged the run's time limit, so it can never look better than an answer."""
+    for phase in PHASES:
+        for query_id, _ in section.queries:
+            times = {
+                engine: getattr(section.cells[query_id, engine], phase)
+                for engine in section.engines
+                if (query_id, engine) in section.cells
+            }
+            answered = [t for t in times.values() if t is not None]
+            if not answered:
+                if phase == "hot" and query_id not in section.unanswered:
+                    section.unanswered.append(query_id)
+                continue
+            best = min(answered)
+            for engine in section.engines:
+                t = times.get(engine)
+                if t is None:  # failed, timed out, skipped or not run: the penalty
+                    t = max(section.runs[engine]["timeout_seconds"] or 0, max(answered))
+                ratio = (t + SMALL_SECONDS) / (best + SMALL_SECONDS)
+                section.ratios.setdefault((engine, phase), []).append(ratio)
+
+
+def _shade(section: Section) -> None:
+    """Background colours per time metric: green for the row's best, towards red at 10x."""
+    for query_id, _ in section.queries:
+        for metric in ("cold", "hot", "median"):
+            values = [
+                getattr(section.cells[query_id, e], metric)
+                for e in section.engines
+                if (query_id, e) in section.cells
+            ]
+            known = [v for v in values if v is not None]
+            if not known:
+                continue
+            best = min(known)
+            for engine in section.engines:
+                cell = section.cells.get((query_id, engine))
+                value = cell and getattr(cell, metric)
+                if value is None:
+                    continue
+                ratio = (value + SMALL_SECONDS) / (best + SMALL_SECONDS)
+                hue = 120 * (1 - min(math.log10(ratio), 1))  # 120 green ... 0 red
+                cell.shade[metric] = f"hsl({hue:.0f} 70% 90%)"
+
+
+# -- the matrix --------------------------------------------------------------------------------
+def geometric_mean(values: list[float]) -> float | None:
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
+
+
+def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]:
+    """One row per data type: per engine relative time (cold, hot), one-pass time and cost,
+    time x cost; and, in words, who is fastest, cheapest and best value, by how much."""
+    rows = []
+    for data_type in DATA_TYPES:
+        chosen = _matrix_sections([s for s in sections if s.data_type == data_type])
+        if not chosen:
+            continue
+        cells = {}
+        for engine in engines:
+            present = [s for s in chosen if engine in s.engines]
+            if not present:
+                continue
+            seconds = [s.passes[engine].seconds for s in present]
+            cost = sum((s.passes[engine].cost for s in present), Cost(0.0, "measured"))
+            pass_seconds = None if None in seconds else sum(seconds)
+            cells[engine] = {
+                "cold": geometric_mean(
+                    [r for s in present for r in s.ratios.get((engine, "cold"), [])]
+                ),
+                "hot": geometric_mean(
+                    [r for s in present for r in s.ratios.get((engine, "hot"), [])]
+                ),
+                "seconds": pass_seconds,
+                "cost": cost,
+                "value": None
+                if pass_seconds is None or cost.dollars is None
+                else pass_seconds * cost.dollars,
+                "badges": [],
+            }
+        rows.append(
+            {
+                "data_type": data_type,
+                "workloads": [f"{s.workload} at scale {s.scale:g}" for s in chosen],
+                "cells": cells,
+                "verdicts": _verdicts(cells),
+            }
+        )
+    return rows
+
+
+def _matrix_sections(sections: list[Section]) -> list[Section]:
+    """Per workload, the scale run on the most engines, the largest of those: a comparison
+    needs the engines side by side more than it needs the biggest data."""
+    chosen: dict[str, Section] = {}
+    for s in sections:
+        best = chosen.get(s.workload)
+        if best is None or (len(s.engines), s.scale) > (len(best.engines), best.scale):
+            chosen[s.workload] = s
+    return list(chosen.values())
+
+
+VERDICTS = (
+    # key, badge, lower is better: how it reads
+    ("hot", "fastest", "relative hot time {value:.2f}", "{ratio:.1f}x faster than {other}"),
+    ("dollars", "cheapest", "{value} per pass", "{ratio:.1f}x cheaper than {other}"),
+    ("value", "best value", "time x cost {value:.3g}", "{ratio:.1f}x better than {other}"),
+)
+
+
+def _verdicts(cells: dict[str, dict]) -> list[str]:
+    sentences = []
+    for key, badge, shown, margin in VERDICTS:
+        ranked = sorted(
+            (value, engine)
+            for engine, cell in cells.items()
+            if (value := cell["cost"].dollars if key == "dollars" else cell[key]) is not None
+        )
+        unknown = sorted(e for e in cells if e not in {engine for _, engine in ranked})
+        if not ranked:
+            sentences.append(f"{badge}: cannot say — no engine has the figures")
+            continue
+        value, winner = ranked[0]
+        cells[winner]["badges"].append(badge)
+        figure = shown.format(value=dollars(value) if key == "dollars" else value)
+        sentence = f"{badge.capitalize()}: {winner} ({figure})"
+        if len(ranked) > 1:
+            runner_value, runner = ranked[1]
+            if value > 0:
+                sentence += ", " + margin.format(ratio=runner_value / value, other=runner)
+            else:
+                sentence += f", ahead of {runner}"
+        else:
+            sentence += " — the only engine with this figure" if unknown else " — the only engine"
+        if unknown:
+            sentence += f"; unknown for {', '.join(unknown)}"
+        sentences.append(sentence + ".")
+    return sentences
+
+
+# -- loads, charts, provenance -----------------------------------------------------------------
+def _loads(store: Store, runs: list[dict]) -> list[dict]:
+    """Per engine, data set and table, its latest real load (a reused table keeps the load
+    that made it)."""
+    keys = {(r["engine"], r["namespace"]) for r in runs}
+    rows = store.rows(
+        """SELECT r.engine, r.workload, r.scale, r.namespace, l.table_name, l.rows,
+                  l.bytes_stored, l.seconds, r.started_at
+           FROM loads l JOIN runs r USING (run_id) WHERE l.status = 'loaded'
+           ORDER BY r.started_at"""
+    )
+    latest: dict[tuple, dict] = {}
+    for row in rows:
+        if (row["engine"], row["namespace"]) in keys:
+            latest[row["engine"], row["namespace"], row["table_name"]] = row
+    return sorted(
+        latest.values(), key=lambda r: (r["workload"], r["scale"], r["table_name"], r["engine"])
+    )
+
+
+def _charts(
+    store: Store, sections: list[Section], matrix: list[dict], engines: list[str]
+) -> list[dict[str, str]]:
+    out = []
+    groups = [row["data_type"] for row in matrix]
+    for phase in PHASES:
+        values = {
+            (row["data_type"], e): c[phase] for row in matrix for e, c in row["cells"].items()
+        }
+        out.append(
+            {
+                "title": f"Relative {phase} time by data type (1 = fastest on every query)",
+                "svg": charts.grouped_bars(
+                    groups, engines, values, "x best", f"relative {phase} time"
+                ),
+            }
+        )
+    costs = {
+        (row["data_type"], e): c["cost"].dollars for row in matrix for e, c in row["cells"].items()
+    }
+    out.append(
+        {
+            "title": "Cost of one pass by data type (n/a: cost unknown)",
+            "svg": charts.grouped_bars(groups, engines, costs, "USD", "cost of one pass"),
+        }
+    )
+    points = [
+        (e, row["data_type"], c["seconds"], c["cost"].dollars)
+        for row in matrix
+        for e, c in row["cells"].items()
+        if c["seconds"] is not None and c["cost"].dollars is not None
+    ]
+    if points:
+        out.append(
+            {
+                "title": "Time against cost of one pass (lower left is better)",
+                "svg": charts.scatter_log(points, "seconds", "USD", "time against cost"),
+            }
+        )
+    for workload, scaled in _group_sections_by_workload(sections).items():
+        if len(scaled) < 2:
+            continue
+        for what, unit in (("seconds", "seconds"), ("dollars", "USD")):
+            series: dict[str, list] = defaultdict(list)
+            for s in scaled:
+                for e, one_pass in s.passes.items():
+                    value = one_pass.seconds if what == "seconds" else one_pass.cost.dollars
+                    if value is not None:
+                        series[e].append((s.scale, value, f"scale {s.scale:g}"))
+            out.append(
+                {
+                    "title": f"{workload}: one pass against scale ({what})",
+                    "svg": charts.lines(dict(series), "scale", unit, f"{workload} {what} by scale"),
+                }
+            )
+    for s in sections:
+        trend = _trend(store, s)
+        if trend:
+            out.append(
+                {
+                    "title": f"{s.workload} at scale {s.scale:g}: one pass over time",
+                    "svg": charts.lines(
+                        trend, "run", "seconds", f"{s.workload} trend", log_x=False
+                    ),
+                }
+            )
+    return [c for c in out if c["svg"]]
+
+
+def _group_sections_by_workload(sections: list[Section]) -> dict[str, list[Section]]:
+    grouped: dict[str, list[Section]] = defaultdict(list)
+    for s in sections:
+        grouped[s.workload].append(s)
+    return grouped
+
+
+def _trend(store: Store, section: Section) -> dict[str, list[tuple[float, float, str]]]:
+    """Every stored run of this workload and scale, per engine: one pass = the sum over
+    queries of each query's median successful time. Computed in the store, since a long
+    history holds many attempts."""
+    rows = store.rows(
+        """WITH per_query AS (
+               SELECT r.run_id, r.engine, r.started_at, a.query_id,
+                      median(a.client_seconds) AS seconds
+               FROM attempts a JOIN runs r USING (run_id)
+               WHERE r.workload = ? AND r.scale = ? AND a.status = 'ok'
+               GROUP BY ALL)
+           SELECT engine, run_id, started_at, sum(seconds) AS seconds, count(*) AS queries
+           FROM per_query GROUP BY ALL ORDER BY started_at""",
+        [section.workload, section.scale],
+    )
+    series: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for row in rows:
+        if row["queries"] == len(section.queries):  # a partial pass is no pass
+            stamp = row["started_at"].timestamp()
+            label = f"{row['started_at']:%Y-%m-%d %H:%M} ({row['run_id']})"
+            series[row["engine"]].append((stamp, row["seconds"], label))
+    return {e: points for e, points in series.items() if len(points) > 1}
+
+
+def _provenance(run: dict, attempts: list[dict], catalog: Catalog) -> dict[str, Any]:
+    cost = price_run(run, attempts, catalog).total
+    return {
+        **run,
+        "settings": {
+            k: _plain(v) for k, v in (run["engine_settings"] or {}).items() if v is not None
+        },
+        "cache_hits": sum(1 for a in attempts if a["cache_hit"]),
+        "cache_unknown": sum(1 for a in attempts if a["cache_hit"] is None),
+        "attempts": len(attempts),
+        "failed": sum(1 for a in attempts if a["status"] != "ok"),
+        "cost": cost,
+    }
+
+
+def _prices(catalog: Catalog, engines: list[str]) -> list[dict[str, str]]:
+    """Every price the catalog holds for these engines, with its unit, source and date."""
+    found = []
+
+    def walk(engine: str, path: list[str], node: Any) -> None:
+        if isinstance(node, dict) and "price" in node and "unit" in node:
+            found.append(
+                {
+                    "engine": engine,
+                    "item": " ".join(path),
+                    "price": node["price"],
+                    "unit": node["unit"],
+                    "as_of": node.get("as_of", "–"),
+                    "source": _plain(node.get("source", "–")),
+                }
+            )
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                walk(engine, [*path, str(key)], child)
+
+    for engine in engines:
+        walk(engine, [], catalog.section(engine))
+    return found
+
+
+def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> list[str]:
+    """What the report cannot show, said plainly."""
+    notes = []
+    for s in sections:
+        absent = [e for e in engines if e not in s.engines]
+        if absent:
+            notes.append(f"{s.workload} at scale {s.scale:g} was not run on {', '.join(absent)}.")
+        for engine in s.engines:
+            cells = [c for (q, e), c in s.cells.items() if e == engine]
+            if cells and all(c.status != "ok" and c.status != "partly failed" for c in cells):
+                notes.append(f"Every query of {s.workload} failed on {engine}.")
+        if s.unanswered:
+            notes.append(
+                f"No engine answered {', '.join(s.unanswered)} of {s.workload}: left out of "
+                "the scores."
+            )
+    for s in _matrix_sections(sections):
+        distinct = sorted({x.scale for x in sections if x.workload == s.workload})
+        if len(distinct) > 1:
+            notes.append(
+                f"{s.workload} ran at several scales ({', '.join(f'{x:g}' for x in distinct)}): "
+                f"the matrix uses {s.scale:g}, the largest run on the most engines; every scale "
+                "has its own table."
+            )
+    for run in runs:
+        if run["status"] != "finished":
+            notes.append(f"Run {run['run_id']} ({run['engine']}) ended {run['status']}.")
+    return notes
+
+
+def _type_order(data_type: str) -> int:
+    return DATA_TYPES.index(data_type) if data_type in DATA_TYPES else len(DATA_TYPES)
+
+
+def _group(items: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    grouped: dict[tuple, list[dict]] = defaultdict(list)
+    for item in items:
+        grouped[tuple(item[k] for k in keys)].append(item)
+    return grouped
+
+
+_SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _plain(value: Any) -> Any:
+    """A setting or source as text with any URL scheme taken off: the report names places,
+    it does not link to them (it must open, and stay, offline)."""
+    return _SCHEME.sub("", value) if isinstance(value, str) else value

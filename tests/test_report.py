@@ -1,0 +1,200 @@
+"""The decision report, from a store filled by real runs (DuckDB, and Snowflake on fakesnow),
+opened in a real headless Chromium: the headline matrix, the charts and the tables must be in
+the rendered page, the filter script must have run, and the page must reach for no network."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import WHBENCH, assert_one_line_error
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, data_dir, fakesnow_port) -> Path:
+    """A store with TPC-H at two scales (one of them run twice), events and text on DuckDB,
+    and TPC-H and text on Snowflake (where two text queries fail); the report of it."""
+    root = tmp_path_factory.mktemp("report")
+    snowflake = {
+        "host": "127.0.0.1",
+        "port": fakesnow_port,
+        "protocol": "http",
+        "account": "fake",
+        "user": "fake",
+        "password": "x",
+        "warehouse_size": "XSMALL",
+    }
+    config = root / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "runs": 3,
+                "data_dir": str(data_dir),
+                "results_dir": "results",
+                "engines": {"duckdb": {"database": ":memory:"}, "snowflake": snowflake},
+                "workloads": {
+                    "tpch": {"scale": 0.01},
+                    "events": {"scale": 25000, "options": {"days": 1}},
+                    "text": {"scale": 3000},
+                },
+            }
+        )
+    )
+
+    def whbench(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*WHBENCH, *args, "--config", str(config)], cwd=root, capture_output=True, text=True
+        )
+
+    whbench("run", "--quiet", "-e", "duckdb")
+    whbench("run", "--quiet", "-e", "snowflake", "-w", "tpch", "-w", "text")
+    whbench("run", "--quiet", "-e", "duckdb", "-w", "tpch")  # a second run: a trend
+    whbench("run", "--quiet", "-e", "duckdb", "-w", "tpch", "--scale", "0.02")  # a second scale
+    result = whbench("report", "-o", "report.html")
+    assert result.returncode == 0, result.stderr
+    return root / "report.html"
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
+    return subprocess.run(
+        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_report_renders_in_a_real_browser(report, tmp_path):
+    url = report.resolve().as_uri()
+    dom = chromium("--dump-dom", url, profile=tmp_path / "dom").stdout
+    # The filter script ran: it shows its form, which the page hides from script-less readers.
+    assert re.search(r'<form id="filters"(?![^>]*hidden)', dom)
+    # The headline: a row per data type, a column per engine, verdicts in words with a margin.
+    matrix = dom[dom.index('id="matrix"') : dom.index("</table>", dom.index('id="matrix"'))]
+    for data_type in ("structured", "semi-structured", "unstructured"):
+        assert f'data-type="{data_type}"' in matrix
+    assert matrix.count('<th class="l" data-engine=') == 2
+    assert re.search(
+        r"Fastest: (duckdb|snowflake) \(relative hot time [\d.]+\), [\d.]+x faster", dom
+    )
+    assert "Cheapest:" in dom and "Best value:" in dom
+    # Charts: relative cold and hot time, cost, time against cost, TPC-H against scale (time
+    # and cost), TPC-H over time.
+    assert dom.count('class="chart"') >= 7
+    # A per-query table for each workload and scale, with answers checked and failures shown.
+    assert dom.count('class="queries"') == 4
+    assert '<span class="ok">✓</span>' in dom
+    assert re.search(r'<span class="fail" title="[^"]*split_to_table[^"]*">error</span>', dom)
+    assert 'id="loads"' in dom and "lineitem" in dom
+    assert "SQL as each engine received it" in dom
+
+    screenshot = tmp_path / "report.png"
+    chromium(
+        "--window-size=1400,3000", f"--screenshot={screenshot}", url, profile=tmp_path / "shot"
+    )
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 50_000  # a page of tables and charts, not a blank one
+
+
+def test_the_report_references_no_network_address(report, tmp_path):
+    html = report.read_text()
+    # Nothing the browser would fetch: no linked files, sources, CSS imports or URLs, and links
+    # only within the page. (Text may mention a URL: an engine's message, a regex in the SQL.)
+    assert not re.search(
+        r"<(link|img|iframe|object|embed|base)\b|\bsrc=|srcset=|@import|url\(", html
+    )
+    assert all(href.startswith("#") for href in re.findall(r'href="([^"]*)"', html))
+    assert not re.search(r'http-equiv="?refresh', html, re.IGNORECASE)
+    # And the proof: Chromium, sent through a proxy that records every host asked for, asks
+    # for none but its own services; the same browser on a page with one image does ask.
+    assert hosts_requested(report, tmp_path / "report") == set()
+    probe = tmp_path / "probe.html"
+    probe.write_text('<img src="http://whbench-probe.invalid/x.png">')
+    assert hosts_requested(probe, tmp_path / "probe") == {"whbench-probe.invalid"}
+
+
+# Chromium's own background services, which it calls whatever the page: not the report's doing.
+BROWSER_SERVICES = re.compile(r"(^|\.)(google\.com|googleapis\.com|gstatic\.com)$")
+
+
+def hosts_requested(page: Path, profile: Path) -> set[str]:
+    """The hosts Chromium asks a recording proxy for while it loads `page`."""
+    requests: list[bytes] = []
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+        proxy.settimeout(0.2)
+        done = threading.Event()
+
+        def record() -> None:
+            while not done.is_set():
+                try:
+                    connection, _ = proxy.accept()
+                except OSError:
+                    continue
+                with connection:
+                    connection.settimeout(2)
+                    requests.append(connection.recv(500))
+
+        watcher = threading.Thread(target=record)
+        watcher.start()
+        try:
+            chromium(
+                f"--proxy-server=127.0.0.1:{proxy.getsockname()[1]}",
+                "--dump-dom",
+                page.resolve().as_uri(),
+                profile=profile,
+            )
+        finally:
+            done.set()
+            watcher.join()
+    hosts = set()
+    for request in requests:
+        match = re.match(rb"(?:CONNECT |[A-Z]+ \w+://)([^:/\s]+)", request)
+        if match and not BROWSER_SERVICES.search(match.group(1).decode()):
+            hosts.add(match.group(1).decode())
+    return hosts
+
+
+def test_report_with_a_run_where_every_query_failed(whbench, make_config, workdir):
+    from test_cli_errors import broken_workload
+
+    root = broken_workload(workdir, "q01", "SELECT no_such_column FROM lineitem")
+    config = make_config(workload_dirs=[str(root)])
+    whbench("run", "--config", config, "--quiet", "-q", "q01")
+    result = whbench("report", "--config", config)
+    assert result.code == 0, result.stderr
+    html = (workdir / "results" / "report.html").read_text()
+    assert "Every query of tpch failed on duckdb." in html
+    assert "No engine answered q01 of tpch" in html
+
+
+def test_report_says_when_there_is_nothing_to_report(whbench, make_config, workdir):
+    config = make_config()
+    assert whbench("validate", "--config", config).code == 0
+    (workdir / "results").mkdir()
+    from harness.store import open_store
+
+    with open_store(workdir / "results" / "results.duckdb"):
+        pass  # an empty store
+    assert_one_line_error(whbench("report", "--config", config), "holds no run", code=2)
+    assert_one_line_error(whbench("report", "nope", "--config", config), "no run 'nope'", code=2)
