@@ -91,7 +91,7 @@ def test_report_shows_every_query(finished_run, whbench, workdir):
     assert result.code == 0, result.stderr
     html = (workdir / "results" / "report.html").read_text()
     for n in range(1, 23):
-        assert f">q{n:02d} <" in html
+        assert f"<b>q{n:02d}</b>" in html
     assert "http://" not in html and "https://" not in html
 
 

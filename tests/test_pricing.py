@@ -222,7 +222,7 @@ def test_report_renders_with_another_catalog(whbench, make_config, workdir):
     assert whbench("report", "--config", config, "-o", "b.html", "--pricing", other).code == 0
     assert "2026-11-25" in (workdir / "a.html").read_text()
     assert "2031-01-01" in (workdir / "b.html").read_text()
-    assert "Cost and price-performance" in (workdir / "b.html").read_text()
+    assert "Choose by data type" in (workdir / "b.html").read_text()
 
 
 def test_snowflake_cloud_services_are_billed_only_beyond_ten_percent():

@@ -198,3 +198,63 @@ def test_report_says_when_there_is_nothing_to_report(whbench, make_config, workd
         pass  # an empty store
     assert_one_line_error(whbench("report", "--config", config), "holds no run", code=2)
     assert_one_line_error(whbench("report", "nope", "--config", config), "no run 'nope'", code=2)
+
+
+def test_scores_charge_a_failure_the_time_limit_and_answers_are_checked(tmp_path):
+    """The scoring rules on a store written directly: two engines, three queries; snowflake
+    is twice as slow on q1, fails q2 and gives another answer to q3."""
+    from datetime import UTC, datetime
+
+    from harness.pricing import load_catalog
+    from harness.report import model
+    from harness.store import Attempt, open_store
+
+    timeout = 60.0
+    with open_store(tmp_path / "r.duckdb") as store:
+        for engine, times in (("duckdb", (1.0, 2.0, 3.0)), ("snowflake", (2.0, None, 3.0))):
+            run_id = f"run-{engine}"
+            store.start_run(
+                run_id=run_id,
+                engine=engine,
+                workload="tpch",
+                data_type="structured",
+                scale=1.0,
+                timeout_seconds=timeout,
+                runs_per_query=2,
+                engine_settings={},
+                config={},
+            )
+            for n, seconds in enumerate(times, start=1):
+                answer = "other" if (engine, n) == ("snowflake", 3) else f"answer-{n}"
+                for attempt in (1, 2):
+                    store.record_attempt(
+                        run_id,
+                        Attempt(
+                            f"q{n}",
+                            attempt,
+                            "cold" if attempt == 1 else "hot",
+                            "ok" if seconds else "error",
+                            datetime.now(UTC),
+                            client_seconds=seconds,
+                            rows=1 if seconds else None,
+                            checksum=answer if seconds else None,
+                            error=None if seconds else "boom",
+                        ),
+                    )
+            store.finish_run(run_id, "finished")
+        data = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
+    (section,) = data["sections"]
+    small = model.SMALL_SECONDS
+    assert section.ratios["snowflake", "hot"] == pytest.approx(
+        [(2 + small) / (1 + small), (timeout + small) / (2 + small), 1.0]
+    )
+    assert section.ratios["duckdb", "hot"] == pytest.approx([1.0, 1.0, 1.0])
+    assert [section.cells[q, "snowflake"].correct for q in ("q1", "q2", "q3")] == [
+        True,
+        None,
+        False,
+    ]
+    (row,) = data["matrix"]
+    assert row["cells"]["duckdb"]["badges"][0] == "fastest"
+    expected = model.geometric_mean(section.ratios["snowflake", "hot"])
+    assert f"{expected:.1f}x faster than snowflake" in row["verdicts"][0]
