@@ -14,7 +14,8 @@ import click
 from harness import __version__
 from harness.config import Config, load_config
 from harness.engines import ENGINES, driver_version, engine_class, require_driver
-from harness.errors import HarnessError, UsageError, first_line
+from harness.errors import HarnessError, RunInterrupted, UsageError, first_line
+from harness.paths import default_config_file
 from harness.runner import Runner, RunSummary, plan
 from harness.store import EXPORT_FORMATS, Store, open_store
 from harness.workloads import DIALECTS, Renderer, Scale, discover, get_workload
@@ -25,10 +26,12 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # Click turns Ctrl-C into Abort
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # Click: Ctrl-C becomes Abort
+        stop = exc.__cause__ if isinstance(exc, click.exceptions.Abort) else exc
+        resume = getattr(stop, "resume_command", None)
         click.echo(
             "interrupted: every finished attempt is in the results store; the run is marked "
-            "interrupted",
+            "interrupted" + (f"; to finish it: {resume}" if resume else ""),
             err=True,
         )
         sys.exit(130)
@@ -232,6 +235,12 @@ def load(
     type=click.Path(path_type=Path),
     help="Price catalog for --max-cost (default: configs/pricing.yaml).",
 )
+@click.option(
+    "--resume",
+    "resume_run",
+    metavar="RUN",
+    help="Run only what an interrupted run is missing, into that same run.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
@@ -244,6 +253,7 @@ def run(
     timeout: float | None,
     max_cost: float | None,
     pricing: Path | None,
+    resume_run: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -256,7 +266,17 @@ def run(
     Example:
       whbench run -e duckdb -w tpch --scale 1 --runs 5
       whbench run -e bigquery --max-cost 5
+      whbench run --resume 20261125-1803
     """
+    if resume_run:
+        if engines or workloads or scale is not None or queries or runs or timeout:
+            raise UsageError(
+                "--resume continues a run with its own engine, workload, scale, queries, "
+                "attempts and time limit: give none of -e, -w, --scale, -q, --runs, --timeout"
+            )
+        tasks = _resumed(config, resume_run)
+    else:
+        tasks = None
     if runs is not None:
         config.runs = runs
     if max_cost is not None:
@@ -265,7 +285,7 @@ def run(
         config.pricing = pricing
     if timeout is not None:
         config.timeout_seconds = timeout
-    tasks = plan(
+    tasks = tasks or plan(
         config,
         list(engines) or None,
         list(workloads) or None,
@@ -273,8 +293,49 @@ def run(
         list(queries) or None,
         _workload_parameters(),
     )
-    summaries = _execute(config, tasks, load_only=False, quiet=quiet)
+    try:
+        summaries = _execute(config, tasks, load_only=False, quiet=quiet)
+    except RunInterrupted as stop:  # say how to pick it up again, with the same files
+        if Path(config.source) != default_config_file():
+            stop.resume_command += f" --config {config.source}"
+        stop.resume_command += f" --results-dir {config.results_dir}"
+        raise
     _finish(summaries, as_json, show_queries=True)
+
+
+def _resumed(config: Config, run: str) -> list:
+    """The task that finishes an interrupted run: its engine, workload, scale, options and
+    queries as stored, the attempts it already has left out. Engine settings (and secrets)
+    come from the config given now."""
+    if not config.store_path.exists():
+        raise UsageError(f"no results store at {config.store_path}; nothing to resume")
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run)
+        stored = store.run(run_id)
+        if stored["status"] == "finished":
+            raise UsageError(f"run {run_id} finished; there is nothing to resume")
+        queries = [
+            r["query_id"]
+            for r in store.rows(
+                "SELECT query_id FROM queries WHERE run_id = ? ORDER BY query_id", [run_id]
+            )
+        ]
+        done = {
+            (r["query_id"], r["attempt"])
+            for r in store.rows("SELECT query_id, attempt FROM attempts WHERE run_id = ?", [run_id])
+        }
+    config.runs = stored["runs_per_query"]
+    config.timeout_seconds = stored["timeout_seconds"]
+    (task,) = plan(
+        config,
+        [stored["engine"]],
+        [stored["workload"]],
+        stored["scale"],
+        queries,
+        {k: str(v) for k, v in (stored["workload_options"] or {}).items()},
+    )
+    task.resume_of, task.done = run_id, frozenset(done)
+    return [task]
 
 
 @cli.command(context_settings=WORKLOAD_PARAMETERS)

@@ -37,6 +37,16 @@ class StoreError(HarnessError):
     """The results store could not be opened or written."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, after the attempt in hand was stored and the run marked
+    interrupted; names the run, so the message can say how to resume it."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self.resume_command = f"whbench run --resume {run_id}"
+
+
 def lock_holder(exc: Exception) -> str | None:
     """For DuckDB's "Could not set lock" error, who holds the lock (" (PID n)" or ""), else None."""
     text = str(exc)

@@ -31,7 +31,7 @@ from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
-from harness.errors import HarnessError, StoreError, UsageError, first_line
+from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
 from harness.pricing import load_catalog
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
@@ -56,6 +56,9 @@ class Task:
     options: dict[str, int]
     queries: list[PlannedQuery]
     renderer: Renderer
+    # `whbench run --resume`: the run to continue, and the (query, attempt) pairs it has.
+    resume_of: str | None = None
+    done: frozenset[tuple[str, int]] = frozenset()
 
     @property
     def namespace(self) -> str:
@@ -161,13 +164,16 @@ class Runner:
         return summaries
 
     def _run_task(self, task: Task, load_only: bool) -> RunSummary:
-        run_id = f"{_new_id()}-{task.engine}-{task.workload.name}"
+        run_id = task.resume_of or f"{_new_id()}-{task.engine}-{task.workload.name}"
         summary = RunSummary(run_id, task.engine, task.workload.name, task.scale, "running")
         try:
             data = self.generate(task.workload, task.scale, task.options)
             with _connected(engine_class(task.engine)(task.settings)) as engine:
                 self.stop.engine = engine
-                self._start_run(run_id, task, engine)
+                if task.resume_of:
+                    self.store.reopen_run(run_id)
+                else:
+                    self._start_run(run_id, task, engine)
                 if self.budget:
                     self.budget.start(
                         task.engine, engine.describe(), task.workload.name, task.scale
@@ -202,10 +208,11 @@ class Runner:
             summary.status, summary.error = "failed", f"{task.engine}: {_one_line(exc)}"
             if self._run_started(run_id):
                 self.store.finish_run(run_id, "failed", summary.error)
-        except BaseException:  # Ctrl-C: keep what was recorded, say so, stop
-            if self._run_started(run_id):
-                self.store.finish_run(run_id, "interrupted", "interrupted by the user")
-            raise
+        except KeyboardInterrupt:  # Ctrl-C: keep what was recorded, say so, stop
+            if not self._run_started(run_id):
+                raise
+            self.store.finish_run(run_id, "interrupted", "interrupted by the user")
+            raise RunInterrupted(run_id) from None
         return summary
 
     def _run_started(self, run_id: str) -> bool:
@@ -276,6 +283,8 @@ class Runner:
             attempts = []
             checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
             for number in range(1, runs + 1):
+                if (query.id, number) in task.done:
+                    continue
                 if self.budget and refusal is None:
                     refusal = self.budget.before(engine, query.id, query.sql)
                 if refusal:  # what is left is skipped, and says why
@@ -291,7 +300,8 @@ class Runner:
                 attempts.append(attempt)
                 self.progress.advance(step)
                 self.stop.check()
-            results.append(_query_summary(query, attempts))
+            if attempts:  # (a resumed run skips queries it had finished)
+                results.append(_query_summary(query, attempts))
         return results
 
     def _record_history(self, run_id: str, engine: Engine) -> None:

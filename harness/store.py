@@ -264,6 +264,13 @@ class Store:
             f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
         )
 
+    def reopen_run(self, run_id: str) -> None:
+        """Mark an interrupted or failed run running again, for `whbench run --resume`."""
+        self.con.execute(
+            "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL WHERE run_id = ?",
+            [run_id],
+        )
+
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         self.flush()
         self.con.execute(

@@ -4,6 +4,7 @@ and nothing already recorded lost."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -193,11 +194,32 @@ def test_ctrl_c_cancels_the_query_keeps_what_finished_and_exits_130(whbench, mak
     assert time.monotonic() - started < 10  # the query was cancelled, not waited for
     assert "Traceback" not in stderr and "interrupted" in stderr
     con = duckdb.connect(str(store), read_only=True)
-    assert con.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
-    assert con.execute("SELECT query_id, status FROM attempts ORDER BY attempt").fetchall() == [
-        ("q01", "ok"),
-        ("q01", "ok"),
-    ]
+    (run_id, status) = con.execute("SELECT run_id, status FROM runs").fetchone()
+    assert status == "interrupted"
+    finished = con.execute(
+        "SELECT query_id, attempt, status, started_at FROM attempts ORDER BY attempt"
+    ).fetchall()
+    con.close()
+    assert [row[:3] for row in finished] == [("q01", 1, "ok"), ("q01", 2, "ok")]
+
+    # The message says how to finish the run; doing so runs only what is missing (q06, made
+    # quick again here), into the same run.
+    (command,) = re.findall(r"to finish it: (whbench run --resume \S+ --config \S+ .*)$", stderr)
+    assert f"--resume {run_id}" in command
+    (root / "tpch" / "queries" / "q06.sql.j2").write_text("SELECT 1 AS quick")
+    args = command.split()[2:]
+    resumed = whbench("run", *args, "--quiet", "--json")
+    assert resumed.code == 0, resumed.stderr
+    assert [q["query_id"] for q in resumed.json()[0]["queries"]] == ["q06"]
+    con = duckdb.connect(str(store), read_only=True)
+    assert con.execute("SELECT run_id, status FROM runs").fetchall() == [(run_id, "finished")]
+    after = con.execute(
+        "SELECT query_id, attempt, status, started_at FROM attempts ORDER BY query_id, attempt"
+    ).fetchall()
+    assert after[:2] == finished  # untouched
+    assert [row[:3] for row in after[2:]] == [("q06", 1, "ok"), ("q06", 2, "ok")]
+    again = whbench("run", "--resume", run_id, "--config", config)
+    assert_one_line_error(again, "finished; there is nothing to resume", code=2)
 
 
 def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, workdir):
@@ -231,3 +253,22 @@ def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, work
         ("q01", 2, "ok"),
     ]
     assert not journal.exists()
+    # And it can be finished: only q06 runs (made quick again), into the same run.
+    (root / "tpch" / "queries" / "q06.sql.j2").write_text("SELECT 1 AS quick")
+    resumed = whbench("run", "--resume", run["run_id"], "--config", config, "--quiet")
+    assert resumed.code == 0, resumed.stderr
+    shown = json.loads(
+        whbench("results", "show", run["run_id"], "--config", config, "--json").stdout
+    )
+    assert shown["run"]["status"] == "finished"
+    assert [(a["query_id"], a["attempt"]) for a in shown["attempts"]] == [
+        ("q01", 1),
+        ("q01", 2),
+        ("q06", 1),
+        ("q06", 2),
+    ]
+
+
+def test_resume_refuses_options_that_would_change_the_run(whbench, make_config):
+    result = whbench("run", "--resume", "x", "-w", "tpch", "--config", make_config())
+    assert_one_line_error(result, "--resume continues a run with its own engine", code=2)
