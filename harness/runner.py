@@ -264,9 +264,15 @@ class Runner:
                 except Exception as exc:
                     message = _one_line(exc)
                     self.store.record_load(run_id, table.name, "error", error=message)
+                    disk_full = "No space left" in message or "File too large" in message
+                    hint = (
+                        "free disk space, or point the engine's database elsewhere"
+                        if disk_full
+                        else "check the data files or generate them again"
+                    )
                     raise HarnessError(
                         f"{task.engine}: loading table {table.name} from {files.files[0].parent} "
-                        f"failed: {message}; check the data files or generate them again"
+                        f"failed: {message}; {hint}"
                     ) from exc
                 self.store.record_load(run_id, table.name, "loaded", outcome)
             self.progress.advance(step)

@@ -33,6 +33,7 @@ DATA_TYPES = ("structured", "semi-structured", "unstructured")
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
 _MACRO_NAME = re.compile(r"{%-?\s*macro\s+(\w+)")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,16 @@ def read_workload(folder: Path) -> Workload:
         if data_type not in DATA_TYPES:
             raise ValueError(f"data_type must be one of {', '.join(DATA_TYPES)}")
         scale = spec["scale"]
+        # Names become schemas, tables, columns and file names, some of them written into SQL
+        # unquoted by the engines: only plain lower-case identifiers are allowed.
+        for kind, name in [
+            ("workload name", spec["name"]),
+            *(("table", t) for t in spec["tables"]),
+            *(("column", c) for columns in spec["tables"].values() for c in columns),
+            *(("query id", q["id"]) for q in spec["queries"]),
+        ]:
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise ValueError(f"{kind} {name!r} must be lower-case letters, digits and _")
         return Workload(
             name=spec["name"],
             title=spec.get("title", spec["name"]),

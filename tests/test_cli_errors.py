@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from conftest import WHBENCH, assert_one_line_error
 
 from harness.paths import bundled
+from harness.store import open_store
 
 
 def broken_workload(workdir: Path, query_id: str, text: str) -> Path:
@@ -272,3 +274,166 @@ def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, work
 def test_resume_refuses_options_that_would_change_the_run(whbench, make_config):
     result = whbench("run", "--resume", "x", "-w", "tpch", "--config", make_config())
     assert_one_line_error(result, "--resume continues a run with its own engine", code=2)
+
+
+def test_a_second_run_on_a_busy_store_fails_clearly_and_loses_nothing(
+    whbench, make_config, workdir
+):
+    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
+    root = broken_workload(workdir, "q06", slow)
+    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
+    whbench("generate", "--config", config)
+    first = subprocess.Popen(
+        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal = workdir / "results" / "results.duckdb.journal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not journal.exists():
+        time.sleep(0.05)
+    second = whbench("run", "--config", config, "-q", "q01", "--quiet")
+    assert_one_line_error(second, "is in use by another process", "wait for it", code=1)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    third = whbench("run", "--config", config, "-q", "q01", "--quiet")  # now it may
+    assert third.code == 0, third.stderr
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    counts = con.execute(
+        "SELECT r.status, count(a.attempt) FROM runs r LEFT JOIN attempts a USING (run_id) "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert counts == [("finished", 2), ("interrupted", 2)]
+
+
+# -- the rest of the bad-input catalogue (see the README's "Failure behaviour") ----------------
+def test_config_value_of_the_wrong_type(whbench, workdir):
+    (workdir / "c.yaml").write_text("runs: many\n")
+    assert_one_line_error(whbench("run", "--config", "c.yaml"), "runs", code=2)
+
+
+def test_config_refers_to_a_missing_environment_variable(whbench, workdir):
+    (workdir / "c.yaml").write_text(
+        "engines:\n  redshift:\n    host: h\n    password: ${WHB_NO_SUCH_VARIABLE}\n"
+    )
+    assert_one_line_error(whbench("run", "--config", "c.yaml"), "WHB_NO_SUCH_VARIABLE", code=2)
+
+
+def test_query_template_file_missing(whbench, make_config, workdir):
+    root = broken_workload(workdir, "q06", "")
+    (root / "tpch" / "queries" / "q06.sql.j2").unlink()
+    config = make_config(workload_dirs=[str(root)])
+    assert_one_line_error(
+        whbench("run", "--config", config, "-q", "q06"), "q06.sql.j2 not found", code=2
+    )
+
+
+def _damage(folder: Path, how: str) -> None:
+    lineitem = next(folder.rglob("lineitem*.parquet"))
+    if how == "missing":
+        lineitem.unlink()
+    elif how == "truncated":
+        lineitem.write_bytes(lineitem.read_bytes()[: lineitem.stat().st_size // 2])
+    else:  # corrupt: the right size, the wrong bytes
+        lineitem.write_bytes(b"\0" * lineitem.stat().st_size)
+
+
+@pytest.mark.parametrize("how", ["missing", "truncated", "corrupt"])
+def test_damaged_data_file_fails_the_load_and_leaves_no_table(whbench, make_config, workdir, how):
+    config = make_config(data_dir="data", engines={"duckdb": {"database": "bench.duckdb"}})
+    assert whbench("generate", "--config", config).code == 0
+    _damage(workdir / "data", how)
+    result = whbench("run", "--config", config, "-q", "q06")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "lineitem" in line and "generate" in line and "again" in line
+    if (workdir / "bench.duckdb").exists():  # (a missing file is found before connecting)
+        con = duckdb.connect(str(workdir / "bench.duckdb"), read_only=True)
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "lineitem" not in tables  # all or nothing
+        con.close()
+
+
+def test_corrupt_results_store_is_refused_and_left_as_it_was(whbench, make_config, workdir):
+    store = workdir / "results" / "results.duckdb"
+    store.parent.mkdir()
+    store.write_bytes(b"not a database " * 1000)
+    before = store.read_bytes()
+    result = whbench("run", "--config", make_config(), "-q", "q06")
+    assert_one_line_error(result, "results store", "results.duckdb", code=1)
+    assert store.read_bytes() == before
+
+
+def _file_size_limit(limit: int):
+    """Simulate a full disk: writes past `limit` bytes fail with EFBIG (Python ignores the
+    SIGXFSZ signal that would otherwise end the process)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_disk_full_while_writing_the_report_leaves_no_partial_file(whbench, make_config, workdir):
+    config = make_config()
+    assert whbench("run", "--config", config, "-q", "q06", "--quiet").code == 0
+    result = subprocess.run(
+        [*WHBENCH, "report", "--config", str(config), "-o", "r.html"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(4_000),
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write report" in result.stderr and "File too large" in result.stderr
+    assert not (workdir / "r.html").exists() and not (workdir / "r.html.partial").exists()
+
+
+@pytest.mark.parametrize(
+    ("database", "fragments"),
+    [
+        (":memory:", ["results store", "File too large"]),  # the store cannot grow
+        ("bench.duckdb", ["loading table", "File too large", "free disk space"]),  # the engine's
+    ],
+)
+def test_disk_full_is_one_line_naming_what_filled_up(
+    whbench, make_config, workdir, database, fragments
+):
+    config = make_config(data_dir="data", engines={"duckdb": {"database": database}})
+    assert whbench("generate", "--config", config).code == 0
+    if database != ":memory:":  # the store exists already: the engine's file is what fills up
+        with open_store(workdir / "results" / "results.duckdb"):
+            pass
+    result = subprocess.run(
+        [*WHBENCH, "run", "--config", str(config), "-q", "q06", "--quiet"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(8_000 if database == ":memory:" else 1_500_000),
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and all(f in lines[0] for f in fragments), result.stderr
+
+
+def test_bigquery_sign_in_failure_is_one_line_and_says_what_to_do(whbench, make_config, workdir):
+    key = workdir / "sa.json"
+    key.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "private_key_id": "1",
+                "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+                "client_email": "a@p.iam.gserviceaccount.com",
+                "token_uri": "http://127.0.0.1:9/token",
+            }
+        )
+    )
+    config = make_config(engines={"bigquery": {"project": "p", "credentials_file": str(key)}})
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "cannot set up BigQuery" in line and "credentials_file" in line

@@ -79,7 +79,8 @@ class SnowflakeEngine(Engine):
 
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
-        for key in ("storage_integration", "external_stage"):
+        # These go into SQL as they are: names only, nothing that could end a statement.
+        for key in ("database", "warehouse", "storage_integration", "external_stage"):
             name = getattr(settings, key)
             if name is not None and not _OBJECT_NAME.fullmatch(name):
                 raise ConfigError(f"engines.snowflake.{key}: {name!r} is not a Snowflake name")
