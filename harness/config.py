@@ -63,7 +63,9 @@ class Config:
 
 
 _SECRET_KEY = re.compile(r"pass|secret|token|private|credential|key_file|api_key", re.I)
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR}, ${VAR:-default}, or ${file:PATH} (a secret file, e.g. /run/secrets/name): resolved
+# when the config is read, kept as written in what is stored.
+_ENV_REF = re.compile(r"\$\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}")
 
 
 def _redact(value: Any, key: str = "") -> Any:
@@ -141,7 +143,15 @@ def _resolve_env(value: Any, source: str, path: str) -> Any:
         return value
 
     def substitute(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
+        secret_file, name, default = match.groups()
+        if secret_file is not None:
+            try:
+                return Path(secret_file).expanduser().read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{source}: {path}: cannot read secret file {secret_file} "
+                    f"({exc.strerror}); check the path and its permissions"
+                ) from None
         if name in os.environ:
             return os.environ[name]
         if default is not None:

@@ -160,3 +160,13 @@ def test_a_dataset_prefix_goes_after_the_harness_prefix(tmp_path):
     assert task.namespace == "whb_alice_tpch_sf0_01"
     with pytest.raises(ConfigError, match="dataset_prefix: 'Alice-' may hold only"):
         parse_config({"engines": {"bigquery": {"dataset_prefix": "Alice-"}}})
+
+
+def test_secret_files_resolve_and_stay_references_when_stored(tmp_path):
+    secret = tmp_path / "redshift_password"
+    secret.write_text("s3cr3t-from-a-file\n")
+    config = parse_config({"engines": {"redshift": {"password": f"${{file:{secret}}}"}}})
+    assert config.engines["redshift"].password == "s3cr3t-from-a-file"
+    assert config.redacted()["engines"]["redshift"]["password"] == f"${{file:{secret}}}"
+    with pytest.raises(ConfigError, match=r"engines\.redshift\.password: cannot read secret file"):
+        parse_config({"engines": {"redshift": {"password": "${file:/no/such/secret}"}}})
