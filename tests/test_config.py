@@ -127,6 +127,9 @@ def test_missing_config_file(tmp_path):
         ("redshift", {"data_uri": "s3://bucket/x' IAM_ROLE default; --"}, r"is not an s3://"),
         ("snowflake", {"data_uri": "s3://bucket/x"}, r"needs storage_integration"),
         ("snowflake", {"external_stage": "st; DROP TABLE t"}, r"is not a Snowflake name"),
+        ("snowflake", {"database": "X; DROP DATABASE Y"}, r"is not a Snowflake name"),
+        ("snowflake", {"warehouse": "W' OR '1'='1"}, r"is not a Snowflake name"),
+        ("bigquery", {"dataset_prefix": "a`; DROP"}, r"may hold only"),
         ("redshift", {"iam_role_arn": "role"}, r"is not an IAM role ARN"),
     ],
 )
