@@ -153,6 +153,18 @@ def s3_client(env: dict):
     )
 
 
+def run_from_s3(whbench, config: Path, engine: str, settings: dict, s3_env: dict, prefix: str):
+    """Give `engine` the S3 `settings` (a data_uri under s3://whb-test/<prefix>), drop what it
+    loaded before, run, and return (its run, {object key: last modified} under the prefix)."""
+    data = yaml.safe_load(config.read_text())
+    data["engines"][engine] |= settings
+    config.write_text(yaml.safe_dump(data))
+    whbench("clean", "--config", config, "-e", engine, "--yes")
+    _, runs = run_engines(whbench, config, env=s3_env)
+    listed = s3_client(s3_env).list_objects_v2(Bucket="whb-test", Prefix=f"{prefix}/")
+    return runs[engine], {o["Key"]: o["LastModified"] for o in listed.get("Contents", [])}
+
+
 @pytest.fixture(scope="session")
 def s3_emulator(tmp_path_factory):
     """moto's server (the S3 API) with bucket `whb-test`; yields the env boto3 needs."""
@@ -167,6 +179,19 @@ def s3_emulator(tmp_path_factory):
     with server([*command, str(port)], port, tmp_path_factory.mktemp("s3") / "server.log"):
         s3_client(env).create_bucket(Bucket="whb-test")
         yield env
+
+
+def fakesnow_settings(port: int) -> dict:
+    """engines.snowflake settings that reach the fakesnow stand-in."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "protocol": "http",
+        "account": "fake",
+        "user": "fake",
+        "password": "${WHB_TEST_SF_PASSWORD:-x}",
+        "warehouse_size": "XSMALL",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,31 @@ def broken_workload(workdir: Path, query_id: str, text: str) -> Path:
     return root
 
 
+SLOW = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
+
+
+def start_slow_run(whbench, make_config, workdir: Path) -> tuple[subprocess.Popen, Path, Path]:
+    """`whbench run` of q01 (quick, twice) then q06 (minutes of work), in the background, once
+    q01's two attempts are journaled: (process, config, workload folder)."""
+    root = broken_workload(workdir, "q06", SLOW)
+    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
+    whbench("generate", "--config", config)  # so start-up is quick
+    process = subprocess.Popen(
+        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal = workdir / "results" / "results.duckdb.journal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        journal.exists() and journal.read_text().count("\n") == 2
+    ):
+        time.sleep(0.05)
+    return process, config, root
+
+
 def test_missing_config_file(whbench):
     assert_one_line_error(whbench("run", "--config", "nope.yaml"), "nope.yaml not found", code=2)
 
@@ -175,20 +200,9 @@ def test_debug_shows_the_traceback(whbench):
 
 
 def test_ctrl_c_cancels_the_query_keeps_what_finished_and_exits_130(whbench, make_config, workdir):
-    # Minutes of work: whenever the signal comes after start-up, q06 is the query in flight.
-    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
-    root = broken_workload(workdir, "q06", slow)
-    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
-    whbench("generate", "--config", config)  # so start-up is quick
-    process = subprocess.Popen(
-        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, config, root = start_slow_run(whbench, make_config, workdir)
     store = workdir / "results" / "results.duckdb"
-    time.sleep(4)
+    time.sleep(1)  # well into q06
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -225,22 +239,8 @@ def test_ctrl_c_cancels_the_query_keeps_what_finished_and_exits_130(whbench, mak
 
 
 def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, workdir):
-    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
-    root = broken_workload(workdir, "q06", slow)
-    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
-    whbench("generate", "--config", config)
-    process = subprocess.Popen(
-        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, config, root = start_slow_run(whbench, make_config, workdir)
     journal = workdir / "results" / "results.duckdb.journal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (
-        journal.exists() and journal.read_text().count("\n") == 2  # q01 twice
-    ):
-        time.sleep(0.05)
     process.kill()  # SIGKILL: nothing runs after it, no handler, no flush
     process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
@@ -279,21 +279,7 @@ def test_resume_refuses_options_that_would_change_the_run(whbench, make_config):
 def test_a_second_run_on_a_busy_store_fails_clearly_and_loses_nothing(
     whbench, make_config, workdir
 ):
-    slow = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < b.l_comment"
-    root = broken_workload(workdir, "q06", slow)
-    config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
-    whbench("generate", "--config", config)
-    first = subprocess.Popen(
-        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    journal = workdir / "results" / "results.duckdb.journal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not journal.exists():
-        time.sleep(0.05)
+    first, config, _ = start_slow_run(whbench, make_config, workdir)
     second = whbench("run", "--config", config, "-q", "q01", "--quiet")
     assert_one_line_error(second, "is in use by another process", "wait for it", code=1)
     first.send_signal(signal.SIGINT)

@@ -9,8 +9,7 @@ import time
 
 import duckdb
 import pytest
-import yaml
-from conftest import assert_only_known_gaps, run_engines, s3_client
+from conftest import assert_only_known_gaps, run_engines, run_from_s3
 
 from harness.engines.redshift import RedshiftEngine, RedshiftSettings
 
@@ -193,19 +192,13 @@ def test_data_uri_uploads_to_s3_once_and_copy_is_what_the_stand_in_refuses(
     whbench, both_engines, s3_emulator, redshift_port
 ):
     config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
-    settings = yaml.safe_load(config.read_text())
-    settings["engines"]["redshift"] |= {
+    settings = {
         "data_uri": "s3://whb-test/bench",
         "iam_role_arn": "arn:aws:iam::123456789012:role/whbench-copy",
     }
-    config.write_text(yaml.safe_dump(settings))
-    s3 = s3_client(s3_emulator)
 
     def attempt():
-        whbench("clean", "--config", config, "-e", "redshift", "--yes")
-        _, runs = run_engines(whbench, config, env=s3_emulator)
-        listed = s3.list_objects_v2(Bucket="whb-test", Prefix="bench/")
-        return runs["redshift"], {o["Key"]: o["LastModified"] for o in listed.get("Contents", [])}
+        return run_from_s3(whbench, config, "redshift", settings, s3_emulator, "bench")
 
     run, uploaded = attempt()
     # The files went to the table's own folder; PostgreSQL cannot COPY from S3.

@@ -10,8 +10,7 @@ import time
 
 import duckdb
 import pytest
-import yaml
-from conftest import assert_only_known_gaps, run_engines, s3_client
+from conftest import assert_only_known_gaps, fakesnow_settings, run_engines, run_from_s3
 
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
 from harness.errors import EngineError
@@ -26,16 +25,7 @@ KNOWN_GAPS = {
 @pytest.fixture
 def both_engines(make_config, fakesnow_port):
     def make(**overrides):
-        snowflake = {
-            "host": "127.0.0.1",
-            "port": fakesnow_port,
-            "protocol": "http",
-            "account": "fake",
-            "user": "fake",
-            "password": "${WHB_TEST_SF_PASSWORD:-x}",
-            "warehouse": "bench_wh",
-            "warehouse_size": "XSMALL",
-        }
+        snowflake = {**fakesnow_settings(fakesnow_port), "warehouse": "bench_wh"}
         return make_config(
             runs=1,
             engines={"duckdb": {"database": ":memory:"}, "snowflake": snowflake},
@@ -182,20 +172,14 @@ def test_data_uri_uploads_to_s3_once_and_fakesnow_cannot_read_the_bucket(
     whbench, both_engines, s3_emulator
 ):
     config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
-    settings = yaml.safe_load(config.read_text())
-    settings["engines"]["snowflake"] |= {
+    settings = {
         "data_uri": "s3://whb-test/snow",
         "storage_integration": "whb_s3",
         "network_timeout_seconds": 3,  # fakesnow answers what it cannot do with HTTP 500s
     }
-    config.write_text(yaml.safe_dump(settings))
-    s3 = s3_client(s3_emulator)
 
     def attempt():
-        whbench("clean", "--config", config, "-e", "snowflake", "--yes")
-        _, runs = run_engines(whbench, config, env=s3_emulator)
-        listed = s3.list_objects_v2(Bucket="whb-test", Prefix="snow/")
-        return runs["snowflake"], {o["Key"]: o["LastModified"] for o in listed.get("Contents", [])}
+        return run_from_s3(whbench, config, "snowflake", settings, s3_emulator, "snow")
 
     run, uploaded = attempt()
     assert "snow/tpch/sf0_01/region/parquet/region.parquet" in uploaded

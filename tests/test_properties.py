@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlglot
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_pricing import attempt
 
 from harness.checksum import result_checksum
 from harness.config import parse_config
@@ -101,20 +102,9 @@ usage_amounts = st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_in
 
 def priced(engine: str, amount: float) -> float:
     quantity, run_settings = COST_RULES[engine]
-    attempt = {
-        "status": "ok",
-        "client_seconds": 1.0,
-        "engine_seconds": None,
-        "bytes_scanned": None,
-        "bytes_billed": None,
-        "slot_ms": None,
-        "warehouse_seconds": None,
-        "rpu_seconds": None,
-        "cache_hit": False,
-        quantity: int(amount) if quantity == "bytes_billed" else amount,
-    }
+    usage = {quantity: int(amount) if quantity == "bytes_billed" else amount, "cache_hit": False}
     run = {"engine": engine, "engine_settings": run_settings}
-    dollars = attempt_cost(attempt, run, CATALOG).dollars
+    dollars = attempt_cost(attempt(**usage), run, CATALOG).dollars
     assert dollars is not None
     return dollars
 

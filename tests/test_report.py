@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import WHBENCH, assert_one_line_error
+from conftest import WHBENCH, assert_one_line_error, fakesnow_settings
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -31,15 +31,7 @@ def report(tmp_path_factory, data_dir, fakesnow_port) -> Path:
     """A store with TPC-H at two scales (one of them run twice), events and text on DuckDB,
     and TPC-H and text on Snowflake (where two text queries fail); the report of it."""
     root = tmp_path_factory.mktemp("report")
-    snowflake = {
-        "host": "127.0.0.1",
-        "port": fakesnow_port,
-        "protocol": "http",
-        "account": "fake",
-        "user": "fake",
-        "password": "x",
-        "warehouse_size": "XSMALL",
-    }
+    snowflake = fakesnow_settings(fakesnow_port)
     config = root / "config.yaml"
     config.write_text(
         yaml.safe_dump(
