@@ -5,7 +5,9 @@ queries, the same number of attempts, fetching every row, each in a fresh proces
 alternate for --repeat rounds so drift in the machine hits both alike. Reported:
 
 - query time: per query, the median over rounds of the time whbench recorded divided by the
-  bare loop's, summarised as the geometric mean over queries (target within 2%);
+  bare loop's, summarised as the geometric mean over queries (target within 2%); and the same
+  ratio with both timed in one process, interleaved, which leaves out how much whole processes
+  differ from each other;
 - wall time: the whole `whbench run` process (start-up, planning, store writes, summary)
   divided by the whole bare process (target at most 1.10x), as the median of each round's
   ratio. Query times vary by several percent from one process to the next on a small VM, which
@@ -64,6 +66,31 @@ def measured(command: list[str], cwd: Path) -> tuple[float, int, str]:
     if process.returncode != 0:
         sys.exit(f"{command[:3]} failed: {process.stderr.read().decode()[-2000:]}")
     return wall, usage.ru_maxrss * 1024, out.decode()
+
+
+def _same_process_ratio(database: Path, namespace: str, queries: dict[str, str]) -> float:
+    """The harness's timed execute against a bare execute in one process, interleaved query
+    by query and taking turns at going first: what the harness's timing itself adds, without
+    the few percent by which whole processes differ on a small VM."""
+    from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
+
+    engine = DuckDBEngine(DuckDBSettings(database=str(database)))
+    engine.connect()
+    engine.prepare_session(namespace, "overhead", 600)
+    ratios = []
+    for query_id, sql in queries.items():
+        harness_seconds = bare_seconds = 0.0
+        for turn in range(6):
+            for who in ("harness", "bare") if turn % 2 else ("bare", "harness"):
+                if who == "harness":
+                    harness_seconds += engine.execute(sql, 600, query_id).client_seconds
+                else:
+                    started = time.perf_counter()
+                    engine._con.execute(sql).fetchall()
+                    bare_seconds += time.perf_counter() - started
+        ratios.append(harness_seconds / bare_seconds)
+    engine.close()
+    return math.exp(statistics.fmean(math.log(r) for r in ratios))
 
 
 def main() -> None:
@@ -157,6 +184,7 @@ def main() -> None:
             file=sys.stderr,
         )
 
+    same_process = _same_process_ratio(database, namespace, json.loads(sql_file.read_text()))
     per_query = {q: statistics.median(r) for q, r in ratios.items()}
     geomean = math.exp(statistics.fmean(math.log(r) for r in per_query.values()))
     wall_ratio = statistics.median(h / b for h, b in zip(harness_walls, bare_walls, strict=True))
@@ -171,6 +199,7 @@ def main() -> None:
                 "repeat": args.repeat,
                 "query_time_ratio_geomean": round(geomean, 4),
                 "query_time_ratio_per_query": {q: round(r, 3) for q, r in per_query.items()},
+                "query_time_ratio_same_process": round(same_process, 4),
                 "wall_seconds": {
                     "whbench": round(statistics.median(harness_walls), 3),
                     "bare": round(statistics.median(bare_walls), 3),
