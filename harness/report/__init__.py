@@ -19,6 +19,7 @@ from harness.errors import HarnessError, UsageError
 from harness.pricing import Catalog, dollars, load_catalog
 from harness.report import model
 from harness.store import Store
+from harness.workloads import Scale
 
 METRICS = ("cold", "hot", "median", "spread", "rows", "scanned", "cost", "status", "answer")
 
@@ -80,6 +81,7 @@ def _environment() -> jinja2.Environment:
         sig=lambda v: "–" if v is None else f"{v:.3g}",
         count_=lambda v: "–" if v is None else f"{v:,}",
         size=_size,
+        scale=Scale.text,
         geomean=model.geometric_mean,
         groupby_table=_by_table,
     )

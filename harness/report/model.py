@@ -24,7 +24,7 @@ from harness.pricing import (
 )
 from harness.report import charts
 from harness.store import Store
-from harness.workloads import DATA_TYPES
+from harness.workloads import DATA_TYPES, Scale
 
 # ClickBench's rule: 10 ms added to both sides of each ratio, so that queries of a few
 # milliseconds do not dominate the geometric mean with noise.
@@ -78,7 +78,7 @@ def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
     by_run: dict[str, list[dict]] = defaultdict(list)
     for a in attempts:
         by_run[a["run_id"]].append(a)
-    engines = sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
+    engines = _engine_order(runs)
     sections = sorted(
         (
             _section(group, by_run, catalog)
@@ -105,7 +105,7 @@ def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
 # -- per query -------------------------------------------------------------------------------
 def _section(runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog) -> Section:
     first = runs[0]
-    engines = sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
+    engines = _engine_order(runs)
     queries: dict[str, str] = {}
     cells: dict[tuple[str, str], Cell] = {}
     passes: dict[str, PricePerformance] = {}
@@ -145,10 +145,11 @@ def _cell(attempts: list[dict], run: dict, catalog: Catalog) -> Cell:
     times = [a["client_seconds"] for a in ok]
     hot = [a["client_seconds"] for a in ok if a["phase"] == "hot"]
     cold = [a["client_seconds"] for a in ok if a["phase"] == "cold"]
-    costs = sorted(
-        (c for c in (attempt_cost(a, run, catalog) for a in ok)),
-        key=lambda c: -1 if c.dollars is None else c.dollars,
-    )
+    costs = [attempt_cost(a, run, catalog) for a in ok]
+    if any(c.dollars is None for c in costs):  # one unpriced attempt: the typical cost is unknown
+        typical = Cost(None, "unknown")
+    else:
+        typical = sorted(costs, key=lambda c: c.dollars)[len(costs) // 2]
     scanned = [a["bytes_scanned"] for a in ok if a["bytes_scanned"] is not None]
     return Cell(
         status="partly failed" if failures else "ok",
@@ -159,7 +160,7 @@ def _cell(attempts: list[dict], run: dict, catalog: Catalog) -> Cell:
         high=max(times),
         rows=ok[-1]["rows"],
         bytes_scanned=int(median(scanned)) if scanned else None,
-        cost=costs[len(costs) // 2],
+        cost=typical,
         checksum=Counter(a["checksum"] for a in ok).most_common(1)[0][0],
         error=error if failures else None,
         sql=ok[-1]["sql"],
@@ -260,7 +261,7 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
         rows.append(
             {
                 "data_type": data_type,
-                "workloads": [f"{s.workload} at scale {s.scale:g}" for s in chosen],
+                "workloads": [f"{s.workload} at scale {Scale.text(s.scale)}" for s in chosen],
                 "cells": cells,
                 "verdicts": _verdicts(cells),
             }
@@ -385,7 +386,7 @@ def _charts(
                 for e, one_pass in s.passes.items():
                     value = one_pass.seconds if what == "seconds" else one_pass.cost.dollars
                     if value is not None:
-                        series[e].append((s.scale, value, f"scale {s.scale:g}"))
+                        series[e].append((s.scale, value, f"scale {Scale.text(s.scale)}"))
             out.append(
                 {
                     "title": f"{workload}: one pass against scale ({what})",
@@ -397,7 +398,7 @@ def _charts(
         if trend:
             out.append(
                 {
-                    "title": f"{s.workload} at scale {s.scale:g}: one pass over time",
+                    "title": f"{s.workload} at scale {Scale.text(s.scale)}: one pass over time",
                     "svg": charts.lines(
                         trend, "run", "seconds", f"{s.workload} trend", log_x=False
                     ),
@@ -483,7 +484,9 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
     for s in sections:
         absent = [e for e in engines if e not in s.engines]
         if absent:
-            notes.append(f"{s.workload} at scale {s.scale:g} was not run on {', '.join(absent)}.")
+            notes.append(
+                f"{s.workload} at scale {Scale.text(s.scale)} was not run on {', '.join(absent)}."
+            )
         for engine in s.engines:
             cells = [c for (q, e), c in s.cells.items() if e == engine]
             if cells and all(c.status != "ok" and c.status != "partly failed" for c in cells):
@@ -497,14 +500,19 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
         distinct = sorted({x.scale for x in sections if x.workload == s.workload})
         if len(distinct) > 1:
             notes.append(
-                f"{s.workload} ran at several scales ({', '.join(f'{x:g}' for x in distinct)}): "
-                f"the matrix uses {s.scale:g}, the largest run on the most engines; every scale "
-                "has its own table."
+                f"{s.workload} ran at several scales ({', '.join(map(Scale.text, distinct))}): "
+                f"the matrix uses {Scale.text(s.scale)}, the largest run on the most engines; "
+                "every scale has its own table."
             )
     for run in runs:
         if run["status"] != "finished":
             notes.append(f"Run {run['run_id']} ({run['engine']}) ended {run['status']}.")
     return notes
+
+
+def _engine_order(runs: list[dict]) -> list[str]:
+    """The baseline engine first (answers are checked against it), then the others by name."""
+    return sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
 
 
 def _type_order(data_type: str) -> int:
