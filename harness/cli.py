@@ -139,6 +139,12 @@ ENGINES_OPTION = click.option(
 WORKLOADS_OPTION = click.option(
     "--workload", "-w", "workloads", multiple=True, help="Workload (repeatable)."
 )
+PRICING_OPTION = click.option(
+    "--pricing",
+    type=click.Path(path_type=Path),
+    help="Price catalog (default: the bundled configs/pricing.yaml).",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 SCALE = click.option(
     "--scale",
     "-s",
@@ -230,11 +236,7 @@ def load(
     callback=_positive,
     help="USD: stop before the run would spend more (estimates and engine limits).",
 )
-@click.option(
-    "--pricing",
-    type=click.Path(path_type=Path),
-    help="Price catalog for --max-cost (default: configs/pricing.yaml).",
-)
+@PRICING_OPTION
 @click.option(
     "--resume",
     "resume_run",
@@ -345,12 +347,8 @@ def _resumed(config: Config, run: str) -> list:
 @SCALE
 @click.option("--query", "-q", "queries", multiple=True, help="Query id (repeatable).")
 @click.option("--runs", "-n", type=click.IntRange(min=1), help="Attempts per query (default 3).")
-@click.option(
-    "--pricing",
-    type=click.Path(path_type=Path),
-    help="Price catalog (default: configs/pricing.yaml).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@PRICING_OPTION
+@JSON_OPTION
 def estimate(
     config: Config,
     engines: tuple[str, ...],
@@ -586,7 +584,7 @@ def validate(config: Config, as_json: bool) -> None:
 
 @cli.command()
 @common_options
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@JSON_OPTION
 def engines(config: Config, as_json: bool) -> None:
     """List engines: dialect, whether the driver is installed, whether configured.
 
@@ -674,7 +672,7 @@ def results() -> None:
 
 @results.command("list")
 @common_options
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@JSON_OPTION
 def results_list(config: Config, as_json: bool) -> None:
     """List stored runs.
 
@@ -705,7 +703,7 @@ def results_list(config: Config, as_json: bool) -> None:
 @results.command("show")
 @common_options
 @click.argument("run_id")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@JSON_OPTION
 def results_show(config: Config, run_id: str, as_json: bool) -> None:
     """Show one run: provenance, loads and every attempt.
 
@@ -827,7 +825,7 @@ def results_export(config: Config, run_id: str, fmt: str, output: Path | None) -
     show_default=True,
     help="Significance level of the Mann-Whitney test.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@JSON_OPTION
 def compare(
     config: Config,
     runs: tuple[str, ...],
@@ -907,12 +905,8 @@ def compare(
 @cli.command()
 @common_options
 @click.argument("run_ids", nargs=-1, required=True)
-@click.option(
-    "--pricing",
-    type=click.Path(path_type=Path),
-    help="Price catalog (default: the bundled configs/pricing.yaml).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@PRICING_OPTION
+@JSON_OPTION
 def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json: bool) -> None:
     """Price stored runs: dollars per query and per run, from measured usage and a catalog.
 
@@ -979,11 +973,7 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     type=click.Path(path_type=Path),
     help="HTML file to write (default: results/report.html).",
 )
-@click.option(
-    "--pricing",
-    type=click.Path(path_type=Path),
-    help="Price catalog (default: configs/pricing.yaml): re-prices without re-running.",
-)
+@PRICING_OPTION
 def report(
     config: Config, run_ids: tuple[str, ...], output: Path | None, pricing: Path | None
 ) -> None:

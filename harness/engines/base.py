@@ -227,3 +227,28 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def drop(self, namespace: str) -> None:
         """Remove `namespace` and what the harness created in it, and nothing else."""
+
+
+class CursorEngine(Engine):
+    """An engine reached through a DB-API connection (Snowflake, Redshift): the catalogue
+    look-ups that read the same on both live here once."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self._con: Any = None
+
+    def namespaces(self) -> list[str]:
+        cursor = self._con.cursor()
+        cursor.execute("SELECT schema_name FROM information_schema.schemata ORDER BY 1")
+        # Snowflake keeps unquoted names in upper case; the harness names them in lower case.
+        names = [name.lower() for (name,) in cursor.fetchall()]
+        return [name for name in names if name.startswith(NAMESPACE_PREFIX)]
+
+    def drop(self, namespace: str) -> None:
+        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
+
+    def _scalar(self, sql: str) -> Any:
+        cursor = self._con.cursor()
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        return row[0] if row else None

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
-    NAMESPACE_PREFIX,
-    Engine,
+    CursorEngine,
     LoadOutcome,
     QueryCancelled,
     QueryResult,
@@ -58,7 +57,7 @@ class RedshiftSettings:
     nodes: int | None = None
 
 
-class RedshiftEngine(Engine):
+class RedshiftEngine(CursorEngine):
     name = "redshift"
     dialect = "redshift"
     driver_module = "redshift_connector"
@@ -77,7 +76,6 @@ class RedshiftEngine(Engine):
                 f"engines.redshift.iam_role_arn: {role!r} is not an IAM role ARN "
                 "(arn:aws:iam::123456789012:role/NAME)"
             )
-        self._con: Any = None
         self._pid: int | None = None
         self._cancelled = threading.Event()
 
@@ -368,20 +366,6 @@ class RedshiftEngine(Engine):
             )
             return None
         return {"rpu_seconds": float(charged), "compute_rpu_seconds": float(computed or 0)}
-
-    def namespaces(self) -> list[str]:
-        cursor = self._con.cursor()
-        cursor.execute("SELECT schema_name FROM information_schema.schemata ORDER BY 1")
-        return [name for (name,) in cursor.fetchall() if name.startswith(NAMESPACE_PREFIX)]
-
-    def drop(self, namespace: str) -> None:
-        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
-
-    def _scalar(self, sql: str) -> Any:
-        cursor = self._con.cursor()
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        return row[0] if row else None
 
 
 def _seconds(microseconds: int | None) -> float | None:

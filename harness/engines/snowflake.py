@@ -19,15 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.engines.base import (
-    NAMESPACE_PREFIX,
-    Engine,
+    CursorEngine,
     LoadOutcome,
     QueryCancelled,
     QueryResult,
     QueryTimeout,
     TableData,
     Usage,
-    owned,
 )
 from harness.errors import ConfigError, EngineError, first_line
 
@@ -66,7 +64,7 @@ class SnowflakeSettings:
     protocol: str | None = None
 
 
-class SnowflakeEngine(Engine):
+class SnowflakeEngine(CursorEngine):
     name = "snowflake"
     dialect = "snowflake"
     driver_module = "snowflake.connector"
@@ -89,7 +87,6 @@ class SnowflakeEngine(Engine):
                 "engines.snowflake.data_uri needs storage_integration (whbench makes temporary "
                 "stages with it) or external_stage (a stage of yours on that URL)"
             )
-        self._con: Any = None
         self._cancelled = threading.Event()
 
     def connect(self) -> None:
@@ -307,21 +304,6 @@ class SnowflakeEngine(Engine):
             )
             history[query_id] = (_seconds(elapsed), usage)
         return history
-
-    def namespaces(self) -> list[str]:
-        cursor = self._con.cursor()
-        cursor.execute("SELECT schema_name FROM information_schema.schemata ORDER BY 1")
-        names = [name.lower() for (name,) in cursor.fetchall()]
-        return [name for name in names if name.startswith(NAMESPACE_PREFIX)]
-
-    def drop(self, namespace: str) -> None:
-        self._con.cursor().execute(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
-
-    def _scalar(self, sql: str) -> Any:
-        cursor = self._con.cursor()
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        return row[0] if row else None
 
 
 def _seconds(milliseconds: float | None) -> float | None:
