@@ -4,11 +4,12 @@ Before each query it adds what has been spent (every attempt so far, failed ones
 catalog prices) to an estimate of the query about to run, and refuses the query if that would
 cross the limit. The estimate, in order of preference:
 
-1. a free dry run, where the engine has one (BigQuery: the bytes it would process);
+1. a free dry run, where the engine has one (the bytes it would process);
 2. what the same query cost on its previous attempt in this run;
 3. the median cost of the same query in earlier stored runs of this engine, workload and scale;
-4. the engine's minimum charge for a run before its first query (a Snowflake warehouse resume,
-   60 s of Redshift Serverless); else there is nothing to go on, and the estimate is unknown.
+4. the engine's minimum charge for a run before its first query (a warehouse resume, a
+   serverless minimum), from its billing rules; else there is nothing to go on, and the
+   estimate is unknown.
 """
 
 from __future__ import annotations
@@ -19,13 +20,7 @@ from typing import Any
 
 from harness.engines.base import Engine
 from harness.errors import first_line
-from harness.pricing import (
-    RUN_MINIMUMS,
-    Catalog,
-    attempt_cost,
-    dollars,
-    price_per_byte_billed,
-)
+from harness.pricing import Catalog, attempt_cost, billing, dollars
 from harness.store import Attempt, Store
 
 
@@ -74,8 +69,7 @@ class Budget:
         history = self._history(query_id)
         if history:
             return statistics.median(history), f"{len(history)} earlier attempts"
-        rule = RUN_MINIMUMS.get(type(engine).cost_basis)
-        minimum = rule(self.run, [], self.catalog) if rule and not self._started else None
+        minimum = None if self._started else billing(self.run, self.catalog).minimum_charge()
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
         return None, "nothing to go on (no dry run, no earlier runs)"
@@ -89,7 +83,7 @@ class Budget:
                 f"budget: {dollars(self.spent)} spent of {dollars(self.limit)}, and the next "
                 f"query was estimated at {dollars(self._estimate)} (from {how})"
             )
-        per_byte = price_per_byte_billed(self.run["engine"], self.catalog)
+        per_byte = billing(self.run, self.catalog).price_per_byte_billed()
         engine.limit_spend(self.limit - self.spent, per_byte)
         return None
 

@@ -905,36 +905,51 @@ def compare(
 @cli.command()
 @common_options
 @click.argument("run_ids", nargs=-1, required=True)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="First ask each engine for the vendor's billed figures of the run's window.",
+)
 @PRICING_OPTION
 @JSON_OPTION
-def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json: bool) -> None:
-    """Price stored runs: dollars per query and per run, from measured usage and a catalog.
+def cost(
+    config: Config, run_ids: tuple[str, ...], refresh: bool, pricing: Path | None, as_json: bool
+) -> None:
+    """Price stored runs: the run bill, the marginal cost per query, loading and storage.
 
     Nothing runs again: another catalog (another region, edition or discount) re-prices the
-    same measurements. Each figure says whether it is measured, modelled or unknown.
+    same measurements. The run bill is what the account is charged for the queries as they
+    ran (uptime, minimums, idle tails); the marginal cost is what each query would cost on a
+    warehouse that is running anyway. Each figure says whether it is measured, modelled or
+    unknown. --refresh fetches the vendor's own billed figures (Snowflake metering history,
+    Redshift SYS_SERVERLESS_USAGE), which lag by minutes to hours; until they cover the run,
+    the bill stays modelled and says "pending".
 
     \b
     Example:
       whbench cost 20261125-1803 --pricing my-prices.yaml
+      whbench cost --refresh 20261125-1803
     """
-    from harness.pricing import FREE, dollars, load_catalog, price_run
+    from harness.pricing import FREE, dollars, dollars_per_query, load_catalog, price_run
 
     catalog = load_catalog(pricing or config.pricing)
     report = []
     per_engine: dict[str, Any] = {}
-    with open_store(config.store_path, read_only=True) as store:
-        for run_id in run_ids:
-            run = store.run(store.resolve_run(run_id))
-            priced = price_run(run, store.attempts(run["run_id"]), catalog)
+    with open_store(config.store_path, read_only=not refresh) as store:
+        ids = [store.resolve_run(run_id) for run_id in run_ids]
+        if refresh:
+            _refresh_bills(config, store, ids, catalog)
+        for run_id in ids:
+            run = store.run(run_id)
+            priced = price_run(run, store.attempts(run_id), catalog, store.loads(run_id))
             per_engine[run["engine"]] = per_engine.get(run["engine"], FREE) + priced.total
             report.append(
                 {
-                    "run_id": run["run_id"],
+                    "run_id": run_id,
                     "engine": run["engine"],
                     "workload": run["workload"],
                     "scale": run["scale"],
-                    "total": vars(priced.total),
-                    "queries": {q: vars(c) for q, c in sorted(priced.queries.items())},
+                    **priced.as_json(),
                 }
             )
     engines_total = {engine: vars(total) for engine, total in sorted(per_engine.items())}
@@ -944,7 +959,7 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
     for item in report:
         table = _table(
             "query",
-            "dollars",
+            "marginal cost, all attempts",
             "basis",
             title=(
                 f"{item['run_id']}  ({item['engine']} · {item['workload']} · scale "
@@ -952,16 +967,148 @@ def cost(config: Config, run_ids: tuple[str, ...], pricing: Path | None, as_json
             ),
         )
         for query_id, c in item["queries"].items():
-            table.add_row(query_id, dollars(c["dollars"]), c["basis"])
-        total = item["total"]
-        table.add_row(
-            "all", dollars(total["dollars"]), f"{total['basis']}, prices as of {total['as_of']}"
-        )
+            table.add_row(query_id, dollars_per_query(c["dollars"]), c["basis"])
+        for label, key in (
+            ("all queries, marginal", "marginal"),
+            ("run bill (queries as they ran)", "total"),
+            ("loading", "load"),
+            ("storage per month", "storage_per_month"),
+        ):
+            c = item[key]
+            table.add_row(label, dollars(c["dollars"]), f"{c['basis']}, prices as of {c['as_of']}")
         _print(table)
-    engines_table = _table("engine", "dollars", "basis", title="per engine")
+        _print("\n".join(f"  · {line}" for line in item["explain"]))
+    engines_table = _table("engine", "run bill", "basis", title="per engine")
     for engine, total in engines_total.items():
         engines_table.add_row(engine, dollars(total["dollars"]), total["basis"])
     _print(engines_table)
+
+
+def _refresh_bills(config: Config, store: Store, run_ids: list[str], catalog: Any) -> None:
+    """Connect to each run's engine (as configured now) and store the vendor's billed figures
+    for the run's window."""
+    from harness.runner import fetch_billed_usage
+
+    for run_id in run_ids:
+        name = store.run(run_id)["engine"]
+        cls = engine_class(name)
+        engine = cls(config.engines.get(name) or cls.settings_class())
+        require_driver(cls)
+        engine.connect()
+        try:
+            fetch_billed_usage(store, run_id, engine, catalog)
+        finally:
+            engine.close()
+        for note in engine.notes:
+            click.echo(f"{name}: {note}", err=True)
+
+
+@cli.command()
+@common_options
+@click.argument("run_ids", nargs=-1)
+@click.option("--queries-per-day", type=click.FloatRange(min=0), help="Default 1000.")
+@click.option(
+    "--active-hours",
+    type=click.FloatRange(min=0.01, max=24),
+    help="Hours a day the queries arrive in, evenly (default 8).",
+)
+@click.option("--data-gb", type=click.FloatRange(min=0), help="Stored data (default: the run's).")
+@PRICING_OPTION
+@JSON_OPTION
+def project(
+    config: Config,
+    run_ids: tuple[str, ...],
+    queries_per_day: float | None,
+    active_hours: float | None,
+    data_gb: float | None,
+    pricing: Path | None,
+    as_json: bool,
+) -> None:
+    """Estimate a month on each engine for your own activity pattern, from measured runs.
+
+    Per run: the query mix's marginal cost x your volume, each engine's uptime model for your
+    pattern (a Snowflake warehouse with its AUTO_SUSPEND, Serverless minimums, a provisioned
+    cluster's 730 hours, a VM for DuckDB) and storage. Defaults come from the config's
+    `projection:` block. Every assumption is printed.
+
+    \b
+    Example:
+      whbench project --queries-per-day 1000 --active-hours 8 --data-gb 500
+    """
+    from harness.pricing import dollars, load_catalog
+
+    pattern = _pattern(config, queries_per_day, active_hours, data_gb)
+    catalog = load_catalog(pricing or config.pricing)
+    with open_store(config.store_path, read_only=True) as store:
+        months = _months(store, list(run_ids), catalog, pattern)
+    if as_json:
+        _emit_json({"pricing": catalog.source, "pattern": vars(pattern), "months": months})
+        return
+    table = _table("run", "engine", "workload", "a month", "basis")
+    for month in months:
+        table.add_row(
+            month["run_id"],
+            month["engine"],
+            month["workload"],
+            dollars(month["dollars"]),
+            month["basis"],
+        )
+    _print(table)
+    for month in months:
+        _print(f"{month['engine']} ({month['run_id']}):")
+        _print("\n".join(f"  · {line}" for line in month["explain"]))
+
+
+def _pattern(
+    config: Config, queries_per_day: float | None, active_hours: float | None, data_gb: float | None
+) -> Any:
+    from dataclasses import replace
+
+    return replace(
+        config.projection,
+        **{
+            key: value
+            for key, value in {
+                "queries_per_day": queries_per_day,
+                "active_hours": active_hours,
+                "data_gb": data_gb,
+            }.items()
+            if value is not None
+        },
+    )
+
+
+def _months(store: Store, run_ids: list[str], catalog: Any, pattern: Any) -> list[dict]:
+    """A month per run: the given runs, else the latest run of each engine and workload."""
+    from harness.pricing import project_month
+    from harness.report import latest_run_ids
+
+    ids = [store.resolve_run(r) for r in run_ids] or latest_run_ids(store)
+    if not ids:
+        raise UsageError(f"no runs in {store.path}; run `whbench run` first")
+    months = []
+    for run_id in ids:
+        run = store.run(run_id)
+        loads = store.loads(run_id)
+        stored = [row["bytes_stored"] for row in loads if row["status"] == "loaded"]
+        month = project_month(
+            run,
+            store.attempts(run_id),
+            catalog,
+            pattern,
+            sum(stored) if stored and None not in stored else None,
+        )
+        months.append(
+            {
+                "run_id": run_id,
+                "engine": run["engine"],
+                "workload": run["workload"],
+                "scale": run["scale"],
+                **vars(month.cost),
+                "explain": month.explain,
+            }
+        )
+    return months
 
 
 @cli.command()
@@ -992,6 +1139,7 @@ def report(
             list(run_ids),
             output or config.results_dir / "report.html",
             load_catalog(pricing or config.pricing),
+            config.projection,
         )
     click.echo(str(path))
 

@@ -24,6 +24,7 @@ import yaml
 from harness.engines import ENGINES
 from harness.errors import ConfigError
 from harness.paths import default_config_file, read_yaml
+from harness.pricing import Pattern
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Config:
     workload_dirs: list[Path] = field(default_factory=list)  # extra folders of workloads
     max_cost: float | None = None  # USD: stop before a run would spend more (see budget.py)
     pricing: Path | None = None  # price catalog; default the bundled configs/pricing.yaml
+    projection: Pattern = field(default_factory=Pattern)  # `whbench project` and the report
     source: str = "<defaults>"  # the file this came from, for messages
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # as written, ${VAR} unresolved
 

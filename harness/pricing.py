@@ -1,32 +1,41 @@
-"""Usage -> dollars, from a price catalog, at report time.
+"""Usage -> dollars, from a price catalog, at report time: the parts common to every engine.
 
-The store keeps what each query used (bytes billed, slot-ms, seconds …); dollars are computed
-here when asked, so any stored run can be re-priced with another catalog. Every figure says its
-basis: "measured" (from the engine's own billing figures), "modelled" (time x a rate), or
-"unknown" (the engine did not report what the price needs: never a made-up 0).
+The store keeps what each query used and when it ran; dollars are computed here when asked, so
+any stored run can be re-priced with another catalog. Each engine owns its billing rules (a
+`Billing` subclass in `harness/engines/<name>/billing.py`) and its section of the catalog; this
+module only loads the catalog, defines `Cost`, the time arithmetic the rules share, and totals.
 
-Which function prices an engine follows from the engine's `cost_basis` capability; the catalog
-has one section per engine.
+Two costs answer two questions and are never mixed:
+
+- the **run bill**: what the account is charged for the benchmark's queries as they ran, with
+  the engine's uptime, minimums and idle tails (loading is priced separately);
+- the **marginal cost** of a query: what one more execution costs on a warehouse that is already
+  running, which is what a busy production warehouse pays.
+
+Every figure says its basis: "measured" (the vendor's own billing figures), "modelled" (a
+timeline x a rate), or "unknown" (the engine did not report what the price needs: never 0).
 """
 
 from __future__ import annotations
 
-import functools
+import abc
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from harness.engines import engine_class
 from harness.errors import ConfigError
 from harness.paths import bundled, read_yaml
 
 MIB = 2**20
+GIB = 2**30
 TIB = 2**40
+HOURS_PER_MONTH = 730  # the month the cloud vendors' price pages use
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
 
 @dataclass(frozen=True)
@@ -42,15 +51,24 @@ class Cost:
     dollars: float | None  # None: the usage the price needs was not measured
     basis: str  # measured, modelled, unknown
     as_of: str | None = None
+    note: str | None = None  # e.g. why a vendor's figure is still pending
 
     def __add__(self, other: Cost) -> Cost:
+        as_of, note = self.as_of or other.as_of, self.note or other.note
         if self.dollars is None or other.dollars is None:
-            return Cost(None, "unknown", self.as_of or other.as_of)
+            return Cost(None, "unknown", as_of, note)
         basis = "measured" if self.basis == other.basis == "measured" else "modelled"
-        return Cost(self.dollars + other.dollars, basis, self.as_of or other.as_of)
+        return Cost(self.dollars + other.dollars, basis, as_of, note)
+
+    def times(self, factor: float) -> Cost:
+        return self if self.dollars is None else Cost(self.dollars * factor, self.basis, self.as_of)
 
 
 FREE = Cost(0.0, "measured")
+
+
+def total(costs: Iterable[Cost]) -> Cost:
+    return sum(costs, FREE)
 
 
 class Catalog:
@@ -81,6 +99,8 @@ class Catalog:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
+    from harness.engines import engine_class  # the engines import this module
+
     path = path or bundled("configs") / "pricing.yaml"
     try:
         data = read_yaml(Path(path).read_text())
@@ -95,254 +115,237 @@ def load_catalog(path: Path | None = None) -> Catalog:
     return Catalog(data, str(path))
 
 
-# -- one function per cost basis: (attempt, run, catalog) -> Cost ------------------------------
-def _bytes_or_slots(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    """BigQuery. On demand: bytes billed, rounded up to the MB, at least 10 MB, $ per TiB;
-    modelled from bytes processed when billed bytes were not reported. Editions: slot-ms."""
-    if attempt["status"] != "ok" or attempt.get("cache_hit"):
-        return FREE  # failed and cached queries are not billed
-    section = catalog.section("bigquery")
-    if section.get("model", "on_demand") == "editions":
-        price = catalog.price("bigquery", "editions", section.get("edition", "standard"))
-        if attempt.get("slot_ms") is None:
-            return Cost(None, "unknown", price.as_of)
-        minimum_ms = 1000 * section.get("editions_minimum_seconds", 60)
-        slot_hours = max(attempt["slot_ms"], minimum_ms) / 3_600_000
-        return Cost(slot_hours * price.price, "modelled", price.as_of)
-    price = catalog.price("bigquery", "on_demand")
-    billed, basis = attempt.get("bytes_billed"), "measured"
-    if billed is None:
-        billed, basis = attempt.get("bytes_scanned"), "modelled"
-        if billed is None:
-            return Cost(None, "unknown", price.as_of)
-        # At least 10 MB per query and per table it references, rounded up to the MB.
-        minimum = section.get("minimum_bytes_per_query", 0) * _tables_referenced(attempt)
-        billed = max(math.ceil(billed / MIB) * MIB, minimum)
-    return Cost(billed / TIB * price.price, basis, price.as_of)
+# -- time arithmetic the billing rules share --------------------------------------------------
+Span = tuple[datetime, datetime]
 
 
-def _tables_referenced(attempt: dict) -> int:
-    """How many tables the query reads (1 when its SQL is not at hand or does not parse)."""
-    return _count_tables(attempt["sql"]) if attempt.get("sql") else 1
-
-
-@functools.lru_cache(maxsize=512)  # every attempt of a query has the same SQL: parse it once
-def _count_tables(sql: str) -> int:
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read="bigquery")
-    except sqlglot.errors.ParseError:
-        return 1
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    tables = {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
-    return max(1, len(tables))
-
-
-def _credits(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    """Snowflake: the warehouse's credits per hour x the seconds the query ran there."""
-    section = catalog.section("snowflake")
-    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
-    size = _warehouse_size(run)
-    seconds = _first_known(attempt, "warehouse_seconds", "engine_seconds", "client_seconds")
-    if size is None or seconds is None:
-        return Cost(None, "unknown", price.as_of)
-    credits_per_hour = section["credits_per_hour"].get(size)
-    if credits_per_hour is None:
-        raise ConfigError(f"{catalog.source}: snowflake.credits_per_hour has no size {size}")
-    return Cost(credits_per_hour * seconds / 3600 * price.price, "modelled", price.as_of)
-
-
-def _rpu_or_nodes(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    """Redshift. Serverless: RPU-seconds charged (measured), else elapsed x base RPU
-    (modelled). Provisioned: elapsed x node-hour price x nodes (modelled)."""
-    section = catalog.section("redshift")
-    settings = run.get("engine_settings") or {}
-    seconds = _first_known(attempt, "engine_seconds", "client_seconds")
-    if settings.get("node_type"):
-        price = catalog.price("redshift", "node_hour", settings["node_type"])
-        if seconds is None:
-            return Cost(None, "unknown", price.as_of)
-        nodes = settings.get("nodes") or 1
-        return Cost(seconds / 3600 * nodes * price.price, "modelled", price.as_of)
-    price = catalog.price("redshift", "serverless_rpu_hour")
-    if attempt.get("rpu_seconds") is not None:
-        return Cost(attempt["rpu_seconds"] / 3600 * price.price, "measured", price.as_of)
-    if seconds is None:
-        return Cost(None, "unknown", price.as_of)
-    rpu = settings.get("base_rpu") or section.get("default_base_rpu", 128)
-    return Cost(seconds * rpu / 3600 * price.price, "modelled", price.as_of)
-
-
-def _machine_hours(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    """DuckDB: the machine it ran on, priced as a comparable cloud VM, for the query's time."""
-    price = catalog.price("duckdb", "machine_hour")
-    if attempt.get("client_seconds") is None:
-        return FREE if attempt["status"] != "ok" else Cost(None, "unknown", price.as_of)
-    return Cost(attempt["client_seconds"] / 3600 * price.price, "modelled", price.as_of)
-
-
-COST_FUNCTIONS: dict[str, Callable[[dict, dict, Catalog], Cost]] = {
-    "bytes billed or slot-ms": _bytes_or_slots,
-    "credits": _credits,
-    "rpu-seconds or node-hours": _rpu_or_nodes,
-    "machine-hours": _machine_hours,
-}
-
-
-def dollars(value: float | None) -> str:
-    """A dollar figure for people: small ones to three significant digits."""
-    if value is None:
-        return "unknown"
-    return f"${value:.3g}" if 0 < value < 0.01 else f"${value:,.4f}"
-
-
-def price_per_byte_billed(engine: str, catalog: Catalog) -> float | None:
-    """What one billed byte costs, for an engine that bills bytes on demand; else None."""
-    if COST_FUNCTIONS.get(engine_class(engine).cost_basis) is not _bytes_or_slots:
+def attempt_span(attempt: dict) -> Span | None:
+    """When an attempt held the engine: from its start to its end (stored since schema 6; for
+    older runs, start + client seconds). None for an attempt that never ran."""
+    start = attempt.get("started_at")
+    if start is None or attempt.get("status") == "skipped":
         return None
-    if catalog.section(engine).get("model", "on_demand") != "on_demand":
-        return None
-    return catalog.price(engine, "on_demand").price / TIB
+    end = attempt.get("ended_at")
+    if end is None:
+        end = start + timedelta(seconds=attempt.get("client_seconds") or 0.0)
+    return start, max(start, end)
 
 
-def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    return COST_FUNCTIONS[engine_class(run["engine"]).cost_basis](attempt, run, catalog)
+def held_seconds(attempt: dict, *keys: str) -> float | None:
+    """How long an attempt used the engine: the first of `keys` it reported, else its span
+    (a failure holds the engine until it ends); None when nothing says."""
+    for key in keys:
+        if attempt.get(key) is not None:
+            return float(attempt[key])
+    span = attempt_span(attempt)
+    return None if span is None else seconds(span)
 
 
-def _redshift_minimum(run: dict, attempts: list[dict], catalog: Catalog) -> Cost | None:
-    """Serverless bills at least 60 seconds of the base capacity."""
-    section = catalog.section("redshift")
-    settings = run.get("engine_settings") or {}
-    if settings.get("node_type"):
-        return None
-    price = catalog.price("redshift", "serverless_rpu_hour")
-    rpu = settings.get("base_rpu") or section.get("default_base_rpu", 128)
-    seconds = section.get("minimum_seconds", 60)
-    return Cost(seconds * rpu / 3600 * price.price, "modelled", price.as_of)
+def spans(attempts: Iterable[dict]) -> list[Span]:
+    return sorted(s for a in attempts if (s := attempt_span(a)) is not None)
+
+
+def merge(intervals: Iterable[Span], gap_seconds: float = 0.0) -> list[Span]:
+    """Overlapping intervals (or ones at most `gap_seconds` apart) joined into one."""
+    merged: list[Span] = []
+    for start, end in sorted(intervals):
+        if merged and (start - merged[-1][1]).total_seconds() <= gap_seconds:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def seconds(span: Span) -> float:
+    return (span[1] - span[0]).total_seconds()
+
+
+def busy_seconds_per_day(count: float, each_seconds: float, active_hours: float) -> float:
+    """How long something is up in a day when `count` jobs, each keeping it up `each_seconds`,
+    arrive evenly over `active_hours`: their lengths added up while they are apart, the active
+    window (plus one tail) once they run into each other."""
+    if count <= 0:
+        return 0.0
+    return min(count * each_seconds, active_hours * 3600 + each_seconds)
+
+
+# -- what each engine's billing rules provide ----------------------------------------------------
+@dataclass(frozen=True)
+class Pattern:
+    """A team's own activity, for the monthly projection."""
+
+    queries_per_day: float = 1000
+    active_hours: float = 8  # queries arrive evenly over these hours of each day
+    data_gb: float | None = None  # stored data; None: what the benchmark stored
 
 
 @dataclass(frozen=True)
-class RunCost:
-    queries: dict[str, Cost]  # query id -> all its attempts
-    total: Cost  # the queries, or the engine's minimum charge for a run if that is more
+class Priced:
+    """A cost with how it was reached, in words a reader can check."""
+
+    cost: Cost
+    explain: list[str] = field(default_factory=list)
 
 
-def price_run(run: dict, attempts: list[dict], catalog: Catalog) -> RunCost:
+class Billing(abc.ABC):
+    """One engine's billing rules, bound to a stored run's settings and a catalog.
+
+    Subclasses live beside their engine and are the only code that knows its billing units,
+    sizes and node types. Every rule cites the vendor's page it follows.
+    """
+
+    def __init__(self, catalog: Catalog, engine: str, run: dict[str, Any]) -> None:
+        self.catalog, self.engine, self.run = catalog, engine, run
+        self.section = catalog.section(engine)
+        self.settings: dict[str, Any] = run.get("engine_settings") or {}
+
+    def price(self, *path: str) -> Price:
+        return self.catalog.price(self.engine, *path)
+
+    @abc.abstractmethod
+    def marginal(self, attempt: dict) -> Cost:
+        """One execution on a warehouse that is already running: the query's own share."""
+
+    @abc.abstractmethod
+    def run_bill(self, attempts: list[dict]) -> Priced:
+        """What the account is charged for these queries as they ran (not the load)."""
+
+    @abc.abstractmethod
+    def load_bill(self, loads: list[dict]) -> Priced:
+        """What loading the run's tables cost (tables reused from earlier runs cost nothing)."""
+
+    @abc.abstractmethod
+    def storage_per_month(self, stored_bytes: float | None) -> Priced:
+        """Keeping `stored_bytes` for a month."""
+
+    @abc.abstractmethod
+    def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
+        """Compute for a month of the user's pattern: `per_query` is the mix's marginal cost,
+        `seconds_per_query` its typical time. Storage is added by the caller."""
+
+    def billed_window(self, attempts: list[dict]) -> Span | None:
+        """The window whose vendor-billed figures belong to this run (`whbench cost --refresh`):
+        by default from the first query's start to the last one's end."""
+        found = spans(attempts)
+        return (found[0][0], max(end for _, end in found)) if found else None
+
+    def minimum_charge(self) -> Cost | None:
+        """The least a run can cost before its first query, for the budget guard."""
+        return None
+
+    def price_per_byte_billed(self) -> float | None:
+        """What one billed byte costs where the engine bills bytes (its hard spend limit)."""
+        return None
+
+
+def billing(run: dict[str, Any], catalog: Catalog) -> Billing:
+    from harness.engines import engine_class
+
+    cls = engine_class(run["engine"])
+    return cls.billing(catalog, cls.name, run)
+
+
+def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
+    """The marginal cost of one attempt."""
+    return billing(run, catalog).marginal(attempt)
+
+
+@dataclass(frozen=True)
+class RunBill:
+    queries: dict[str, Cost]  # query id -> marginal cost of all its attempts
+    marginal: Cost  # every attempt's marginal cost added up
+    total: Cost  # the run bill for the queries as they ran
+    load: Cost
+    storage_per_month: Cost
+    explain: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": vars(self.total),
+            "marginal": vars(self.marginal),
+            "load": vars(self.load),
+            "storage_per_month": vars(self.storage_per_month),
+            "explain": self.explain,
+            "queries": {q: vars(c) for q, c in sorted(self.queries.items())},
+        }
+
+
+def price_run(
+    run: dict, attempts: list[dict], catalog: Catalog, loads: list[dict] | None = None
+) -> RunBill:
+    rules = billing(run, catalog)
     queries: dict[str, Cost] = {}
     for attempt in attempts:
-        queries[attempt["query_id"]] = queries.get(attempt["query_id"], FREE) + attempt_cost(
-            attempt, run, catalog
+        queries[attempt["query_id"]] = queries.get(attempt["query_id"], FREE) + rules.marginal(
+            attempt
         )
-    total = sum(queries.values(), FREE)
-    measured = _window_charge(run, catalog)
-    if measured is not None:
-        return RunCost(queries, measured)
-    basis = engine_class(run["engine"]).cost_basis
-    minimum_rule = RUN_MINIMUMS.get(basis)
-    minimum = minimum_rule(run, attempts, catalog) if minimum_rule else None
-    if minimum and total.dollars is not None and total.dollars < minimum.dollars:
-        total = minimum
-    if basis == "credits":
-        total = total + _cloud_services(run, attempts, catalog)
-    return RunCost(queries, total)
-
-
-def _window_charge(run: dict, catalog: Catalog) -> Cost | None:
-    """What the engine itself billed for the run's window (Redshift Serverless RPU-seconds from
-    SYS_SERVERLESS_USAGE), which already holds minimum charges: it wins over the per-query sum."""
-    usage = run.get("run_usage") or {}
-    if usage.get("rpu_seconds") is None:
-        return None
-    price = catalog.price("redshift", "serverless_rpu_hour")
-    return Cost(usage["rpu_seconds"] / 3600 * price.price, "measured", price.as_of)
-
-
-def _snowflake_resumes(run: dict, attempts: list[dict], catalog: Catalog) -> Cost | None:
-    """Every resume of a warehouse bills at least 60 s. A resume is taken to happen at the
-    run's first query and after every pause between queries longer than the warehouse's
-    auto-suspend (`auto_suspend_seconds` in the catalog; Snowflake's default is 600)."""
-    section = catalog.section("snowflake")
-    size = _warehouse_size(run)
-    if size is None:
-        return None
-    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
-    suspend_after = section.get("auto_suspend_seconds", 600)
-    minimum = section.get("minimum_seconds_per_resume", 60)
-    segments: list[float] = [] if attempts else [0.0]  # no queries yet: the first resume
-    last_end = None
-    for attempt in sorted(attempts, key=lambda a: a.get("started_at") or 0):
-        seconds = (
-            _first_known(attempt, "warehouse_seconds", "engine_seconds", "client_seconds") or 0.0
-        )
-        start = attempt.get("started_at")
-        if not segments or (
-            start and last_end and (start - last_end).total_seconds() > suspend_after
-        ):
-            segments.append(0.0)
-        segments[-1] += seconds
-        if start:
-            last_end = start + timedelta(seconds=attempt.get("client_seconds") or seconds)
-    billed = sum(max(segment, minimum) for segment in segments)
-    return Cost(
-        section["credits_per_hour"][size] * billed / 3600 * price.price, "modelled", price.as_of
+    bill = rules.run_bill(attempts)
+    load = rules.load_bill(loads or [])
+    stored = [row["bytes_stored"] for row in loads or [] if row.get("status") == "loaded"]
+    storage = rules.storage_per_month(sum(stored) if stored and None not in stored else None)
+    return RunBill(
+        queries=queries,
+        marginal=total(queries.values()),
+        total=bill.cost,
+        load=load.cost,
+        storage_per_month=storage.cost,
+        explain=bill.explain + load.explain + storage.explain,
     )
 
 
-# What a run bills at the least, by cost basis: (run, attempts, catalog) -> Cost or None.
-RUN_MINIMUMS: dict[str, Callable[[dict, list[dict], Catalog], Cost | None]] = {
-    "credits": _snowflake_resumes,
-    "rpu-seconds or node-hours": _redshift_minimum,
-}
-
-
-def _cloud_services(run: dict, attempts: list[dict], catalog: Catalog) -> Cost:
-    """Snowflake bills cloud-services credits only beyond 10% of the day's warehouse credits;
-    the run's own warehouse credits stand in for the day's (a conservative reading when
-    nothing else ran that day). Not reported: nothing is added, and nothing is claimed."""
-    section = catalog.section("snowflake")
-    reported = [
-        a["cloud_services_credits"] for a in attempts if a.get("cloud_services_credits") is not None
-    ]
-    size = _warehouse_size(run)
-    if not reported or size is None:
-        return FREE
-    price = catalog.price("snowflake", "credit", section.get("edition", "standard"))
-    seconds = sum(
-        _first_known(a, "warehouse_seconds", "engine_seconds", "client_seconds") or 0
-        for a in attempts
+def project_month(
+    run: dict, attempts: list[dict], catalog: Catalog, pattern: Pattern, stored_bytes: float | None
+) -> Priced:
+    """A month of the user's pattern on this run's engine: the query mix's typical marginal
+    cost and time, the engine's uptime model for the pattern, and storage."""
+    rules = billing(run, catalog)
+    one_pass = price_performance(run, attempts, catalog)
+    if one_pass.seconds is None or one_pass.cost.dollars is None or not one_pass.queries:
+        return Priced(Cost(None, "unknown"), ["a query never succeeded or its cost is unknown"])
+    per_query = one_pass.cost.times(1 / one_pass.queries)
+    compute = rules.month(pattern, per_query, one_pass.seconds / one_pass.queries)
+    data = stored_bytes if pattern.data_gb is None else pattern.data_gb * 1e9
+    storage = rules.storage_per_month(data)
+    return Priced(
+        compute.cost + storage.cost,
+        [
+            f"{pattern.queries_per_day:g} queries a day, evenly over {pattern.active_hours:g} "
+            f"active hours, {DAYS_PER_MONTH:.1f} days a month ({HOURS_PER_MONTH} hours)",
+            f"this run's query mix: {one_pass.seconds / one_pass.queries:.3g} s and "
+            f"{dollars(per_query.dollars)} per query (median of each query's attempts)",
+            *compute.explain,
+            *storage.explain,
+        ],
     )
-    warehouse_credits = section["credits_per_hour"][size] * seconds / 3600
-    billable = max(0.0, sum(reported) - 0.1 * warehouse_credits)
-    return Cost(billable * price.price, "measured", price.as_of)
 
 
-def _warehouse_size(run: dict) -> str | None:
-    size = (run.get("engine_settings") or {}).get("warehouse_size")
-    if not size:
-        return None
-    # SHOW WAREHOUSES says X-Small, Small, … X-Large, 2X-Large; the catalog says XS, S, … 2XL.
-    words = {
-        "X-SMALL": "XS",
-        "XSMALL": "XS",
-        "SMALL": "S",
-        "MEDIUM": "M",
-        "LARGE": "L",
-        "X-LARGE": "XL",
-        "XLARGE": "XL",
-    }
-    key = str(size).upper().replace(" ", "")
-    return words.get(key, key.replace("X-LARGE", "XL").replace("-", ""))
+def dollars(value: float | None) -> str:
+    """Money as people read it: cents for a dollar or more, two significant digits below, and
+    '< $0.0001' for what rounds away."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if abs(value) < 0.0001:
+        return "< $0.0001"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    digits = max(2, 1 - math.floor(math.log10(abs(value))))  # two significant digits
+    return f"${value:.{digits}f}"
 
 
-def _first_known(attempt: dict, *keys: str) -> float | None:
-    return next((attempt[k] for k in keys if attempt.get(k) is not None), None)
+def dollars_per_query(value: float | None) -> str:
+    """A per-query cost; tiny ones also per 1,000 queries, where they become readable."""
+    text = dollars(value)
+    if value is not None and 0 < value < 0.01:
+        text += f" ({dollars(value * 1000)} per 1,000)"
+    return text
 
 
 @dataclass(frozen=True)
 class PricePerformance:
-    """One pass over a workload: every query once, at its typical (median) time and cost."""
+    """One pass over a workload: every query once, at its typical (median) time and marginal
+    cost."""
 
     queries: int
     seconds: float | None  # None when a query never succeeded
@@ -366,23 +369,24 @@ class PricePerformance:
 
 
 def price_performance(run: dict, attempts: list[dict], catalog: Catalog) -> PricePerformance:
-    seconds: dict[str, list[float]] = {}
+    rules = billing(run, catalog)
+    seconds_by_query: dict[str, list[float]] = {}
     costs: dict[str, list[Cost]] = {}
     for attempt in attempts:  # a pass counts only answered queries: failures are no pass
-        seconds.setdefault(attempt["query_id"], [])
+        seconds_by_query.setdefault(attempt["query_id"], [])
         costs.setdefault(attempt["query_id"], [])
         if attempt["status"] == "ok":
-            seconds[attempt["query_id"]].append(attempt["client_seconds"])
-            costs[attempt["query_id"]].append(attempt_cost(attempt, run, catalog))
-    total = FREE
+            seconds_by_query[attempt["query_id"]].append(attempt["client_seconds"])
+            costs[attempt["query_id"]].append(rules.marginal(attempt))
+    one_pass = FREE
     for per_query in costs.values():
         known = sorted(c.dollars for c in per_query if c.dollars is not None)
         if not per_query or len(known) < len(per_query):
-            total = total + Cost(None, "unknown")
+            one_pass = one_pass + Cost(None, "unknown")
         else:
             middle = known[len(known) // 2]
-            total = total + Cost(middle, per_query[0].basis, per_query[0].as_of)
+            one_pass = one_pass + Cost(middle, per_query[0].basis, per_query[0].as_of)
     pass_seconds = None
-    if seconds and all(seconds.values()):
-        pass_seconds = sum(sorted(s)[len(s) // 2] for s in seconds.values())
-    return PricePerformance(len(costs), pass_seconds, total)
+    if seconds_by_query and all(seconds_by_query.values()):
+        pass_seconds = sum(sorted(s)[len(s) // 2] for s in seconds_by_query.values())
+    return PricePerformance(len(costs), pass_seconds, one_pass)

@@ -32,7 +32,7 @@ from harness.datagen import DataSet, ensure_data
 from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
-from harness.pricing import load_catalog
+from harness.pricing import Catalog, billing, load_catalog
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -139,7 +139,11 @@ class Runner:
         self.stop = StopOnCtrlC()
         self.budget: Budget | None = None
         if config.max_cost is not None and store is not None:
-            self.budget = Budget(config.max_cost, load_catalog(config.pricing), store)
+            self.budget = Budget(config.max_cost, self.catalog, store)
+
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.config.pricing)
 
     def generate(
         self, workload: Workload, scale: float, options: dict[str, int], force: bool = False
@@ -178,7 +182,6 @@ class Runner:
                     self.budget.start(
                         task.engine, engine.describe(), task.workload.name, task.scale
                     )
-                started = datetime.now(UTC)
                 try:
                     namespace = task.namespace
                     self._load_missing(run_id, task, engine, data, namespace)
@@ -186,8 +189,9 @@ class Runner:
                         engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
                         summary.queries = self._run_queries(run_id, task, engine)
                         self._record_history(run_id, engine)
-                        if usage := engine.run_usage(started, datetime.now(UTC)):
-                            self.store.record_run_usage(run_id, usage)
+                        if facts := engine.end_of_run():
+                            self.store.record_after_run(run_id, facts)
+                        fetch_billed_usage(self.store, run_id, engine, self.catalog)
                 finally:  # what the engine could not do is kept, however the run ends
                     if engine.notes:
                         self.store.record_notes(run_id, engine.notes)
@@ -332,15 +336,16 @@ class Runner:
         try:
             result = engine.execute(query.sql, self.config.timeout_seconds, query.id)
         except QueryTimeout as exc:
-            return Attempt(**base, status="timeout", error=str(exc))
+            return Attempt(**base, status="timeout", error=str(exc), ended_at=datetime.now(UTC))
         except QueryCancelled:  # a cut-short attempt is no measurement: record nothing
             raise KeyboardInterrupt from None
         except (KeyboardInterrupt, HarnessError):
             raise
         except Exception as exc:  # the engine rejected the query: record it and go on
-            return Attempt(**base, status="error", error=_one_line(exc))
+            return Attempt(**base, status="error", error=_one_line(exc), ended_at=datetime.now(UTC))
         return Attempt(
             **base,
+            ended_at=datetime.now(UTC),
             status="ok",
             client_seconds=result.client_seconds,
             engine_seconds=result.engine_seconds,
@@ -349,6 +354,25 @@ class Runner:
             engine_query_id=result.engine_query_id,
             usage=result.usage,
         )
+
+
+def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catalog) -> None:
+    """Ask the engine for the vendor's billed figures of the run's billing window and store
+    them (with whether they are complete yet): at the end of a run, and on `whbench cost
+    --refresh`. A failure is a note; the run bill then stays modelled."""
+    run = store.run(run_id)
+    window = billing(run, catalog).billed_window(store.attempts(run_id))
+    if window is None:
+        return
+    try:
+        usage = engine.billed_usage(*window)
+    except Exception as exc:
+        engine.notes.append(
+            f"billed figures unavailable, the run bill is modelled: {first_line(exc)}"
+        )
+        return
+    if usage is not None:
+        store.record_run_usage(run_id, {**usage, "window": [w.isoformat() for w in window]})
 
 
 class _ChecksumMemo:

@@ -23,7 +23,7 @@ import duckdb
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
 MIGRATIONS: dict[int, list[str]] = {
@@ -36,6 +36,10 @@ MIGRATIONS: dict[int, list[str]] = {
             for column in ("queued_seconds", "compile_seconds", "execution_seconds")
         ),
         "ALTER TABLE runs ADD COLUMN run_usage JSON",
+    ],
+    6: [
+        "ALTER TABLE attempts ADD COLUMN ended_at TIMESTAMPTZ",
+        "ALTER TABLE runs ADD COLUMN after_run JSON",
     ],
 }
 
@@ -64,7 +68,8 @@ CREATE TABLE runs (
     config JSON,                   -- as written, secrets removed
     error VARCHAR,
     notes JSON,                    -- what the engine could not do as asked
-    run_usage JSON                 -- billed for the run's whole window (Redshift Serverless)
+    run_usage JSON,                -- the vendor's billed figures for the run's window, fetched
+    after_run JSON                 -- what the engine did after the last query (a suspend …)
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -104,7 +109,8 @@ CREATE TABLE attempts (
     cloud_services_credits DOUBLE, -- Snowflake: billed only beyond 10% of warehouse credits
     queued_seconds DOUBLE,         -- the engine's own breakdown of its time, where it gives one
     compile_seconds DOUBLE,
-    execution_seconds DOUBLE
+    execution_seconds DOUBLE,
+    ended_at TIMESTAMPTZ           -- with started_at: when the attempt held the engine
 );
 CREATE VIEW attempt_details AS
     SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql
@@ -113,7 +119,14 @@ CREATE VIEW attempt_details AS
     LEFT JOIN queries q USING (run_id, query_id);
 """
 
-RUN_JSON_COLUMNS = ("engine_settings", "workload_options", "config", "notes", "run_usage")
+RUN_JSON_COLUMNS = (
+    "engine_settings",
+    "workload_options",
+    "config",
+    "notes",
+    "run_usage",
+    "after_run",
+)
 
 EXPORT_FORMATS = {
     "json": "FORMAT json, ARRAY true",
@@ -136,6 +149,7 @@ class Attempt:
     engine_query_id: str | None = None
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    ended_at: datetime | None = None
 
 
 class Store:
@@ -231,7 +245,9 @@ class Store:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 break  # the line being written when the process died: that attempt is lost
-            row["started_at"] = datetime.fromisoformat(row["started_at"])
+            for key in ("started_at", "ended_at"):
+                if row.get(key) is not None:
+                    row[key] = datetime.fromisoformat(row[key])
             rows[row["run_id"], row["query_id"], row["attempt"]] = row
         self._insert_attempts(list(rows.values()))
         self.journal_path.unlink()
@@ -278,9 +294,16 @@ class Store:
             [status, _now(), error, run_id],
         )
 
-    def record_run_usage(self, run_id: str, usage: dict[str, float]) -> None:
+    def record_run_usage(self, run_id: str, usage: dict[str, Any]) -> None:
+        """The vendor's billed figures for the run's window, with when they were fetched."""
+        usage = {**usage, "fetched_at": _now().isoformat()}
         self.con.execute(
             "UPDATE runs SET run_usage = ? WHERE run_id = ?", [json.dumps(usage), run_id]
+        )
+
+    def record_after_run(self, run_id: str, facts: dict[str, Any]) -> None:
+        self.con.execute(
+            "UPDATE runs SET after_run = ? WHERE run_id = ?", [json.dumps(facts), run_id]
         )
 
     def record_notes(self, run_id: str, notes: list[str]) -> None:
@@ -342,6 +365,7 @@ class Store:
             "engine_query_id": a.engine_query_id,
             **a.usage.as_dict(),
             "error": a.error,
+            "ended_at": a.ended_at,
         }
         if self._journal is None:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115

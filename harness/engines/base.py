@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from harness.errors import EngineError
 from harness.objectstore import Location, upload_missing
+from harness.pricing import Billing
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,11 @@ class Engine(abc.ABC):
     driver_module: ClassVar[str]  # importable module of the client library
     driver_package: ClassVar[str]  # its distribution on PyPI, for the version
     extra: ClassVar[str | None] = None  # pip extra that installs the driver
-    cost_basis: ClassVar[str]  # "machine-hours", "bytes", "credits", "rpu-seconds", …
+    cost_basis: ClassVar[str]  # what the engine bills, in words ("warehouse uptime in credits")
+    billing: ClassVar[type[Billing]]  # its billing rules (engines/<name>/billing.py)
     reports_engine_time: ClassVar[bool] = False
     supports_dry_run: ClassVar[bool] = False
+    baseline: ClassVar[bool] = False  # the local reference the others' answers are checked against
     can_be_cold: ClassVar[bool] = False  # True when a fresh connection starts with empty caches
     # Object stores the warehouse loads from itself (a `data_uri` setting), by URI scheme.
     object_stores: ClassVar[tuple[str, ...]] = ()
@@ -205,9 +208,16 @@ class Engine(abc.ABC):
         """
         return {}
 
-    def run_usage(self, started: datetime, ended: datetime) -> dict[str, float] | None:
-        """What the engine billed for the whole run window, where it bills per window rather than
-        per query (Redshift Serverless: RPU-seconds). None: nothing reported."""
+    def end_of_run(self) -> dict[str, Any]:
+        """Called after the run's last query: anything the engine does then that changes the
+        bill (Snowflake: suspend the warehouse it resumed), as facts for the billing rules."""
+        return {}
+
+    def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        """What the vendor billed in a window, from its own billing figures, where it publishes
+        them (Snowflake metering history, Redshift SYS_SERVERLESS_USAGE): a dict of figures
+        with `complete` (the vendor's figures cover the whole window yet) and, when not,
+        `pending` (why). None: the engine publishes nothing beyond its job statistics."""
         return None
 
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:

@@ -16,7 +16,7 @@ import jinja2
 
 from harness import __version__
 from harness.errors import HarnessError, UsageError
-from harness.pricing import Catalog, dollars, load_catalog
+from harness.pricing import Catalog, Pattern, dollars, dollars_per_query, load_catalog
 from harness.report import model
 from harness.store import Store
 from harness.workloads import Scale
@@ -37,12 +37,16 @@ def latest_run_ids(store: Store) -> list[str]:
 
 
 def write_report(
-    store: Store, run_ids: list[str] | None, output: Path, catalog: Catalog | None = None
+    store: Store,
+    run_ids: list[str] | None,
+    output: Path,
+    catalog: Catalog | None = None,
+    pattern: Pattern | None = None,
 ) -> Path:
     run_ids = [store.resolve_run(r) for r in run_ids] if run_ids else latest_run_ids(store)
     if not run_ids:
         raise UsageError(f"{store.path} holds no run with results; run `whbench run` first")
-    data = model.build(store, store.runs(run_ids), catalog or load_catalog())
+    data = model.build(store, store.runs(run_ids), catalog or load_catalog(), pattern)
     html = (
         _environment()
         .get_template("report.html.j2")
@@ -77,6 +81,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         seconds=_seconds,
         dollars=dollars,
+        dollars_per_query=dollars_per_query,
         ratio=lambda v: "–" if v is None else f"{v:.2f}×",
         sig=lambda v: "–" if v is None else f"{v:.3g}",
         count_=lambda v: "–" if v is None else f"{v:,}",

@@ -13,14 +13,18 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from harness.engines import engine_class
 from harness.pricing import (
     Catalog,
     Cost,
+    Pattern,
     PricePerformance,
+    RunBill,
     attempt_cost,
     dollars,
     price_performance,
     price_run,
+    project_month,
 )
 from harness.report import charts
 from harness.store import Store
@@ -29,7 +33,11 @@ from harness.workloads import DATA_TYPES, Scale
 # ClickBench's rule: 10 ms added to both sides of each ratio, so that queries of a few
 # milliseconds do not dominate the geometric mean with noise.
 SMALL_SECONDS = 0.010
-BASELINE_ENGINE = "duckdb"  # answers are checked against it when it ran, else the first engine
+# The cost the "cheapest" verdict is decided on; the other stands beside it in the matrix.
+COST_BASIS = (
+    "the run bill: what each account is charged for the benchmark's queries as they ran, "
+    "uptime, minimums and idle tails included (loading and storage apart)"
+)
 PHASES = ("cold", "hot")
 
 
@@ -64,12 +72,15 @@ class Section:
     cells: dict[tuple[str, str], Cell]  # (query id, engine) -> cell
     engines: list[str]
     runs: dict[str, dict]  # engine -> run
-    passes: dict[str, PricePerformance]  # engine -> one pass
+    passes: dict[str, PricePerformance]  # engine -> one pass at marginal cost
+    bills: dict[str, RunBill]  # engine -> the latest run's bill
     ratios: dict[tuple[str, str], list[float]]  # (engine, phase) -> per-query ratio
     unanswered: list[str]  # queries no engine answered: left out of the scores
 
 
-def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
+def build(
+    store: Store, runs: list[dict], catalog: Catalog, pattern: Pattern | None = None
+) -> dict[str, Any]:
     run_ids = [r["run_id"] for r in runs]
     marks = ", ".join("?" * len(run_ids))
     attempts = store.rows(
@@ -81,7 +92,7 @@ def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
     engines = _engine_order(runs)
     sections = sorted(
         (
-            _section(group, by_run, catalog)
+            _section(group, by_run, catalog, store)
             for group in _group(runs, ("workload", "scale")).values()
         ),
         key=lambda s: (_type_order(s.data_type), s.workload, s.scale),
@@ -94,7 +105,10 @@ def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
         "matrix": matrix,
         "charts": _charts(store, sections, matrix, engines),
         "loads": _loads(store, runs),
-        "runs": [_provenance(r, by_run[r["run_id"]], catalog) for r in runs],
+        "runs": [_provenance(store, r, by_run[r["run_id"]], catalog) for r in runs],
+        "months": _months(store, sections, by_run, catalog, pattern or Pattern()),
+        "pattern": pattern or Pattern(),
+        "cost_basis": COST_BASIS,
         "prices": _prices(catalog, engines),
         "pricing_source": catalog.source,
         "missing": _missing(runs, sections, engines),
@@ -103,18 +117,24 @@ def build(store: Store, runs: list[dict], catalog: Catalog) -> dict[str, Any]:
 
 
 # -- per query -------------------------------------------------------------------------------
-def _section(runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog) -> Section:
+def _section(
+    runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog, store: Store
+) -> Section:
     first = runs[0]
     engines = _engine_order(runs)
     queries: dict[str, str] = {}
     cells: dict[tuple[str, str], Cell] = {}
     passes: dict[str, PricePerformance] = {}
+    bills: dict[str, RunBill] = {}
     latest: dict[str, dict] = {}
     for engine, engine_runs in _group(runs, ("engine",)).items():
         run = max(engine_runs, key=lambda r: r["started_at"])
         latest[engine[0]] = run
         own = [a for r in engine_runs for a in by_run[r["run_id"]]]
         passes[engine[0]] = price_performance(run, own, catalog)
+        bills[engine[0]] = price_run(
+            run, by_run[run["run_id"]], catalog, store.loads(run["run_id"])
+        )
         for query_id, tries in _group(own, ("query_id",)).items():
             queries[query_id[0]] = tries[0]["title"] or ""
             cells[query_id[0], engine[0]] = _cell(tries, run, catalog)
@@ -128,6 +148,7 @@ def _section(runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog) 
         engines=engines,
         runs=latest,
         passes=passes,
+        bills=bills,
         ratios={},
         unanswered=[],
     )
@@ -242,7 +263,8 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
             if not present:
                 continue
             seconds = [s.passes[engine].seconds for s in present]
-            cost = sum((s.passes[engine].cost for s in present), Cost(0.0, "measured"))
+            cost = sum((s.bills[engine].total for s in present), Cost(0.0, "measured"))
+            marginal = sum((s.passes[engine].cost for s in present), Cost(0.0, "measured"))
             pass_seconds = None if None in seconds else sum(seconds)
             cells[engine] = {
                 "cold": geometric_mean(
@@ -253,6 +275,7 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
                 ),
                 "seconds": pass_seconds,
                 "cost": cost,
+                "marginal": marginal,
                 "value": None
                 if pass_seconds is None or cost.dollars is None
                 else pass_seconds * cost.dollars,
@@ -283,7 +306,7 @@ def _matrix_sections(sections: list[Section]) -> list[Section]:
 VERDICTS = (
     # key, badge, lower is better: how it reads
     ("hot", "fastest", "relative hot time {value:.2f}", "{ratio:.1f}x faster than {other}"),
-    ("dollars", "cheapest", "{value} per pass", "{ratio:.1f}x cheaper than {other}"),
+    ("dollars", "cheapest", "run bill {value}", "{ratio:.1f}x cheaper than {other}"),
     ("value", "best value", "time x cost {value:.3g}", "{ratio:.1f}x better than {other}"),
 )
 
@@ -438,8 +461,8 @@ def _trend(store: Store, section: Section) -> dict[str, list[tuple[float, float,
     return {e: points for e, points in series.items() if len(points) > 1}
 
 
-def _provenance(run: dict, attempts: list[dict], catalog: Catalog) -> dict[str, Any]:
-    cost = price_run(run, attempts, catalog).total
+def _provenance(store: Store, run: dict, attempts: list[dict], catalog: Catalog) -> dict[str, Any]:
+    bill = price_run(run, attempts, catalog, store.loads(run["run_id"]))
     return {
         **run,
         "settings": {
@@ -449,8 +472,42 @@ def _provenance(run: dict, attempts: list[dict], catalog: Catalog) -> dict[str, 
         "cache_unknown": sum(1 for a in attempts if a["cache_hit"] is None),
         "attempts": len(attempts),
         "failed": sum(1 for a in attempts if a["status"] != "ok"),
-        "cost": cost,
+        "cost": bill.total,
+        "bill": bill,
     }
+
+
+def _months(
+    store: Store,
+    sections: list[Section],
+    by_run: dict[str, list[dict]],
+    catalog: Catalog,
+    pattern: Pattern,
+) -> list[dict[str, Any]]:
+    """A month of the user's pattern on each engine, per data type, from the matrix's runs."""
+    months = []
+    for s in _matrix_sections(sections):
+        for engine, run in s.runs.items():
+            loads = store.loads(run["run_id"])
+            stored = [row["bytes_stored"] for row in loads if row["status"] == "loaded"]
+            month = project_month(
+                run,
+                by_run[run["run_id"]],
+                catalog,
+                pattern,
+                sum(stored) if stored and None not in stored else None,
+            )
+            months.append(
+                {
+                    "data_type": s.data_type,
+                    "workload": s.workload,
+                    "scale": s.scale,
+                    "engine": engine,
+                    "cost": month.cost,
+                    "explain": month.explain,
+                }
+            )
+    return months
 
 
 def _prices(catalog: Catalog, engines: list[str]) -> list[dict[str, str]]:
@@ -512,7 +569,7 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
 
 def _engine_order(runs: list[dict]) -> list[str]:
     """The baseline engine first (answers are checked against it), then the others by name."""
-    return sorted({r["engine"] for r in runs}, key=lambda e: (e != BASELINE_ENGINE, e))
+    return sorted({r["engine"] for r in runs}, key=lambda e: (not engine_class(e).baseline, e))
 
 
 def _type_order(data_type: str) -> int:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from harness.engines.base import (
     TableData,
     Usage,
 )
+from harness.engines.snowflake.billing import SnowflakeBilling
 from harness.errors import ConfigError, EngineError, first_line
 
 _OBJECT_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){0,2}")
@@ -46,7 +48,14 @@ class SnowflakeSettings:
     authenticator: str | None = None  # e.g. externalbrowser, oauth, SNOWFLAKE_JWT
     role: str | None = None
     warehouse: str | None = None
-    warehouse_size: str | None = None  # XS, S, M …: recorded for cost; asked of Snowflake if unset
+    # The warehouse's billing facts are asked of Snowflake (SHOW WAREHOUSES); these are used
+    # when the role cannot see it.
+    warehouse_size: str | None = None  # XS, S, M …
+    warehouse_generation: str | None = None  # "1" or "2" (Gen2 bills more per hour)
+    auto_suspend_seconds: int | None = None  # None: Snowflake's default for new warehouses, 600
+    # Suspend the warehouse after the run if the run resumed it: that ends the billed idle tail.
+    # The honest way to benchmark is a warehouse of its own, so nothing else shares the bill.
+    suspend_after_run: bool = False
     database: str = "WHBENCH"  # created if missing; each data set gets a schema in it
     # Large scales: files are uploaded once to data_uri (s3:// or gs://) and loaded from there,
     # through temporary stages on a storage integration, or through an external stage of yours
@@ -70,7 +79,8 @@ class SnowflakeEngine(CursorEngine):
     driver_module = "snowflake.connector"
     driver_package = "snowflake-connector-python"
     extra = "snowflake"
-    cost_basis = "credits"
+    cost_basis = "warehouse uptime in credits"
+    billing = SnowflakeBilling
     reports_engine_time = True
     object_stores = ("s3", "gs")
     settings_class = SnowflakeSettings
@@ -155,22 +165,61 @@ class SnowflakeEngine(CursorEngine):
         return {
             "account": self.settings.account,
             "warehouse": self.settings.warehouse,
-            "warehouse_size": self.settings.warehouse_size or self._warehouse_size(),
             "database": self.settings.database,
+            **self._warehouse_facts(),
         }
 
-    def _warehouse_size(self) -> str | None:
-        if not self.settings.warehouse:
+    def _warehouse_facts(self) -> dict[str, Any]:
+        """What the bill depends on: size, generation, AUTO_SUSPEND, clusters, scaling policy and
+        whether the warehouse was running, from SHOW WAREHOUSES when the role can see it (else
+        the settings, and a note saying so)."""
+        s = self.settings
+        facts: dict[str, Any] = {
+            "warehouse_size": s.warehouse_size,
+            "warehouse_generation": s.warehouse_generation,
+            "auto_suspend_seconds": s.auto_suspend_seconds,
+            "suspend_after_run": s.suspend_after_run,
+            "state_at_start": None,
+            "warehouse_facts_from": "settings",
+        }
+        row = self._show_warehouse()
+        if row is None:
+            return facts
+        generation = str(row.get("generation") or "")
+        if not generation and row.get("resource_constraint"):
+            generation = "2" if str(row["resource_constraint"]).endswith("GEN_2") else "1"
+        facts |= {
+            "warehouse_size": row.get("size") or s.warehouse_size,
+            "warehouse_generation": generation or s.warehouse_generation,
+            "auto_suspend_seconds": _int(row.get("auto_suspend"), s.auto_suspend_seconds),
+            "min_clusters": _int(row.get("min_cluster_count")),
+            "max_clusters": _int(row.get("max_cluster_count")),
+            "scaling_policy": row.get("scaling_policy"),
+            "state_at_start": row.get("state"),
+            "warehouse_facts_from": "SHOW WAREHOUSES",
+        }
+        return facts
+
+    def _show_warehouse(self) -> dict[str, Any] | None:
+        name = self.settings.warehouse
+        if not name:
             return None
         try:
             cursor = self._con.cursor()
-            cursor.execute(f"SHOW WAREHOUSES LIKE '{self.settings.warehouse}'")
+            cursor.execute(f"SHOW WAREHOUSES LIKE '{name}'")
             columns = [c[0].lower() for c in cursor.description]
-            row = cursor.fetchone()
-            return row[columns.index("size")] if row else None
-        except Exception as exc:  # the size is recorded as unknown, and why
-            self.notes.append(f"warehouse size unknown: {first_line(exc)}")
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        except Exception as exc:  # the facts come from the settings, and the notes say why
+            self.notes.append(f"SHOW WAREHOUSES failed, warehouse facts from settings: {exc}")
             return None
+        # LIKE is case-insensitive; a stand-in may ignore it: keep only the warehouse asked for.
+        found = [r for r in rows if str(r.get("name", "")).upper() == name.upper()]
+        if not found:
+            self.notes.append(
+                f"SHOW WAREHOUSES does not list {name}: warehouse facts come from the settings"
+            )
+            return None
+        return found[0]
 
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
         cursor = self._con.cursor()
@@ -304,6 +353,59 @@ class SnowflakeEngine(CursorEngine):
             )
             history[query_id] = (_seconds(elapsed), usage)
         return history
+
+    def end_of_run(self) -> dict[str, Any]:
+        """With suspend_after_run, suspend the warehouse if the run resumed it (or if whether it
+        was running is unknown), which ends its billed idle tail."""
+        if not (self.settings.suspend_after_run and self.settings.warehouse):
+            return {}
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(f"ALTER WAREHOUSE {self.settings.warehouse} SUSPEND")
+        except Exception as exc:
+            self.notes.append(
+                f"could not suspend warehouse {self.settings.warehouse} after the run, so the "
+                f"bill keeps its AUTO_SUSPEND tail: {first_line(exc)}"
+            )
+            return {}
+        return {"suspended_at": datetime.now(UTC).isoformat()}
+
+    def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        """Compute and cloud-services credits of the warehouse in the hours that hold the window,
+        from WAREHOUSE_METERING_HISTORY (hourly; the table function lags less than
+        ACCOUNT_USAGE's up to 3 hours)."""
+        if not self.settings.warehouse:
+            return None
+        first_hour = started.replace(minute=0, second=0, microsecond=0)
+        cursor = self._con.cursor()
+        cursor.execute(
+            "SELECT max(end_time), sum(credits_used_compute), "
+            "sum(credits_used_cloud_services) FROM TABLE(INFORMATION_SCHEMA."
+            "WAREHOUSE_METERING_HISTORY(DATE_RANGE_START => %s::TIMESTAMP_LTZ, "
+            "DATE_RANGE_END => %s::TIMESTAMP_LTZ, WAREHOUSE_NAME => %s))",
+            (
+                first_hour.isoformat(),
+                (ended + timedelta(hours=1)).isoformat(),
+                self.settings.warehouse.upper(),
+            ),
+        )
+        last, compute, services = cursor.fetchone()
+        complete = last is not None and last >= ended
+        return {
+            "credits_compute": compute,
+            "credits_cloud_services": services,
+            "complete": complete,
+            "pending": None
+            if complete
+            else "WAREHOUSE_METERING_HISTORY does not cover the run's hours yet",
+        }
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _seconds(milliseconds: float | None) -> float | None:

@@ -20,6 +20,7 @@ from harness.engines.base import (
     TableData,
     owned,
 )
+from harness.engines.duckdb.billing import DuckDBBilling
 from harness.errors import EngineError, first_line, lock_holder
 
 
@@ -38,7 +39,9 @@ class DuckDBEngine(Engine):
     driver_package = "duckdb"
     extra = None
     cost_basis = "machine-hours"
+    billing = DuckDBBilling
     reports_engine_time = False
+    baseline = True
     can_be_cold = True  # a new connection starts with an empty buffer pool (OS cache aside)
     settings_class = DuckDBSettings
 

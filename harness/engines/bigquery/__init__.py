@@ -27,6 +27,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
+from harness.engines.bigquery.billing import BigQueryBilling
 from harness.errors import ConfigError, EngineError, first_line
 
 MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
@@ -56,7 +57,8 @@ class BigQueryEngine(Engine):
     driver_module = "google.cloud.bigquery"
     driver_package = "google-cloud-bigquery"
     extra = "bigquery"
-    cost_basis = "bytes billed or slot-ms"
+    cost_basis = "bytes billed (on demand) or autoscaled slots (Editions)"
+    billing = BigQueryBilling
     reports_engine_time = True
     supports_dry_run = True
     object_stores = ("gs",)

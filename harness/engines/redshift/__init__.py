@@ -29,6 +29,7 @@ from harness.engines.base import (
     Usage,
     owned,
 )
+from harness.engines.redshift.billing import RedshiftBilling
 from harness.errors import ConfigError, EngineError, first_line
 
 _ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
@@ -63,7 +64,8 @@ class RedshiftEngine(CursorEngine):
     driver_module = "redshift_connector"
     driver_package = "redshift-connector"
     extra = "redshift"
-    cost_basis = "rpu-seconds or node-hours"
+    cost_basis = "RPU-seconds (Serverless) or node-hours (provisioned)"
+    billing = RedshiftBilling
     reports_engine_time = True
     object_stores = ("s3",)
     settings_class = RedshiftSettings
@@ -75,6 +77,11 @@ class RedshiftEngine(CursorEngine):
             raise ConfigError(
                 f"engines.redshift.iam_role_arn: {role!r} is not an IAM role ARN "
                 "(arn:aws:iam::123456789012:role/NAME)"
+            )
+        if settings.node_type and not settings.nodes:
+            raise ConfigError(
+                "engines.redshift.nodes: a provisioned cluster (node_type "
+                f"{settings.node_type}) needs its node count for cost"
             )
         self._pid: int | None = None
         self._cancelled = threading.Event()
@@ -276,8 +283,11 @@ class RedshiftEngine(CursorEngine):
         )
 
     def _last_query_id(self) -> str | None:
+        # SYS_QUERY_HISTORY.query_id pairs with LAST_USER_QUERY_ID(); PG_LAST_QUERY_ID() gives
+        # the STL id, which that view does not hold.
+        # https://docs.aws.amazon.com/redshift/latest/dg/LAST_USER_QUERY_ID.html (2026-11-26)
         try:
-            value = self._scalar("SELECT pg_last_query_id()")
+            value = self._scalar("SELECT last_user_query_id()")
         except Exception as exc:
             if not any("query id" in n for n in self.notes):
                 self.notes.append(f"query ids unavailable: {_first_line(exc)}")
@@ -340,32 +350,26 @@ class RedshiftEngine(CursorEngine):
             for query_id, elapsed, queued, compiling, executing, cache_hit in cursor.fetchall()
         }
 
-    def run_usage(self, started: datetime, ended: datetime) -> dict[str, float] | None:
-        if self.settings.node_type:  # provisioned: billed by node-hours, not per window
+    def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        if self.settings.node_type:  # provisioned: billed by node-hours, nothing per window
             return None
         cursor = self._con.cursor()
-        try:
-            # charged_seconds: the RPU-seconds billed, minimum charges included. The view holds
-            # the whole workgroup, so other work in the window counts too.
-            cursor.execute(
-                "SELECT sum(charged_seconds), sum(compute_seconds) FROM sys_serverless_usage "
-                "WHERE end_time > %s AND start_time < %s",
-                (started.replace(tzinfo=None), ended.replace(tzinfo=None)),
-            )
-            charged, computed = cursor.fetchone()
-        except Exception as exc:
-            self.notes.append(
-                "SYS_SERVERLESS_USAGE unavailable, so the run's RPU-seconds are modelled from "
-                f"its time and the base RPU: {_first_line(exc)}"
-            )
-            return None
-        if charged is None:
-            self.notes.append(
-                "SYS_SERVERLESS_USAGE has no rows for this run yet (it lags by minutes); "
-                "RPU-seconds are modelled"
-            )
-            return None
-        return {"rpu_seconds": float(charged), "compute_rpu_seconds": float(computed or 0)}
+        # charged_seconds: the RPU-seconds billed, minimum charges included, per minute. The
+        # view holds the whole workgroup, so other work in the window counts too.
+        cursor.execute(
+            "SELECT sum(charged_seconds), max(end_time) FROM sys_serverless_usage "
+            "WHERE end_time > %s AND start_time < %s",
+            (started.replace(tzinfo=None), ended.replace(tzinfo=None)),
+        )
+        charged, covered_until = cursor.fetchone()
+        complete = covered_until is not None and covered_until >= ended.replace(tzinfo=None)
+        return {
+            "rpu_seconds": None if charged is None else float(charged),
+            "complete": complete,
+            "pending": None
+            if complete
+            else "SYS_SERVERLESS_USAGE does not cover the query window yet (it lags minutes)",
+        }
 
 
 def _seconds(microseconds: int | None) -> float | None:

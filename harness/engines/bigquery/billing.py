@@ -1,0 +1,209 @@
+"""How BigQuery bills queries, loads and storage, as Google's pages state (read 2026-11-26):
+
+- On demand: $ per TiB of bytes billed; bytes are rounded up to the MB with a minimum of 10 MB
+  per table referenced per query; cached queries and queries that return an error are free;
+  a cancelled query may still be billed. The first 1 TiB a month is free: not applied here.
+  https://cloud.google.com/bigquery/pricing#on_demand_pricing
+- Editions: the autoscaler scales a reservation in multiples of 50 slots (rounded up from what
+  the jobs need), keeps scaled capacity at least 60 s (the scale-down window), and bills the
+  slots it scaled to, not the slot-ms a job used -- failed jobs included. Baseline slots bill
+  whether used or not. https://cloud.google.com/bigquery/docs/slots-autoscaling-intro
+  (The English page read on 2026-11-26 says "multiples of 100" and calls scaling an estimate,
+  while its translations say 50: the step is `autoscale_step_slots` in the catalog.)
+- Batch loads from files use the free shared slot pool.
+  https://cloud.google.com/bigquery/pricing#data_ingestion_pricing
+- Storage: logical active bytes per GiB-month (physical billing is a dataset option; the
+  catalog holds both, `storage_model` picks one). https://cloud.google.com/bigquery/pricing#storage
+- Measured: each job's statistics (bytes billed, slot-ms) are on the job object and are the
+  on-demand bill itself. An Editions reservation's autoscaled capacity is only visible in
+  INFORMATION_SCHEMA.RESERVATIONS_TIMELINE, which bills a query to read; it is not fetched, so
+  an Editions run bill stays modelled.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from datetime import timedelta
+
+from harness.pricing import (
+    DAYS_PER_MONTH,
+    FREE,
+    GIB,
+    MIB,
+    TIB,
+    Billing,
+    Cost,
+    Pattern,
+    Priced,
+    Span,
+    attempt_span,
+    busy_seconds_per_day,
+    seconds,
+    total,
+)
+
+
+class BigQueryBilling(Billing):
+    @property
+    def on_demand(self) -> bool:
+        return self.section.get("model", "on_demand") == "on_demand"
+
+    def _slot_price(self):
+        return self.price("editions", self.section.get("edition", "standard"))
+
+    def _step(self) -> int:
+        return int(self.section["autoscale_step_slots"])
+
+    # -- per query --------------------------------------------------------------------------------
+    def marginal(self, attempt: dict) -> Cost:
+        if not self.on_demand:
+            # On a reservation that is already scaled up, a job costs the slot time it used.
+            price = self._slot_price()
+            if attempt["status"] == "skipped":
+                return FREE
+            if attempt.get("slot_ms") is None:
+                return Cost(None, "unknown", price.as_of)
+            return Cost(attempt["slot_ms"] / 3_600_000 * price.price, "modelled", price.as_of)
+        price = self.price("on_demand")
+        if attempt["status"] in ("error", "skipped") or attempt.get("cache_hit"):
+            return FREE  # errors and cached results are not billed
+        billed, basis = attempt.get("bytes_billed"), "measured"
+        if billed is None:
+            billed, basis = attempt.get("bytes_scanned"), "modelled"
+            if billed is None or attempt["status"] != "ok":
+                # A cancelled (timed-out) job may be billed up to the full cost: not knowable.
+                return Cost(None, "unknown", price.as_of)
+            minimum = self.section["minimum_bytes_per_table"] * _tables_referenced(attempt)
+            billed = max(math.ceil(billed / MIB) * MIB, minimum)
+        return Cost(billed / TIB * price.price, basis, price.as_of)
+
+    # -- the run ----------------------------------------------------------------------------------
+    def run_bill(self, attempts: list[dict]) -> Priced:
+        if self.on_demand:
+            bill = total(self.marginal(a) for a in attempts)
+            return Priced(
+                bill,
+                [
+                    "on demand: the bytes each job billed (the job statistics are the bill); "
+                    "the free first TiB a month is not applied"
+                ],
+            )
+        return self._autoscaled(attempts)
+
+    def _autoscaled(self, attempts: list[dict]) -> Priced:
+        """Editions: each job's slots (its slot-ms over its duration, rounded up to the
+        autoscaler's step) held from its start until at least 60 s later; where holds overlap,
+        the larger capacity; plus any baseline slots for the whole window."""
+        price, step = self._slot_price(), self._step()
+        window = float(self.section["scale_down_window_seconds"])
+        holds: list[tuple[Span, int]] = []
+        unknown = 0
+        for attempt in attempts:
+            span = attempt_span(attempt)
+            if span is None:
+                continue
+            (start, end), duration = span, max(seconds(span), 0.001)
+            slot_ms = attempt.get("slot_ms")
+            if slot_ms is None:
+                unknown += 1
+                needed = step  # at least one step: what the smallest scale-up bills
+            else:
+                needed = max(step, math.ceil(slot_ms / 1000 / duration / step) * step)
+            holds.append(((start, max(end, start + timedelta(seconds=window))), needed))
+        slot_seconds = _capacity_seconds(holds)
+        baseline = int(self.section.get("baseline_slots") or 0)
+        run_window = self.billed_window(attempts)
+        if baseline and run_window:
+            slot_seconds += baseline * seconds(run_window)
+        explain = [
+            f"Editions autoscaling: {slot_seconds / 3600:.4g} slot-hours "
+            f"({step}-slot steps, each held at least {window:g} s, failed jobs included)"
+        ]
+        if baseline:
+            explain.append(f"{baseline} baseline slots billed for the whole query window")
+        if unknown:
+            explain.append(f"{unknown} job(s) reported no slot-ms: one {step}-slot step assumed")
+        return Priced(Cost(slot_seconds / 3600 * price.price, "modelled", price.as_of), explain)
+
+    def load_bill(self, loads: list[dict]) -> Priced:
+        if not any(row.get("status") == "loaded" for row in loads):
+            return Priced(FREE, [])
+        return Priced(FREE, ["loading: batch load jobs use the free shared slot pool"])
+
+    def storage_per_month(self, stored_bytes: float | None) -> Priced:
+        model = self.section.get("storage_model", "logical")
+        price = self.price("storage", f"{model}_active")
+        if stored_bytes is None:
+            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
+        gib = stored_bytes / GIB
+        return Priced(
+            Cost(gib * price.price, "modelled", price.as_of),
+            [
+                f"storage: {gib:.4g} GiB {model} active at ${price.price}/GiB-month (long-term "
+                "storage after 90 days unmodified costs half; the free 10 GiB is not applied)"
+            ],
+        )
+
+    def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
+        if self.on_demand:
+            return Priced(
+                per_query.times(pattern.queries_per_day * DAYS_PER_MONTH),
+                ["on demand: the mix's bytes billed per query x queries"],
+            )
+        # Editions: every job holds at least one step for the scale-down window.
+        price, step = self._slot_price(), self._step()
+        window = float(self.section["scale_down_window_seconds"])
+        each = max(seconds_per_query, window)
+        daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)
+        slot_hours = daily * step / 3600 * DAYS_PER_MONTH
+        baseline = int(self.section.get("baseline_slots") or 0)
+        slot_hours += baseline * 24 * DAYS_PER_MONTH
+        return Priced(
+            Cost(slot_hours * price.price, "modelled", price.as_of),
+            [
+                f"Editions: {step} slots up {daily / 3600:.2f} h a day (each job holds them "
+                f"{each:.0f} s), {baseline} baseline slots all month"
+            ],
+        )
+
+    def minimum_charge(self) -> Cost | None:
+        if self.on_demand:
+            price = self.price("on_demand")
+            return Cost(self.section["minimum_bytes_per_table"] / TIB * price.price, "modelled")
+        price = self._slot_price()
+        slot_seconds = self._step() * float(self.section["scale_down_window_seconds"])
+        return Cost(slot_seconds / 3600 * price.price, "modelled", price.as_of)
+
+    def price_per_byte_billed(self) -> float | None:
+        return self.price("on_demand").price / TIB if self.on_demand else None
+
+
+def _capacity_seconds(holds: list[tuple[Span, int]]) -> float:
+    """Slot-seconds of a capacity that is, at each moment, the largest hold then in force."""
+    moments = sorted({t for (start, end), _ in holds for t in (start, end)})
+    slot_seconds = 0.0
+    for begin, finish in itertools.pairwise(moments):
+        level = max((n for (s, e), n in holds if s <= begin and e >= finish), default=0)
+        slot_seconds += level * (finish - begin).total_seconds()
+    return slot_seconds
+
+
+def _tables_referenced(attempt: dict) -> int:
+    """How many tables the query reads (1 when its SQL is not at hand or does not parse)."""
+    return _count_tables(attempt["sql"]) if attempt.get("sql") else 1
+
+
+@functools.lru_cache(maxsize=512)  # every attempt of a query has the same SQL: parse it once
+def _count_tables(sql: str) -> int:
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="bigquery")
+    except sqlglot.errors.ParseError:
+        return 1
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    tables = {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
+    return max(1, len(tables))

@@ -1,0 +1,298 @@
+"""How Snowflake bills a virtual warehouse, as its documentation states (read 2026-11-26):
+
+- A running warehouse bills credits per second for every second it runs, from a resume to the
+  next suspend, idle seconds included, with a minimum of 60 s each time it is started or
+  resumed; a multi-cluster warehouse bills each running cluster.
+  https://docs.snowflake.com/en/user-guide/cost-understanding-compute
+- Credits per hour by size (Gen1 standard): XS 1, S 2, M 4, L 8, XL 16, 2XL 32, 3XL 64, 4XL 128,
+  5XL 256, 6XL 512. https://docs.snowflake.com/en/user-guide/warehouses-overview
+- Gen2 standard warehouses bill more per hour for the same size (the Snowflake Service
+  Consumption Table: 1.35x on AWS); 5XL and 6XL have no Gen2.
+  https://docs.snowflake.com/en/user-guide/warehouses-gen2 and
+  https://www.snowflake.com/legal-files/CreditConsumptionTable.pdf
+- A warehouse suspends AUTO_SUSPEND seconds after its last query (600 by default for a warehouse
+  created with CREATE WAREHOUSE). https://docs.snowflake.com/en/sql-reference/sql/create-warehouse
+- Multi-cluster, Standard scaling policy: a further cluster starts when queries queue, and shuts
+  down after 2 to 3 consecutive successful load checks made at 1-minute intervals; Economy keeps
+  queries queued rather than start a cluster unless it would be busy for 6 minutes.
+  https://docs.snowflake.com/en/user-guide/warehouses-multicluster
+- Cloud-services credits are billed only beyond 10% of the day's warehouse credits, per account
+  per day, so a per-run figure for them is modelled, never measured.
+  https://docs.snowflake.com/en/user-guide/cost-understanding-compute#cloud-services-credit-usage
+- Measured: WAREHOUSE_METERING_HISTORY gives credits per warehouse per hour (compute and cloud
+  services); an hour may hold other work on the same warehouse.
+  https://docs.snowflake.com/en/sql-reference/functions/warehouse_metering_history
+- Storage: per TB-month of compressed data, capacity or on-demand price.
+  https://www.snowflake.com/pricing/ (the docs do not say whether a TB is 10^12 or 2^40 bytes;
+  10^12 is used.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.pricing import (
+    DAYS_PER_MONTH,
+    FREE,
+    Billing,
+    Cost,
+    Pattern,
+    Priced,
+    Span,
+    busy_seconds_per_day,
+    held_seconds,
+    merge,
+    seconds,
+    spans,
+)
+
+# SHOW WAREHOUSES says X-Small, Small, … X-Large, 2X-Large; CREATE WAREHOUSE says XSMALL …
+# XXLARGE, X4LARGE; the catalog says XS, S, … 2XL.
+_SIZES = {
+    "XSMALL": "XS",
+    "SMALL": "S",
+    "MEDIUM": "M",
+    "LARGE": "L",
+    "XLARGE": "XL",
+    "XXLARGE": "2XL",
+    "2XLARGE": "2XL",
+    "XXXLARGE": "3XL",
+    "3XLARGE": "3XL",
+    "X4LARGE": "4XL",
+    "4XLARGE": "4XL",
+    "X5LARGE": "5XL",
+    "5XLARGE": "5XL",
+    "X6LARGE": "6XL",
+    "6XLARGE": "6XL",
+}
+
+
+def catalog_size(size: Any) -> str | None:
+    """The catalog's name for a warehouse size as Snowflake or a user wrote it."""
+    if not size:
+        return None
+    key = str(size).upper().replace("-", "").replace(" ", "")
+    return _SIZES.get(key, key)
+
+
+class SnowflakeBilling(Billing):
+    # -- the warehouse's facts, as recorded with the run ----------------------------------------
+    @property
+    def generation(self) -> str:
+        return str(self.settings.get("warehouse_generation") or "1")
+
+    @property
+    def auto_suspend(self) -> float:
+        value = self.settings.get("auto_suspend_seconds")
+        return float(self.section["default_auto_suspend_seconds"] if value is None else value)
+
+    def _credits_per_hour(self) -> float | None:
+        size = catalog_size(self.settings.get("warehouse_size"))
+        if size is None:
+            return None
+        table = self.section["credits_per_hour"].get(f"gen{self.generation}")
+        if table is None or size not in table:
+            raise ConfigError(
+                f"{self.catalog.source}: snowflake.credits_per_hour.gen{self.generation} has no "
+                f"size {size}"
+            )
+        return float(table[size])
+
+    def _credits(self, seconds_running: float, basis: str = "modelled") -> Cost:
+        price = self.price("credit", self.section.get("edition", "standard"))
+        rate = self._credits_per_hour()
+        if rate is None:
+            return Cost(None, "unknown", price.as_of, "warehouse size unknown")
+        return Cost(rate * seconds_running / 3600 * price.price, basis, price.as_of)
+
+    # -- the rules --------------------------------------------------------------------------------
+    def marginal(self, attempt: dict) -> Cost:
+        """One cluster's credits for the time the query executed: on a warehouse that is up
+        anyway, that is the share of its uptime the query takes."""
+        if attempt["status"] == "skipped":
+            return FREE
+        seconds_used = held_seconds(
+            attempt, "warehouse_seconds", "engine_seconds", "client_seconds"
+        )
+        if seconds_used is None:
+            return Cost(None, "unknown")
+        return self._credits(seconds_used)
+
+    def run_bill(self, attempts: list[dict]) -> Priced:
+        measured = self._measured()
+        if measured is not None:
+            return measured
+        modelled = self.uptime(spans(attempts))
+        services = self._cloud_services(attempts, modelled.cost)
+        pending = (self.run.get("run_usage") or {}).get("pending")
+        explain = modelled.explain + services.explain
+        if pending:
+            explain.append(f"measured figures pending: {pending}")
+        return Priced(modelled.cost + services.cost, explain)
+
+    def uptime(self, busy: list[Span]) -> Priced:
+        """The modelled bill of a warehouse that runs the queries in `busy`: a resume at the first
+        query, another after every pause longer than AUTO_SUSPEND, a suspend AUTO_SUSPEND after
+        the last query (or when the harness suspended it), at least 60 s per resume, and one
+        more cluster for every further `max_concurrency_level` queries running at once."""
+        if not busy:
+            return Priced(FREE, ["no query ran: the warehouse was not resumed for the run"])
+        minimum = float(self.section["minimum_seconds_per_resume"])
+        suspended_at = _when((self.run.get("after_run") or {}).get("suspended_at"))
+        already_running = self.settings.get("state_at_start") == "STARTED"
+        up = merge(
+            [(start, end + timedelta(seconds=self.auto_suspend)) for start, end in busy],
+        )
+        last_busy = max(end for _, end in busy)
+        if suspended_at is not None and suspended_at >= last_busy:
+            up[-1] = (up[-1][0], min(up[-1][1], suspended_at))
+        billed = 0.0
+        for number, segment in enumerate(up):
+            resumed = number > 0 or not already_running
+            billed += max(seconds(segment), minimum) if resumed else seconds(segment)
+        clusters = max(1, int(self.settings.get("min_clusters") or 1))
+        extra = self._extra_clusters(busy, clusters, minimum)
+        explain = [
+            f"warehouse up {sum(seconds(s) for s in up):.0f} s in {len(up)} resume(s) "
+            f"(AUTO_SUSPEND {self.auto_suspend:g} s"
+            + (", suspended by whbench after the run" if suspended_at else ", idle tail included")
+            + f"; at least {minimum:g} s per resume), billed {billed:.0f} s"
+            + (f" x {clusters} clusters" if clusters > 1 else ""),
+        ]
+        if already_running:
+            explain.append(
+                "the warehouse was already running when the run began: no resume minimum for "
+                "its first stretch, and the uptime before the first query is not the run's"
+            )
+        elif self.settings.get("state_at_start") is None:
+            explain.append(
+                "whether the warehouse was running at the start is unknown: the model assumes "
+                "the run's first query resumed it"
+            )
+        if extra:
+            explain.append(f"extra clusters for concurrent queries: {extra:.0f} s")
+        return Priced(self._credits(billed * clusters + extra), explain)
+
+    def _extra_clusters(self, busy: list[Span], running: int, minimum: float) -> float:
+        """Cluster-seconds beyond the always-running ones: cluster k runs while more than
+        (k-1) x max_concurrency_level queries run at once, until `cluster_shutdown_seconds`
+        of low load have passed (Standard policy, lower bound of its 2-3 one-minute checks)."""
+        most = int(self.settings.get("max_clusters") or running)
+        if most <= running:
+            return 0.0
+        per_cluster = int(self.section["max_concurrency_level"])
+        linger = float(self.section["cluster_shutdown_seconds"])
+        events = sorted([(s, 1) for s, _ in busy] + [(e, -1) for _, e in busy])
+        billed, level = 0.0, 0
+        crowded: dict[int, list[Span]] = {}
+        opened: dict[int, datetime] = {}
+        for moment, step in events:
+            level += step
+            needed = min(most, -(-level // per_cluster))
+            for k in range(running + 1, most + 1):
+                if k <= needed and k not in opened:
+                    opened[k] = moment
+                elif k > needed and k in opened:
+                    crowded.setdefault(k, []).append((opened.pop(k), moment))
+        for stretches in crowded.values():
+            lingering = [(s, e + timedelta(seconds=linger)) for s, e in stretches]
+            billed += sum(max(seconds(s), minimum) for s in merge(lingering))
+        return billed
+
+    def _cloud_services(self, attempts: list[dict], warehouse: Cost) -> Priced:
+        reported = [
+            a["cloud_services_credits"]
+            for a in attempts
+            if a.get("cloud_services_credits") is not None
+        ]
+        if not reported:
+            return Priced(FREE, ["cloud-services credits not reported: not included"])
+        price = self.price("credit", self.section.get("edition", "standard"))
+        if warehouse.dollars is None:
+            return Priced(Cost(None, "unknown", price.as_of), [])
+        warehouse_credits = warehouse.dollars / price.price
+        free_share = float(self.section["cloud_services_free_fraction"])
+        billable = max(0.0, sum(reported) - free_share * warehouse_credits)
+        return Priced(
+            Cost(billable * price.price, "modelled", price.as_of),
+            [
+                f"cloud services: {sum(reported):.4g} credits, billed beyond {free_share:.0%} of "
+                "the warehouse credits (Snowflake applies this per account per day; the run's "
+                "own credits stand in for the day's)"
+            ],
+        )
+
+    def _measured(self) -> Priced | None:
+        usage = self.run.get("run_usage") or {}
+        if usage.get("credits_compute") is None or not usage.get("complete"):
+            return None
+        price = self.price("credit", self.section.get("edition", "standard"))
+        credits = float(usage["credits_compute"])
+        return Priced(
+            Cost(credits * price.price, "measured", price.as_of),
+            [
+                f"WAREHOUSE_METERING_HISTORY: {credits:.4g} compute credits in the hours of the "
+                f"run (fetched {usage.get('fetched_at')}; other work on the warehouse in those "
+                "hours counts too: a dedicated warehouse keeps this exact)"
+            ],
+        )
+
+    def billed_window(self, attempts: list[dict]) -> Span | None:
+        found = spans(attempts)
+        if not found:
+            return None
+        end = max(e for _, e in found) + timedelta(seconds=self.auto_suspend)
+        suspended_at = _when((self.run.get("after_run") or {}).get("suspended_at"))
+        return found[0][0], min(end, suspended_at) if suspended_at else end
+
+    def load_bill(self, loads: list[dict]) -> Priced:
+        loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
+        if not loaded:
+            return Priced(FREE, [])
+        minimum = float(self.section["minimum_seconds_per_resume"])
+        billed = max(sum(loaded), minimum)
+        return Priced(
+            self._credits(billed),
+            [f"loading: {sum(loaded):.3g} s of COPY on the warehouse (at least one resume)"],
+        )
+
+    def storage_per_month(self, stored_bytes: float | None) -> Priced:
+        price = self.price("storage_tb_month")
+        if stored_bytes is None:
+            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
+        tb = stored_bytes / 1e12
+        return Priced(
+            Cost(tb * price.price, "modelled", price.as_of),
+            [f"storage: {tb:.4g} TB (compressed) at ${price.price}/TB-month"],
+        )
+
+    def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
+        """The warehouse stays up while queries come closer together than AUTO_SUSPEND, and
+        each one keeps it up AUTO_SUSPEND seconds after it ends (60 s at the least)."""
+        each = max(
+            seconds_per_query + self.auto_suspend, self.section["minimum_seconds_per_resume"]
+        )
+        daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)
+        clusters = max(1, int(self.settings.get("min_clusters") or 1))
+        cost = self._credits(daily * clusters).times(DAYS_PER_MONTH)
+        return Priced(
+            cost,
+            [
+                f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
+                f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
+                + (f" x {clusters} clusters" if clusters > 1 else ""),
+                "cloud-services credits beyond 10% a day are not projected",
+            ],
+        )
+
+    def minimum_charge(self) -> Cost | None:
+        cost = self._credits(float(self.section["minimum_seconds_per_resume"]))
+        return None if cost.dollars is None else cost
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
