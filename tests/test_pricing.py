@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import yaml
 
@@ -67,21 +69,6 @@ def test_bigquery_cached_and_failed_queries_are_free_and_missing_usage_is_unknow
     assert cost("bigquery") == Cost(None, "unknown", "2026-11-25")
 
 
-def test_snowflake_credits_by_warehouse_size_and_seconds():
-    c = cost("snowflake", {"warehouse_size": "X-Small"}, warehouse_seconds=3600)
-    assert c == Cost(2.0, "modelled", "2026-11-25")  # 1 credit/hour at $2, for an hour
-    assert cost("snowflake", {"warehouse_size": "MEDIUM"}, client_seconds=900).dollars == 2.0
-    assert cost("snowflake", {}).basis == "unknown"  # size not known: no made-up price
-
-
-def test_redshift_measured_rpu_seconds_else_modelled_base_rpu():
-    assert cost("redshift", rpu_seconds=3600) == Cost(0.375, "measured", "2026-11-25")
-    modelled = cost("redshift", {"base_rpu": 8}, engine_seconds=3600)
-    assert modelled == Cost(8 * 0.375, "modelled", "2026-11-25")
-    nodes = cost("redshift", {"node_type": "ra3.4xlarge", "nodes": 2}, client_seconds=1800)
-    assert nodes.dollars == pytest.approx(3.26)
-
-
 def test_duckdb_is_priced_as_the_machine_it_ran_on():
     assert cost("duckdb", client_seconds=3600) == Cost(0.096, "modelled", "2026-11-25")
 
@@ -127,23 +114,6 @@ def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
     again = whbench("cost", run["run_id"], "--config", config, "--json", "--pricing", cheaper)
     repriced = again.json()["runs"][0]["total"]
     assert repriced["dollars"] == pytest.approx(default["dollars"] / 2)
-
-
-def test_a_run_costs_at_least_the_engines_minimum_charge():
-    from harness.pricing import price_run
-
-    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
-    short = price_run(run, [attempt(query_id="q01", warehouse_seconds=1.0)], CATALOG)
-    assert short.queries["q01"].dollars == pytest.approx(2.0 / 3600)
-    assert short.total == Cost(2.0 * 60 / 3600, "modelled", "2026-11-25")  # the 60 s resume
-    long = price_run(run, [attempt(query_id="q01", warehouse_seconds=600.0)], CATALOG)
-    assert long.total.dollars == pytest.approx(2.0 * 600 / 3600)
-    duckdb_run = price_run(
-        {"engine": "duckdb", "engine_settings": {}},
-        [attempt(query_id="q01", client_seconds=1.0)],
-        CATALOG,
-    )
-    assert duckdb_run.total.dollars == pytest.approx(0.096 / 3600)  # no minimum
 
 
 def test_budget_guard_skips_what_would_cross_the_limit_and_exits_non_zero(
@@ -225,17 +195,6 @@ def test_report_renders_with_another_catalog(whbench, make_config, workdir):
     assert "Choose by data type" in (workdir / "b.html").read_text()
 
 
-def test_snowflake_cloud_services_are_billed_only_beyond_ten_percent():
-    from harness.pricing import price_run
-
-    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
-    # One hour on XS = 1 credit; 0.1 cloud-services credits are within the free 10%.
-    within = [attempt(query_id="q01", warehouse_seconds=3600.0, cloud_services_credits=0.1)]
-    assert price_run(run, within, CATALOG).total.dollars == pytest.approx(2.0)
-    beyond = [attempt(query_id="q01", warehouse_seconds=3600.0, cloud_services_credits=0.6)]
-    assert price_run(run, beyond, CATALOG).total.dollars == pytest.approx(2.0 + 0.5 * 2.0)
-
-
 def test_bigquery_models_a_10_mb_minimum_per_table_referenced():
     two_tables = cost(
         "bigquery",
@@ -258,12 +217,9 @@ def test_edge_cases_by_hand():
     assert cost("bigquery", bytes_billed=0) == Cost(0.0, "measured", "2026-11-25")
     # 0 bytes processed, modelled: still the 10 MB minimum.
     assert cost("bigquery", bytes_scanned=0).dollars == pytest.approx(10 * MIB / TIB * 6.25)
-    # Exactly 60 s on Snowflake XS: the resume minimum and the usage agree.
-    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
-    exact = price_run(run, [attempt(query_id="q01", warehouse_seconds=60.0)], CATALOG)
-    assert exact.total.dollars == pytest.approx(2.0 / 60)
-    # A run with no usage figures at all: unknown, never $0.
-    blind = price_run(run | {"engine_settings": {}}, [attempt(query_id="q01")], CATALOG)
+    # A Snowflake run whose warehouse size is unknown: unknown, never $0.
+    run = {"engine": "snowflake", "engine_settings": {}}
+    blind = price_run(run, [timed("q01", 0, 1)], CATALOG)
     assert blind.total.dollars is None and blind.total.basis == "unknown"
 
 
@@ -303,31 +259,218 @@ def test_a_budget_must_be_positive(whbench, make_config):
     assert result.code == 2 and "must be a positive number" in result.stderr
 
 
-def test_two_resumes_in_one_run_bill_two_minimums():
-    from datetime import UTC, datetime, timedelta
-
-    from harness.pricing import price_run
-
-    run = {"engine": "snowflake", "engine_settings": {"warehouse_size": "XS"}}
-    start = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-    together = [
-        attempt(query_id="q01", started_at=start, client_seconds=1.0),
-        attempt(query_id="q02", started_at=start + timedelta(seconds=5), client_seconds=1.0),
-    ]
-    apart = [
-        together[0],
-        attempt(query_id="q02", started_at=start + timedelta(hours=1), client_seconds=1.0),
-    ]
-    one_minute = 2.0 * 60 / 3600  # XS: 1 credit an hour at $2
-    assert price_run(run, together, CATALOG).total.dollars == pytest.approx(one_minute)
-    assert price_run(run, apart, CATALOG).total.dollars == pytest.approx(2 * one_minute)
+# -- worked examples, each computed by hand from the vendor's published rules -------------------
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-def test_a_window_charge_redshift_reported_wins_over_the_per_query_model():
-    catalog = load_catalog()
-    run = {"engine": "redshift", "engine_settings": {"base_rpu": 8}, "run_usage": None}
-    attempts = [{**attempt(), "query_id": "q01", "engine_seconds": 10.0}]
-    modelled = price_run(run, attempts, catalog).total
-    assert modelled.basis == "modelled"
-    measured = price_run({**run, "run_usage": {"rpu_seconds": 7200.0}}, attempts, catalog).total
-    assert measured == Cost(0.75, "measured", "2026-11-25")  # 2 RPU-hours at $0.375
+def timed(query_id: str, start: float, end: float, **usage) -> dict:
+    """An attempt that ran from T0 + start to T0 + end seconds."""
+    return attempt(
+        query_id=query_id,
+        started_at=T0 + timedelta(seconds=start),
+        ended_at=T0 + timedelta(seconds=end),
+        client_seconds=end - start,
+        **usage,
+    )
+
+
+def snowflake_run(**settings) -> dict:
+    return {"engine": "snowflake", "engine_settings": {"warehouse_size": "X-Small", **settings}}
+
+
+# Snowflake, https://docs.snowflake.com/en/user-guide/cost-understanding-compute (read
+# 2026-11-26): billed per second from resume to suspend, idle included, at least 60 s per resume;
+# credits per hour by size, https://docs.snowflake.com/en/user-guide/warehouses-overview.
+SNOWFLAKE_QUERIES = [timed("q01", 0, 10), timed("q02", 10, 30)]
+
+
+def test_worked_snowflake_xs_one_resume_and_the_600_s_tail():
+    # Queries from 0 s to 30 s, then idle until AUTO_SUSPEND (600 s) suspends it: 630 s of an
+    # XS warehouse (1 credit/hour) at $2/credit = 630 / 3600 x 2 = $0.35.
+    bill = price_run(snowflake_run(auto_suspend_seconds=600), SNOWFLAKE_QUERIES, CATALOG)
+    assert bill.total == Cost(pytest.approx(0.35), "modelled", "2026-11-25")
+    # The marginal cost is the queries' own 30 s: 30 / 3600 x 2 = $0.01667.
+    assert bill.marginal.dollars == pytest.approx(30 / 3600 * 2)
+
+
+def test_worked_snowflake_suspended_after_the_run_bills_the_60_s_minimum():
+    # suspend_after_run: whbench suspended it at 31 s; 31 s < the 60 s minimum per resume, so
+    # 60 s are billed: 60 / 3600 x 1 credit x $2 = $0.0333.
+    run = snowflake_run(auto_suspend_seconds=600, suspend_after_run=True)
+    run["after_run"] = {"suspended_at": (T0 + timedelta(seconds=31)).isoformat()}
+    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total.dollars == pytest.approx(60 / 3600 * 2)
+
+
+def test_worked_snowflake_a_second_resume_after_a_pause_longer_than_auto_suspend():
+    # AUTO_SUSPEND 60: q01 (0-1 s) keeps it up to 61 s; q02 starts at 3600 s, a second resume,
+    # up to 3661 s. Billed 61 + 61 = 122 s at 1 credit/hour, $2/credit.
+    run = snowflake_run(auto_suspend_seconds=60)
+    queries = [timed("q01", 0, 1), timed("q02", 3600, 3601)]
+    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(122 / 3600 * 2)
+
+
+def test_worked_snowflake_two_cluster_burst():
+    # https://docs.snowflake.com/en/user-guide/warehouses-multicluster (read 2026-11-26): a
+    # further cluster starts when queries queue (more than MAX_CONCURRENCY_LEVEL, 8 by default,
+    # run at once) and stops after 2-3 one-minute checks of low load; every cluster bills.
+    # Twelve queries at once for 100 s on an XS with max 2 clusters: cluster 1 runs 100 s + 600 s
+    # tail = 700 s; cluster 2 runs the 100 s burst + 120 s of checks = 220 s. 920 s x 1 credit
+    # /hour x $2 = $0.5111.
+    run = snowflake_run(auto_suspend_seconds=600, min_clusters=1, max_clusters=2)
+    burst = [timed(f"q{n:02}", 0, 100) for n in range(12)]
+    assert price_run(run, burst, CATALOG).total.dollars == pytest.approx(920 / 3600 * 2)
+    # Eight at once fit one cluster: 700 s only.
+    fits = [timed(f"q{n:02}", 0, 100) for n in range(8)]
+    assert price_run(run, fits, CATALOG).total.dollars == pytest.approx(700 / 3600 * 2)
+
+
+def test_worked_snowflake_gen2_bills_its_own_rate():
+    # https://docs.snowflake.com/en/user-guide/warehouses-gen2 and the Service Consumption Table
+    # (read 2026-11-26): a Gen2 XS on AWS burns 1.35 credits/hour. The 630 s run above:
+    # 630 / 3600 x 1.35 x $2 = $0.4725.
+    run = snowflake_run(auto_suspend_seconds=600, warehouse_generation="2")
+    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total.dollars == pytest.approx(0.4725)
+
+
+def test_worked_snowflake_already_running_warehouse_has_no_resume_minimum():
+    run = snowflake_run(auto_suspend_seconds=0, state_at_start="STARTED")
+    bill = price_run(run, [timed("q01", 0, 10)], CATALOG)
+    assert bill.total.dollars == pytest.approx(10 / 3600 * 2)
+    assert any("already running" in line for line in bill.explain)
+
+
+def test_worked_snowflake_cloud_services_beyond_ten_percent_are_modelled():
+    # An hour of XS = 1 credit; 0.6 cloud-services credits, of which 10% of 1 = 0.1 is free:
+    # 0.5 billed at $2. Snowflake applies this per account per day, so it is modelled.
+    run = snowflake_run(auto_suspend_seconds=0)
+    hour = [timed("q01", 0, 3600, cloud_services_credits=0.6)]
+    bill = price_run(run, hour, CATALOG)
+    assert bill.total == Cost(pytest.approx(2.0 + 0.5 * 2.0), "modelled", "2026-11-25")
+
+
+def test_measured_snowflake_metering_wins_only_when_complete():
+    run = snowflake_run(auto_suspend_seconds=600)
+    run["run_usage"] = {"credits_compute": 0.2, "complete": False, "pending": "not yet"}
+    pending = price_run(run, SNOWFLAKE_QUERIES, CATALOG)
+    assert pending.total.basis == "modelled" and any("pending" in e for e in pending.explain)
+    run["run_usage"] = {"credits_compute": 0.2, "complete": True, "fetched_at": "x"}
+    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total == Cost(0.4, "measured", "2026-11-25")
+
+
+def editions(**overrides):
+    data = yaml.safe_load((bundled("configs") / "pricing.yaml").read_text())
+    data["bigquery"] |= {"model": "editions", **overrides}
+    from harness.pricing import Catalog
+
+    return Catalog(data, "editions")
+
+
+def test_worked_bigquery_editions_half_a_slot_second_bills_50_slots_for_60_s():
+    # https://cloud.google.com/bigquery/docs/slots-autoscaling-intro (read 2026-11-26): the
+    # autoscaler scales in steps of 50 slots, holds them at least 60 s, and bills the slots it
+    # scaled to. A job of 500 slot-ms over 0.5 s: 50 slots x 60 s = 3000 slot-seconds
+    # = 0.8333 slot-hours x $0.04 (Standard) = $0.0333, where its own slot-ms are $0.0000056.
+    run = {"engine": "bigquery", "engine_settings": {}}
+    bill = price_run(run, [timed("q01", 0, 0.5, slot_ms=500)], editions())
+    assert bill.total.dollars == pytest.approx(3000 / 3600 * 0.04)
+    assert bill.marginal.dollars == pytest.approx(0.5 / 3600 * 0.04)
+
+
+def test_worked_bigquery_editions_bill_failed_jobs_too():
+    # Same page: the charge applies to jobs that fail as well. A failed 2 s job reported no
+    # slot-ms: the smallest scale-up, 50 slots for 60 s, is billed = $0.0333.
+    run = {"engine": "bigquery", "engine_settings": {}}
+    failed = timed("q01", 0, 2, status="error")
+    bill = price_run(run, [failed], editions())
+    assert bill.total.dollars == pytest.approx(3000 / 3600 * 0.04)
+    assert any("one 50-slot step assumed" in line for line in bill.explain)
+
+
+def test_worked_redshift_serverless_30_s_bills_the_60_s_minimum():
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html (read
+    # 2026-11-26): per second with a 60 s minimum. 30 s of queries at base 8 RPU: 60 s x 8 RPU
+    # = 480 RPU-seconds = 0.1333 RPU-hours x $0.375 = $0.05.
+    run = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
+    queries = [timed("q01", 0, 10), timed("q02", 10, 30)]
+    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(0.05)
+    run["run_usage"] = {"rpu_seconds": 7200.0, "complete": True}  # measured: 2 RPU-hours
+    assert price_run(run, queries, CATALOG).total == Cost(0.75, "measured", "2026-11-25")
+
+
+def test_worked_redshift_provisioned_two_ra3_xlplus_nodes():
+    # https://aws.amazon.com/redshift/pricing/ (read 2026-11-26): every node-hour the cluster
+    # exists. A 30-minute query window on 2 x ra3.xlplus at $1.086: 0.5 x 2 x 1.086 = $1.086.
+    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    queries = [timed("q01", 0, 60), timed("q02", 1700, 1800)]
+    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(1.086)
+    # dc2.large is priced; a node count left out is an error naming the setting.
+    dc2 = {"engine": "redshift", "engine_settings": {"node_type": "dc2.large", "nodes": 1}}
+    assert price_run(dc2, queries, CATALOG).total.dollars == pytest.approx(0.5 * 0.25)
+    with pytest.raises(ConfigError, match="engines.redshift.nodes"):
+        price_run({**run, "engine_settings": {"node_type": "ra3.xlplus"}}, queries, CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("engine", "dollars"),
+    [
+        # 10^12 bytes = 931.32 GiB x $0.02 logical active (cloud.google.com/bigquery/pricing)
+        ("bigquery", 1e12 / 2**30 * 0.02),
+        # $23 per TB-month on capacity (snowflake.com/pricing)
+        ("snowflake", 23.0),
+        # 931.32 GB (AWS's GB is 2^30) x $0.024 managed storage (aws.amazon.com/redshift/pricing)
+        ("redshift", 1e12 / 2**30 * 0.024),
+        # 931.32 GB x $0.08 EBS gp3 (aws.amazon.com/ebs/pricing)
+        ("duckdb", 1e12 / 2**30 * 0.08),
+    ],
+)
+def test_worked_storage_for_one_terabyte(engine, dollars):
+    from harness.pricing import billing
+
+    rules = billing({"engine": engine, "engine_settings": {}}, CATALOG)
+    assert rules.storage_per_month(1e12).cost.dollars == pytest.approx(dollars)
+
+
+def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
+    from harness.pricing import Pattern, project_month
+
+    pattern = Pattern(queries_per_day=1000, active_hours=8, data_gb=0)
+    days = 730 / 24
+    two_seconds = [timed("q01", 0, 2, bytes_billed=2**30)]
+    # Snowflake XS, AUTO_SUSPEND 600: queries every 28.8 s keep it up all 8 h plus one 602 s
+    # tail a day: (28800 + 602) / 3600 h x 1 credit x $2 x 30.42 days = $496.83.
+    run = snowflake_run(auto_suspend_seconds=600)
+    month = project_month(run, two_seconds, CATALOG, pattern, None)
+    assert month.cost.dollars == pytest.approx((28800 + 602) / 3600 * 2 * days)
+    # BigQuery on demand: 1 GiB billed a query = 1/1024 TiB x $6.25 x 1000 x 30.42 = $185.66.
+    bq = project_month(
+        {"engine": "bigquery", "engine_settings": {}}, two_seconds, CATALOG, pattern, None
+    )
+    assert bq.cost.dollars == pytest.approx(6.25 / 1024 * 1000 * days)
+    # Redshift Serverless, base 8 RPU: 1000 x 2 s = 2000 s a day x 8 RPU x $0.375/3600 x 30.42.
+    rs = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
+    serverless = project_month(rs, two_seconds, CATALOG, pattern, None)
+    assert serverless.cost.dollars == pytest.approx(2000 * 8 / 3600 * 0.375 * days)
+    # A provisioned 2-node ra3.xlplus cluster bills all 730 hours whatever the pattern.
+    nodes = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    assert project_month(nodes, two_seconds, CATALOG, pattern, None).cost.dollars == (
+        pytest.approx(730 * 2 * 1.086)
+    )
+    assert any("1000 queries a day" in line for line in month.explain)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.37, "$0.37"),
+        (0.0021, "$0.0021"),
+        (0.00002, "< $0.0001"),
+        (1234.5, "$1,234.50"),
+        (0, "$0"),
+        (None, "unknown"),
+    ],
+)
+def test_money_as_people_read_it(value, text):
+    from harness.pricing import dollars, dollars_per_query
+
+    assert dollars(value) == text
+    assert dollars_per_query(0.0000021) == "< $0.0001 ($0.0021 per 1,000)"
