@@ -111,7 +111,10 @@ def test_estimate_uses_free_dry_runs(whbench, both_engines):
 
 
 def test_the_budget_becomes_bigquerys_own_byte_limit(bqemulator_port):
-    from harness.pricing import load_catalog, price_per_byte_billed
+    from harness.pricing import billing, load_catalog
+
+    def price_per_byte_billed(engine: str, catalog) -> float | None:
+        return billing({"engine": engine, "engine_settings": {}}, catalog).price_per_byte_billed()
 
     engine = BigQueryEngine(
         BigQuerySettings(

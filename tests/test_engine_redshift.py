@@ -95,19 +95,30 @@ def test_events_need_super_which_the_stand_in_lacks(whbench, both_engines):
 
 
 def test_what_the_stand_in_refuses_is_recorded(whbench, both_engines, workdir):
-    run_engines(whbench, both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}}))
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    run_engines(whbench, config)
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
-    (notes,) = con.execute("SELECT notes FROM runs WHERE engine = 'redshift'").fetchone()
+    run_id, notes = con.execute(
+        "SELECT run_id, notes FROM runs WHERE engine = 'redshift'"
+    ).fetchone()
     assert "could not turn the result cache off" in notes
     assert "could not label queries" in notes
     assert "could not set the statement timeout" not in notes  # PostgreSQL has that one
-    # Serverless's window charge: looked up, missing, said so (the cost is then modelled).
-    assert "SYS_SERVERLESS_USAGE unavailable" in notes
+    # Serverless's billed figures: looked up for the query window, missing, said so.
+    assert "billed figures unavailable" in notes and "sys_serverless_usage" in notes
     engine_seconds, cache_hit = con.execute(
         "SELECT engine_seconds, cache_hit FROM attempts JOIN runs USING (run_id) "
         "WHERE engine = 'redshift'"
     ).fetchone()
     assert engine_seconds is None and cache_hit is None  # not reported: unknown, never 0
+    con.close()
+    # Asking again later: the stand-in still has no SYS_SERVERLESS_USAGE, so the bill stays
+    # modelled (base 128 RPU for at least 60 s) and the reason is printed.
+    refreshed = whbench("cost", "--refresh", run_id, "--config", config, "--json")
+    assert refreshed.code == 0 and "sys_serverless_usage" in refreshed.stderr
+    total = refreshed.json()["runs"][0]["total"]
+    assert total["basis"] == "modelled"
+    assert total["dollars"] >= 60 * 128 / 3600 * 0.375
 
 
 def test_statement_timeout_is_a_timeout(whbench, both_engines, workdir):

@@ -190,3 +190,38 @@ def test_data_uri_uploads_to_s3_once_and_fakesnow_cannot_read_the_bucket(
     time.sleep(1.1)  # S3 times are to the second: a second upload would show
     _, again = attempt()
     assert again == uploaded
+
+
+def test_run_bill_is_the_warehouse_uptime_with_its_idle_tail(whbench, make_config, fakesnow_port):
+    """The run bill of an XS warehouse the run resumed: from the first query's start to the last
+    one's end, plus AUTO_SUSPEND (600 s) of idle, at 1 credit/hour and $2/credit. fakesnow
+    refuses ALTER WAREHOUSE, so suspend_after_run is recorded as not done and the tail stays
+    (the suspended case is a worked example in test_pricing.py)."""
+    for suspend in (False, True):
+        snowflake = {
+            **fakesnow_settings(fakesnow_port),
+            "warehouse": "bench_wh",
+            "auto_suspend_seconds": 600,
+            "suspend_after_run": suspend,
+        }
+        config = make_config(
+            runs=1,
+            engines={"snowflake": snowflake},
+            workloads={"tpch": {"scale": 0.01, "queries": ["q01", "q06"]}},
+        )
+        (run,) = whbench("run", "--config", config, "--json", "--quiet").json()
+        priced = whbench("cost", run["run_id"], "--config", config, "--json").json()["runs"][0]
+        con = duckdb.connect(str(config.parent / "results" / "results.duckdb"), read_only=True)
+        first, last, notes = con.execute(
+            "SELECT min(a.started_at), max(a.ended_at), any_value(r.notes) FROM attempts a "
+            "JOIN runs r USING (run_id) WHERE run_id = ?",
+            [run["run_id"]],
+        ).fetchone()
+        con.close()
+        expected = ((last - first).total_seconds() + 600) / 3600 * 1 * 2.0
+        assert priced["total"]["dollars"] == pytest.approx(expected, rel=0.02)
+        assert priced["total"]["basis"] == "modelled"
+        assert {"marginal", "load", "storage_per_month", "explain"} <= set(priced)
+        assert priced["marginal"]["dollars"] < priced["total"]["dollars"]
+        assert "does not list bench_wh" in notes  # the facts came from the settings
+        assert ("could not suspend warehouse" in notes) == suspend

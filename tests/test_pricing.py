@@ -406,7 +406,7 @@ def test_worked_redshift_provisioned_two_ra3_xlplus_nodes():
     # dc2.large is priced; a node count left out is an error naming the setting.
     dc2 = {"engine": "redshift", "engine_settings": {"node_type": "dc2.large", "nodes": 1}}
     assert price_run(dc2, queries, CATALOG).total.dollars == pytest.approx(0.5 * 0.25)
-    with pytest.raises(ConfigError, match="engines.redshift.nodes"):
+    with pytest.raises(ConfigError, match=r"engines\.redshift\.nodes"):
         price_run({**run, "engine_settings": {"node_type": "ra3.xlplus"}}, queries, CATALOG)
 
 

@@ -94,7 +94,7 @@ def test_different_multisets_of_rows_have_different_checksums(a, b):
 COST_RULES = {
     "bigquery": ("bytes_billed", {}),
     "snowflake": ("warehouse_seconds", {"warehouse_size": "MEDIUM"}),
-    "redshift": ("rpu_seconds", {"base_rpu": 8}),
+    "redshift": ("engine_seconds", {"base_rpu": 8}),
     "duckdb": ("client_seconds", {}),
 }
 usage_amounts = st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_infinity=False)

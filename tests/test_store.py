@@ -83,11 +83,13 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con.execute("ALTER TABLE runs DROP COLUMN workload_options")
     con.execute("ALTER TABLE runs DROP COLUMN notes")
     con.execute("ALTER TABLE runs DROP COLUMN run_usage")
+    con.execute("ALTER TABLE runs DROP COLUMN after_run")
     for column in (
         "cloud_services_credits",
         "queued_seconds",
         "compile_seconds",
         "execution_seconds",
+        "ended_at",
     ):
         con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
