@@ -223,6 +223,18 @@ class Billing(abc.ABC):
         """Compute for a month of the user's pattern: `per_query` is the mix's marginal cost,
         `seconds_per_query` its typical time. Storage is added by the caller."""
 
+    def _stored(
+        self, stored_bytes: float | None, price: Price, unit_bytes: float, unit: str, what: str
+    ) -> Priced:
+        """Storage for a month: `stored_bytes` in the vendor's `unit` at `price` per unit-month."""
+        if stored_bytes is None:
+            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
+        amount = stored_bytes / unit_bytes
+        return Priced(
+            Cost(amount * price.price, "modelled", price.as_of),
+            [f"storage: {amount:.4g} {unit} {what} at ${price.price}/{unit}-month"],
+        )
+
     def billed_window(self, attempts: list[dict]) -> Span | None:
         """The window whose vendor-billed figures belong to this run (`whbench cost --refresh`):
         by default from the first query's start to the last one's end."""

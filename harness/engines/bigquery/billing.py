@@ -133,18 +133,10 @@ class BigQueryBilling(Billing):
         return Priced(FREE, ["loading: batch load jobs use the free shared slot pool"])
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
+        # Long-term storage (90 days unmodified) costs half; the free 10 GiB is not applied.
         model = self.section.get("storage_model", "logical")
         price = self.price("storage", f"{model}_active")
-        if stored_bytes is None:
-            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
-        gib = stored_bytes / GIB
-        return Priced(
-            Cost(gib * price.price, "modelled", price.as_of),
-            [
-                f"storage: {gib:.4g} GiB {model} active at ${price.price}/GiB-month (long-term "
-                "storage after 90 days unmodified costs half; the free 10 GiB is not applied)"
-            ],
-        )
+        return self._stored(stored_bytes, price, GIB, "GiB", f"{model} active")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         if self.on_demand:

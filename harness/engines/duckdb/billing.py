@@ -43,15 +43,8 @@ class DuckDBBilling(Billing):
         return Priced(self._machine(sum(loaded)), [f"loading: the machine for {sum(loaded):.3g} s"])
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
-        price = self.price("storage_gb_month")
-        if stored_bytes is None:
-            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
         # EBS bills GB-months of provisioned volume; AWS's GB is 2^30 bytes (its docs use GiB).
-        gib = stored_bytes / GIB
-        return Priced(
-            Cost(gib * price.price, "modelled", price.as_of),
-            [f"storage: {gib:.2f} GiB on a disk at ${price.price}/GB-month"],
-        )
+        return self._stored(stored_bytes, self.price("storage_gb_month"), GIB, "GB", "on a disk")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         price = self.price("machine_hour")

@@ -110,13 +110,7 @@ class RedshiftBilling(Billing):
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
         price = self.price("managed_storage_gb_month")
-        if stored_bytes is None:
-            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
-        gb = stored_bytes / GIB
-        return Priced(
-            Cost(gb * price.price, "modelled", price.as_of),
-            [f"storage: {gb:.4g} GB of managed storage at ${price.price}/GB-month"],
-        )
+        return self._stored(stored_bytes, price, GIB, "GB", "of managed storage")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         if self.provisioned:

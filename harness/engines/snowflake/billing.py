@@ -260,13 +260,7 @@ class SnowflakeBilling(Billing):
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
         price = self.price("storage_tb_month")
-        if stored_bytes is None:
-            return Priced(Cost(None, "unknown", price.as_of), ["stored size unknown"])
-        tb = stored_bytes / 1e12
-        return Priced(
-            Cost(tb * price.price, "modelled", price.as_of),
-            [f"storage: {tb:.4g} TB (compressed) at ${price.price}/TB-month"],
-        )
+        return self._stored(stored_bytes, price, 1e12, "TB", "(compressed)")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         """The warehouse stays up while queries come closer together than AUTO_SUSPEND, and
