@@ -210,7 +210,9 @@ class SnowflakeEngine(CursorEngine):
             columns = [c[0].lower() for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         except Exception as exc:  # the facts come from the settings, and the notes say why
-            self.notes.append(f"SHOW WAREHOUSES failed, warehouse facts from settings: {exc}")
+            self.notes.append(
+                f"SHOW WAREHOUSES failed, warehouse facts from settings: {first_line(exc)}"
+            )
             return None
         # LIKE is case-insensitive; a stand-in may ignore it: keep only the warehouse asked for.
         found = [r for r in rows if str(r.get("name", "")).upper() == name.upper()]

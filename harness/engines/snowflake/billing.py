@@ -88,6 +88,11 @@ class SnowflakeBilling(Billing):
         value = self.settings.get("auto_suspend_seconds")
         return float(self.section["default_auto_suspend_seconds"] if value is None else value)
 
+    @property
+    def suspended_at(self) -> datetime | None:
+        """When whbench suspended the warehouse after the run (suspend_after_run), if it did."""
+        return _when((self.run.get("after_run") or {}).get("suspended_at"))
+
     def _credits_per_hour(self) -> float | None:
         size = catalog_size(self.settings.get("warehouse_size"))
         if size is None:
@@ -140,7 +145,7 @@ class SnowflakeBilling(Billing):
         if not busy:
             return Priced(FREE, ["no query ran: the warehouse was not resumed for the run"])
         minimum = float(self.section["minimum_seconds_per_resume"])
-        suspended_at = _when((self.run.get("after_run") or {}).get("suspended_at"))
+        suspended_at = self.suspended_at
         already_running = self.settings.get("state_at_start") == "STARTED"
         up = merge(
             [(start, end + timedelta(seconds=self.auto_suspend)) for start, end in busy],
@@ -244,8 +249,7 @@ class SnowflakeBilling(Billing):
         if not found:
             return None
         end = max(e for _, e in found) + timedelta(seconds=self.auto_suspend)
-        suspended_at = _when((self.run.get("after_run") or {}).get("suspended_at"))
-        return found[0][0], min(end, suspended_at) if suspended_at else end
+        return found[0][0], min(end, self.suspended_at) if self.suspended_at else end
 
     def load_bill(self, loads: list[dict]) -> Priced:
         loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
