@@ -1,13 +1,17 @@
-"""Result checksums that compare answers across engines.
+"""A result's fingerprint: a short digest that is equal when two results hold the same values
+at the workload's stated decimals.
 
-Normalisation, so that the same answer gives the same checksum on every engine:
-- numbers (int, float, Decimal) are rounded to `decimals` places (after dropping float noise
-  beyond `decimals` + 6 places) and written without trailing zeros or a sign on zero, so 1, 1.0
-  and Decimal('1.000') agree and -0.0 equals 0;
-- NULL is written as one canonical token, distinct from the text 'NULL';
-- dates and timestamps are written in ISO 8601, zoned timestamps in UTC without the zone (as
-  engines with naive timestamps hold them); booleans as true/false;
-- rows are sorted unless the query orders them, so row order counts only when the SQL asks.
+It is a quick first look (shown in `results show` and exports, and a shortcut when comparing);
+the judge of whether two answers agree is `harness.answers.compare`, which allows for numbers
+that straddle a rounding boundary. Equal fingerprints mean equal answers; unequal fingerprints
+alone prove nothing.
+
+Encoding, so that no two different results share one: every value is written as a kind letter,
+its length and its text (`s3:abc`, `n1:5`), NULL as a lone `~` that no other value can be, and
+every row is prefixed with its number of values. Numbers are rounded to `decimals` places (after
+dropping float noise beyond `decimals` + 6) and written without trailing zeros, so 1, 1.0 and
+Decimal('1.000') agree; dates and timestamps in ISO 8601, zoned ones in UTC. Rows are sorted
+unless the query orders them.
 """
 
 from __future__ import annotations
@@ -19,36 +23,47 @@ import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-NULL = "\\N"
+NULL = "~"
 NOISE_DIGITS = 6  # digits past the stated precision that are taken as float noise
 
 
-def normalise_value(value: Any, decimals: int) -> str:
+def encode_value(value: Any, decimals: int) -> str:
     kind = type(value)
     if kind is str:  # the common cases first: this runs for every value of every result
-        return value
+        return f"s{len(value)}:{value}"
     if kind is int:
-        return str(value)
-    if kind is Decimal:
-        return _number_text(value, decimals)
-    if kind is float:
-        if not math.isfinite(value):
-            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-        return _number_text(Decimal(repr(value)), decimals)
-    if value is None:
+        text = str(value)
+    elif value is None:
         return NULL
-    if kind is bool:
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+    elif kind is Decimal:
+        text = _number_text(value, decimals)
+    elif kind is float:
+        if not math.isfinite(value):
+            text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        else:
+            text = _number_text(Decimal(repr(value)), decimals)
+    elif kind is bool:
+        return "b1:t" if value else "b1:f"
+    elif isinstance(value, (int, float, Decimal)):  # subclasses of the number types
+        text = _number_text(Decimal(str(value)), decimals)
+    elif isinstance(value, dt.datetime) and value.tzinfo is not None:
         # BigQuery's TIMESTAMP comes back zoned, the others' naive: compare both as UTC.
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, (int, float, Decimal)):  # subclasses of the number types
-        return _number_text(Decimal(str(value)), decimals)
-    return str(value)
+        text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+        return f"t{len(text)}:{text}"
+    elif isinstance(value, (dt.datetime, dt.date, dt.time)):
+        text = value.isoformat()
+        return f"t{len(text)}:{text}"
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        text = bytes(value).hex()
+        return f"x{len(text)}:{text}"
+    else:
+        text = str(value)
+        return f"s{len(text)}:{text}"
+    return f"n{len(text)}:{text}"
+
+
+def encode_row(row: tuple, decimals: int) -> str:
+    return f"r{len(row)}:" + "".join(encode_value(v, decimals) for v in row)
 
 
 def _number_text(value: Decimal, decimals: int) -> str:
@@ -70,12 +85,12 @@ def _quantum(decimals: int) -> Decimal:
 
 
 def result_checksum(rows: list[tuple], ordered: bool, decimals: int) -> str:
-    """A short hex digest of the normalised rows."""
-    lines = ["\x1f".join(normalise_value(v, decimals) for v in row) for row in rows]
+    """A short hex digest of the encoded rows."""
+    lines = [encode_row(row, decimals) for row in rows]
     if not ordered:
         lines.sort()
     digest = hashlib.sha256()
+    digest.update(f"{len(lines)}\n".encode())
     for line in lines:
         digest.update(line.encode())
-        digest.update(b"\x1e")
     return digest.hexdigest()[:16]

@@ -261,8 +261,10 @@ def run(
 ) -> None:
     """Run workloads: generate and load what is missing, time every query, store everything.
 
-    Attempt 1 of each query is the cold run, the others hot. Exit status 1 when any query
-    failed, timed out or was skipped for the budget (what finished is stored regardless).
+    Attempt 1 of each query is its first run (cold where the engine can empty its caches,
+    else lukewarm), the others hot. Answers are checked against the workload's known answers
+    where it has them. Exit status 1 when any query failed, timed out, was skipped for the
+    budget or gave a wrong answer (what finished is stored regardless).
 
     \b
     Example:
@@ -473,7 +475,9 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
                 title=f"{s.run_id}  ({s.engine} · {s.workload} · scale {Scale.text(s.scale)})",
             )
             if show_queries and s.queries:
-                for column in ("query", "status", "cold", "hot (best)", "rows", "checksum"):
+                first_runs = sorted({q["first_run"] for q in s.queries})
+                columns = ("query", "status", " / ".join(first_runs), "hot (best)", "rows")
+                for column in (*columns, "answer", "checksum"):
                     table.add_column(
                         column, justify="left" if column in ("query", "status") else "right"
                     )
@@ -481,23 +485,28 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
                     table.add_row(
                         q["query_id"],
                         q["status"],
-                        _fmt_seconds(q["cold_seconds"]),
+                        _fmt_seconds(q["first_seconds"]),
                         _fmt_seconds(q["hot_seconds"]),
                         _fmt(q["rows"]),
+                        _fmt(q["answer"]),
                         q["checksum"] or "–",
                     )
                 _print(table)
+                if line := s.answers_line():
+                    _print(line)
             else:
                 _print(f"{s.run_id}: {s.status}")
     problems = [s for s in summaries if s.error]
     for s in problems:
-        failed = [q for q in s.queries if q["status"] != "ok"]
+        failed = [q for q in s.queries if q["status"] != "ok" or q["answer"] == "wrong"]
         if failed:
             for q in failed:
-                click.echo(
-                    f"{s.engine} {s.workload} {q['query_id']}: {q['status']}: {q['error']}",
-                    err=True,
+                what = (
+                    f"{q['status']}: {q['error']}"
+                    if q["status"] != "ok"
+                    else f"wrong answer: {q['difference']} (against the {s.answers_from})"
                 )
+                click.echo(f"{s.engine} {s.workload} {q['query_id']}: {what}", err=True)
         else:
             click.echo(f"error: {s.engine} {s.workload}: {s.error}", err=True)
     if problems:

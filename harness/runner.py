@@ -1,10 +1,11 @@
 """Plan and execute: engines x workloads x queries x runs.
 
 Planning renders every query for every engine before anything connects, so a template error
-costs nothing. Executing generates and loads what is missing, then runs each query N times:
-attempt 1 is the cold run (the first after connecting and loading), the others are hot. Every
-attempt is written to the store as soon as it finishes, and a failing query is recorded with
-its error while the run goes on.
+costs nothing. Executing generates and loads what is missing, then runs each query N times.
+Attempt 1 is the first run: "cold" when the engine emptied its caches first (its `cold_method`),
+else "lukewarm"; the others are hot. Every attempt is written to the store as soon as it
+finishes, its answer checked against the workload's known answer where there is one, and a
+failing query is recorded with its error while the run goes on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.answers import (
+    Difference,
+    Expected,
+    Shape,
+    Tolerance,
+    check,
+    expected_answers,
+    keep,
+    shape_of,
+)
 from harness.budget import Budget
 from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
@@ -43,6 +54,7 @@ class PlannedQuery:
     title: str
     sql: str
     ordered: bool
+    shape: Shape
 
 
 @dataclass
@@ -75,6 +87,20 @@ class RunSummary:
     status: str
     error: str | None = None
     queries: list[dict[str, Any]] = field(default_factory=list)
+    answers_from: str | None = None  # what the answers were checked against, when anything
+
+    def answers_line(self) -> str | None:
+        """ "answers: 22/22 correct (TPC-H answer set)", naming what is wrong or unchecked."""
+        checked = [q for q in self.queries if q["answer"] in ("correct", "wrong")]
+        if not checked:
+            return None
+        correct = sum(q["answer"] == "correct" for q in checked)
+        line = f"answers: {correct}/{len(checked)} correct ({self.answers_from})"
+        if wrong := [q["query_id"] for q in checked if q["answer"] == "wrong"]:
+            line += f"; wrong: {', '.join(wrong)}"
+        if unchecked := len(self.queries) - len(checked):
+            line += f"; {unchecked} without a known answer"
+        return line
 
 
 def plan(
@@ -115,7 +141,15 @@ def plan(
             planned = []
             for query in workload.select(queries or choice.queries):
                 sql = renderer.query(query.id)
-                planned.append(PlannedQuery(query.id, query.title, sql, sql_orders_rows(sql)))
+                planned.append(
+                    PlannedQuery(
+                        query.id,
+                        query.title,
+                        sql,
+                        sql_orders_rows(sql),
+                        shape_of(sql, cls.dialect),
+                    )
+                )
             tasks.append(
                 Task(
                     engine_name,
@@ -187,7 +221,15 @@ class Runner:
                     self._load_missing(run_id, task, engine, data, namespace)
                     if not load_only:
                         engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
-                        summary.queries = self._run_queries(run_id, task, engine)
+                        self.store.record_result_cache(run_id, engine.result_cache)
+                        expected = expected_answers(
+                            task.workload.answer_folder(task.scale),
+                            task.workload.answers,
+                            data.expected_answers(task.workload),
+                        )
+                        summary.queries = self._run_queries(run_id, task, engine, expected)
+                        if any(q.id in expected for q in task.queries):
+                            summary.answers_from = task.workload.answers.source
                         self._record_history(run_id, engine)
                         if facts := engine.end_of_run():
                             self.store.record_after_run(run_id, facts)
@@ -196,10 +238,13 @@ class Runner:
                     if engine.notes:
                         self.store.record_notes(run_id, engine.notes)
             failed = any(q["status"] != "ok" for q in summary.queries)
+            wrong = [q["query_id"] for q in summary.queries if q["answer"] == "wrong"]
             summary.status = "finished"
             self.store.finish_run(run_id, "finished")
             if failed:
                 summary.error = "some queries failed"
+            elif wrong:
+                summary.error = f"wrong answers: {', '.join(wrong)}"
         except StoreError:
             raise  # without a store nothing more can be recorded: stop
         except HarnessError as exc:
@@ -282,7 +327,9 @@ class Runner:
             self.progress.advance(step)
             self.stop.check()
 
-    def _run_queries(self, run_id: str, task: Task, engine: Engine) -> list[dict[str, Any]]:
+    def _run_queries(
+        self, run_id: str, task: Task, engine: Engine, expected: dict[str, Expected]
+    ) -> list[dict[str, Any]]:
         runs = self.config.runs
         step = self.progress.add_task(
             f"run {task.engine} {task.workload.name}", total=len(task.queries) * runs
@@ -291,27 +338,34 @@ class Runner:
         refusal: str | None = None  # once the budget refuses, this engine stops
         for query in task.queries:
             attempts = []
-            checksums = _ChecksumMemo(query.ordered, task.workload.checksum_decimals)
+            judge = _Judge(
+                query,
+                task.workload.checksum_decimals,
+                task.workload.answers.tolerance(query.id),
+                expected.get(query.id),
+            )
             for number in range(1, runs + 1):
                 if (query.id, number) in task.done:
                     continue
                 if self.budget and refusal is None:
                     refusal = self.budget.before(engine, query.id, query.sql)
                 if refusal:  # what is left is skipped, and says why
-                    phase = "cold" if number == 1 else "hot"
+                    phase = "lukewarm" if number == 1 else "hot"
                     attempt = Attempt(
                         query.id, number, phase, "skipped", datetime.now(UTC), error=refusal
                     )
                 else:
-                    attempt = self._attempt(engine, query, number, checksums)
+                    attempt = self._attempt(engine, query, number, judge)
                     if self.budget:
                         self.budget.after(attempt)
                 self.store.record_attempt(run_id, attempt)
+                if attempt.status == "ok" and not judge.kept:
+                    self.store.record_result(run_id, query.id, number, *judge.to_keep())
                 attempts.append(attempt)
                 self.progress.advance(step)
                 self.stop.check()
             if attempts:  # (a resumed run skips queries it had finished)
-                results.append(_query_summary(query, attempts))
+                results.append({**_query_summary(query, attempts), "difference": judge.rule})
         return results
 
     def _record_history(self, run_id: str, engine: Engine) -> None:
@@ -327,12 +381,19 @@ class Runner:
         for query_id, (seconds, usage) in engine.query_history(ids).items():
             self.store.record_history(run_id, query_id, seconds, usage)
 
-    def _attempt(
-        self, engine: Engine, query: PlannedQuery, number: int, checksums: _ChecksumMemo
-    ) -> Attempt:
-        phase = "cold" if number == 1 else "hot"
+    def _attempt(self, engine: Engine, query: PlannedQuery, number: int, judge: _Judge) -> Attempt:
+        phase, cold_method = "hot", None
+        if number == 1:
+            cold_method = engine.make_cold()
+            phase = "cold" if cold_method else "lukewarm"
         started_at = datetime.now(UTC)
-        base = {"query_id": query.id, "attempt": number, "phase": phase, "started_at": started_at}
+        base = {
+            "query_id": query.id,
+            "attempt": number,
+            "phase": phase,
+            "started_at": started_at,
+            "cold_method": cold_method,
+        }
         try:
             result = engine.execute(query.sql, self.config.timeout_seconds, query.id)
         except QueryTimeout as exc:
@@ -343,16 +404,19 @@ class Runner:
             raise
         except Exception as exc:  # the engine rejected the query: record it and go on
             return Attempt(**base, status="error", error=_one_line(exc), ended_at=datetime.now(UTC))
+        ended_at = datetime.now(UTC)
+        checksum, answer = judge.of(result.rows, result.columns)
         return Attempt(
             **base,
-            ended_at=datetime.now(UTC),
+            ended_at=ended_at,
             status="ok",
             client_seconds=result.client_seconds,
             engine_seconds=result.engine_seconds,
             rows=len(result.rows),
-            checksum=checksums.of(result.rows),
+            checksum=checksum,
             engine_query_id=result.engine_query_id,
             usage=result.usage,
+            answer=answer,
         )
 
 
@@ -375,19 +439,44 @@ def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catal
         store.record_run_usage(run_id, {**usage, "window": [w.isoformat() for w in window]})
 
 
-class _ChecksumMemo:
-    """Checksums of one query's attempts. Hot attempts usually return exactly the rows of the
-    attempt before; comparing rows is far cheaper than normalising them again."""
+class _Judge:
+    """One query's answers within a run: each attempt's fingerprint and its check against the
+    known answer, and the first answer, to keep. Hot attempts usually return exactly the rows
+    of the attempt before; comparing rows is far cheaper than fingerprinting and checking them
+    again."""
 
-    def __init__(self, ordered: bool, decimals: int) -> None:
-        self.ordered, self.decimals = ordered, decimals
+    def __init__(
+        self, query: PlannedQuery, decimals: int, tolerance: Tolerance, expected: Expected | None
+    ) -> None:
+        self.query, self.decimals, self.tolerance = query, decimals, tolerance
+        self.expected = expected
+        self.kept = False
         self._rows: list[tuple] | None = None
-        self._checksum = ""
+        self._columns: tuple[str, ...] = ()
+        self._checksum, self._answer = "", "unchecked"
+        self._difference: Difference | None = None
 
-    def of(self, rows: list[tuple]) -> str:
+    def of(self, rows: list[tuple], columns: tuple[str, ...]) -> tuple[str, str]:
+        """(fingerprint, answer: correct, wrong or unchecked) of one attempt's rows."""
         if rows != self._rows:
-            self._rows, self._checksum = rows, result_checksum(rows, self.ordered, self.decimals)
-        return self._checksum
+            self._rows, self._columns = rows, columns
+            self._checksum = result_checksum(rows, self.query.ordered, self.decimals)
+            self._difference = None
+            self._answer = "unchecked"
+            if self.expected is not None:
+                self._difference = check(self.expected, rows, self.query.shape, self.tolerance)
+                self._answer = "wrong" if self._difference else "correct"
+        return self._checksum, self._answer
+
+    @property
+    def rule(self) -> str | None:
+        """Why the latest answer is wrong, when it is."""
+        return self._difference.rule if self._difference else None
+
+    def to_keep(self) -> tuple:
+        """The latest answer as the store keeps it, with its check: for `record_result`."""
+        self.kept = True
+        return keep(self._rows or [], self._columns), self._answer, self._difference
 
 
 class StopOnCtrlC:
@@ -485,15 +574,18 @@ class _NoProgress:
 def _query_summary(query: PlannedQuery, attempts: list[Attempt]) -> dict[str, Any]:
     ok = [a for a in attempts if a.status == "ok"]
     hot = [a.client_seconds for a in ok if a.phase == "hot"]
-    cold = [a.client_seconds for a in ok if a.phase == "cold"]
+    first = [a.client_seconds for a in ok if a.phase != "hot"]
     worst = next((a for a in attempts if a.status != "ok"), None)
+    answers = {a.answer for a in ok}
     return {
         "query_id": query.id,
         "status": worst.status if worst else "ok",
-        "cold_seconds": cold[0] if cold else None,
+        "first_run": attempts[0].phase,
+        "first_seconds": first[0] if first else None,
         "hot_seconds": min(hot) if hot else None,
         "rows": ok[0].rows if ok else None,
         "checksum": ok[0].checksum if ok else None,
+        "answer": next((a for a in ("wrong", "correct", "unchecked") if a in answers), None),
         "error": worst.error if worst else None,
     }
 

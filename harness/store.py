@@ -20,10 +20,30 @@ from typing import IO, Any
 
 import duckdb
 
+from harness.answers import (
+    Difference,
+    Stored,
+    difference_from_json,
+    difference_json,
+    from_json,
+    to_json,
+)
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+ATTEMPT_DETAILS = """
+CREATE OR REPLACE VIEW attempt_details AS
+    SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql,
+           -- why an attempt's time is left out of times and verdicts: it may be a cache read
+           CASE WHEN a.cache_hit THEN 'result cache hit'
+                WHEN a.phase = 'hot' AND r.result_cache = 'not turned off'
+                THEN 'result cache could not be turned off' END AS excluded
+    FROM attempts a
+    JOIN runs r USING (run_id)
+    LEFT JOIN queries q USING (run_id, query_id);
+"""
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
 MIGRATIONS: dict[int, list[str]] = {
@@ -41,9 +61,20 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE attempts ADD COLUMN ended_at TIMESTAMPTZ",
         "ALTER TABLE runs ADD COLUMN after_run JSON",
     ],
+    7: [
+        "ALTER TABLE attempts ADD COLUMN answer VARCHAR",
+        "ALTER TABLE attempts ADD COLUMN cold_method VARCHAR",
+        "ALTER TABLE runs ADD COLUMN result_cache VARCHAR",
+        "CREATE TABLE results (run_id VARCHAR, query_id VARCHAR, attempt INTEGER, "
+        "columns JSON, total_rows BIGINT, rest_fingerprint VARCHAR, rows JSON, "
+        "answer VARCHAR, difference JSON)",
+        "DROP VIEW attempt_details",
+        ATTEMPT_DETAILS,
+    ],
 }
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE runs (
     run_id VARCHAR PRIMARY KEY,
@@ -69,7 +100,8 @@ CREATE TABLE runs (
     error VARCHAR,
     notes JSON,                    -- what the engine could not do as asked
     run_usage JSON,                -- the vendor's billed figures for the run's window, fetched
-    after_run JSON                 -- what the engine did after the last query (a suspend …)
+    after_run JSON,                -- what the engine did after the last query (a suspend …)
+    result_cache VARCHAR           -- off, not turned off (the engine refused), none (has none)
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -90,8 +122,8 @@ CREATE TABLE queries (
 CREATE TABLE attempts (
     run_id VARCHAR,
     query_id VARCHAR,
-    attempt INTEGER,               -- 1 is the cold run
-    phase VARCHAR,                 -- cold, hot
+    attempt INTEGER,               -- 1 is the first run of the query
+    phase VARCHAR,                 -- cold, lukewarm (first, caches not emptied), hot
     status VARCHAR,                -- ok, error, timeout, skipped
     started_at TIMESTAMPTZ,
     client_seconds DOUBLE,         -- full round trip including fetching every row
@@ -110,14 +142,24 @@ CREATE TABLE attempts (
     queued_seconds DOUBLE,         -- the engine's own breakdown of its time, where it gives one
     compile_seconds DOUBLE,
     execution_seconds DOUBLE,
-    ended_at TIMESTAMPTZ           -- with started_at: when the attempt held the engine
+    ended_at TIMESTAMPTZ,          -- with started_at: when the attempt held the engine
+    answer VARCHAR,                -- correct, wrong, unchecked (no known answer)
+    cold_method VARCHAR            -- how a cold attempt was made cold
 );
-CREATE VIEW attempt_details AS
-    SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql
-    FROM attempts a
-    JOIN runs r USING (run_id)
-    LEFT JOIN queries q USING (run_id, query_id);
+CREATE TABLE results (             -- each query's result, once per run: its first answer
+    run_id VARCHAR,
+    query_id VARCHAR,
+    attempt INTEGER,
+    columns JSON,                  -- names, as the engine gave them (lower case)
+    total_rows BIGINT,
+    rest_fingerprint VARCHAR,      -- of the rows beyond the kept ones, when capped
+    rows JSON,                     -- the first rows (harness.answers.KEPT_ROWS), types tagged
+    answer VARCHAR,                -- against the known answer: correct, wrong, unchecked
+    difference JSON                -- when wrong: the rule that failed and the rows that differ
+);
 """
+    + ATTEMPT_DETAILS
+)
 
 RUN_JSON_COLUMNS = (
     "engine_settings",
@@ -150,6 +192,8 @@ class Attempt:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     ended_at: datetime | None = None
+    answer: str | None = None  # correct, wrong, unchecked; None when there was no answer
+    cold_method: str | None = None
 
 
 class Store:
@@ -306,6 +350,49 @@ class Store:
             "UPDATE runs SET after_run = ? WHERE run_id = ?", [json.dumps(facts), run_id]
         )
 
+    def record_result_cache(self, run_id: str, state: str) -> None:
+        self.con.execute("UPDATE runs SET result_cache = ? WHERE run_id = ?", [state, run_id])
+
+    def record_result(
+        self,
+        run_id: str,
+        query_id: str,
+        attempt: int,
+        stored: Stored,
+        answer: str,
+        difference: Difference | None,
+    ) -> None:
+        """A query's result, once per run (a resumed run keeps the one it has)."""
+        self.con.execute(
+            "INSERT INTO results SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM results WHERE run_id = ? AND query_id = ?)",
+            [
+                run_id,
+                query_id,
+                attempt,
+                json.dumps(stored.columns),
+                stored.total_rows,
+                stored.rest_fingerprint,
+                to_json(stored),
+                answer,
+                difference_json(difference),
+                run_id,
+                query_id,
+            ],
+        )
+
+    def results(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """Query id -> its stored result, rows decoded."""
+        found = {}
+        for row in self.rows("SELECT * FROM results WHERE run_id = ?", [run_id]):
+            row["rows"] = from_json(row["rows"])
+            row["columns"] = json.loads(row["columns"])
+            row["difference"] = (
+                difference_from_json(row["difference"]) if row["difference"] else None
+            )
+            found[row["query_id"]] = row
+        return found
+
     def record_notes(self, run_id: str, notes: list[str]) -> None:
         """What the engine could not do as asked, kept with the run."""
         self.con.execute("UPDATE runs SET notes = ? WHERE run_id = ?", [json.dumps(notes), run_id])
@@ -366,6 +453,8 @@ class Store:
             **a.usage.as_dict(),
             "error": a.error,
             "ended_at": a.ended_at,
+            "answer": a.answer,
+            "cold_method": a.cold_method,
         }
         if self._journal is None:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115

@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from harness.answers import DEFAULT_RELATIVE, AnswerRules
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled, read_yaml
@@ -102,11 +103,20 @@ class Workload:
     description: str
     generator: str
     scale: Scale
-    checksum_decimals: int
+    answers: AnswerRules
     tables: tuple[Table, ...]
     queries: tuple[Query, ...]
     path: Path
     options: tuple[Option, ...] = ()
+
+    @property
+    def checksum_decimals(self) -> int:
+        return self.answers.decimals
+
+    def answer_folder(self, scale: float) -> Path | None:
+        """The folder of expected answers at `scale`, when the workload has them."""
+        folder = self.answers.files.get(float(scale))
+        return self.path / folder if folder else None
 
     def query(self, query_id: str) -> Query:
         for query in self.queries:
@@ -213,7 +223,7 @@ def read_workload(folder: Path) -> Workload:
             scale=Scale(
                 float(scale["default"]), float(scale["min"]), float(scale["max"]), scale["unit"]
             ),
-            checksum_decimals=int(spec.get("checksum_decimals", 2)),
+            answers=_answer_rules(spec),
             tables=tuple(
                 Table(name, tuple(Column(c, t) for c, t in columns.items()))
                 for name, columns in spec["tables"].items()
@@ -232,6 +242,22 @@ def read_workload(folder: Path) -> Workload:
             f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
             "see README 'Workload format'"
         ) from None
+
+
+def _answer_rules(spec: dict[str, Any]) -> AnswerRules:
+    answers = spec.get("answers") or {}
+    return AnswerRules(
+        # `checksum_decimals` is what workloads before the answers block called it.
+        decimals=int(answers.get("decimals", spec.get("checksum_decimals", 2))),
+        relative=float(answers.get("relative", DEFAULT_RELATIVE)),
+        looser={
+            str(query): {int(c): float(r) for c, r in columns.items()}
+            for query, columns in (answers.get("looser") or {}).items()
+        },
+        files={float(scale): str(f) for scale, f in (answers.get("files") or {}).items()},
+        source=str(answers.get("source", "expected answers")),
+        trimmed=bool(answers.get("trimmed", False)),
+    )
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from harness.checksum import NULL, normalise_value, result_checksum
+from harness.checksum import NULL, encode_value, result_checksum
 
 
 def test_row_order_is_ignored_unless_the_query_orders():
@@ -24,37 +24,51 @@ def test_differences_beyond_the_stated_precision_change_the_checksum():
     assert result_checksum([(1.01,)], True, 1) == result_checksum([(1.0,)], True, 1)
 
 
-def test_null_is_canonical_and_not_the_text_null():
-    assert normalise_value(None, 2) == NULL
-    assert result_checksum([(None,)], True, 2) != result_checksum([("NULL",)], True, 2)
-    assert result_checksum([(None,)], True, 2) != result_checksum([("",)], True, 2)
-
-
-def test_values_normalise_to_canonical_text():
-    assert normalise_value(-0.0, 2) == "0"
-    assert normalise_value(Decimal("2.500"), 2) == "2.5"
-    assert normalise_value(10, 2) == "10"
-    assert normalise_value(1e20, 2) == "100000000000000000000"
-    assert normalise_value(float("nan"), 2) == "nan"
-    assert normalise_value(dt.date(1995, 3, 15), 2) == "1995-03-15"
-    assert normalise_value(True, 2) == "true"
-
-
-def test_column_boundaries_matter():
+def test_a_separator_inside_a_string_cannot_move_a_column_boundary():
+    assert result_checksum([("a\x1fb", "c")], True, 2) != result_checksum(
+        [("a", "b\x1fc")], True, 2
+    )
     assert result_checksum([("ab", "c")], True, 2) != result_checksum([("a", "bc")], True, 2)
 
 
-def test_float_noise_at_a_rounding_boundary_does_not_flip_the_answer():
+def test_a_separator_inside_a_string_cannot_make_two_rows_of_one():
+    assert result_checksum([("x\x1ey",)], True, 2) != result_checksum([("x",), ("y",)], True, 2)
+    assert result_checksum([("x\x1ey",)], False, 2) != result_checksum([("x",), ("y",)], False, 2)
+
+
+def test_null_is_no_string_at_all():
+    assert encode_value(None, 2) == NULL
+    for text in ("\\N", "NULL", "", "~", NULL):
+        assert result_checksum([(None,)], True, 2) != result_checksum([(text,)], True, 2)
+
+
+def test_no_string_looks_like_a_number_or_a_date():
+    assert result_checksum([("5",)], True, 2) != result_checksum([(5,)], True, 2)
+    day = dt.date(1995, 3, 15)
+    assert result_checksum([("1995-03-15",)], True, 2) != result_checksum([(day,)], True, 2)
+
+
+def test_values_encode_to_canonical_text():
+    assert encode_value(-0.0, 2) == "n1:0"
+    assert encode_value(Decimal("2.500"), 2) == "n3:2.5"
+    assert encode_value(10, 2) == "n2:10"
+    assert encode_value(1e20, 2) == "n21:100000000000000000000"
+    assert encode_value(float("nan"), 2) == "n3:nan"
+    assert encode_value(dt.date(1995, 3, 15), 2) == "t10:1995-03-15"
+    assert encode_value(True, 2) == "b1:t"
+
+
+def test_float_noise_at_a_rounding_boundary_does_not_flip_the_fingerprint():
     # An engine computing in doubles and one computing in decimals, at a half-way point.
-    assert normalise_value(368231.6694999999, 3) == normalise_value(Decimal("368231.6695"), 3)
-    assert normalise_value(2.1250000000001, 2) == normalise_value(Decimal("2.125"), 2) == "2.12"
-    assert normalise_value(2.135, 2) == "2.14"
+    assert encode_value(368231.6694999999, 3) == encode_value(Decimal("368231.6695"), 3)
+    assert encode_value(2.1250000000001, 2) == encode_value(Decimal("2.125"), 2) == "n4:2.12"
+    assert encode_value(2.135, 2) == "n4:2.14"
 
 
 def test_zoned_and_naive_timestamps_of_the_same_instant_agree():
     naive = dt.datetime(2026, 1, 5, 10, 0)
-    assert normalise_value(naive.replace(tzinfo=dt.UTC), 2) == normalise_value(naive, 2)
+    assert encode_value(naive.replace(tzinfo=dt.UTC), 2) == encode_value(naive, 2)
     two_hours_east = dt.timezone(dt.timedelta(hours=2))
-    assert normalise_value(dt.datetime(2026, 1, 5, 12, 0, tzinfo=two_hours_east), 2) == (
-        "2026-01-05T10:00:00"
+    assert encode_value(dt.datetime(2026, 1, 5, 12, 0, tzinfo=two_hours_east), 2) == (
+        "t19:2026-01-05T10:00:00"
     )

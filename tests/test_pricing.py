@@ -301,6 +301,26 @@ def test_worked_snowflake_suspended_after_the_run_bills_the_60_s_minimum():
     assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total.dollars == pytest.approx(60 / 3600 * 2)
 
 
+def test_worked_snowflake_cold_suspend_bills_a_resume_per_cold_attempt():
+    # `cold: suspend`: whbench suspends and resumes the warehouse before each query's first
+    # attempt ("the cache is dropped when the warehouse is suspended",
+    # https://docs.snowflake.com/en/user-guide/performance-query-warehouse-cache, 2026-11-26).
+    # q01 cold 0-10 s, hot 10-20 s; q02 cold 20-25 s. The first resume runs 0-20 s, billed the
+    # 60 s minimum; the second from 20 s to the 600 s tail after 25 s: 605 s. 665 s at 1
+    # credit/hour, $2/credit = $0.3694. Without the suspend it would be 625 s.
+    run = snowflake_run(auto_suspend_seconds=600)
+    queries = [
+        {**timed("q01", 0, 10), "phase": "cold"},
+        {**timed("q01", 10, 20), "phase": "hot"},
+        {**timed("q02", 20, 25), "phase": "cold"},
+    ]
+    bill = price_run(run, queries, CATALOG)
+    assert bill.total.dollars == pytest.approx(665 / 3600 * 2)
+    assert any("1 suspended for cold attempts" in line for line in bill.explain)
+    lukewarm = [{**q, "phase": "lukewarm" if q["phase"] == "cold" else "hot"} for q in queries]
+    assert price_run(run, lukewarm, CATALOG).total.dollars == pytest.approx(625 / 3600 * 2)
+
+
 def test_worked_snowflake_a_second_resume_after_a_pause_longer_than_auto_suspend():
     # AUTO_SUSPEND 60: q01 (0-1 s) keeps it up to 61 s; q02 starts at 3600 s, a second resume,
     # up to 3661 s. Billed 61 + 61 = 122 s at 1 credit/hour, $2/credit.

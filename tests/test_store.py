@@ -80,6 +80,12 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
         start(store, "run-1")
     # Take it back to schema 1, as an earlier whbench wrote it.
     con = duckdb.connect(str(path))
+    con.execute("DROP VIEW attempt_details")
+    con.execute("DROP TABLE results")
+    con.execute("ALTER TABLE runs DROP COLUMN result_cache")
+    con.execute("ALTER TABLE attempts DROP COLUMN answer")
+    con.execute("ALTER TABLE attempts DROP COLUMN cold_method")
+    con.execute("CREATE VIEW attempt_details AS SELECT * FROM attempts")
     con.execute("ALTER TABLE runs DROP COLUMN workload_options")
     con.execute("ALTER TABLE runs DROP COLUMN notes")
     con.execute("ALTER TABLE runs DROP COLUMN run_usage")

@@ -31,6 +31,12 @@ GENERATORS: dict[str, Generator] = {
     "text": text.generate,
 }
 
+# generator name -> function(truth, workload) giving the rows queries must return
+KNOWN_ANSWERS: dict[str, Callable[[dict, Workload], dict[str, dict]]] = {
+    "events": events.expected_answers,
+    "text": text.expected_answers,
+}
+
 MANIFEST = "manifest.json"
 
 
@@ -45,6 +51,11 @@ class DataSet:
     def truth(self) -> dict[str, Any]:
         """What the generator recorded it put in, for checking answers against."""
         return self.manifest.get("truth", {})
+
+    def expected_answers(self, workload: Workload) -> dict[str, dict]:
+        """Query id -> the rows the generator's truth says it must return, where it knows."""
+        known = KNOWN_ANSWERS.get(self.manifest.get("generator", ""))
+        return known(self.truth, workload) if known else {}
 
     def table_data(self, table: str) -> TableData:
         """The table's files, named by the data set ("tpch/sf1") for object storage."""

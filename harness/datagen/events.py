@@ -279,3 +279,30 @@ def _combine(summaries: list[dict[str, Any]], days: int, gap: int) -> dict[str, 
         # event in every minute guarantees that no hour starts late by chance).
         "late_hours": {hour: gap for hour in hours} if gap else {},
     }
+
+
+def expected_answers(truth: dict[str, Any], workload: Workload) -> dict[str, dict[str, Any]]:
+    """The rows some queries must return, from what was put in: query id -> {"rows": [...]},
+    with "columns" (numbered from 1) when only those columns of the result are known."""
+    if not truth:
+        return {}
+    top = workload.query("e07").params.get("top", 10)
+    searches = sorted(truth["searches_by_query"].items(), key=lambda kv: (-kv[1], kv[0]))
+    by_type = truth["events_by_type"]
+    return {
+        "e03": {
+            "columns": [1, 2],
+            "rows": [list(kv) for kv in truth["expensive_product_views_by_category"].items()],
+        },
+        "e04": {"rows": [[truth["purchases"], truth["items_sold"], truth["revenue"]]]},
+        "e07": {"rows": [list(kv) for kv in searches[:top]]},
+        "e09": {
+            "rows": [
+                [event_type, key, by_type[event_type]]
+                for event_type, keys in truth["property_keys"].items()
+                if event_type in by_type
+                for key in keys
+            ]
+        },
+        "e11": {"columns": [1, 3], "rows": [list(kv) for kv in truth["late_hours"].items()]},
+    }

@@ -224,3 +224,32 @@ def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     }
     truth["rates"] = RATES
     return truth
+
+
+def expected_answers(truth: dict[str, Any], workload: Workload) -> dict[str, dict[str, Any]]:
+    """The rows some queries must return, from what was put in: query id -> {"rows": [...]},
+    with "columns" (numbered from 1) when only those columns of the result are known."""
+    if not truth:
+        return {}
+    answers: dict[str, dict[str, Any]] = {
+        "t01": {"rows": [[truth["refund_documents"]]]},
+        "t02": {"rows": [[truth["and_or_documents"]]]},
+        "t03": {
+            "rows": [[truth[k] for k in ("documents", "emails", "phones", "order_ids", "urls")]]
+        },
+        "t07": {"rows": [[truth["phrase_occurrences"]]]},
+        "t08": {"rows": [[truth["prefix_documents"]]]},
+        "t09": {
+            "columns": [1, 3],
+            "rows": [list(kv) for kv in truth["mean_sentiment_by_channel"].items()],
+        },
+        "t10": {
+            "rows": [
+                [*key.split("/", 1), count]
+                for key, count in truth["documents_by_channel_language"].items()
+            ]
+        },
+    }
+    if workload.query("t06").params.get("top") == len(truth["top_words"]):
+        answers["t06"] = {"rows": truth["top_words"]}
+    return answers

@@ -49,6 +49,7 @@ class QueryResult:
 
     rows: list[tuple]
     client_seconds: float
+    columns: tuple[str, ...] = ()  # the result's column names, as the engine gave them
     engine_seconds: float | None = None
     engine_query_id: str | None = None
     usage: Usage = field(default_factory=Usage)
@@ -111,7 +112,10 @@ class Engine(abc.ABC):
     reports_engine_time: ClassVar[bool] = False
     supports_dry_run: ClassVar[bool] = False
     baseline: ClassVar[bool] = False  # the local reference the others' answers are checked against
-    can_be_cold: ClassVar[bool] = False  # True when a fresh connection starts with empty caches
+    # How a query's first attempt is made cold, in words, where the engine can do it (else the
+    # first attempt is "lukewarm": caches are off, but data may sit in memory or on local disk
+    # from earlier queries). `make_cold` does it.
+    cold_method: ClassVar[str | None] = None
     # Object stores the warehouse loads from itself (a `data_uri` setting), by URI scheme.
     object_stores: ClassVar[tuple[str, ...]] = ()
     settings_class: ClassVar[type]
@@ -122,6 +126,9 @@ class Engine(abc.ABC):
         # recorded with the run and shown, never hidden.
         self.notes: list[str] = []
         self.data_location: Location | None = None  # where `data_uri` puts the files
+        # The session's result cache after prepare_session: "off", "not turned off" (the engine
+        # refused; hot attempts may be cache reads and are left out of times), or "none".
+        self.result_cache = "none"
         if uri := getattr(settings, "data_uri", None):
             where = f"engines.{self.name}.data_uri"
             self.data_location = Location.parse(uri, self.object_stores, where)
@@ -147,7 +154,13 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        """Use `namespace`, turn result caches off, label queries with `tag`, set a time limit."""
+        """Use `namespace`, turn result caches off (and set `result_cache`), label queries with
+        `tag`, set a time limit."""
+
+    def make_cold(self) -> str | None:
+        """Empty the caches a query could profit from, before its first attempt: how it was
+        done, in words, or None when it was not (the attempt is then lukewarm)."""
+        return None
 
     # -- data ----------------------------------------------------------------------------------
     @abc.abstractmethod

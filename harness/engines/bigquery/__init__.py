@@ -153,6 +153,7 @@ class BigQueryEngine(Engine):
         # BigQuery has no session to set up: every query's job config carries these.
         self._namespace = owned(namespace)
         self._labels = {"whbench_run": _label(tag)}
+        self.result_cache = "off"  # use_query_cache=False in every job; cache_hit proves it
 
     def _job_config(self, query_label: str | None = None, dry_run: bool = False) -> Any:
         from google.cloud import bigquery
@@ -230,7 +231,8 @@ class BigQueryEngine(Engine):
         started = time.perf_counter()
         self._job = job = self._client.query(sql, job_config=self._job_config(query_label))
         try:
-            rows = [tuple(row.values()) for row in job.result(timeout=timeout_seconds)]
+            result = job.result(timeout=timeout_seconds)
+            rows = [tuple(row.values()) for row in result]
         except concurrent.futures.TimeoutError as exc:
             job.cancel()
             raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
@@ -245,6 +247,7 @@ class BigQueryEngine(Engine):
         return QueryResult(
             rows=rows,
             client_seconds=elapsed,
+            columns=tuple(field.name for field in result.schema or ()),
             engine_seconds=engine_seconds,
             engine_query_id=job.job_id,
             usage=self._usage(job),

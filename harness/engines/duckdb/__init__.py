@@ -3,6 +3,7 @@ own; pricing treats it as a comparable cloud VM."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -30,6 +31,9 @@ class DuckDBSettings:
     database: str = "results/duckdb/bench.duckdb"
     threads: int | None = None  # None: DuckDB's default, one per core
     memory_limit: str | None = None  # e.g. "8GB"; None: DuckDB's default (80% of RAM)
+    # Before each query's cold attempt, also drop the operating system's page cache (Linux,
+    # needs root: it slows everything else on the machine for a moment). Off by default.
+    drop_os_cache: bool = False
 
 
 class DuckDBEngine(Engine):
@@ -42,12 +46,13 @@ class DuckDBEngine(Engine):
     billing = DuckDBBilling
     reports_engine_time = False
     baseline = True
-    can_be_cold = True  # a new connection starts with an empty buffer pool (OS cache aside)
+    cold_method = "database opened afresh before each query's first attempt (empty buffer pool)"
     settings_class = DuckDBSettings
 
     def __init__(self, settings: DuckDBSettings) -> None:
         super().__init__(settings)
         self._con: Any = None
+        self._namespace: str | None = None
 
     def connect(self) -> None:
         import duckdb
@@ -87,7 +92,26 @@ class DuckDBEngine(Engine):
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
         # DuckDB has no result cache and no query labels; the time limit is enforced per query
         # in execute(). Queries name tables unqualified, so point the session at the namespace.
+        self._namespace = namespace
         self._con.execute(f"USE {_quote(namespace)}")
+
+    def make_cold(self) -> str | None:
+        """Close the database and open it again: a new DuckDB instance starts with an empty
+        buffer pool, so the query reads its data from the file (or the OS cache, unless
+        drop_os_cache). An in-memory database lives in its buffer pool and cannot be cold."""
+        if self.settings.database == ":memory:" or self._namespace is None:
+            return None
+        self.close()
+        self.connect()
+        self._con.execute(f"USE {_quote(self._namespace)}")
+        method = "database opened afresh"
+        if self.settings.drop_os_cache:
+            dropped = _drop_os_cache()
+            if dropped is None:
+                method += ", OS page cache dropped"
+            elif dropped not in self.notes:
+                self.notes.append(dropped)
+        return method
 
     def existing_tables(self, namespace: str) -> set[str]:
         rows = self._con.execute(
@@ -143,7 +167,8 @@ class DuckDBEngine(Engine):
         timer.start()
         try:
             started = time.perf_counter()
-            rows = self._con.execute(sql).fetchall()
+            cursor = self._con.execute(sql)
+            rows = cursor.fetchall()
             elapsed = time.perf_counter() - started
         except duckdb.InterruptException as exc:
             if timed_out.is_set():
@@ -151,7 +176,8 @@ class DuckDBEngine(Engine):
             raise QueryCancelled("cancelled") from exc
         finally:
             timer.cancel()
-        return QueryResult(rows=rows, client_seconds=elapsed)
+        columns = tuple(d[0] for d in cursor.description or ())
+        return QueryResult(rows=rows, client_seconds=elapsed, columns=columns)
 
     def cancel(self) -> None:
         if self._con is not None:
@@ -168,6 +194,18 @@ class DuckDBEngine(Engine):
     def drop(self, namespace: str) -> None:
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
         self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(owned(namespace))} CASCADE")
+
+
+def _drop_os_cache() -> str | None:
+    """Write back dirty pages, then ask Linux to drop its page cache: None when done, else why
+    not (as a note)."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as control:
+            control.write("1\n")
+    except OSError as exc:
+        return f"could not drop the OS page cache ({exc.strerror}); cold attempts read from it"
+    return None
 
 
 def _quote(identifier: str) -> str:

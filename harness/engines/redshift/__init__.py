@@ -160,6 +160,7 @@ class RedshiftEngine(CursorEngine):
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
         cursor = self._con.cursor()
         cursor.execute(f"SET search_path TO {owned(namespace)}")
+        self.result_cache = "off"
         for statement, what in (
             ("SET enable_result_cache_for_session TO off", "turn the result cache off"),
             (f"SET query_group TO '{tag}'", "label queries with the run id"),
@@ -172,6 +173,8 @@ class RedshiftEngine(CursorEngine):
                 cursor.execute(statement)
             except Exception as exc:  # shown in the run's notes, never hidden
                 self.notes.append(f"could not {what}: {_first_line(exc)}")
+                if "result cache" in what:
+                    self.result_cache = "not turned off"
 
     def existing_tables(self, namespace: str) -> set[str]:
         cursor = self._con.cursor()
@@ -268,6 +271,7 @@ class RedshiftEngine(CursorEngine):
             cursor.execute(sql)
             rows = cursor.fetchall() if cursor.description else []
             elapsed = time.perf_counter() - started
+            columns = tuple(str(d[0]) for d in cursor.description or ())
         except Exception as exc:
             if "canceling statement" in str(exc) or "57014" in str(exc):
                 if self._cancelled.is_set() and not timed_out.is_set():
@@ -279,6 +283,7 @@ class RedshiftEngine(CursorEngine):
         return QueryResult(
             rows=[tuple(r) for r in rows],
             client_seconds=elapsed,
+            columns=columns,
             engine_query_id=self._last_query_id(),
         )
 

@@ -56,6 +56,10 @@ class SnowflakeSettings:
     # Suspend the warehouse after the run if the run resumed it: that ends the billed idle tail.
     # The honest way to benchmark is a warehouse of its own, so nothing else shares the bill.
     suspend_after_run: bool = False
+    # "suspend": suspend and resume the warehouse before each query's first attempt, which drops
+    # its local disk cache, so that attempt is cold. Each resume is billed (60 s at least) and
+    # the warehouse must be one of its own. Unset: first attempts are lukewarm.
+    cold: str | None = None
     database: str = "WHBENCH"  # created if missing; each data set gets a schema in it
     # Large scales: files are uploaded once to data_uri (s3:// or gs://) and loaded from there,
     # through temporary stages on a storage integration, or through an external stage of yours
@@ -84,6 +88,12 @@ class SnowflakeEngine(CursorEngine):
     reports_engine_time = True
     object_stores = ("s3", "gs")
     settings_class = SnowflakeSettings
+    # "The cache is dropped when the warehouse is suspended":
+    # https://docs.snowflake.com/en/user-guide/performance-query-warehouse-cache (2026-11-26).
+    # Result reuse has no column in the query history (the docs show it only in the query
+    # profile, https://docs.snowflake.com/en/user-guide/querying-persisted-results, 2026-11-26),
+    # so cache hits stay unknown; USE_CACHED_RESULT = FALSE is what keeps them out.
+    cold_method = "warehouse suspended and resumed before each query's first attempt (opt-in)"
 
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
@@ -92,6 +102,13 @@ class SnowflakeEngine(CursorEngine):
             name = getattr(settings, key)
             if name is not None and not _OBJECT_NAME.fullmatch(name):
                 raise ConfigError(f"engines.snowflake.{key}: {name!r} is not a Snowflake name")
+        if settings.cold not in (None, "suspend"):
+            raise ConfigError(
+                f"engines.snowflake.cold: {settings.cold!r} is not a way to make a query cold; "
+                "use 'suspend' or leave it out"
+            )
+        if settings.cold and not settings.warehouse:
+            raise ConfigError("engines.snowflake.cold: suspend needs engines.snowflake.warehouse")
         if settings.data_uri and not (settings.storage_integration or settings.external_stage):
             raise ConfigError(
                 "engines.snowflake.data_uri needs storage_integration (whbench makes temporary "
@@ -226,6 +243,7 @@ class SnowflakeEngine(CursorEngine):
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
         cursor = self._con.cursor()
         cursor.execute(f"USE SCHEMA {namespace}")
+        self.result_cache = "off"
         for setting, what in (
             ("USE_CACHED_RESULT = FALSE", "turn the result cache off"),
             (f"QUERY_TAG = '{tag}'", "tag queries with the run id"),
@@ -238,6 +256,8 @@ class SnowflakeEngine(CursorEngine):
                 cursor.execute(f"ALTER SESSION SET {setting}")
             except Exception as exc:  # shown in the run's notes, never hidden
                 self.notes.append(f"could not {what}: {first_line(exc)}")
+                if "result cache" in what:
+                    self.result_cache = "not turned off"
 
     def existing_tables(self, namespace: str) -> set[str]:
         cursor = self._con.cursor()
@@ -309,13 +329,16 @@ class SnowflakeEngine(CursorEngine):
             cursor.execute(sql, timeout=max(1, round(timeout_seconds)))
             rows = cursor.fetchall()
             elapsed = time.perf_counter() - started
+            columns = tuple(str(d[0]) for d in cursor.description or ())
         except snowflake.connector.errors.ProgrammingError as exc:
             if exc.errno in _STOPPED:
                 if self._cancelled.is_set():
                     raise QueryCancelled("cancelled") from exc
                 raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
             raise
-        return QueryResult(rows=rows, client_seconds=elapsed, engine_query_id=cursor.sfqid)
+        return QueryResult(
+            rows=rows, client_seconds=elapsed, columns=columns, engine_query_id=cursor.sfqid
+        )
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -355,6 +378,22 @@ class SnowflakeEngine(CursorEngine):
             )
             history[query_id] = (_seconds(elapsed), usage)
         return history
+
+    def make_cold(self) -> str | None:
+        """With `cold: suspend`, suspend the warehouse and resume it (the resume is billed)."""
+        if self.settings.cold != "suspend":
+            return None
+        warehouse = self.settings.warehouse
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(f"ALTER WAREHOUSE {warehouse} SUSPEND")
+            cursor.execute(f"ALTER WAREHOUSE {warehouse} RESUME IF SUSPENDED")
+        except Exception as exc:
+            note = f"could not suspend and resume warehouse {warehouse}, so first attempts are "
+            if not any(n.startswith(note) for n in self.notes):
+                self.notes.append(f"{note}lukewarm: {first_line(exc)}")
+            return None
+        return "warehouse suspended and resumed"
 
     def end_of_run(self) -> dict[str, Any]:
         """With suspend_after_run, suspend the warehouse if the run resumed it (or if whether it

@@ -129,7 +129,10 @@ class SnowflakeBilling(Billing):
         measured = self._measured()
         if measured is not None:
             return measured
-        modelled = self.uptime(spans(attempts))
+        # A cold attempt (`cold: suspend`) began a new resume: the warehouse was suspended just
+        # before it.
+        restarts = [a["started_at"] for a in attempts if a.get("phase") == "cold"]
+        modelled = self.uptime(spans(attempts), restarts)
         services = self._cloud_services(attempts, modelled.cost)
         pending = (self.run.get("run_usage") or {}).get("pending")
         explain = modelled.explain + services.explain
@@ -137,11 +140,12 @@ class SnowflakeBilling(Billing):
             explain.append(f"measured figures pending: {pending}")
         return Priced(modelled.cost + services.cost, explain)
 
-    def uptime(self, busy: list[Span]) -> Priced:
+    def uptime(self, busy: list[Span], restarts: list[datetime] = ()) -> Priced:
         """The modelled bill of a warehouse that runs the queries in `busy`: a resume at the first
-        query, another after every pause longer than AUTO_SUSPEND, a suspend AUTO_SUSPEND after
-        the last query (or when the harness suspended it), at least 60 s per resume, and one
-        more cluster for every further `max_concurrency_level` queries running at once."""
+        query, another after every pause longer than AUTO_SUSPEND and at every one of
+        `restarts` (the harness suspended and resumed it), a suspend AUTO_SUSPEND after the
+        last query (or when the harness suspended it), at least 60 s per resume, and one more
+        cluster for every further `max_concurrency_level` queries running at once."""
         if not busy:
             return Priced(FREE, ["no query ran: the warehouse was not resumed for the run"])
         minimum = float(self.section["minimum_seconds_per_resume"])
@@ -153,6 +157,16 @@ class SnowflakeBilling(Billing):
         last_busy = max(end for _, end in busy)
         if suspended_at is not None and suspended_at >= last_busy:
             up[-1] = (up[-1][0], min(up[-1][1], suspended_at))
+        restarted = 0
+        for moment in restarts:
+            restarted += any(start < moment < end for start, end in up)
+            up = [
+                part
+                for start, end in up
+                for part in (
+                    ((start, moment), (moment, end)) if start < moment < end else ((start, end),)
+                )
+            ]
         billed = 0.0
         for number, segment in enumerate(up):
             resumed = number > 0 or not already_running
@@ -163,7 +177,9 @@ class SnowflakeBilling(Billing):
             f"warehouse up {sum(seconds(s) for s in up):.0f} s in {len(up)} resume(s) "
             f"(AUTO_SUSPEND {self.auto_suspend:g} s"
             + (", suspended by whbench after the run" if suspended_at else ", idle tail included")
-            + f"; at least {minimum:g} s per resume), billed {billed:.0f} s"
+            + f"; at least {minimum:g} s per resume"
+            + (f"; {restarted} suspended for cold attempts" if restarted else "")
+            + f"), billed {billed:.0f} s"
             + (f" x {clusters} clusters" if clusters > 1 else ""),
         ]
         if already_running:

@@ -1,0 +1,504 @@
+"""Answers compared value by value, with rules a reader can check.
+
+Two results are the same answer when they have the same number of rows and their rows pair up
+so that every pair of values is the same under these rules:
+
+- NULL equals only NULL.
+- Whole numbers from both sides (counts, keys) must be equal exactly.
+- Other numbers are equal when they differ by less than one unit of the workload's stated last
+  decimal place (`decimals`: 2 means less than 0.01), or by at most `relative` of the larger.
+  DECIMAL against DOUBLE therefore never matters: 56586554400.735 (a DECIMAL sum) and
+  56586554400.734993 (the same sum in doubles) agree, and so do an AVG an engine returns at the
+  column's scale (Redshift: 25.52) and one it returns as a DOUBLE (25.522005...).
+  A workload may loosen `relative` for named columns (TPC-H: AVG results and ratios, 1%).
+- Dates and timestamps are compared as instants: a zoned timestamp in UTC against a naive one.
+- Text is compared exactly; JSON values as parsed JSON.
+
+Row order: a result without ORDER BY is compared as a multiset of rows. An ordered result is
+compared in order on its ORDER BY keys: consecutive rows that tie on the keys form a group, and a
+group is compared as a multiset, since the engine may return tied rows in any order. When the
+query has LIMIT n and both results have n rows, the last group may be cut short inside a tie:
+which of the tied rows made it in is the engine's choice, so only its keys are compared.
+
+A stored result keeps its first `KEPT_ROWS` rows; beyond that only the row count and a
+fingerprint of the rest are kept, and the comparison says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from harness.checksum import encode_row
+
+KEPT_ROWS = 10_000  # rows of each query's result kept in the store
+SHOWN_ROWS = 5  # differing rows shown per side in a report
+DEFAULT_RELATIVE = 1e-9  # doubles summed in another order differ by ~1e-15 of the value
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How closely numbers must agree: see the module docstring."""
+
+    decimals: int = 2
+    relative: float = DEFAULT_RELATIVE
+    columns: dict[int, float] = field(default_factory=dict)  # position from 0 -> relative
+
+    def describe(self) -> str:
+        looser = " (looser for some columns)" if self.columns else ""
+        return f"numbers within {10**-self.decimals:g} or {self.relative:.2g} relative{looser}"
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """A workload's `answers:` block: how its numbers are compared, and where its expected
+    answers are."""
+
+    decimals: int = 2
+    relative: float = DEFAULT_RELATIVE
+    looser: dict[str, dict[int, float]] = field(default_factory=dict)  # query -> column from 1
+    files: dict[float, str] = field(default_factory=dict)  # scale -> folder of <query id>.csv
+    source: str = "expected answers"  # what the files are, in words
+    trimmed: bool = False  # the files print text without leading and trailing blanks
+
+    def tolerance(self, query_id: str) -> Tolerance:
+        columns = {c - 1: r for c, r in self.looser.get(query_id, {}).items()}
+        return Tolerance(self.decimals, self.relative, columns)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A query's known answer: all its rows, or only some of its columns (a generator's truth
+    may know the count per category but not the average)."""
+
+    rows: list[tuple]
+    source: str  # "TPC-H answer set", "events generator's truth"
+    columns: tuple[int, ...] | None = None  # positions from 0; None: every column
+    trimmed: bool = False  # its text was written without leading and trailing blanks
+
+
+def expected_answers(
+    folder: Path | None, rules: AnswerRules, generated: dict[str, dict[str, Any]]
+) -> dict[str, Expected]:
+    """Query id -> known answer: the workload's answer files (`folder`/<query id>.csv, a header
+    row, an empty field for NULL), else what the data generator recorded."""
+    found = {
+        query_id: Expected(
+            [tuple(row) for row in spec["rows"]],
+            rules.source,
+            tuple(c - 1 for c in spec["columns"]) if spec.get("columns") else None,
+        )
+        for query_id, spec in generated.items()
+    }
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.glob("*.csv")):
+            with path.open(newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))[1:]
+            found[path.stem] = Expected(
+                [tuple(None if v == "" else v for v in row) for row in rows],
+                rules.source,
+                trimmed=rules.trimmed,
+            )
+    return found
+
+
+def check(
+    expected: Expected, actual: Sequence[Sequence], shape: Shape, tolerance: Tolerance
+) -> Difference | None:
+    """`compare` against a known answer; when it knows only some columns, those columns of
+    every row, as a multiset."""
+    if expected.trimmed:
+        actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
+    if expected.columns is None:
+        return compare(expected.rows, actual, shape, tolerance)
+    picked = expected.columns
+    if any(len(row) <= max(picked) for row in actual):
+        return Difference("the result has fewer columns than the known answer", [], actual[:1])
+    narrowed = Tolerance(
+        tolerance.decimals,
+        tolerance.relative,
+        {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
+    )
+    return compare(
+        expected.rows, [tuple(row[c] for c in picked) for row in actual], Shape(), narrowed
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a query orders its rows: the positions of its ORDER BY keys in the select list
+    (None: unordered) and its LIMIT."""
+
+    order_keys: tuple[int, ...] | None = None
+    limit: int | None = None
+    note: str | None = None  # why the order could not be checked, when it could not
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A query's result as the store keeps it."""
+
+    rows: list[tuple]  # the first KEPT_ROWS
+    total_rows: int
+    rest_fingerprint: str | None = None  # of the rows beyond KEPT_ROWS
+    columns: tuple[str, ...] = ()
+
+    @property
+    def capped(self) -> bool:
+        return self.total_rows > len(self.rows)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Why two answers differ: the rule that failed, and the first differing rows of each."""
+
+    rule: str
+    expected: list[tuple]
+    actual: list[tuple]
+    row: int | None = None  # where the first difference is (from 1), when it has a place
+
+
+# -- one value ---------------------------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def same_value(a: Any, b: Any, tolerance: Tolerance, column: int = 0) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, str) and not isinstance(b, str):
+        a = _parse_like(a, b)
+    elif isinstance(b, str) and not isinstance(a, str):
+        b = _parse_like(b, a)
+    if _is_number(a) and _is_number(b):
+        return _same_number(a, b, tolerance, column)
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return _instant(a) == _instant(b)
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return _json(a) == _json(b)
+    return a == b
+
+
+def _same_number(a: Any, b: Any, tolerance: Tolerance, column: int) -> bool:
+    if type(a) is int and type(b) is int:
+        return a == b
+    x, y = float(a), float(b)
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    if math.isinf(x) or math.isinf(y):
+        return x == y
+    difference = abs(x - y)
+    if difference < 10.0**-tolerance.decimals:
+        return True
+    return difference <= tolerance.columns.get(column, tolerance.relative) * max(abs(x), abs(y))
+
+
+def _instant(value: dt.date) -> dt.datetime:
+    """Dates and timestamps on one axis: zoned ones in UTC, a date as its midnight."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _parse_like(text: str, like: Any) -> Any:
+    """A value written as text (an expected-answer file) read as the type it is compared to."""
+    try:
+        if _is_number(like):
+            return Decimal(text.strip())
+        if isinstance(like, dt.datetime):
+            return dt.datetime.fromisoformat(text.strip())
+        if isinstance(like, dt.date):
+            return dt.date.fromisoformat(text.strip())
+        if isinstance(like, bool):
+            return {"true": True, "false": False}.get(text.strip().lower(), text)
+    except (ValueError, InvalidOperation):
+        pass
+    return text
+
+
+# -- rows and results --------------------------------------------------------------------------
+def _same_row(a: Sequence, b: Sequence, tolerance: Tolerance) -> bool:
+    return len(a) == len(b) and all(
+        same_value(x, y, tolerance, i) for i, (x, y) in enumerate(zip(a, b, strict=True))
+    )
+
+
+def compare(
+    expected: Sequence[Sequence],
+    actual: Sequence[Sequence],
+    shape: Shape,
+    tolerance: Tolerance,
+) -> Difference | None:
+    """None when `actual` is the same answer as `expected`; else what differs."""
+    if len(expected) != len(actual):
+        return Difference(
+            f"{len(actual)} rows where {len(expected)} were expected",
+            list(expected[:SHOWN_ROWS]),
+            list(actual[:SHOWN_ROWS]),
+        )
+    widths = {len(r) for r in expected} | {len(r) for r in actual}
+    if len(widths) > 1:
+        return Difference("the results have different columns", expected[:1], actual[:1], 1)
+    if shape.order_keys is None:
+        return _compare_groups([list(expected)], [list(actual)], tolerance, cut=False)
+    keys = shape.order_keys
+    a_groups, b_groups = _ties(expected, keys, tolerance), _ties(actual, keys, tolerance)
+    cut = shape.limit is not None and len(actual) == shape.limit
+    return _compare_groups(a_groups, b_groups, tolerance, cut, keys)
+
+
+def _ties(rows: Sequence[Sequence], keys: tuple[int, ...], tolerance: Tolerance) -> list[list]:
+    """Consecutive rows that tie on the ORDER BY keys, as groups."""
+    groups: list[list] = []
+    for row in rows:
+        if groups and all(same_value(row[k], groups[-1][0][k], tolerance, k) for k in keys):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _compare_groups(
+    expected: list[list],
+    actual: list[list],
+    tolerance: Tolerance,
+    cut: bool,
+    keys: tuple[int, ...] = (),
+) -> Difference | None:
+    position = 0
+    for index, (a, b) in enumerate(zip(expected, actual, strict=False)):
+        last = index == len(expected) - 1 and index == len(actual) - 1
+        if keys and not all(same_value(a[0][k], b[0][k], tolerance, k) for k in keys):
+            return Difference(
+                f"row {position + 1} is out of order on the ORDER BY columns "
+                f"({', '.join(str(k + 1) for k in keys)})",
+                a[:SHOWN_ROWS],
+                b[:SHOWN_ROWS],
+                position + 1,
+            )
+        if len(a) != len(b) and not (cut and last):
+            return Difference(
+                f"{len(b)} rows tie at row {position + 1} where {len(a)} were expected",
+                a[:SHOWN_ROWS],
+                b[:SHOWN_ROWS],
+                position + 1,
+            )
+        if cut and last:  # LIMIT cut inside a tie: which tied rows made it is the engine's choice
+            break
+        unmatched = _unmatched(a, b, tolerance)
+        if unmatched is not None:
+            missing, extra = unmatched
+            within = "" if len(a) == 1 else f" (compared as a set of {len(a)} rows)"
+            return Difference(
+                f"values differ ({tolerance.describe()}){within}",
+                missing[:SHOWN_ROWS],
+                extra[:SHOWN_ROWS],
+                position + 1 if len(a) == 1 else None,
+            )
+        position += len(a)
+    if len(expected) != len(actual):  # the same row count split into a different number of ties
+        return Difference(
+            "the rows tie differently on the ORDER BY columns",
+            [g[0] for g in expected[:SHOWN_ROWS]],
+            [g[0] for g in actual[:SHOWN_ROWS]],
+        )
+    return None
+
+
+GREEDY_LIMIT = 500  # unmatched rows beyond this are a difference, not a search
+
+
+def _unmatched(a: list, b: list, tolerance: Tolerance) -> tuple[list, list] | None:
+    """The rows of `a` and of `b` that find no partner on the other side (None: all pair up).
+
+    Both sides are sorted on their rounded values and paired in order; the few rows that a
+    rounding boundary puts out of step are then paired by search.
+    """
+    if len(a) == 1:
+        return None if _same_row(a[0], b[0], tolerance) else (a, b)
+    sort_key = functools.partial(_sort_key, decimals=tolerance.decimals)
+    left, right = sorted(a, key=sort_key), sorted(b, key=sort_key)
+    missing, extra = [], []
+    for x, y in zip(left, right, strict=True):
+        if not _same_row(x, y, tolerance):
+            missing.append(x)
+            extra.append(y)
+    if not missing:
+        return None
+    if len(missing) > GREEDY_LIMIT:
+        return missing, extra
+    still_extra = list(extra)
+    still_missing = []
+    for x in missing:
+        partner = next((i for i, y in enumerate(still_extra) if _same_row(x, y, tolerance)), None)
+        if partner is None:
+            still_missing.append(x)
+        else:
+            del still_extra[partner]
+    return (still_missing, still_extra) if still_missing or still_extra else None
+
+
+def _sort_key(row: Sequence, decimals: int) -> tuple:
+    return tuple(_sortable(v, decimals) for v in row)
+
+
+def _sortable(value: Any, decimals: int) -> tuple:
+    """A key that orders values of mixed types: (kind, value) with numbers rounded."""
+    if value is None:
+        return (0, "")
+    if _is_number(value):
+        number = float(value)
+        return (1, round(number, decimals) if math.isfinite(number) else str(number))
+    if isinstance(value, dt.date):
+        return (2, _instant(value).isoformat())
+    return (3, str(value))
+
+
+# -- what the store keeps ---------------------------------------------------------------------
+def keep(rows: list[tuple], columns: Sequence[str] = ()) -> Stored:
+    """The first KEPT_ROWS rows and a fingerprint of the rest."""
+    rest = rows[KEPT_ROWS:]
+    fingerprint = None
+    if rest:
+        digest = hashlib.sha256()
+        for row in rest:
+            digest.update(encode_row(row, 12).encode())
+        fingerprint = digest.hexdigest()[:16]
+    return Stored(rows[:KEPT_ROWS], len(rows), fingerprint, tuple(c.lower() for c in columns))
+
+
+def to_json(stored: Stored) -> str:
+    return json.dumps([[_encode(v) for v in row] for row in stored.rows])
+
+
+def from_json(text: str) -> list[tuple]:
+    return [tuple(_decode(v) for v in row) for row in json.loads(text)]
+
+
+def difference_json(difference: Difference | None) -> str | None:
+    if difference is None:
+        return None
+    return json.dumps(
+        {
+            "rule": difference.rule,
+            "row": difference.row,
+            "expected": [[_encode(v) for v in row] for row in difference.expected],
+            "actual": [[_encode(v) for v in row] for row in difference.actual],
+        }
+    )
+
+
+def difference_from_json(text: str) -> Difference:
+    data = json.loads(text)
+    return Difference(
+        data["rule"],
+        [tuple(_decode(v) for v in row) for row in data["expected"]],
+        [tuple(_decode(v) for v in row) for row in data["actual"]],
+        data["row"],
+    )
+
+
+def _encode(value: Any) -> Any:
+    """A value as JSON that keeps its kind: numbers that JSON cannot hold exactly, dates and
+    bytes are tagged."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"timestamp": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"time": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value).hex()}
+    if isinstance(value, (dict, list)):
+        return {"json": value}
+    return str(value)
+
+
+_DECODERS = {
+    "float": float,
+    "decimal": Decimal,
+    "timestamp": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "bytes": bytes.fromhex,
+    "json": lambda v: v,
+}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, text),) = value.items()
+        return _DECODERS[tag](text)
+    return value
+
+
+# -- the shape of a query ---------------------------------------------------------------------
+def shape_of(sql: str, dialect: str) -> Shape:
+    """Where the outermost ORDER BY's keys are in the select list, and the LIMIT, from the SQL.
+
+    A key that is not one of the selected columns (ORDER BY an expression not selected) cannot
+    be checked in the result: the result is then compared as a multiset, and `note` says so.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.ParseError:
+        return Shape(note="the SQL could not be parsed, so row order is not checked")
+    order = tree.args.get("order")
+    limit_node = tree.args.get("limit")
+    limit = None
+    if limit_node is not None:
+        expression = limit_node.expression if hasattr(limit_node, "expression") else None
+        if isinstance(expression, exp.Literal) and expression.is_int:
+            limit = int(expression.this)
+    if order is None:
+        return Shape(limit=limit)
+    selects = tree.selects if isinstance(tree, exp.Query) else []
+    names = [s.alias_or_name.lower() for s in selects]
+    texts = [(s.this if isinstance(s, exp.Alias) else s).sql(dialect) for s in selects]
+    keys = []
+    for ordered in order.expressions:
+        key = ordered.this
+        position = None
+        if isinstance(key, exp.Literal) and key.is_int:
+            position = int(key.this) - 1
+        elif isinstance(key, exp.Column) and key.name.lower() in names:
+            position = names.index(key.name.lower())
+        elif key.sql(dialect) in texts:
+            position = texts.index(key.sql(dialect))
+        if position is None or not 0 <= position < len(selects):
+            return Shape(
+                limit=limit,
+                note=f"ORDER BY {key.sql(dialect)} is not a selected column, so row order "
+                "is not checked",
+            )
+        keys.append(position)
+    return Shape(tuple(keys), limit)

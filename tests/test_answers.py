@@ -1,0 +1,151 @@
+"""The value-by-value answer comparison: each false alarm and each collision the fingerprint
+used to have, as a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from harness.answers import (
+    KEPT_ROWS,
+    Shape,
+    Tolerance,
+    compare,
+    from_json,
+    keep,
+    shape_of,
+    to_json,
+)
+
+CENTS = Tolerance(decimals=2)
+UNORDERED = Shape()
+
+
+def same(a, b, shape=UNORDERED, tolerance=CENTS):
+    return compare(a, b, shape, tolerance) is None
+
+
+def test_a_decimal_sum_and_the_same_sum_in_doubles_agree():
+    # TPC-H q01 sum_base_price: DECIMAL arithmetic gives .735, doubles give .734993; rounded to
+    # cents they fall either side of a boundary, yet they are the same sum.
+    assert same([(Decimal("56586554400.735"),)], [(56586554400.734993,)])
+
+
+def test_an_avg_at_the_column_scale_agrees_with_the_double():
+    # Redshift returns AVG of a DECIMAL(15,2) at scale 2 (rounded or cut); DuckDB a DOUBLE.
+    assert same([("A", 25.522005853257337)], [("A", Decimal("25.52"))])
+    assert same([(0.04999,)], [(Decimal("0.04"),)])  # cut at the scale, not rounded
+
+
+def test_a_difference_of_one_in_a_sum_is_wrong():
+    assert not same([(Decimal("37734107.00"),)], [(Decimal("37734108.00"),)])
+    assert not same([(1478493,)], [(1478494,)])  # whole numbers: exactly
+
+
+def test_a_column_may_be_looser_where_the_workload_says_so():
+    tolerance = Tolerance(decimals=2, columns={0: 0.01})
+    assert same([(100.0,)], [(100.9,)], tolerance=tolerance)
+    assert not same([(100.0,)], [(102.0,)], tolerance=tolerance)
+    assert not same([(100.0,)], [(100.9,)])
+
+
+def test_null_equals_only_null():
+    assert same([(None,)], [(None,)])
+    for other in ("\\N", "NULL", "", 0):
+        assert not same([(None,)], [(other,)])
+
+
+def test_a_separator_inside_a_string_is_just_a_character():
+    assert not same([("a\x1fb", "c")], [("a", "b\x1fc")])
+    assert not same([("x\x1ey",)], [("x",), ("y",)])
+
+
+def test_dates_and_timestamps_compare_as_instants():
+    naive = dt.datetime(2026, 1, 5, 10, 0)
+    east = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert same([(naive,)], [(east,)])
+    assert not same([(naive,)], [(naive + dt.timedelta(seconds=1),)])
+    assert same([(dt.date(1995, 3, 15),)], [(dt.datetime(1995, 3, 15),)])
+
+
+def test_expected_answers_written_as_text_are_read_as_the_actual_type():
+    assert same([("1995-03-15", "25.52", "x")], [(dt.date(1995, 3, 15), 25.5200001, "x")])
+    assert not same([("1995-03-16",)], [(dt.date(1995, 3, 15),)])
+
+
+ORDERED_BY_FIRST = Shape(order_keys=(0,))
+
+
+def test_rows_that_tie_on_the_order_by_keys_may_come_in_any_order():
+    a = [(3, "x"), (2, "p"), (2, "q"), (1, "z")]
+    b = [(3, "x"), (2, "q"), (2, "p"), (1, "z")]
+    assert same(a, b, ORDERED_BY_FIRST)
+    assert not same(a, [a[0], a[3], a[1], a[2]], ORDERED_BY_FIRST)  # out of order
+    difference = compare(a, [a[0], a[3], a[1], a[2]], ORDERED_BY_FIRST, CENTS)
+    assert "out of order" in difference.rule and difference.row == 2
+
+
+def test_a_limit_cut_inside_a_tie_is_no_difference():
+    # LIMIT 3 over 3, 2, 2, 2: which two of the tied rows come back is the engine's choice.
+    cut = Shape(order_keys=(0,), limit=3)
+    assert same([(3, "x"), (2, "p"), (2, "q")], [(3, "x"), (2, "r"), (2, "p")], cut)
+    assert not same([(3, "x"), (2, "p"), (2, "q")], [(3, "y"), (2, "r"), (2, "p")], cut)
+    # Without the LIMIT it is a difference.
+    assert not same(
+        [(3, "x"), (2, "p"), (2, "q")], [(3, "x"), (2, "r"), (2, "p")], ORDERED_BY_FIRST
+    )
+
+
+def test_an_unordered_result_is_a_multiset():
+    assert same([(1,), (2,), (2,)], [(2,), (1,), (2,)])
+    assert not same([(1,), (2,), (2,)], [(1,), (1,), (2,)])
+
+
+def test_values_either_side_of_a_rounding_boundary_still_pair_up_in_a_set():
+    a = [("k", Decimal("0.735")), ("k", Decimal("0.7349"))]
+    b = [("k", 0.7350000001), ("k", 0.734993)]
+    assert same(a, b)
+
+
+def test_a_difference_names_the_rule_and_shows_both_sides():
+    difference = compare([(1, 2.0)], [(1, 2.5)], ORDERED_BY_FIRST, CENTS)
+    assert "values differ" in difference.rule
+    assert difference.expected == [(1, 2.0)] and difference.actual == [(1, 2.5)]
+    difference = compare([(1,), (2,)], [(1,)], UNORDERED, CENTS)
+    assert difference.rule == "1 rows where 2 were expected"
+
+
+def test_stored_results_keep_their_types_and_are_capped():
+    rows = [
+        (None, True, 7, 1.5, Decimal("2.25"), "s", dt.date(2020, 1, 2)),
+        (dt.datetime(2020, 1, 2, 3, 4), b"\x00", float("nan"), {"k": [1]}, 0, "", -1),
+    ]
+    stored = keep(rows, ["A", "b"])
+    assert stored.columns == ("a", "b") and not stored.capped
+    back = from_json(to_json(stored))
+    assert back[0] == rows[0] and back[1][0] == rows[1][0] and back[1][3] == {"k": [1]}
+    many = keep([(i,) for i in range(KEPT_ROWS + 5)])
+    assert many.capped and many.total_rows == KEPT_ROWS + 5 and len(many.rows) == KEPT_ROWS
+    assert many.rest_fingerprint != keep([(i,) for i in range(KEPT_ROWS + 6)]).rest_fingerprint
+
+
+@pytest.mark.parametrize(
+    ("sql", "keys", "limit"),
+    [
+        ("select a, b from t order by b desc, 1 limit 10", (1, 0), 10),
+        ("select x as total, y from t order by total", (0,), None),
+        ("select count(*), k from t group by k order by count(*) desc", (0,), None),
+        ("select a from t", None, None),
+        ("select a, (select max(b) from u order by 1) from t", None, None),
+    ],
+)
+def test_the_shape_of_a_query_is_read_from_its_sql(sql, keys, limit):
+    shape = shape_of(sql, "duckdb")
+    assert shape.order_keys == keys and shape.limit == limit
+
+
+def test_an_order_by_on_an_unselected_expression_is_said_not_to_be_checked():
+    shape = shape_of("select a from t order by b", "duckdb")
+    assert shape.order_keys is None and "not a selected column" in shape.note
