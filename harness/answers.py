@@ -27,6 +27,7 @@ fingerprint of the rest are kept, and the comparison says so.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -54,7 +55,7 @@ class Tolerance:
     columns: dict[int, float] = field(default_factory=dict)  # position from 0 -> relative
 
     def describe(self) -> str:
-        looser = " (looser for some columns)" if self.columns else ""
+        looser = ", looser for some columns" if self.columns else ""
         return f"numbers within {10**-self.decimals:g} or {self.relative:.2g} relative{looser}"
 
 
@@ -119,18 +120,19 @@ def check(
     if expected.trimmed:
         actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
     if expected.columns is None:
-        return compare(expected.rows, actual, shape, tolerance)
-    picked = expected.columns
-    if any(len(row) <= max(picked) for row in actual):
-        return Difference("the result has fewer columns than the known answer", [], actual[:1])
-    narrowed = Tolerance(
-        tolerance.decimals,
-        tolerance.relative,
-        {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
-    )
-    return compare(
-        expected.rows, [tuple(row[c] for c in picked) for row in actual], Shape(), narrowed
-    )
+        difference = compare(expected.rows, actual, shape, tolerance)
+    elif any(len(row) <= max(expected.columns) for row in actual):
+        difference = Difference("the result has fewer columns than the known answer", [], [])
+    else:
+        picked = expected.columns
+        narrowed = Tolerance(
+            tolerance.decimals,
+            tolerance.relative,
+            {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
+        )
+        narrow = [tuple(row[c] for c in picked) for row in actual]
+        difference = compare(expected.rows, narrow, Shape(), narrowed)
+    return difference and dataclasses.replace(difference, against=f"the {expected.source}")
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Difference:
     expected: list[tuple]
     actual: list[tuple]
     row: int | None = None  # where the first difference is (from 1), when it has a place
+    against: str | None = None  # what `expected` is: "the TPC-H answer set", "duckdb's answer"
 
 
 # -- one value ---------------------------------------------------------------------------------
@@ -308,9 +311,9 @@ def _compare_groups(
         unmatched = _unmatched(a, b, tolerance)
         if unmatched is not None:
             missing, extra = unmatched
-            within = "" if len(a) == 1 else f" (compared as a set of {len(a)} rows)"
+            within = "" if len(a) == 1 else f", compared as a set of {len(a)} tied rows"
             return Difference(
-                f"values differ ({tolerance.describe()}){within}",
+                f"{_first_difference(missing, extra, tolerance)} ({tolerance.describe()}{within})",
                 missing[:SHOWN_ROWS],
                 extra[:SHOWN_ROWS],
                 position + 1 if len(a) == 1 else None,
@@ -323,6 +326,21 @@ def _compare_groups(
             [g[0] for g in actual[:SHOWN_ROWS]],
         )
     return None
+
+
+def _first_difference(missing: list, extra: list, tolerance: Tolerance) -> str:
+    """The first differing value of the first unpaired rows, in words."""
+    if not missing or not extra:
+        return "rows differ"
+    for column, (want, got) in enumerate(zip(missing[0], extra[0], strict=False)):
+        if not same_value(want, got, tolerance, column):
+            return f"column {column + 1} is {_shown(got)} where {_shown(want)} was expected"
+    return "rows differ"
+
+
+def _shown(value: Any) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 GREEDY_LIMIT = 500  # unmatched rows beyond this are a difference, not a search
@@ -375,8 +393,11 @@ def _sortable(value: Any, decimals: int) -> tuple:
 
 
 # -- what the store keeps ---------------------------------------------------------------------
-def keep(rows: list[tuple], columns: Sequence[str] = ()) -> Stored:
-    """The first KEPT_ROWS rows and a fingerprint of the rest."""
+def keep(rows: list[tuple], ordered: bool, decimals: int, columns: Sequence[str] = ()) -> Stored:
+    """The first KEPT_ROWS rows and a fingerprint of the rest. Rows in no particular order are
+    sorted first, so that two engines keep the same ones."""
+    if not ordered and len(rows) > KEPT_ROWS:
+        rows = sorted(rows, key=functools.partial(_sort_key, decimals=decimals))
     rest = rows[KEPT_ROWS:]
     fingerprint = None
     if rest:
@@ -402,6 +423,7 @@ def difference_json(difference: Difference | None) -> str | None:
         {
             "rule": difference.rule,
             "row": difference.row,
+            "against": difference.against,
             "expected": [[_encode(v) for v in row] for row in difference.expected],
             "actual": [[_encode(v) for v in row] for row in difference.actual],
         }
@@ -415,6 +437,7 @@ def difference_from_json(text: str) -> Difference:
         [tuple(_decode(v) for v in row) for row in data["expected"]],
         [tuple(_decode(v) for v in row) for row in data["actual"]],
         data["row"],
+        data.get("against"),
     )
 
 

@@ -504,7 +504,7 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
                 what = (
                     f"{q['status']}: {q['error']}"
                     if q["status"] != "ok"
-                    else f"wrong answer: {q['difference']} (against the {s.answers_from})"
+                    else f"wrong answer against the {s.answers_from}: {q['difference']}"
                 )
                 click.echo(f"{s.engine} {s.workload} {q['query_id']}: {what}", err=True)
         else:
@@ -1141,6 +1141,7 @@ def report(
     """
     from harness.pricing import load_catalog
     from harness.report import write_report
+    from harness.workloads import discover
 
     with open_store(config.store_path, read_only=True) as store:
         path = write_report(
@@ -1149,6 +1150,7 @@ def report(
             output or config.results_dir / "report.html",
             load_catalog(pricing or config.pricing),
             config.projection,
+            discover(config.workload_dirs),
         )
     click.echo(str(path))
 

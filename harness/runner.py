@@ -476,7 +476,8 @@ class _Judge:
     def to_keep(self) -> tuple:
         """The latest answer as the store keeps it, with its check: for `record_result`."""
         self.kept = True
-        return keep(self._rows or [], self._columns), self._answer, self._difference
+        stored = keep(self._rows or [], self.query.ordered, self.decimals, self._columns)
+        return stored, self._answer, self._difference
 
 
 class StopOnCtrlC:

@@ -192,11 +192,13 @@ def test_report_says_when_there_is_nothing_to_report(whbench, make_config, workd
     assert_one_line_error(whbench("report", "nope", "--config", config), "no run 'nope'", code=2)
 
 
-def test_scores_charge_a_failure_the_time_limit_and_answers_are_checked(tmp_path):
+def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     """The scoring rules on a store written directly: two engines, three queries; snowflake
-    is twice as slow on q1, fails q2 and gives another answer to q3."""
+    is twice as slow on q1, fails q2 and gives another answer to q3, which costs it the
+    verdicts."""
     from datetime import UTC, datetime
 
+    from harness.answers import keep
     from harness.pricing import load_catalog
     from harness.report import model
     from harness.store import Attempt, open_store
@@ -213,40 +215,48 @@ def test_scores_charge_a_failure_the_time_limit_and_answers_are_checked(tmp_path
                 scale=1.0,
                 timeout_seconds=timeout,
                 runs_per_query=2,
+                checksum_decimals=2,
                 engine_settings={},
                 config={},
             )
             for n, seconds in enumerate(times, start=1):
-                answer = "other" if (engine, n) == ("snowflake", 3) else f"answer-{n}"
+                rows = [("other", 1.0)] if (engine, n) == ("snowflake", 3) else [(f"q{n}", 1.0)]
                 for attempt in (1, 2):
                     store.record_attempt(
                         run_id,
                         Attempt(
                             f"q{n}",
                             attempt,
-                            "cold" if attempt == 1 else "hot",
+                            "lukewarm" if attempt == 1 else "hot",
                             "ok" if seconds else "error",
                             datetime.now(UTC),
                             client_seconds=seconds,
                             rows=1 if seconds else None,
-                            checksum=answer if seconds else None,
                             error=None if seconds else "boom",
+                            answer="unchecked" if seconds else None,
                         ),
                     )
+                if seconds:
+                    store.record_result(run_id, f"q{n}", 1, keep(rows, False, 2), "unchecked", None)
             store.finish_run(run_id, "finished")
         data = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
     (section,) = data["sections"]
     small = model.SMALL_SECONDS
     assert section.ratios["snowflake", "hot"] == pytest.approx(
-        [(2 + small) / (1 + small), (timeout + small) / (2 + small), 1.0]
+        [
+            (2 + small) / (1 + small),
+            (timeout + small) / (2 + small),
+            (timeout + small) / (3 + small),
+        ]
     )
     assert section.ratios["duckdb", "hot"] == pytest.approx([1.0, 1.0, 1.0])
-    assert [section.cells[q, "snowflake"].correct for q in ("q1", "q2", "q3")] == [
-        True,
-        None,
-        False,
-    ]
+    cells = [section.cells[q, "snowflake"] for q in ("q1", "q2", "q3")]
+    assert [c.agrees for c in cells] == [True, None, False]
+    assert cells[2].wrong and cells[2].difference.against == "duckdb's answer"
+    assert cells[2].difference.expected == [("q3", 1.0)]
+    assert cells[2].difference.actual == [("other", 1.0)]
+    assert section.first_kind("snowflake") == "lukewarm"
     (row,) = data["matrix"]
-    assert row["cells"]["duckdb"]["badges"][0] == "fastest"
-    expected = model.geometric_mean(section.ratios["snowflake", "hot"])
-    assert f"{expected:.1f}x faster than snowflake" in row["verdicts"][0]
+    assert row["cells"]["duckdb"]["badges"] == ["fastest", "cheapest", "best value"]
+    assert "snowflake not ranked: 1 wrong answer" in row["verdicts"][0]
+    assert any("snowflake gave wrong answers to q3" in note for note in data["missing"])

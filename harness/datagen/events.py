@@ -297,12 +297,12 @@ def expected_answers(truth: dict[str, Any], workload: Workload) -> dict[str, dic
         "e04": {"rows": [[truth["purchases"], truth["items_sold"], truth["revenue"]]]},
         "e07": {"rows": [list(kv) for kv in searches[:top]]},
         "e09": {
-            "rows": [
+            "rows": sorted(
                 [event_type, key, by_type[event_type]]
                 for event_type, keys in truth["property_keys"].items()
                 if event_type in by_type
                 for key in keys
-            ]
+            )
         },
         "e11": {"columns": [1, 3], "rows": [list(kv) for kv in truth["late_hours"].items()]},
     }

@@ -19,9 +19,10 @@ from harness.errors import HarnessError, UsageError
 from harness.pricing import Catalog, Pattern, dollars, dollars_per_query, load_catalog
 from harness.report import model
 from harness.store import Store
-from harness.workloads import Scale
+from harness.workloads import Scale, Workload
 
-METRICS = ("cold", "hot", "median", "spread", "rows", "scanned", "cost", "status", "answer")
+# What the folded detail of each query shows per engine.
+DETAILS = ("status", "median", "spread", "rows", "scanned", "cost")
 
 
 def latest_run_ids(store: Store) -> list[str]:
@@ -42,17 +43,18 @@ def write_report(
     output: Path,
     catalog: Catalog | None = None,
     pattern: Pattern | None = None,
+    workloads: dict[str, Workload] | None = None,
 ) -> Path:
     run_ids = [store.resolve_run(r) for r in run_ids] if run_ids else latest_run_ids(store)
     if not run_ids:
         raise UsageError(f"{store.path} holds no run with results; run `whbench run` first")
-    data = model.build(store, store.runs(run_ids), catalog or load_catalog(), pattern)
+    data = model.build(store, store.runs(run_ids), catalog or load_catalog(), pattern, workloads)
     html = (
         _environment()
         .get_template("report.html.j2")
         .render(
             **data,
-            metrics=METRICS,
+            details=DETAILS,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             harness_version=__version__,
         )

@@ -6,6 +6,7 @@ The template only lays this out; every number and every sentence of a verdict is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter, defaultdict
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from harness.answers import Difference, Tolerance, compare, shape_of
 from harness.engines import engine_class
 from harness.pricing import (
     Catalog,
@@ -28,7 +30,7 @@ from harness.pricing import (
 )
 from harness.report import charts
 from harness.store import Store
-from harness.workloads import DATA_TYPES, Scale
+from harness.workloads import DATA_TYPES, Scale, Workload
 
 # ClickBench's rule: 10 ms added to both sides of each ratio, so that queries of a few
 # milliseconds do not dominate the geometric mean with noise.
@@ -38,15 +40,18 @@ COST_BASIS = (
     "the run bill: what each account is charged for the benchmark's queries as they ran, "
     "uptime, minimums and idle tails included (loading and storage apart)"
 )
-PHASES = ("cold", "hot")
+# "first": each query's first attempt, cold where the engine emptied its caches, else lukewarm.
+PHASES = ("first", "hot")
 
 
 @dataclass
 class Cell:
-    """One query on one engine: its attempts summarised."""
+    """One query on one engine: its attempts summarised. Attempts that may have read a result
+    cache are left out of the times and counted in `excluded`."""
 
     status: str  # ok, or the failure (error, timeout, skipped), or "partly failed"
-    cold: float | None = None
+    first: float | None = None  # the first attempt
+    first_kind: str | None = None  # cold or lukewarm
     hot: float | None = None  # best of the hot attempts
     median: float | None = None
     low: float | None = None
@@ -55,10 +60,18 @@ class Cell:
     bytes_scanned: int | None = None
     cost: Cost | None = None  # one execution, the median
     checksum: str | None = None  # of the answer most attempts gave
-    correct: bool | None = None  # against the baseline engine; None: nothing to compare with
+    answer: str | None = None  # against the workload's known answer: correct, wrong, unchecked
+    agrees: bool | None = None  # with the baseline engine's answer; None: nothing to compare
+    difference: Difference | None = None  # what differed, when the answer is wrong
+    excluded: int = 0  # attempts left out: a cache hit, or the cache could not be turned off
     error: str | None = None
     sql: str | None = None
     shade: dict[str, str] = field(default_factory=dict)  # metric -> background colour
+
+    @property
+    def wrong(self) -> bool:
+        """Wrong against the known answer, or (with none) different from the baseline's."""
+        return self.answer == "wrong" or (self.answer != "correct" and self.agrees is False)
 
 
 @dataclass
@@ -77,9 +90,23 @@ class Section:
     ratios: dict[tuple[str, str], list[float]]  # (engine, phase) -> per-query ratio
     unanswered: list[str]  # queries no engine answered: left out of the scores
 
+    def any_wrong(self, query_id: str) -> bool:
+        return any(c.wrong for (q, _), c in self.cells.items() if q == query_id)
+
+    def first_kind(self, engine: str) -> str:
+        """What this engine's first attempts were here: cold, lukewarm, or both."""
+        kinds = sorted(
+            {c.first_kind for (_, e), c in self.cells.items() if e == engine and c.first_kind}
+        )
+        return " or ".join(kinds) or "first run"
+
 
 def build(
-    store: Store, runs: list[dict], catalog: Catalog, pattern: Pattern | None = None
+    store: Store,
+    runs: list[dict],
+    catalog: Catalog,
+    pattern: Pattern | None = None,
+    workloads: dict[str, Workload] | None = None,
 ) -> dict[str, Any]:
     run_ids = [r["run_id"] for r in runs]
     marks = ", ".join("?" * len(run_ids))
@@ -92,7 +119,7 @@ def build(
     engines = _engine_order(runs)
     sections = sorted(
         (
-            _section(group, by_run, catalog, store)
+            _section(group, by_run, catalog, store, workloads or {})
             for group in _group(runs, ("workload", "scale")).values()
         ),
         key=lambda s: (_type_order(s.data_type), s.workload, s.scale),
@@ -106,6 +133,7 @@ def build(
         "charts": _charts(store, sections, matrix, engines),
         "loads": _loads(store, runs),
         "runs": [_provenance(store, r, by_run[r["run_id"]], catalog) for r in runs],
+        "first_runs": _first_runs(sections, engines),
         "months": _months(store, sections, by_run, catalog, pattern or Pattern()),
         "pattern": pattern or Pattern(),
         "cost_basis": COST_BASIS,
@@ -118,7 +146,11 @@ def build(
 
 # -- per query -------------------------------------------------------------------------------
 def _section(
-    runs: list[dict], by_run: dict[str, list[dict]], catalog: Catalog, store: Store
+    runs: list[dict],
+    by_run: dict[str, list[dict]],
+    catalog: Catalog,
+    store: Store,
+    workloads: dict[str, Workload],
 ) -> Section:
     first = runs[0]
     engines = _engine_order(runs)
@@ -127,6 +159,7 @@ def _section(
     passes: dict[str, PricePerformance] = {}
     bills: dict[str, RunBill] = {}
     latest: dict[str, dict] = {}
+    results: dict[str, dict[str, dict]] = {}  # engine -> query id -> kept result
     for engine, engine_runs in _group(runs, ("engine",)).items():
         run = max(engine_runs, key=lambda r: r["started_at"])
         latest[engine[0]] = run
@@ -135,10 +168,13 @@ def _section(
         bills[engine[0]] = price_run(
             run, by_run[run["run_id"]], catalog, store.loads(run["run_id"])
         )
+        kept = store.results(run["run_id"])
+        results[engine[0]] = kept
         for query_id, tries in _group(own, ("query_id",)).items():
             queries[query_id[0]] = tries[0]["title"] or ""
-            cells[query_id[0], engine[0]] = _cell(tries, run, catalog)
-    _check_answers(cells, engines)
+            cells[query_id[0], engine[0]] = _cell(tries, run, catalog, kept.get(query_id[0]))
+    workload = workloads.get(first["workload"])
+    _compare_with_baseline(cells, results, engines, workload, first["checksum_decimals"])
     section = Section(
         workload=first["workload"],
         data_type=first["data_type"],
@@ -157,15 +193,18 @@ def _section(
     return section
 
 
-def _cell(attempts: list[dict], run: dict, catalog: Catalog) -> Cell:
+def _cell(attempts: list[dict], run: dict, catalog: Catalog, kept: dict | None) -> Cell:
     ok = [a for a in attempts if a["status"] == "ok"]
     failures = Counter(a["status"] for a in attempts if a["status"] != "ok")
     error = next((a["error"] for a in attempts if a["error"]), None)
     if not ok:
         return Cell(status=failures.most_common(1)[0][0], error=error, sql=attempts[0]["sql"])
-    times = [a["client_seconds"] for a in ok]
-    hot = [a["client_seconds"] for a in ok if a["phase"] == "hot"]
-    cold = [a["client_seconds"] for a in ok if a["phase"] == "cold"]
+    timed = [a for a in ok if not a.get("excluded")]
+    times = [a["client_seconds"] for a in timed]
+    hot = [a["client_seconds"] for a in timed if a["phase"] == "hot"]
+    first = [a for a in timed if a["phase"] != "hot"]
+    answers = {a.get("answer") for a in ok}
+    answer = next((a for a in ("wrong", "correct", "unchecked") if a in answers), None)
     costs = [attempt_cost(a, run, catalog) for a in ok]
     if any(c.dollars is None for c in costs):  # one unpriced attempt: the typical cost is unknown
         typical = Cost(None, "unknown")
@@ -174,57 +213,99 @@ def _cell(attempts: list[dict], run: dict, catalog: Catalog) -> Cell:
     scanned = [a["bytes_scanned"] for a in ok if a["bytes_scanned"] is not None]
     return Cell(
         status="partly failed" if failures else "ok",
-        cold=cold[0] if cold else None,
+        first=first[0]["client_seconds"] if first else None,
+        first_kind=next((a["phase"] for a in attempts if a["phase"] != "hot"), None),
         hot=min(hot) if hot else None,
-        median=median(times),
-        low=min(times),
-        high=max(times),
+        median=median(times) if times else None,
+        low=min(times, default=None),
+        high=max(times, default=None),
         rows=ok[-1]["rows"],
         bytes_scanned=int(median(scanned)) if scanned else None,
         cost=typical,
         checksum=Counter(a["checksum"] for a in ok).most_common(1)[0][0],
+        answer=answer,
+        difference=kept["difference"] if kept else None,
+        excluded=len(ok) - len(timed),
         error=error if failures else None,
         sql=ok[-1]["sql"],
     )
 
 
-def _check_answers(cells: dict[tuple[str, str], Cell], engines: list[str]) -> None:
-    """✓ when an engine's answer has the baseline engine's checksum, ✗ when it differs."""
+def _compare_with_baseline(
+    cells: dict[tuple[str, str], Cell],
+    results: dict[str, dict[str, dict]],
+    engines: list[str],
+    workload: Workload | None,
+    decimals: int | None,
+) -> None:
+    """Each engine's kept answer against the baseline engine's, value by value
+    (harness.answers): `agrees`, and what differed when the answer has nothing else to show."""
     baseline = engines[0]
     for (query_id, engine), cell in cells.items():
-        reference = cells.get((query_id, baseline))
-        if engine != baseline and cell.checksum and reference and reference.checksum:
-            cell.correct = cell.checksum == reference.checksum
+        reference = results.get(baseline, {}).get(query_id)
+        mine = results.get(engine, {}).get(query_id)
+        if engine == baseline or reference is None or mine is None:
+            continue
+        tolerance = (
+            workload.answers.tolerance(query_id)
+            if workload
+            else Tolerance(decimals if decimals is not None else 2)
+        )
+        difference = compare(
+            reference["rows"],
+            mine["rows"],
+            shape_of(cell.sql or "", engine_class(engine).dialect),
+            tolerance,
+        )
+        if difference is None and reference["total_rows"] != mine["total_rows"]:
+            difference = Difference(
+                f"{mine['total_rows']} rows where {baseline} returned {reference['total_rows']}",
+                [],
+                [],
+            )
+        cell.agrees = difference is None
+        if difference and cell.difference is None:
+            cell.difference = dataclasses.replace(difference, against=f"{baseline}'s answer")
 
 
 def _score(section: Section) -> None:
-    """Per query and phase: (t + 10 ms) / (best + 10 ms). A failed or timed-out query is
-    charged the run's time limit, so it can never look better than an answer."""
+    """Per query and phase: (t + 10 ms) / (best + 10 ms). A failed or timed-out query, and a
+    wrong answer, is charged the run's time limit, so it can never look better than a right
+    answer. A time left out because it may have been a cache read scores nothing."""
+    measured: set[tuple[str, str]] = set()
     for phase in PHASES:
         for query_id, _ in section.queries:
-            times = {
-                engine: getattr(section.cells[query_id, engine], phase)
-                for engine in section.engines
-                if (query_id, engine) in section.cells
-            }
+            times: dict[str, float | None] = {}
+            for engine in section.engines:
+                cell = section.cells.get((query_id, engine))
+                if cell is not None and cell.wrong:
+                    times[engine] = None  # charged like a failure
+                elif cell is not None and cell.excluded and getattr(cell, phase) is None:
+                    continue  # only cache-suspect times: no measurement, no penalty
+                else:
+                    times[engine] = cell and getattr(cell, phase)
             answered = [t for t in times.values() if t is not None]
             if not answered:
                 if phase == "hot" and query_id not in section.unanswered:
                     section.unanswered.append(query_id)
                 continue
             best = min(answered)
-            for engine in section.engines:
-                t = times.get(engine)
-                if t is None:  # failed, timed out, skipped or not run: the penalty
+            for engine, t in times.items():
+                if t is None:  # failed, wrong, timed out, skipped or not run: the penalty
                     t = max(section.runs[engine]["timeout_seconds"] or 0, max(answered))
+                else:
+                    measured.add((engine, phase))
                 ratio = (t + SMALL_SECONDS) / (best + SMALL_SECONDS)
                 section.ratios.setdefault((engine, phase), []).append(ratio)
+    # An engine none of whose times could be used has no score: penalties alone are no measure.
+    for key in set(section.ratios) - measured:
+        del section.ratios[key]
 
 
 def _shade(section: Section) -> None:
     """Background colours per time metric: green for the row's best, towards red at 10x."""
     for query_id, _ in section.queries:
-        for metric in ("cold", "hot", "median"):
+        for metric in ("first", "hot", "median"):
             values = [
                 getattr(section.cells[query_id, e], metric)
                 for e in section.engines
@@ -250,7 +331,7 @@ def geometric_mean(values: list[float]) -> float | None:
 
 
 def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]:
-    """One row per data type: per engine relative time (cold, hot), one-pass time and cost,
+    """One row per data type: per engine relative time (first run, hot), one-pass time and cost,
     time x cost; and, in words, who is fastest, cheapest and best value, by how much."""
     rows = []
     for data_type in DATA_TYPES:
@@ -267,8 +348,14 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
             marginal = sum((s.passes[engine].cost for s in present), Cost(0.0, "measured"))
             pass_seconds = None if None in seconds else sum(seconds)
             cells[engine] = {
-                "cold": geometric_mean(
-                    [r for s in present for r in s.ratios.get((engine, "cold"), [])]
+                "first": geometric_mean(
+                    [r for s in present for r in s.ratios.get((engine, "first"), [])]
+                ),
+                "first_kind": " or ".join(
+                    sorted({k for s in present for k in s.first_kind(engine).split(" or ")})
+                ),
+                "wrong": sum(
+                    1 for s in present for (_, e), c in s.cells.items() if e == engine and c.wrong
                 ),
                 "hot": geometric_mean(
                     [r for s in present for r in s.ratios.get((engine, "hot"), [])]
@@ -312,16 +399,26 @@ VERDICTS = (
 
 
 def _verdicts(cells: dict[str, dict]) -> list[str]:
+    """Who wins each figure, by how much. An engine that gave a wrong answer is never ranked:
+    being fast or cheap at the wrong answer is no win."""
     sentences = []
+    disqualified = {e: c["wrong"] for e, c in cells.items() if c["wrong"]}
     for key, badge, shown, margin in VERDICTS:
         ranked = sorted(
             (value, engine)
             for engine, cell in cells.items()
-            if (value := cell["cost"].dollars if key == "dollars" else cell[key]) is not None
+            if engine not in disqualified
+            and (value := cell["cost"].dollars if key == "dollars" else cell[key]) is not None
         )
-        unknown = sorted(e for e in cells if e not in {engine for _, engine in ranked})
+        unknown = sorted(
+            e for e in cells if e not in disqualified and e not in {engine for _, engine in ranked}
+        )
+        lost = "".join(
+            f"; {e} not ranked: {n} wrong answer{'s' if n > 1 else ''}"
+            for e, n in sorted(disqualified.items())
+        )
         if not ranked:
-            sentences.append(f"{badge}: cannot say — no engine has the figures")
+            sentences.append(f"{badge.capitalize()}: cannot say — no engine has the figures{lost}.")
             continue
         value, winner = ranked[0]
         cells[winner]["badges"].append(badge)
@@ -337,7 +434,7 @@ def _verdicts(cells: dict[str, dict]) -> list[str]:
             sentence += " — the only engine with this figure" if unknown else " — the only engine"
         if unknown:
             sentence += f"; unknown for {', '.join(unknown)}"
-        sentences.append(sentence + ".")
+        sentences.append(sentence + lost + ".")
     return sentences
 
 
@@ -370,9 +467,10 @@ def _charts(
         values = {
             (row["data_type"], e): c[phase] for row in matrix for e, c in row["cells"].items()
         }
+        what = "first-run (cold or lukewarm: see methodology)" if phase == "first" else phase
         out.append(
             {
-                "title": f"Relative {phase} time by data type (1 = fastest on every query)",
+                "title": f"Relative {what} time by data type (1 = fastest on every query)",
                 "svg": charts.grouped_bars(
                     groups, engines, values, "x best", f"relative {phase} time"
                 ),
@@ -469,12 +567,41 @@ def _provenance(store: Store, run: dict, attempts: list[dict], catalog: Catalog)
             k: _plain(v) for k, v in (run["engine_settings"] or {}).items() if v is not None
         },
         "cache_hits": sum(1 for a in attempts if a["cache_hit"]),
+        "excluded": sum(1 for a in attempts if a["status"] == "ok" and a["excluded"]),
         "cache_unknown": sum(1 for a in attempts if a["cache_hit"] is None),
         "attempts": len(attempts),
         "failed": sum(1 for a in attempts if a["status"] != "ok"),
         "cost": bill.total,
         "bill": bill,
     }
+
+
+def _first_runs(sections: list[Section], engines: list[str]) -> list[dict[str, str]]:
+    """Per engine, what its first attempts were and how it makes them cold, for the
+    methodology: "cold" appears only where they were."""
+    found = []
+    for engine in engines:
+        kinds = sorted(
+            {c.first_kind for s in sections for (_, e), c in s.cells.items() if e == engine}
+            - {None}
+        )
+        how = engine_class(engine).cold_method
+        if "cold" in kinds:
+            text = f"cold: {how}"
+        elif how:
+            text = (
+                "lukewarm: the result cache is off, but earlier queries may have left data in "
+                f"memory or on local disk (it can be made cold: {how})"
+            )
+        else:
+            text = (
+                "lukewarm: the result cache is off, but the engine offers no way to empty its "
+                "other caches, so earlier queries may have left data in them"
+            )
+        if "cold" in kinds and "lukewarm" in kinds:
+            text += "; some first attempts could not be made cold and are lukewarm (see notes)"
+        found.append({"engine": engine, "kinds": " or ".join(kinds) or "–", "text": text})
+    return found
 
 
 def _months(
@@ -561,6 +688,20 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
                 f"the matrix uses {Scale.text(s.scale)}, the largest run on the most engines; "
                 "every scale has its own table."
             )
+    for s in sections:
+        for engine in s.engines:
+            left_out = sum(c.excluded for (_, e), c in s.cells.items() if e == engine)
+            if left_out:
+                notes.append(
+                    f"{left_out} attempts of {s.workload} on {engine} are left out of times and "
+                    "verdicts: they hit a result cache, or the session could not turn it off."
+                )
+            wrong = sorted(q for (q, e), c in s.cells.items() if e == engine and c.wrong)
+            if wrong:
+                notes.append(
+                    f"{engine} gave wrong answers to {', '.join(wrong)} of {s.workload}: charged "
+                    "as failures, and never fastest or cheapest."
+                )
     for run in runs:
         if run["status"] != "finished":
             notes.append(f"Run {run['run_id']} ({run['engine']}) ended {run['status']}.")
