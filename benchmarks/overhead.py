@@ -1,7 +1,8 @@
 """Harness overhead: `whbench run` against a bare Python loop running the same SQL.
 
 Both run TPC-H (SF 1 by default) on the same DuckDB database file, the same 22 rendered
-queries, the same number of attempts, fetching every row, each in a fresh process. They
+queries, the same number of attempts, fetching every row, each in a fresh process; both open
+the database afresh before each query's first attempt (whbench's cold run). They
 alternate for --repeat rounds so drift in the machine hits both alike. Reported:
 
 - query time: per query, the median over rounds of the time whbench recorded divided by the
@@ -41,16 +42,18 @@ import json, sys, time
 import duckdb
 database, namespace, runs, sql_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 queries = json.load(open(sql_file))
-con = duckdb.connect(database)
-con.execute("SET enable_progress_bar = false")
-con.execute(f'USE "{namespace}"')
 times = {}
 for query_id, sql in queries.items():
+    # As whbench makes a query's first attempt cold: the database opened afresh.
+    con = duckdb.connect(database)
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f'USE "{namespace}"')
     times[query_id] = []
     for _ in range(runs):
         started = time.perf_counter()
         con.execute(sql).fetchall()
         times[query_id].append(time.perf_counter() - started)
+    con.close()
 json.dump(times, sys.stdout)
 """
 

@@ -493,7 +493,7 @@ def _finish(summaries: list[RunSummary], as_json: bool, show_queries: bool) -> N
                     )
                 _print(table)
                 if line := s.answers_line():
-                    _print(line)
+                    click.echo(line)
             else:
                 _print(f"{s.run_id}: {s.status}")
     problems = [s for s in summaries if s.error]
@@ -723,6 +723,7 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run_id)
         run, loads, attempts = store.run(run_id), store.loads(run_id), store.attempts(run_id)
+        results = store.results(run_id)
     if as_json:
         _emit_json({"run": run, "loads": loads, "attempts": attempts})
         return
@@ -767,8 +768,9 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
         "client s",
         "engine s",
         "rows",
+        "answer",
         "checksum",
-        "error",
+        "error / left out",
         title="attempts",
     )
     for a in attempts:
@@ -780,10 +782,15 @@ def results_show(config: Config, run_id: str, as_json: bool) -> None:
             _fmt_seconds(a["client_seconds"]),
             _fmt_seconds(a["engine_seconds"]),
             _fmt(a["rows"]),
+            _fmt(a["answer"]),
             _fmt(a["checksum"]),
-            a["error"] or "",
+            a["error"] or a["excluded"] or "",
         )
     _print(table)
+    for query_id, kept in results.items():  # what a wrong answer got wrong
+        if kept["difference"] is not None:
+            difference = kept["difference"]
+            click.echo(f"{query_id}: wrong against {difference.against}: {difference.rule}")
 
 
 @results.command("export")

@@ -2,7 +2,7 @@
 median time and a Mann-Whitney U test over the attempts, so that noise is not called a
 regression and a regression is not waved away as noise.
 
-Hot attempts are compared when both sides have them (the cold first attempt measures loading
+Hot attempts are compared when both sides have them (the first attempt measures loading
 caches, and would add its own spread); the test is exact (every split of the pooled ranks)
 while that is cheap, else the normal approximation with the tie correction.
 """
@@ -102,13 +102,17 @@ def compare(
 
 def _times(attempts: list[dict[str, Any]]) -> dict[str, list[float]]:
     """Query id -> seconds of its successful hot attempts (all of them if it has no hot ones);
-    an empty list when the query only failed."""
+    an empty list when the query only failed. Cache-suspect attempts are left out."""
     grouped: dict[str, list[dict]] = {}
     for a in attempts:
         grouped.setdefault(a["query_id"], []).append(a)
     times = {}
     for query_id, tries in grouped.items():
-        ok = [a for a in tries if a["status"] == "ok" and a["client_seconds"] is not None]
+        ok = [
+            a
+            for a in tries
+            if a["status"] == "ok" and a["client_seconds"] is not None and not a.get("excluded")
+        ]
         hot = [a for a in ok if a["phase"] == "hot"]
         times[query_id] = [a["client_seconds"] for a in (hot or ok)]
     return times

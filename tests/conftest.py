@@ -287,6 +287,8 @@ def differences_from_baseline(by_query: dict[str, dict[str, dict]], engine: str)
         outcome = engines[engine]
         if outcome["status"] != "ok":
             found[query_id] = f"{outcome['status']}: {outcome['error']}"
+        elif outcome["answer"] == "wrong":
+            found[query_id] = "wrong answer"
         elif outcome["checksum"] != engines["duckdb"]["checksum"]:
             found[query_id] = "another answer"
     return found
@@ -300,3 +302,27 @@ def assert_only_known_gaps(by_query, engine: str, known: dict[str, str]) -> None
     assert set(found) == set(known), found
     for query_id, fragment in known.items():
         assert fragment in found[query_id], (query_id, found[query_id])
+
+
+def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> dict[str, str]:
+    """Query id -> why its answer differs from what `truth` says it must be, for every query
+    the workload's generator can predict (as `whbench run` checks them)."""
+    from harness.answers import check, expected_answers, shape_of
+    from harness.datagen import KNOWN_ANSWERS
+
+    known = expected_answers(
+        None, workload.answers, KNOWN_ANSWERS[workload.generator](truth, workload)
+    )
+    assert known, "the generator predicts no answer"
+    found = {}
+    for query_id, expected in known.items():
+        sql = loaded.renderer.query(query_id)
+        difference = check(
+            expected,
+            loaded.run(query_id),
+            shape_of(sql, "duckdb"),
+            workload.answers.tolerance(query_id),
+        )
+        if difference:
+            found[query_id] = difference.rule
+    return found

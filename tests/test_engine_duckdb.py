@@ -90,3 +90,53 @@ def test_registry_knows_its_engines():
 def test_drop_refuses_what_the_harness_did_not_create(engine, namespace):
     with pytest.raises(EngineError, match="not a namespace whbench created"):
         engine.drop(namespace)
+
+
+def cached_table_bytes(engine) -> int:
+    """What DuckDB's buffer pool holds of table data."""
+    rows = engine._con.execute(
+        "SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+    ).fetchall()
+    return sum(bytes_ for (bytes_,) in rows)
+
+
+def test_a_cold_attempt_starts_on_an_empty_buffer_pool(engine, data_dir):
+    # A table of a few megabytes: reading it fills the buffer pool well beyond its empty state.
+    engine._con.execute("CREATE SCHEMA whb_cold")
+    engine._con.execute(
+        "CREATE TABLE whb_cold.t AS SELECT range AS k, random() AS v FROM range(2000000)"
+    )
+    engine._con.execute("CHECKPOINT")
+    engine.prepare_session("whb_cold", "test", 60)
+    empty = 1024 * 1024
+    engine.execute("SELECT sum(v) FROM t", 60)
+    assert cached_table_bytes(engine) > 4 * empty  # warm: the table is in memory
+    before = engine._con
+    assert engine.make_cold() == "database opened afresh"
+    assert engine._con is not before
+    assert cached_table_bytes(engine) < empty  # cold: nothing of it is
+    # The session is set up again: queries still find their tables unqualified.
+    assert engine.execute("SELECT count(*) FROM t", 60).rows == [(2000000,)]
+
+
+def test_an_in_memory_database_cannot_be_cold_and_says_so_by_being_lukewarm():
+    engine = DuckDBEngine(DuckDBSettings(database=":memory:"))
+    engine.connect()
+    engine.prepare_session("main", "test", 60)
+    assert engine.make_cold() is None
+    engine.close()
+
+
+def test_dropping_the_os_cache_is_opt_in_and_a_refusal_is_a_note(tmp_path):
+    engine = DuckDBEngine(DuckDBSettings(database=str(tmp_path / "e.duckdb"), drop_os_cache=True))
+    engine.connect()
+    engine._con.execute("CREATE SCHEMA whb_x")
+    engine.prepare_session("whb_x", "test", 60)
+    method = engine.make_cold()
+    engine.close()
+    # Root on a host may drop it; in a container the kernel refuses: either is recorded.
+    assert method == "database opened afresh, OS page cache dropped" or (
+        method == "database opened afresh"
+        and engine.notes
+        and engine.notes[0].startswith("could not drop the OS page cache")
+    )

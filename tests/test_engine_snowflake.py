@@ -13,7 +13,7 @@ import pytest
 from conftest import assert_only_known_gaps, fakesnow_settings, run_engines, run_from_s3
 
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
-from harness.errors import EngineError
+from harness.errors import ConfigError, EngineError
 
 # Queries fakesnow cannot run, though Snowflake can: query id -> the error fakesnow gives.
 KNOWN_GAPS = {
@@ -225,3 +225,44 @@ def test_run_bill_is_the_warehouse_uptime_with_its_idle_tail(whbench, make_confi
         assert priced["marginal"]["dollars"] < priced["total"]["dollars"]
         assert "does not list bench_wh" in notes  # the facts came from the settings
         assert ("could not suspend warehouse" in notes) == suspend
+
+
+def test_cold_suspend_and_the_refused_cache_are_recorded_per_attempt(
+    whbench, make_config, fakesnow_port
+):
+    """fakesnow refuses ALTER WAREHOUSE and USE_CACHED_RESULT: with `cold: suspend` the first
+    attempt is recorded lukewarm, not cold, with the reason in the notes; and the hot attempt,
+    which may have been a cache read, is flagged and left out."""
+    snowflake = {**fakesnow_settings(fakesnow_port), "warehouse": "bench_wh", "cold": "suspend"}
+    config = make_config(
+        runs=2,
+        engines={"snowflake": snowflake},
+        workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
+    )
+    (run,) = whbench("run", "--config", config, "--json", "--quiet").json()
+    assert run["queries"][0]["first_run"] == "lukewarm"
+    con = duckdb.connect(str(config.parent / "results" / "results.duckdb"), read_only=True)
+    attempts = con.execute(
+        "SELECT phase, cold_method, excluded FROM attempt_details WHERE run_id = ? "
+        "ORDER BY attempt",
+        [run["run_id"]],
+    ).fetchall()
+    notes, cache = con.execute(
+        "SELECT notes, result_cache FROM runs WHERE run_id = ?", [run["run_id"]]
+    ).fetchone()
+    con.close()
+    assert attempts == [
+        ("lukewarm", None, None),
+        ("hot", None, "result cache could not be turned off"),
+    ]
+    assert cache == "not turned off"
+    assert (
+        "could not suspend and resume warehouse bench_wh, so first attempts are lukewarm" in notes
+    )
+
+
+def test_cold_needs_a_known_way_and_a_warehouse():
+    with pytest.raises(ConfigError, match="not a way to make a query cold"):
+        SnowflakeEngine(SnowflakeSettings(cold="flush"))
+    with pytest.raises(ConfigError, match=r"cold: suspend needs engines\.snowflake\.warehouse"):
+        SnowflakeEngine(SnowflakeSettings(cold="suspend"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import filecmp
 
 import pytest
-from conftest import load_into_duckdb
+from conftest import known_answer_differences, load_into_duckdb
 
 from harness.datagen import ensure_data
 from harness.errors import WorkloadError
@@ -18,7 +18,7 @@ SCALE = 60_000
 def loaded(data_dir, **options):
     """(truth, run query id -> rows) for events generated with `options`, loaded into DuckDB."""
     workload = load_into_duckdb(data_dir, EVENTS, SCALE, options)
-    return workload.truth, workload.run
+    return workload.truth, workload.run, workload
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def gappy(tmp_path_factory):
 
 
 def test_events_by_type_add_up_to_what_was_generated(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     by_type: dict[str, int] = {}
     for _day, event_type, count in run("e02"):
         by_type[event_type] = by_type.get(event_type, 0) + count
@@ -43,14 +43,14 @@ def test_events_by_type_add_up_to_what_was_generated(healthy):
 
 
 def test_nested_path_filter_counts_match(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     counts = {category: views for category, views, _avg in run("e03")}
     assert counts == truth["expensive_product_views_by_category"]
     assert all(avg > 50 for _c, _v, avg in run("e03"))
 
 
 def test_revenue_from_unnested_cart_items_matches(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     ((orders, items, revenue),) = run("e04")
     assert orders == truth["purchases"]
     assert items == truth["items_sold"]
@@ -58,13 +58,13 @@ def test_revenue_from_unnested_cart_items_matches(healthy):
 
 
 def test_top_search_queries_match(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     expected = sorted(truth["searches_by_query"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     assert run("e07") == expected
 
 
 def test_schema_drift_query_finds_every_key_of_every_type(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     found: dict[str, list[str]] = {}
     for event_type, key, count in run("e09"):
         found.setdefault(event_type, []).append(key)
@@ -73,18 +73,18 @@ def test_schema_drift_query_finds_every_key_of_every_type(healthy):
 
 
 def test_purchases_by_country_and_plan_add_up(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     assert sum(count for _c, _p, count in run("e13")) == truth["purchases"]
 
 
 def test_funnel_narrows(healthy):
-    _, run = healthy
+    _, run, _ = healthy
     ((sessions, viewed, carted, purchased),) = run("e05")
     assert sessions > viewed > carted > purchased > 0
 
 
 def test_healthy_pipeline_reports_no_gap(healthy):
-    truth, run = healthy
+    truth, run, _ = healthy
     assert truth["late_hours"] == {}
     assert run("e11") == []
     hourly = run("e12")
@@ -93,7 +93,7 @@ def test_healthy_pipeline_reports_no_gap(healthy):
 
 
 def test_injected_gap_is_reported_exactly(gappy):
-    truth, run = gappy
+    truth, run, _ = gappy
     late = {hour.strftime("%Y-%m-%d %H:00"): minutes for hour, _events, minutes in run("e11")}
     assert late == truth["late_hours"]
     assert len(late) == 14 * 24 and set(late.values()) == {7}
@@ -165,3 +165,12 @@ def test_unknown_workload_parameter_on_the_command_line(whbench, make_config):
     result = whbench("run", "--config", make_config(), "--gap-minutes", "5")
     assert result.code == 2
     assert "workload tpch has no parameter 'gap_minutes'; its parameters: none" in result.stderr
+
+
+def test_the_answers_checked_at_run_time_match_and_a_wrong_truth_is_caught(healthy, gappy):
+    # What `whbench run` checks every events run against: the generator's record.
+    for truth, _, workload in (healthy, gappy):
+        assert known_answer_differences(EVENTS, workload, truth) == {}
+    truth, _, workload = healthy
+    tampered = {**truth, "items_sold": truth["items_sold"] + 1}
+    assert set(known_answer_differences(EVENTS, workload, tampered)) == {"e04"}

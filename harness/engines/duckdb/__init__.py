@@ -46,7 +46,10 @@ class DuckDBEngine(Engine):
     billing = DuckDBBilling
     reports_engine_time = False
     baseline = True
-    cold_method = "database opened afresh before each query's first attempt (empty buffer pool)"
+    cold_method = (
+        "database opened afresh before each query's first attempt, so its buffer pool is "
+        "empty (a database file; an in-memory one cannot be)"
+    )
     settings_class = DuckDBSettings
 
     def __init__(self, settings: DuckDBSettings) -> None:
