@@ -320,7 +320,7 @@ def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> d
         difference = check(
             expected,
             loaded.run(query_id),
-            shape_of(sql, "duckdb"),
+            lambda sql=sql: shape_of(sql, "duckdb"),
             workload.answers.tolerance(query_id),
         )
         if difference:
