@@ -119,15 +119,11 @@ def check(
     tolerance: Tolerance,
 ) -> Difference | None:
     """`compare` against a known answer; when it knows only some columns, those columns of
-    every row, as a multiset. `shape` is asked for only when the rows are not identical (it
-    parses the SQL)."""
+    every row, as a multiset."""
     if expected.trimmed:
         actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
     if expected.columns is None:
-        typed = _typed_like(expected.rows, actual)
-        if len(typed) == len(actual) and all(map(_identical, typed, actual)):
-            return None
-        difference = compare(typed, actual, shape(), tolerance)
+        difference = compare(_typed_like(expected.rows, actual), actual, shape, tolerance)
     elif any(len(row) <= max(expected.columns) for row in actual):
         difference = Difference("the result has fewer columns than the known answer", [], [])
     else:
@@ -138,7 +134,7 @@ def check(
             {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
         )
         narrow = [tuple(row[c] for c in picked) for row in actual]
-        difference = compare(_typed_like(expected.rows, narrow), narrow, Shape(), narrowed)
+        difference = compare(_typed_like(expected.rows, narrow), narrow, Shape, narrowed)
     return difference and dataclasses.replace(difference, against=f"the {expected.source}")
 
 
@@ -287,12 +283,15 @@ def _same_row(a: Sequence, b: Sequence, tolerance: Tolerance) -> bool:
 def compare(
     expected: Sequence[Sequence],
     actual: Sequence[Sequence],
-    shape: Shape,
+    shape: Callable[[], Shape],
     tolerance: Tolerance,
 ) -> Difference | None:
-    """None when `actual` is the same answer as `expected`; else what differs."""
+    """None when `actual` is the same answer as `expected`; else what differs. `shape` gives
+    the query's ORDER BY keys and LIMIT (`shape_of` parses the SQL); it is asked for only when
+    the rows are not identical."""
     if len(expected) == len(actual) and all(map(_identical, expected, actual)):
         return None  # equal value for value, in order: the same answer under every rule
+    order = shape()
     if len(expected) != len(actual):
         return Difference(
             f"{len(actual)} rows where {len(expected)} were expected",
@@ -302,11 +301,11 @@ def compare(
     widths = {len(r) for r in expected} | {len(r) for r in actual}
     if len(widths) > 1:
         return Difference("the results have different columns", expected[:1], actual[:1], 1)
-    if shape.order_keys is None:
+    if order.order_keys is None:
         return _compare_groups([list(expected)], [list(actual)], tolerance, cut=False)
-    keys = shape.order_keys
+    keys = order.order_keys
     a_groups, b_groups = _ties(expected, keys, tolerance), _ties(actual, keys, tolerance)
-    cut = shape.limit is not None and len(actual) == shape.limit
+    cut = order.limit is not None and len(actual) == order.limit
     return _compare_groups(a_groups, b_groups, tolerance, cut, keys)
 
 

@@ -23,8 +23,12 @@ CENTS = Tolerance(decimals=2)
 UNORDERED = Shape()
 
 
+def differ(a, b, shape=UNORDERED, tolerance=CENTS):
+    return compare(a, b, lambda: shape, tolerance)
+
+
 def same(a, b, shape=UNORDERED, tolerance=CENTS):
-    return compare(a, b, shape, tolerance) is None
+    return differ(a, b, shape, tolerance) is None
 
 
 def test_a_decimal_sum_and_the_same_sum_in_doubles_agree():
@@ -83,7 +87,7 @@ def test_rows_that_tie_on_the_order_by_keys_may_come_in_any_order():
     b = [(3, "x"), (2, "q"), (2, "p"), (1, "z")]
     assert same(a, b, ORDERED_BY_FIRST)
     assert not same(a, [a[0], a[3], a[1], a[2]], ORDERED_BY_FIRST)  # out of order
-    difference = compare(a, [a[0], a[3], a[1], a[2]], ORDERED_BY_FIRST, CENTS)
+    difference = differ(a, [a[0], a[3], a[1], a[2]], ORDERED_BY_FIRST)
     assert "out of order" in difference.rule and difference.row == 2
 
 
@@ -110,10 +114,10 @@ def test_values_either_side_of_a_rounding_boundary_still_pair_up_in_a_set():
 
 
 def test_a_difference_names_the_rule_and_shows_both_sides():
-    difference = compare([(1, 2.0)], [(1, 2.5)], ORDERED_BY_FIRST, CENTS)
+    difference = differ([(1, 2.0)], [(1, 2.5)], ORDERED_BY_FIRST)
     assert difference.rule.startswith("column 2 is 2.5 where 2.0 was expected")
     assert difference.expected == [(1, 2.0)] and difference.actual == [(1, 2.5)]
-    difference = compare([(1,), (2,)], [(1,)], UNORDERED, CENTS)
+    difference = differ([(1,), (2,)], [(1,)])
     assert difference.rule == "1 rows where 2 were expected"
 
 

@@ -7,6 +7,7 @@ The template only lays this out; every number and every sentence of a verdict is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -258,7 +259,7 @@ def _compare_with_baseline(
         difference = compare(
             reference["rows"],
             mine["rows"],
-            shape_of(cell.sql or "", engine_class(engine).dialect),
+            functools.partial(shape_of, cell.sql or "", engine_class(engine).dialect),
             tolerance,
         )
         if difference is None and reference["total_rows"] != mine["total_rows"]:
