@@ -15,12 +15,12 @@ cross the limit. The estimate, in order of preference:
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from typing import Any
 
 from harness.engines.base import Engine
 from harness.errors import first_line
 from harness.pricing import Catalog, attempt_cost, billing, dollars
+from harness.stats import median
 from harness.store import Attempt, Store
 
 
@@ -68,7 +68,7 @@ class Budget:
             return self._previous[query_id], "its previous attempt"
         history = self._history(query_id)
         if history:
-            return statistics.median(history), f"{len(history)} earlier attempts"
+            return median(history), f"{len(history)} earlier attempts"
         minimum = None if self._started else billing(self.run, self.catalog).minimum_charge()
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"

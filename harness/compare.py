@@ -9,19 +9,15 @@ while that is cheap, else the normal approximation with the tie correction.
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import median
 from typing import Any
 
 from harness.errors import UsageError
+from harness.stats import geometric_mean, mann_whitney_p, median, smallest_p, timing
 from harness.store import Store
-
-EXACT_LIMIT = 200_000  # splits to enumerate before falling back to the normal approximation
 
 
 @dataclass(frozen=True)
@@ -101,56 +97,12 @@ def compare(
 
 
 def _times(attempts: list[dict[str, Any]]) -> dict[str, list[float]]:
-    """Query id -> seconds of its successful hot attempts (all of them if it has no hot ones);
-    an empty list when the query only failed. Cache-suspect attempts are left out."""
+    """Query id -> the seconds a gate compares (stats.Timing.compared); an empty list when the
+    query only failed."""
     grouped: dict[str, list[dict]] = {}
     for a in attempts:
         grouped.setdefault(a["query_id"], []).append(a)
-    times = {}
-    for query_id, tries in grouped.items():
-        ok = [
-            a
-            for a in tries
-            if a["status"] == "ok" and a["client_seconds"] is not None and not a.get("excluded")
-        ]
-        hot = [a for a in ok if a["phase"] == "hot"]
-        times[query_id] = [a["client_seconds"] for a in (hot or ok)]
-    return times
-
-
-def mann_whitney_p(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of the Mann-Whitney U test (no difference between a and b)."""
-    pooled = sorted((v, i) for i, v in enumerate(a + b))
-    ranks = [0.0] * len(pooled)
-    i = 0
-    while i < len(pooled):  # average ranks over ties
-        j = i
-        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[pooled[k][1]] = (i + j) / 2 + 1
-        i = j + 1
-    total, small = len(pooled), len(b)
-    observed = sum(ranks[len(a) :])
-    expected = small * (total + 1) / 2
-    if math.comb(total, small) <= EXACT_LIMIT:
-        distance = abs(observed - expected) - 1e-9
-        splits = itertools.combinations(ranks, small)
-        extreme = sum(1 for split in splits if abs(sum(split) - expected) >= distance)
-        return extreme / math.comb(total, small)
-    ties = Counter(ranks).values()
-    variance = (
-        len(a) * small / 12 * (total + 1 - sum(t**3 - t for t in ties) / (total * (total - 1)))
-    )
-    if variance == 0:
-        return 1.0
-    z = (abs(observed - expected) - 0.5) / math.sqrt(variance)
-    return math.erfc(max(z, 0) / math.sqrt(2))
-
-
-def smallest_p(base_attempts: int, new_attempts: int) -> float:
-    """The smallest two-sided p-value these sample sizes can give at all."""
-    return 2 / math.comb(base_attempts + new_attempts, new_attempts)
+    return {query_id: timing(tries).compared for query_id, tries in grouped.items()}
 
 
 def summary(changes: list[QueryChange], threshold: float, alpha: float) -> dict[str, Any]:
@@ -160,9 +112,7 @@ def summary(changes: list[QueryChange], threshold: float, alpha: float) -> dict[
     powerless = bool(sizes) and all(smallest_p(b, n) >= alpha for b, n in sizes)
     return {
         "queries": len(changes),
-        "geometric_mean_factor": (
-            math.exp(sum(map(math.log, factors)) / len(factors)) if factors else None
-        ),
+        "geometric_mean_factor": geometric_mean(factors),
         "verdicts": dict(counts),
         "threshold": threshold,
         "alpha": alpha,

@@ -23,7 +23,7 @@ import yaml
 
 from harness.engines import ENGINES
 from harness.errors import ConfigError
-from harness.paths import default_config_file, read_yaml
+from harness.paths import default_config_file, read_text, read_yaml
 from harness.pricing import Pattern
 
 
@@ -83,14 +83,9 @@ def _redact(value: Any, key: str = "") -> Any:
 def load_config(path: Path | None) -> Config:
     """Read a config file (the bundled default when `path` is None) and check it."""
     path = path or default_config_file()
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"config file {path} not found; pass an existing file with --config"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    if not Path(path).exists():
+        raise ConfigError(f"config file {path} not found; pass an existing file with --config")
+    text = read_text(path, "config file", ConfigError)
     try:
         data = read_yaml(text)
     except yaml.YAMLError as exc:

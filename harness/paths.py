@@ -29,6 +29,19 @@ def default_config_file() -> Path:
     return bundled("configs") / "default.yaml"
 
 
+def read_text(path: Path, what: str, error: type[Exception]) -> str:
+    """A text file the user gave (config, price catalog, workload, secret), or one line naming
+    why it cannot be read: missing, unreadable, or not text."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} {path} not found; give an existing file") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a text file (not UTF-8); give a YAML file") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def read_yaml(text: str) -> Any:
     """Parse YAML safely (raises yaml.YAMLError with a position on bad input)."""
     return yaml.load(text, Loader=_SafeLoader)

@@ -29,7 +29,8 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
-from harness.paths import bundled, read_yaml
+from harness.paths import bundled, read_text, read_yaml
+from harness.stats import median, timing
 
 MIB = 2**20
 GIB = 2**30
@@ -103,9 +104,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
 
     path = path or bundled("configs") / "pricing.yaml"
     try:
-        data = read_yaml(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read price catalog {path}: {exc.strerror}") from None
+        data = read_yaml(read_text(path, "price catalog", ConfigError))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: malformed YAML in the price catalog ({exc})") from None
     if not isinstance(data, dict):
@@ -382,13 +381,12 @@ class PricePerformance:
 
 def price_performance(run: dict, attempts: list[dict], catalog: Catalog) -> PricePerformance:
     rules = billing(run, catalog)
-    seconds_by_query: dict[str, list[float]] = {}
+    by_query: dict[str, list[dict]] = {}
     costs: dict[str, list[Cost]] = {}
     for attempt in attempts:  # a pass counts only answered queries: failures are no pass
-        seconds_by_query.setdefault(attempt["query_id"], [])
+        by_query.setdefault(attempt["query_id"], []).append(attempt)
         costs.setdefault(attempt["query_id"], [])
         if attempt["status"] == "ok":
-            seconds_by_query[attempt["query_id"]].append(attempt["client_seconds"])
             costs[attempt["query_id"]].append(rules.marginal(attempt))
     one_pass = FREE
     for per_query in costs.values():
@@ -396,9 +394,8 @@ def price_performance(run: dict, attempts: list[dict], catalog: Catalog) -> Pric
         if not per_query or len(known) < len(per_query):
             one_pass = one_pass + Cost(None, "unknown")
         else:
-            middle = known[len(known) // 2]
-            one_pass = one_pass + Cost(middle, per_query[0].basis, per_query[0].as_of)
-    pass_seconds = None
-    if seconds_by_query and all(seconds_by_query.values()):
-        pass_seconds = sum(sorted(s)[len(s) // 2] for s in seconds_by_query.values())
+            typical = median(known)
+            one_pass = one_pass + Cost(typical, per_query[0].basis, per_query[0].as_of)
+    typical = [timing(tries).median for tries in by_query.values()]
+    pass_seconds = sum(typical) if typical and None not in typical else None
     return PricePerformance(len(costs), pass_seconds, one_pass)

@@ -44,6 +44,7 @@ from harness.engines import engine_class, require_driver
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
 from harness.pricing import Catalog, billing, load_catalog
+from harness.stats import timing
 from harness.store import Attempt, Store
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -227,7 +228,8 @@ class Runner:
                             task.workload.answers,
                             data.expected_answers(task.workload),
                         )
-                        summary.queries = self._run_queries(run_id, task, engine, expected)
+                        ran = self._run_queries(run_id, task, engine, expected)
+                        summary.queries = _query_summaries(self.store, run_id, ran)
                         if any(q.id in expected for q in task.queries):
                             summary.answers_from = task.workload.answers.source
                         self._record_history(run_id, engine)
@@ -329,15 +331,15 @@ class Runner:
 
     def _run_queries(
         self, run_id: str, task: Task, engine: Engine, expected: dict[str, Expected]
-    ) -> list[dict[str, Any]]:
+    ) -> set[str]:
+        """Run every attempt not yet stored; the ids of the queries that ran."""
         runs = self.config.runs
         step = self.progress.add_task(
             f"run {task.engine} {task.workload.name}", total=len(task.queries) * runs
         )
-        results = []
+        ran: set[str] = set()
         refusal: str | None = None  # once the budget refuses, this engine stops
         for query in task.queries:
-            attempts = []
             judge = _Judge(
                 query,
                 task.workload.checksum_decimals,
@@ -359,14 +361,12 @@ class Runner:
                     if self.budget:
                         self.budget.after(attempt)
                 self.store.record_attempt(run_id, attempt)
+                ran.add(query.id)
                 if attempt.status == "ok" and not judge.kept:
                     self.store.record_result(run_id, query.id, number, *judge.to_keep())
-                attempts.append(attempt)
                 self.progress.advance(step)
                 self.stop.check()
-            if attempts:  # (a resumed run skips queries it had finished)
-                results.append({**_query_summary(query, attempts), "difference": judge.rule})
-        return results
+        return ran
 
     def _record_history(self, run_id: str, engine: Engine) -> None:
         """One look-up of the engine's own statistics for every query of the run."""
@@ -477,11 +477,6 @@ class _Judge:
             self._parsed = shape_of(self.query.sql, self.query.dialect) if ordered else Shape()
         return self._parsed
 
-    @property
-    def rule(self) -> str | None:
-        """Why the latest answer is wrong, when it is."""
-        return self._difference.rule if self._difference else None
-
     def to_keep(self) -> tuple:
         """The latest answer as the store keeps it, with its check: for `record_result`."""
         self.kept = True
@@ -581,23 +576,39 @@ class _NoProgress:
         return None
 
 
-def _query_summary(query: PlannedQuery, attempts: list[Attempt]) -> dict[str, Any]:
-    ok = [a for a in attempts if a.status == "ok"]
-    hot = [a.client_seconds for a in ok if a.phase == "hot"]
-    first = [a.client_seconds for a in ok if a.phase != "hot"]
-    worst = next((a for a in attempts if a.status != "ok"), None)
-    answers = {a.answer for a in ok}
-    return {
-        "query_id": query.id,
-        "status": worst.status if worst else "ok",
-        "first_run": attempts[0].phase,
-        "first_seconds": first[0] if first else None,
-        "hot_seconds": min(hot) if hot else None,
-        "rows": ok[0].rows if ok else None,
-        "checksum": ok[0].checksum if ok else None,
-        "answer": next((a for a in ("wrong", "correct", "unchecked") if a in answers), None),
-        "error": worst.error if worst else None,
-    }
+def _query_summaries(store: Store, run_id: str, queries: set[str]) -> list[dict[str, Any]]:
+    """Per query of `queries` (a resumed run: those it ran now), as stored: its status,
+    first-run and best hot time (stats.timing: cache-suspect times left out), rows,
+    fingerprint, answer and what made it wrong."""
+    kept = store.results(run_id)
+    by_query: dict[str, list[dict]] = {}
+    for attempt in store.attempts(run_id):
+        if attempt["query_id"] in queries:
+            by_query.setdefault(attempt["query_id"], []).append(attempt)
+    summaries = []
+    for query_id, attempts in by_query.items():
+        ok = [a for a in attempts if a["status"] == "ok"]
+        times = timing(attempts)
+        worst = next((a for a in attempts if a["status"] != "ok"), None)
+        answers = {a["answer"] for a in ok}
+        difference = kept[query_id]["difference"] if query_id in kept else None
+        summaries.append(
+            {
+                "query_id": query_id,
+                "status": worst["status"] if worst else "ok",
+                "first_run": times.first_kind,
+                "first_seconds": times.first,
+                "hot_seconds": times.best_hot,
+                "rows": ok[0]["rows"] if ok else None,
+                "checksum": ok[0]["checksum"] if ok else None,
+                "answer": next(
+                    (a for a in ("wrong", "correct", "unchecked") if a in answers), None
+                ),
+                "difference": difference.rule if difference else None,
+                "error": worst["error"] if worst else None,
+            }
+        )
+    return summaries
 
 
 @contextmanager

@@ -27,7 +27,7 @@ import yaml
 from harness.answers import DEFAULT_RELATIVE, AnswerRules
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
-from harness.paths import bundled, read_yaml
+from harness.paths import bundled, read_text, read_yaml
 
 DIALECTS = ("duckdb", "bigquery", "snowflake", "redshift")
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
@@ -196,8 +196,8 @@ def get_workload(name: str, extra: list[Path] | None = None) -> Workload:
 def read_workload(folder: Path) -> Workload:
     spec_file = folder / "workload.yaml"
     try:
-        spec = read_yaml(spec_file.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        spec = read_yaml(read_text(spec_file, "workload file", WorkloadError))
+    except yaml.YAMLError as exc:
         raise WorkloadError(f"{spec_file}: cannot read workload ({exc}); fix the file") from None
     try:
         data_type = spec["data_type"]

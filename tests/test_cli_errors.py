@@ -63,6 +63,13 @@ def test_malformed_config(whbench, workdir):
     assert_one_line_error(whbench("run", "--config", "bad.yaml"), "malformed YAML", code=2)
 
 
+def test_a_config_that_is_not_text(whbench, workdir):
+    (workdir / "random.yaml").write_bytes(bytes(range(128, 256)) * 4)
+    assert_one_line_error(
+        whbench("run", "--config", "random.yaml"), "random.yaml is not a text file", code=2
+    )
+
+
 def test_unknown_config_key(whbench, make_config):
     config = make_config(engines={"duckdb": {"databse": "x.duckdb"}})
     assert_one_line_error(

@@ -17,6 +17,7 @@ CATALOG = load_catalog()
 def attempt(**usage):
     return {
         "status": "ok",
+        "phase": "hot",
         "client_seconds": 1.0,
         "engine_seconds": None,
         "bytes_scanned": None,

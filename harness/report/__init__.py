@@ -18,6 +18,7 @@ from harness import __version__
 from harness.errors import HarnessError, UsageError
 from harness.pricing import Catalog, Pattern, dollars, dollars_per_query, load_catalog
 from harness.report import model
+from harness.stats import geometric_mean
 from harness.store import Store
 from harness.workloads import Scale, Workload
 
@@ -89,7 +90,7 @@ def _environment() -> jinja2.Environment:
         count_=lambda v: "–" if v is None else f"{v:,}",
         size=_size,
         scale=Scale.text,
-        geomean=model.geometric_mean,
+        geomean=geometric_mean,
         groupby_table=_by_table,
     )
     return env

@@ -12,7 +12,6 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from statistics import median
 from typing import Any
 
 from harness.answers import Difference, Tolerance, compare, shape_of
@@ -30,6 +29,7 @@ from harness.pricing import (
     project_month,
 )
 from harness.report import charts
+from harness.stats import geometric_mean, median, timing
 from harness.store import Store
 from harness.workloads import DATA_TYPES, Scale, Workload
 
@@ -200,33 +200,30 @@ def _cell(attempts: list[dict], run: dict, catalog: Catalog, kept: dict | None) 
     error = next((a["error"] for a in attempts if a["error"]), None)
     if not ok:
         return Cell(status=failures.most_common(1)[0][0], error=error, sql=attempts[0]["sql"])
-    timed = [a for a in ok if not a.get("excluded")]
-    times = [a["client_seconds"] for a in timed]
-    hot = [a["client_seconds"] for a in timed if a["phase"] == "hot"]
-    first = [a for a in timed if a["phase"] != "hot"]
+    times = timing(attempts)
     answers = {a.get("answer") for a in ok}
     answer = next((a for a in ("wrong", "correct", "unchecked") if a in answers), None)
     costs = [attempt_cost(a, run, catalog) for a in ok]
     if any(c.dollars is None for c in costs):  # one unpriced attempt: the typical cost is unknown
         typical = Cost(None, "unknown")
     else:
-        typical = sorted(costs, key=lambda c: c.dollars)[len(costs) // 2]
+        typical = Cost(median([c.dollars for c in costs]), costs[0].basis, costs[0].as_of)
     scanned = [a["bytes_scanned"] for a in ok if a["bytes_scanned"] is not None]
     return Cell(
         status="partly failed" if failures else "ok",
-        first=first[0]["client_seconds"] if first else None,
-        first_kind=next((a["phase"] for a in attempts if a["phase"] != "hot"), None),
-        hot=min(hot) if hot else None,
-        median=median(times) if times else None,
-        low=min(times, default=None),
-        high=max(times, default=None),
+        first=times.first,
+        first_kind=times.first_kind,
+        hot=times.best_hot,
+        median=times.median,
+        low=times.spread[0],
+        high=times.spread[1],
         rows=ok[-1]["rows"],
         bytes_scanned=int(median(scanned)) if scanned else None,
         cost=typical,
         checksum=Counter(a["checksum"] for a in ok).most_common(1)[0][0],
         answer=answer,
         difference=kept["difference"] if kept else None,
-        excluded=len(ok) - len(timed),
+        excluded=times.excluded,
         error=error if failures else None,
         sql=ok[-1]["sql"],
     )
@@ -331,10 +328,6 @@ def _shade(section: Section) -> None:
 
 
 # -- the matrix --------------------------------------------------------------------------------
-def geometric_mean(values: list[float]) -> float | None:
-    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
-
-
 def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]:
     """One row per data type: per engine relative time (first run, hot), one-pass time and cost,
     time x cost; and, in words, who is fastest, cheapest and best value, by how much."""
@@ -543,13 +536,15 @@ def _group_sections_by_workload(sections: list[Section]) -> dict[str, list[Secti
 def _trend(store: Store, section: Section) -> dict[str, list[tuple[float, float, str]]]:
     """Every stored run of this workload and scale, per engine: one pass = the sum over
     queries of each query's median successful time. Computed in the store, since a long
-    history holds many attempts."""
+    history holds many attempts: DuckDB's median is stats.median (the mean of the two middle
+    values for an even count)."""
     rows = store.rows(
         """WITH per_query AS (
                SELECT r.run_id, r.engine, r.started_at, a.query_id,
                       median(a.client_seconds) AS seconds
-               FROM attempts a JOIN runs r USING (run_id)
+               FROM attempt_details a JOIN runs r USING (run_id)
                WHERE r.workload = ? AND r.scale = ? AND a.status = 'ok'
+                 AND a.excluded IS NULL
                GROUP BY ALL)
            SELECT engine, run_id, started_at, sum(seconds) AS seconds, count(*) AS queries
            FROM per_query GROUP BY ALL ORDER BY started_at""",
