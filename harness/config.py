@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from harness.engines import ENGINES
+from harness.engines import REGISTRY, engine_class
 from harness.errors import ConfigError
 from harness.paths import default_config_file, read_text, read_yaml
 from harness.pricing import Pattern
@@ -120,9 +120,9 @@ def _parse_engines(data: Any, source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: engines: expected a mapping of engine name to settings")
     engines = {}
     for name, settings in data.items():
-        if name not in ENGINES:
-            raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, ENGINES)}")
-        engine = ENGINES[name]
+        if name not in REGISTRY:
+            raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, REGISTRY)}")
+        engine = engine_class(name)
         engines[name] = _build(engine.settings_class, settings or {}, source, f"engines.{name}")
         try:
             engine(engines[name])  # the engine's own checks of its settings (cheap: no connection)

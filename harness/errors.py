@@ -59,3 +59,31 @@ def lock_holder(exc: Exception) -> str | None:
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (drivers often add pages of detail)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def one_line(exc: BaseException) -> tuple[str, int]:
+    """What the user is told about a failure that ends a command, and the exit code: Ctrl-C
+    (130, with how to resume), bad arguments (Click's message, 2), a failure the user can act
+    on (its exit code), anything else (1, as an internal error to report)."""
+    import click
+
+    if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):  # Click: Ctrl-C = Abort
+        stop = exc.__cause__ if isinstance(exc, click.exceptions.Abort) else exc
+        resume = getattr(stop, "resume_command", None)
+        return (
+            "interrupted: every finished attempt is in the results store; the run is marked "
+            "interrupted" + (f"; to finish it: {resume}" if resume else ""),
+            130,
+        )
+    if isinstance(exc, click.ClickException):
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f"; see '{exc.ctx.command_path} --help'"
+        return f"error: {exc.format_message().rstrip('.')}{hint}", exc.exit_code
+    if isinstance(exc, HarnessError):
+        return f"error: {exc}", exc.exit_code
+    return (
+        f"internal error: {type(exc).__name__}: {first_line(exc)} (run again with --debug for "
+        "the traceback, and please report it)",
+        1,
+    )

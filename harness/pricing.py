@@ -304,6 +304,12 @@ def price_run(
     )
 
 
+def stored_bytes(loads: list[dict]) -> float | None:
+    """What a run's loaded tables occupy; None when any size is unknown."""
+    stored = [row["bytes_stored"] for row in loads if row["status"] == "loaded"]
+    return sum(stored) if stored and None not in stored else None
+
+
 def project_month(
     run: dict, attempts: list[dict], catalog: Catalog, pattern: Pattern, stored_bytes: float | None
 ) -> Priced:

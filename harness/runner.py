@@ -18,8 +18,6 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +38,7 @@ from harness.budget import Budget
 from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
-from harness.engines import engine_class, require_driver
+from harness.engines import connected, engine_class
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
 from harness.pricing import Catalog, billing, load_catalog
@@ -75,7 +73,7 @@ class Task:
 
     @property
     def namespace(self) -> str:
-        prefix = getattr(self.settings, "dataset_prefix", "")  # engines that have one
+        prefix = engine_class(self.engine).namespace_prefix(self.settings)
         return self.workload.namespace(self.scale, self.options, prefix)
 
 
@@ -207,7 +205,7 @@ class Runner:
         summary = RunSummary(run_id, task.engine, task.workload.name, task.scale, "running")
         try:
             data = self.generate(task.workload, task.scale, task.options)
-            with _connected(engine_class(task.engine)(task.settings)) as engine:
+            with connected(task.engine, task.settings) as engine:
                 self.stop.engine = engine
                 if task.resume_of:
                     self.store.reopen_run(run_id)
@@ -609,16 +607,6 @@ def _query_summaries(store: Store, run_id: str, queries: set[str]) -> list[dict[
             }
         )
     return summaries
-
-
-@contextmanager
-def _connected(engine: Engine) -> Iterator[Engine]:
-    require_driver(type(engine))
-    engine.connect()
-    try:
-        yield engine
-    finally:
-        engine.close()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,20 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from harness.answers import (
-    Difference,
-    Stored,
-    difference_from_json,
-    difference_json,
-    from_json,
-    to_json,
-)
 from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
+
+if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
+    from harness.answers import Difference, Stored
 
 SCHEMA_VERSION = 7
 
@@ -363,6 +358,8 @@ class Store:
         difference: Difference | None,
     ) -> None:
         """A query's result, once per run (a resumed run keeps the one it has)."""
+        from harness.answers import difference_json, to_json
+
         self.con.execute(
             "INSERT INTO results SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
             "(SELECT 1 FROM results WHERE run_id = ? AND query_id = ?)",
@@ -383,6 +380,8 @@ class Store:
 
     def results(self, run_id: str) -> dict[str, dict[str, Any]]:
         """Query id -> its stored result, rows decoded."""
+        from harness.answers import difference_from_json, from_json
+
         found = {}
         for row in self.rows("SELECT * FROM results WHERE run_id = ?", [run_id]):
             row["rows"] = from_json(row["rows"])
@@ -509,6 +508,19 @@ class Store:
         return self.rows(
             "SELECT * FROM attempt_details WHERE run_id = ? ORDER BY query_id, attempt", [run_id]
         )
+
+    def query_ids(self, run_id: str) -> list[str]:
+        return [
+            r["query_id"]
+            for r in self.rows(
+                "SELECT query_id FROM queries WHERE run_id = ? ORDER BY query_id", [run_id]
+            )
+        ]
+
+    def attempted(self, run_id: str) -> set[tuple[str, int]]:
+        """(query id, attempt) of every attempt a run has."""
+        rows = self.rows("SELECT query_id, attempt FROM attempts WHERE run_id = ?", [run_id])
+        return {(r["query_id"], r["attempt"]) for r in rows}
 
     def loads(self, run_id: str) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM loads WHERE run_id = ? ORDER BY table_name", [run_id])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.engines import dialects
 from harness.errors import WorkloadError, first_line
-from harness.workloads import DIALECTS, Renderer, Workload
+from harness.workloads import Renderer, Workload
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def validate_workload(workload: Workload) -> tuple[int, list[Problem]]:
         if isinstance(tree, exp.Command):  # sqlglot's fallback for text it did not understand
             problems.append(Problem(workload.name, dialect, item, "not understood by sqlglot"))
 
-    for dialect in DIALECTS:
+    for dialect in dialects():
         try:
             renderer = Renderer(workload, dialect, workload.scale.default)
             for query in workload.queries:

@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
 from harness.answers import DEFAULT_RELATIVE, AnswerRules
+from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled, read_text, read_yaml
 
-DIALECTS = ("duckdb", "bigquery", "snowflake", "redshift")
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
@@ -260,17 +259,17 @@ def _answer_rules(spec: dict[str, Any]) -> AnswerRules:
     )
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
+def _template_cache() -> Any:
     """Compiled templates on disk, keyed by file and source checksum, so a run does not pay
     for compiling every template again (about 0.1 s for TPC-H). A cache that cannot be written
-    is only slower."""
+    is only slower; None when there is nowhere to keep one."""
+    import jinja2
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
 
-
-def _template_cache() -> jinja2.BytecodeCache | None:
     # Jinja keys entries on template and source, not on Environment options: a change of options
     # (trim_blocks …) needs a new folder name here.
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -279,7 +278,7 @@ def _template_cache() -> jinja2.BytecodeCache | None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return _TemplateCache(str(directory))
+    return TemplateCache(str(directory))
 
 
 class Renderer:
@@ -288,8 +287,10 @@ class Renderer:
     def __init__(
         self, workload: Workload, dialect: str, scale: float, options: dict[str, int] | None = None
     ) -> None:
-        if dialect not in DIALECTS:
-            raise WorkloadError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+        import jinja2
+
+        if dialect not in dialects():
+            raise WorkloadError(f"unknown dialect {dialect!r}; known: {', '.join(dialects())}")
         self.workload, self.dialect, self.scale = workload, dialect, scale
         shared = bundled("workloads") / SHARED_DIR
         self.env = jinja2.Environment(
@@ -349,6 +350,8 @@ class Renderer:
         ]
 
     def _render(self, name: str, context: dict[str, Any]) -> str:
+        import jinja2
+
         directory, _, base = name.rpartition("/")
         candidates = [
             f"{directory}/{self.dialect}/{base}" if directory else f"{self.dialect}/{base}",
@@ -369,6 +372,8 @@ class Renderer:
 
     def _guard(self, name: str, action):
         """Run a Jinja action, turning its errors into one line naming file, line and cause."""
+        import jinja2
+
         try:
             return action()
         except jinja2.TemplateSyntaxError as exc:

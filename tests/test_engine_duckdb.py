@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.datagen import ensure_data
-from harness.engines import ENGINES, engine_class
+from harness.engines import all_engines, engine_class
 from harness.engines.base import QueryTimeout
 from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
 from harness.errors import ConfigError, EngineError
@@ -81,7 +81,7 @@ def test_version_and_settings_are_recorded(engine):
 
 def test_registry_knows_its_engines():
     assert engine_class("duckdb") is DuckDBEngine
-    assert all(cls.name == name for name, cls in ENGINES.items())
+    assert all(cls.name == name for name, cls in all_engines().items())
     with pytest.raises(ConfigError, match="unknown engine 'nope'"):
         engine_class("nope")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
+from harness import engines as engines_module
 from harness import runner as runner_module
 from harness.config import load_config
 from harness.engines.base import QueryResult, Usage
@@ -39,6 +40,7 @@ class DuckDBWithHistory(DuckDBEngine):
 
 def test_engine_history_is_looked_up_once_and_lands_on_its_attempts(make_config, monkeypatch):
     monkeypatch.setattr(runner_module, "engine_class", lambda name: DuckDBWithHistory)
+    monkeypatch.setattr(engines_module, "engine_class", lambda name: DuckDBWithHistory)
     config = load_config(
         make_config(workloads={"tpch": {"scale": 0.01, "queries": ["q01", "q06"]}})
     )

@@ -1,32 +1,49 @@
-"""The engine registry: the one place that maps engine names to their modules.
+"""The engine registry: the one place that maps engine names to their packages.
 
-CLI choices, `whbench engines`, config validation and test parametrisation all derive from
-ENGINES; adding an engine means adding its module and one line here.
+CLI choices, `whbench engines`, config validation, the dialects and test parametrisation all
+derive from it; adding an engine means adding its package and one line here. A package is
+imported only when its engine is used, so a command pays only for the engines it touches.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from harness.engines.base import Engine
-from harness.engines.bigquery import BigQueryEngine
-from harness.engines.duckdb import DuckDBEngine
-from harness.engines.redshift import RedshiftEngine
-from harness.engines.snowflake import SnowflakeEngine
 from harness.errors import ConfigError, EngineError
 
-ENGINES: dict[str, type[Engine]] = {
-    engine.name: engine
-    for engine in (DuckDBEngine, BigQueryEngine, SnowflakeEngine, RedshiftEngine)
+# name -> "package:EngineClass"
+REGISTRY = {
+    "duckdb": "harness.engines.duckdb:DuckDBEngine",
+    "bigquery": "harness.engines.bigquery:BigQueryEngine",
+    "snowflake": "harness.engines.snowflake:SnowflakeEngine",
+    "redshift": "harness.engines.redshift:RedshiftEngine",
 }
 
 
+@functools.cache
 def engine_class(name: str) -> type[Engine]:
-    try:
-        return ENGINES[name]
-    except KeyError:
-        known = ", ".join(sorted(ENGINES))
-        raise ConfigError(f"unknown engine {name!r}; known engines: {known}") from None
+    if name not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise ConfigError(f"unknown engine {name!r}; known engines: {known}")
+    module, _, attribute = REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def all_engines() -> dict[str, type[Engine]]:
+    """Every registered engine class, by name (imports every engine package)."""
+    return {name: engine_class(name) for name in REGISTRY}
+
+
+@functools.cache
+def dialects() -> tuple[str, ...]:
+    """Every dialect an engine speaks, in registry order."""
+    return tuple(dict.fromkeys(cls.dialect for cls in all_engines().values()))
 
 
 def driver_version(engine: type[Engine]) -> str | None:
@@ -55,3 +72,17 @@ def require_driver(engine: type[Engine]) -> None:
             f"the {engine.name} driver ({engine.driver_module}) is not installed; run: "
             f"pip install 'warehouse-bench[{engine.extra}]'"
         )
+
+
+@contextmanager
+def connected(name: str, settings: Any = None) -> Iterator[Engine]:
+    """Engine `name` with its settings (its defaults when None), connected for the length of
+    the block and closed after, however the block ends."""
+    cls = engine_class(name)
+    require_driver(cls)
+    engine = cls(settings or cls.settings_class())
+    engine.connect()
+    try:
+        yield engine
+    finally:
+        engine.close()

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import EngineError
+from harness.errors import EngineError, first_line
 from harness.objectstore import Location, upload_missing
 from harness.pricing import Billing
 
@@ -81,11 +83,34 @@ class LoadOutcome:
 
 
 class QueryTimeout(Exception):
-    """Raised by `Engine.execute` when the engine cancelled the query at its time limit."""
+    """Raised by `Engine.execute` when the query was stopped at its time limit."""
 
 
 class QueryCancelled(Exception):
     """Raised by `Engine.execute` when `cancel()` stopped the query (the user pressed Ctrl-C)."""
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What an engine's driver call returns: every row, the column names, and what the engine
+    said about the query."""
+
+    rows: list[tuple]
+    columns: tuple[str, ...] = ()
+    engine_query_id: str | None = None
+    engine_seconds: float | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class SessionSetting:
+    """One statement of session set-up, and what it is for in words ("turn the result cache
+    off"). A refusal is a note, never an error; `result_cache` marks the one whose refusal
+    leaves the result cache on."""
+
+    sql: str
+    purpose: str
+    result_cache: bool = False
 
 
 NAMESPACE_PREFIX = "whb_"
@@ -100,7 +125,13 @@ def owned(namespace: str) -> str:
 
 
 class Engine(abc.ABC):
-    """One warehouse. Capabilities are data; the methods are the whole surface the runner uses."""
+    """One warehouse. Capabilities are data; the methods are the whole surface the runner uses.
+
+    What an engine must write: `connect`, `close`, `version`, `use` (point the session at a
+    namespace), `run` (the driver call for one query), `interrupt` (stop it, from another
+    thread), `existing_tables`, `load`, `namespaces` and `drop`. Timing, the time limit,
+    cancellation and session set-up live here, once.
+    """
 
     name: ClassVar[str]
     dialect: ClassVar[str]  # the macro prefix and sqlglot dialect the templates render for
@@ -118,6 +149,9 @@ class Engine(abc.ABC):
     cold_method: ClassVar[str | None] = None
     # Object stores the warehouse loads from itself (a `data_uri` setting), by URI scheme.
     object_stores: ClassVar[tuple[str, ...]] = ()
+    # Seconds past the time limit at which the harness interrupts a query itself; None when the
+    # engine's own time limit (a session setting or a client timeout) is the only one.
+    timer_grace_seconds: ClassVar[float | None] = 0.0
     settings_class: ClassVar[type]
 
     def __init__(self, settings: Any) -> None:
@@ -129,9 +163,16 @@ class Engine(abc.ABC):
         # The session's result cache after prepare_session: "off", "not turned off" (the engine
         # refused; hot attempts may be cache reads and are left out of times), or "none".
         self.result_cache = "none"
+        self._cancelled = threading.Event()
         if uri := getattr(settings, "data_uri", None):
             where = f"engines.{self.name}.data_uri"
             self.data_location = Location.parse(uri, self.object_stores, where)
+
+    @classmethod
+    def namespace_prefix(cls, settings: Any) -> str:
+        """What goes between the harness's `whb_` and a data set's name in this engine's
+        namespaces (BigQuery's `dataset_prefix`, for people sharing a project)."""
+        return ""
 
     # -- lifecycle -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -152,10 +193,38 @@ class Engine(abc.ABC):
         """Settings that shape the numbers (threads, warehouse size …), recorded with every run."""
         return {}
 
-    @abc.abstractmethod
+    def error_text(self, exc: BaseException) -> str:
+        """An engine error in one line, for notes and messages."""
+        return first_line(exc)
+
+    # -- the session ---------------------------------------------------------------------------
     def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        """Use `namespace`, turn result caches off (and set `result_cache`), label queries with
-        `tag`, set a time limit."""
+        """Use `namespace`, then the engine's session settings (result cache off, queries
+        labelled with `tag`, a time limit): each refusal is a note, and a refused result-cache
+        setting leaves `result_cache` "not turned off"."""
+        self.use(namespace)
+        for setting in self.session_settings(tag, timeout_seconds):
+            try:
+                self.statement(setting.sql)
+            except Exception as exc:  # shown in the run's notes, never hidden
+                self.notes.append(f"could not {setting.purpose}: {self.error_text(exc)}")
+                if setting.result_cache:
+                    self.result_cache = "not turned off"
+            else:
+                if setting.result_cache:
+                    self.result_cache = "off"
+
+    @abc.abstractmethod
+    def use(self, namespace: str) -> None:
+        """Point the session at `namespace`, so queries name tables unqualified."""
+
+    def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
+        """The statements that set the session up, as data."""
+        return []
+
+    def statement(self, sql: str) -> None:
+        """Run one statement whose result is not wanted (session settings)."""
+        raise NotImplementedError(f"{self.name} has no session statements")
 
     def make_cold(self) -> str | None:
         """Empty the caches a query could profit from, before its first attempt: how it was
@@ -198,7 +267,7 @@ class Engine(abc.ABC):
         GCS project and credentials. Empty: the provider's default chain."""
         return {}
 
-    @abc.abstractmethod
+    # -- queries -------------------------------------------------------------------------------
     def execute(
         self, sql: str, timeout_seconds: float, query_label: str | None = None
     ) -> QueryResult:
@@ -208,10 +277,66 @@ class Engine(abc.ABC):
         Raises QueryTimeout when the query hit its time limit and QueryCancelled when cancel()
         stopped it; any other engine error propagates.
         """
+        self._cancelled.clear()
+        timed_out = threading.Event()
+        timer = None
+        if self.timer_grace_seconds is not None:
+
+            def at_time_limit() -> None:
+                timed_out.set()
+                self._interrupt_quietly()
+
+            timer = threading.Timer(timeout_seconds + self.timer_grace_seconds, at_time_limit)
+            timer.start()
+        try:
+            started = time.perf_counter()
+            ran = self.run(sql, timeout_seconds, query_label)
+            elapsed = time.perf_counter() - started
+        except Exception as exc:
+            if self._cancelled.is_set() and not timed_out.is_set():
+                raise QueryCancelled("cancelled") from exc
+            if timed_out.is_set() or self.is_timeout(exc):
+                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return QueryResult(
+            rows=ran.rows,
+            client_seconds=elapsed,
+            columns=ran.columns,
+            engine_seconds=ran.engine_seconds,
+            engine_query_id=ran.engine_query_id or self.last_query_id(),
+            usage=ran.usage,
+        )
 
     @abc.abstractmethod
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        """The driver call: run `sql` and fetch every row (this is what is timed)."""
+
+    def is_timeout(self, exc: Exception) -> bool:
+        """Whether `exc` is the engine's own error for a query over its time limit."""
+        return False
+
+    def last_query_id(self) -> str | None:
+        """The engine's id of the query just run, when finding it takes a round trip (looked up
+        after the clock stops)."""
+        return None
+
     def cancel(self) -> None:
-        """Stop the query in flight. Called from another thread, so it must be thread-safe."""
+        """Stop the query in flight (Ctrl-C). Called from another thread."""
+        self._cancelled.set()
+        self._interrupt_quietly()
+
+    def _interrupt_quietly(self) -> None:
+        try:
+            self.interrupt()
+        except Exception as exc:  # called from another thread: note it, never raise
+            self.notes.append(f"could not cancel the running query: {self.error_text(exc)}")
+
+    @abc.abstractmethod
+    def interrupt(self) -> None:
+        """Ask the engine to stop the query in flight. Called from another thread."""
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         """Engine-reported (elapsed seconds, usage) of queries this session ran, by query id.
@@ -252,13 +377,50 @@ class Engine(abc.ABC):
         """Remove `namespace` and what the harness created in it, and nothing else."""
 
 
+def present(**options: Any) -> dict[str, Any]:
+    """Keyword options without the ones left unset: what a driver's connect() is given."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
 class CursorEngine(Engine):
-    """An engine reached through a DB-API connection (Snowflake, Redshift): the catalogue
-    look-ups that read the same on both live here once."""
+    """An engine reached through a DB-API connection (Snowflake, Redshift): running a query,
+    a statement, the catalogue look-ups and closing read the same on both, and live here."""
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._con: Any = None
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def statement(self, sql: str) -> None:
+        self._con.cursor().execute(sql)
+
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        cursor = self._con.cursor()
+        self._cursor_execute(cursor, sql, timeout_seconds)
+        rows = cursor.fetchall() if cursor.description else []
+        return Ran(
+            rows=[tuple(r) for r in rows],
+            columns=tuple(str(d[0]) for d in cursor.description or ()),
+            engine_query_id=self._cursor_query_id(cursor),
+        )
+
+    def _cursor_execute(self, cursor: Any, sql: str, timeout_seconds: float) -> None:
+        cursor.execute(sql)
+
+    def _cursor_query_id(self, cursor: Any) -> str | None:
+        return None
+
+    def existing_tables(self, namespace: str) -> set[str]:
+        cursor = self._con.cursor()
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE lower(table_schema) = %s",
+            (namespace.lower(),),
+        )
+        return {name.lower() for (name,) in cursor.fetchall()}
 
     def namespaces(self) -> list[str]:
         cursor = self._con.cursor()

@@ -27,6 +27,7 @@ from harness.pricing import (
     price_performance,
     price_run,
     project_month,
+    stored_bytes,
 )
 from harness.report import charts
 from harness.stats import geometric_mean, median, timing
@@ -615,14 +616,12 @@ def _months(
     months = []
     for s in _matrix_sections(sections):
         for engine, run in s.runs.items():
-            loads = store.loads(run["run_id"])
-            stored = [row["bytes_stored"] for row in loads if row["status"] == "loaded"]
             month = project_month(
                 run,
                 by_run[run["run_id"]],
                 catalog,
                 pattern,
-                sum(stored) if stored and None not in stored else None,
+                stored_bytes(store.loads(run["run_id"])),
             )
             months.append(
                 {

@@ -20,12 +20,11 @@ from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
-    QueryCancelled,
-    QueryResult,
-    QueryTimeout,
+    Ran,
     TableData,
     Usage,
     owned,
+    present,
 )
 from harness.engines.bigquery.billing import BigQueryBilling
 from harness.errors import ConfigError, EngineError, first_line
@@ -62,7 +61,12 @@ class BigQueryEngine(Engine):
     reports_engine_time = True
     supports_dry_run = True
     object_stores = ("gs",)
+    timer_grace_seconds = None  # the client stops waiting at the time limit and cancels the job
     settings_class = BigQuerySettings
+
+    @classmethod
+    def namespace_prefix(cls, settings: BigQuerySettings) -> str:
+        return settings.dataset_prefix
 
     def __init__(self, settings: BigQuerySettings) -> None:
         super().__init__(settings)
@@ -72,10 +76,10 @@ class BigQueryEngine(Engine):
                 "lower-case letters, digits and _ (at most 60)"
             )
         self._client: Any = None
+        self._credentials: Any = None
         self._namespace: str | None = None
         self._labels: dict[str, str] = {}
         self._job: Any = None
-        self._cancelled = False
         self._max_bytes_billed = settings.maximum_bytes_billed
 
     def connect(self) -> None:
@@ -92,6 +96,7 @@ class BigQueryEngine(Engine):
             elif s.credentials_file:
                 credentials = self._credentials_from_file(s.credentials_file)
             options = ClientOptions(api_endpoint=s.api_endpoint) if s.api_endpoint else None
+            self._credentials = credentials
             self._client = bigquery.Client(
                 project=s.project,
                 credentials=credentials,
@@ -149,11 +154,15 @@ class BigQueryEngine(Engine):
             "maximum_bytes_billed": self.settings.maximum_bytes_billed,
         }
 
-    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        # BigQuery has no session to set up: every query's job config carries these.
+    def use(self, namespace: str) -> None:
+        # BigQuery has no session: every query's job config names the dataset, turns the
+        # result cache off (each job's cache_hit proves it) and carries the labels.
         self._namespace = owned(namespace)
+        self.result_cache = "off"
+
+    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
+        super().prepare_session(namespace, tag, timeout_seconds)
         self._labels = {"whbench_run": _label(tag)}
-        self.result_cache = "off"  # use_query_cache=False in every job; cache_hit proves it
 
     def _job_config(self, query_label: str | None = None, dry_run: bool = False) -> Any:
         from google.cloud import bigquery
@@ -176,6 +185,10 @@ class BigQueryEngine(Engine):
             return {t.table_id for t in self._client.list_tables(owned(namespace))}
         except NotFound:
             return set()
+
+    def storage_options(self) -> dict[str, Any]:
+        """The bucket is reached with the engine's own project and credentials."""
+        return present(project=self._client.project, credentials=self._credentials)
 
     def source_uris(self, data: TableData) -> dict[str, list[str]]:
         if self.data_location is None:
@@ -222,36 +235,35 @@ class BigQueryEngine(Engine):
         size = stored.num_bytes if stored.num_bytes or not stored.num_rows else None
         return LoadOutcome(data.table, stored.num_rows, seconds, size)
 
-    def execute(
-        self, sql: str, timeout_seconds: float, query_label: str | None = None
-    ) -> QueryResult:
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
         import concurrent.futures
 
-        self._cancelled = False
-        started = time.perf_counter()
         self._job = job = self._client.query(sql, job_config=self._job_config(query_label))
         try:
             result = job.result(timeout=timeout_seconds)
-            rows = [tuple(row.values()) for row in result]
-        except concurrent.futures.TimeoutError as exc:
-            job.cancel()
-            raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
-        except Exception as exc:
-            if self._cancelled:
-                raise QueryCancelled("cancelled") from exc
+        except concurrent.futures.TimeoutError:
+            job.cancel()  # the client stopped waiting; the job would run on, and bill
             raise
-        elapsed = time.perf_counter() - started
+        rows = [tuple(row.values()) for row in result]
         engine_seconds = None
         if job.started and job.ended:
             engine_seconds = (job.ended - job.started).total_seconds()
-        return QueryResult(
+        return Ran(
             rows=rows,
-            client_seconds=elapsed,
             columns=tuple(field.name for field in result.schema or ()),
-            engine_seconds=engine_seconds,
             engine_query_id=job.job_id,
+            engine_seconds=engine_seconds,
             usage=self._usage(job),
         )
+
+    def is_timeout(self, exc: Exception) -> bool:
+        import concurrent.futures
+
+        return isinstance(exc, concurrent.futures.TimeoutError)
+
+    def interrupt(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
 
     def _usage(self, job: Any) -> Usage:
         billed = job.total_bytes_billed
@@ -265,14 +277,6 @@ class BigQueryEngine(Engine):
             slot_ms=job.slot_millis,
             cache_hit=job.cache_hit,
         )
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        if self._job is not None:
-            try:
-                self._job.cancel()
-            except Exception as exc:  # called from another thread: note it, never raise
-                self.notes.append(f"could not cancel the running job: {first_line(exc)}")
 
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
         if price_per_byte is None:

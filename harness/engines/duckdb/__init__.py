@@ -4,7 +4,6 @@ own; pricing treats it as a comparable cloud VM."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,9 +14,7 @@ from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
     LoadOutcome,
-    QueryCancelled,
-    QueryResult,
-    QueryTimeout,
+    Ran,
     TableData,
     owned,
 )
@@ -92,9 +89,9 @@ class DuckDBEngine(Engine):
             "memory_limit": memory_limit,
         }
 
-    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        # DuckDB has no result cache and no query labels; the time limit is enforced per query
-        # in execute(). Queries name tables unqualified, so point the session at the namespace.
+    def use(self, namespace: str) -> None:
+        # DuckDB has no result cache and no query labels, and enforces no time limit of its
+        # own (the base class's timer interrupts it).
         self._namespace = namespace
         self._con.execute(f"USE {_quote(namespace)}")
 
@@ -106,7 +103,7 @@ class DuckDBEngine(Engine):
             return None
         self.close()
         self.connect()
-        self._con.execute(f"USE {_quote(self._namespace)}")
+        self.use(self._namespace)
         method = "database opened afresh"
         if self.settings.drop_os_cache:
             dropped = _drop_os_cache()
@@ -155,34 +152,12 @@ class DuckDBEngine(Engine):
         ).fetchone()
         return blocks * block_size
 
-    def execute(
-        self, sql: str, timeout_seconds: float, query_label: str | None = None
-    ) -> QueryResult:
-        import duckdb
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        cursor = self._con.execute(sql)
+        rows = cursor.fetchall()
+        return Ran(rows, tuple(d[0] for d in cursor.description or ()))
 
-        timed_out = threading.Event()
-
-        def cancel_at_time_limit() -> None:
-            timed_out.set()
-            self.cancel()
-
-        timer = threading.Timer(timeout_seconds, cancel_at_time_limit)
-        timer.start()
-        try:
-            started = time.perf_counter()
-            cursor = self._con.execute(sql)
-            rows = cursor.fetchall()
-            elapsed = time.perf_counter() - started
-        except duckdb.InterruptException as exc:
-            if timed_out.is_set():
-                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
-            raise QueryCancelled("cancelled") from exc
-        finally:
-            timer.cancel()
-        columns = tuple(d[0] for d in cursor.description or ())
-        return QueryResult(rows=rows, client_seconds=elapsed, columns=columns)
-
-    def cancel(self) -> None:
+    def interrupt(self) -> None:
         if self._con is not None:
             self._con.interrupt()
 

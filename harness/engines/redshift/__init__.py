@@ -11,7 +11,6 @@ look-up per workload.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,12 +21,11 @@ from typing import Any
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
-    QueryCancelled,
-    QueryResult,
-    QueryTimeout,
+    SessionSetting,
     TableData,
     Usage,
     owned,
+    present,
 )
 from harness.engines.redshift.billing import RedshiftBilling
 from harness.errors import ConfigError, EngineError, first_line
@@ -68,6 +66,7 @@ class RedshiftEngine(CursorEngine):
     billing = RedshiftBilling
     reports_engine_time = True
     object_stores = ("s3",)
+    timer_grace_seconds = 5.0
     settings_class = RedshiftSettings
 
     def __init__(self, settings: RedshiftSettings) -> None:
@@ -84,28 +83,19 @@ class RedshiftEngine(CursorEngine):
                 f"{settings.node_type}) needs its node count for cost"
             )
         self._pid: int | None = None
-        self._cancelled = threading.Event()
 
     def connect(self) -> None:
         import redshift_connector
 
         s = self.settings
-        options: dict[str, Any] = {
-            key: value
-            for key, value in {
-                "host": s.host,
-                "port": s.port,
-                "database": s.database,
-                "user": s.user,
-                "ssl": s.ssl,
-                "profile": s.profile,
-                "region": s.region,
-                "cluster_identifier": s.cluster_identifier,
-                "serverless_work_group": s.serverless_work_group,
-                "db_user": s.db_user,
-            }.items()
-            if value is not None
-        }
+        options = present(
+            **self._server(),
+            profile=s.profile,
+            region=s.region,
+            cluster_identifier=s.cluster_identifier,
+            serverless_work_group=s.serverless_work_group,
+            db_user=s.db_user,
+        )
         if s.iam:
             options["iam"] = True
             if s.serverless_work_group:
@@ -119,13 +109,13 @@ class RedshiftEngine(CursorEngine):
             except redshift_connector.InterfaceError as exc:  # network: worth another try
                 if attempt == CONNECT_ATTEMPTS:
                     raise EngineError(
-                        f"cannot reach Redshift after {attempt} attempts ({_first_line(exc)}); "
+                        f"cannot reach Redshift after {attempt} attempts ({self.error_text(exc)}); "
                         "check engines.redshift host, port and network access"
                     ) from None
                 time.sleep(2 ** (attempt - 1))
             except Exception as exc:  # credentials, database, permissions: retrying won't help
                 raise EngineError(
-                    f"cannot connect to Redshift ({_first_line(exc)}); check engines.redshift "
+                    f"cannot connect to Redshift ({self.error_text(exc)}); check engines.redshift "
                     "credentials, database and permissions"
                 ) from None
         self._con.autocommit = True
@@ -138,10 +128,17 @@ class RedshiftEngine(CursorEngine):
             return f"IAM temporary credentials ({target})"
         return "password" if s.password is not None else "none configured"
 
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+    def _server(self) -> dict[str, Any]:
+        s = self.settings
+        return present(host=s.host, port=s.port, database=s.database, user=s.user, ssl=s.ssl)
+
+    def error_text(self, exc: BaseException) -> str:
+        """redshift_connector puts the server's whole error dictionary in the message: keep
+        its 'M' (the message)."""
+        text = str(exc).strip()
+        if text.startswith("{") and "'M': '" in text:
+            return text.split("'M': '", 1)[1].split("'", 1)[0]
+        return first_line(exc)
 
     def version(self) -> str:
         return str(self._scalar("SELECT version()"))
@@ -157,32 +154,22 @@ class RedshiftEngine(CursorEngine):
             "nodes": s.nodes,
         }
 
-    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        cursor = self._con.cursor()
-        cursor.execute(f"SET search_path TO {owned(namespace)}")
-        self.result_cache = "off"
-        for statement, what in (
-            ("SET enable_result_cache_for_session TO off", "turn the result cache off"),
-            (f"SET query_group TO '{tag}'", "label queries with the run id"),
-            (
+    def use(self, namespace: str) -> None:
+        self.statement(f"SET search_path TO {owned(namespace)}")
+
+    def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
+        return [
+            SessionSetting(
+                "SET enable_result_cache_for_session TO off",
+                "turn the result cache off",
+                result_cache=True,
+            ),
+            SessionSetting(f"SET query_group TO '{tag}'", "label queries with the run id"),
+            SessionSetting(
                 f"SET statement_timeout TO {max(1, round(timeout_seconds * 1000))}",
                 "set the statement timeout",
             ),
-        ):
-            try:
-                cursor.execute(statement)
-            except Exception as exc:  # shown in the run's notes, never hidden
-                self.notes.append(f"could not {what}: {_first_line(exc)}")
-                if "result cache" in what:
-                    self.result_cache = "not turned off"
-
-    def existing_tables(self, namespace: str) -> set[str]:
-        cursor = self._con.cursor()
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (namespace,),
-        )
-        return {name for (name,) in cursor.fetchall()}
+        ]
 
     def source_uris(self, data: TableData) -> dict[str, list[str]]:
         if self.data_location is None:
@@ -248,46 +235,16 @@ class RedshiftEngine(CursorEngine):
                 f"AND \"table\" = '{table}'"
             )
         except Exception as exc:
-            self.notes.append(f"stored size unknown: {_first_line(exc)}")
+            self.notes.append(f"stored size unknown: {self.error_text(exc)}")
             return None
         return None if blocks is None else int(blocks) * 1024 * 1024
 
-    def execute(
-        self, sql: str, timeout_seconds: float, query_label: str | None = None
-    ) -> QueryResult:
-        self._cancelled.clear()
-        cursor = self._con.cursor()
-        timed_out = threading.Event()
+    def is_timeout(self, exc: Exception) -> bool:
+        # statement_timeout stops it on the server; the base class's timer (5 s later) covers
+        # a server that ignores it.
+        return "canceling statement" in str(exc) or "57014" in str(exc)
 
-        def cancel_at_time_limit() -> None:
-            timed_out.set()
-            self.cancel()
-
-        # statement_timeout does this on the server; the timer covers a server that ignores it.
-        timer = threading.Timer(timeout_seconds + 5, cancel_at_time_limit)
-        timer.start()
-        try:
-            started = time.perf_counter()
-            cursor.execute(sql)
-            rows = cursor.fetchall() if cursor.description else []
-            elapsed = time.perf_counter() - started
-            columns = tuple(str(d[0]) for d in cursor.description or ())
-        except Exception as exc:
-            if "canceling statement" in str(exc) or "57014" in str(exc):
-                if self._cancelled.is_set() and not timed_out.is_set():
-                    raise QueryCancelled("cancelled") from exc
-                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
-            raise
-        finally:
-            timer.cancel()
-        return QueryResult(
-            rows=[tuple(r) for r in rows],
-            client_seconds=elapsed,
-            columns=columns,
-            engine_query_id=self._last_query_id(),
-        )
-
-    def _last_query_id(self) -> str | None:
+    def last_query_id(self) -> str | None:
         # SYS_QUERY_HISTORY.query_id pairs with LAST_USER_QUERY_ID(); PG_LAST_QUERY_ID() gives
         # the STL id, which that view does not hold.
         # https://docs.aws.amazon.com/redshift/latest/dg/LAST_USER_QUERY_ID.html (2026-11-26)
@@ -295,35 +252,21 @@ class RedshiftEngine(CursorEngine):
             value = self._scalar("SELECT last_user_query_id()")
         except Exception as exc:
             if not any("query id" in n for n in self.notes):
-                self.notes.append(f"query ids unavailable: {_first_line(exc)}")
+                self.notes.append(f"query ids unavailable: {self.error_text(exc)}")
             return None
         return None if value is None or int(value) < 0 else str(value)
 
-    def cancel(self) -> None:
-        self._cancelled.set()
+    def interrupt(self) -> None:
+        import redshift_connector
+
+        options = self._server()
+        if self.settings.password is not None:
+            options["password"] = self.settings.password
+        other = redshift_connector.connect(**options)
         try:
-            import redshift_connector
-
-            other = redshift_connector.connect(**self._cancel_options())
-            try:
-                other.cursor().execute(f"SELECT pg_cancel_backend({int(self._pid)})")
-            finally:
-                other.close()
-        except Exception as exc:  # called from another thread: note it, never raise
-            self.notes.append(f"could not cancel the running query: {_first_line(exc)}")
-
-    def _cancel_options(self) -> dict[str, Any]:
-        s = self.settings
-        options = {
-            "host": s.host,
-            "port": s.port,
-            "database": s.database,
-            "user": s.user,
-            "ssl": s.ssl,
-        }
-        if s.password is not None:
-            options["password"] = s.password
-        return options
+            other.cursor().execute(f"SELECT pg_cancel_backend({int(self._pid)})")
+        finally:
+            other.close()
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         if not query_ids:
@@ -339,7 +282,7 @@ class RedshiftEngine(CursorEngine):
         except Exception as exc:
             self.notes.append(
                 "SYS_QUERY_HISTORY unavailable, so engine times and cache hits are not recorded "
-                f"(client times are): {_first_line(exc)}"
+                f"(client times are): {self.error_text(exc)}"
             )
             return {}
         return {
@@ -380,11 +323,3 @@ class RedshiftEngine(CursorEngine):
 def _seconds(microseconds: int | None) -> float | None:
     """SYS_QUERY_HISTORY times are in microseconds."""
     return None if microseconds is None else microseconds / 1e6
-
-
-def _first_line(exc: BaseException) -> str:
-    """redshift_connector puts the server's whole error dictionary in the message: keep 'M'."""
-    text = str(exc).strip()
-    if text.startswith("{") and "'M': '" in text:
-        return text.split("'M': '", 1)[1].split("'", 1)[0]
-    return first_line(exc)

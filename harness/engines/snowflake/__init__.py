@@ -11,7 +11,6 @@ come from one QUERY_HISTORY_BY_SESSION look-up per workload, never one per query
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,11 +21,10 @@ from typing import Any
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
-    QueryCancelled,
-    QueryResult,
-    QueryTimeout,
+    SessionSetting,
     TableData,
     Usage,
+    present,
 )
 from harness.engines.snowflake.billing import SnowflakeBilling
 from harness.errors import ConfigError, EngineError, first_line
@@ -94,6 +92,7 @@ class SnowflakeEngine(CursorEngine):
     # profile, https://docs.snowflake.com/en/user-guide/querying-persisted-results, 2026-11-26),
     # so cache hits stay unknown; USE_CACHED_RESULT = FALSE is what keeps them out.
     cold_method = "warehouse suspended and resumed before each query's first attempt (opt-in)"
+    timer_grace_seconds = None  # the connector cancels the statement at its timeout itself
 
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
@@ -114,27 +113,22 @@ class SnowflakeEngine(CursorEngine):
                 "engines.snowflake.data_uri needs storage_integration (whbench makes temporary "
                 "stages with it) or external_stage (a stage of yours on that URL)"
             )
-        self._cancelled = threading.Event()
 
     def connect(self) -> None:
         import snowflake.connector
 
         s = self.settings
-        options = {
-            key: value
-            for key, value in {
-                "connection_name": s.connection_name,
-                "account": s.account,
-                "user": s.user,
-                "role": s.role,
-                "warehouse": s.warehouse,
-                "host": s.host,
-                "port": s.port,
-                "protocol": s.protocol,
-                "network_timeout": s.network_timeout_seconds,
-            }.items()
-            if value is not None
-        }
+        options = present(
+            connection_name=s.connection_name,
+            account=s.account,
+            user=s.user,
+            role=s.role,
+            warehouse=s.warehouse,
+            host=s.host,
+            port=s.port,
+            protocol=s.protocol,
+            network_timeout=s.network_timeout_seconds,
+        )
         if s.private_key_file:
             options |= {"private_key_file": s.private_key_file, "authenticator": "SNOWFLAKE_JWT"}
             if s.private_key_passphrase:
@@ -169,11 +163,6 @@ class SnowflakeEngine(CursorEngine):
         if s.authenticator:
             return f"authenticator {s.authenticator}"
         return "password" if s.password else "none configured"
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
 
     def version(self) -> str:
         return str(self._scalar("SELECT CURRENT_VERSION()"))
@@ -240,32 +229,23 @@ class SnowflakeEngine(CursorEngine):
             return None
         return found[0]
 
-    def prepare_session(self, namespace: str, tag: str, timeout_seconds: float) -> None:
-        cursor = self._con.cursor()
-        cursor.execute(f"USE SCHEMA {namespace}")
-        self.result_cache = "off"
-        for setting, what in (
-            ("USE_CACHED_RESULT = FALSE", "turn the result cache off"),
-            (f"QUERY_TAG = '{tag}'", "tag queries with the run id"),
-            (
-                f"STATEMENT_TIMEOUT_IN_SECONDS = {max(1, round(timeout_seconds))}",
+    def use(self, namespace: str) -> None:
+        self.statement(f"USE SCHEMA {namespace}")
+
+    def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
+        return [
+            SessionSetting(
+                "ALTER SESSION SET USE_CACHED_RESULT = FALSE",
+                "turn the result cache off",
+                result_cache=True,
+            ),
+            SessionSetting(f"ALTER SESSION SET QUERY_TAG = '{tag}'", "tag queries with the run id"),
+            SessionSetting(
+                "ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = "
+                f"{max(1, round(timeout_seconds))}",
                 "set the statement timeout",
             ),
-        ):
-            try:
-                cursor.execute(f"ALTER SESSION SET {setting}")
-            except Exception as exc:  # shown in the run's notes, never hidden
-                self.notes.append(f"could not {what}: {first_line(exc)}")
-                if "result cache" in what:
-                    self.result_cache = "not turned off"
-
-    def existing_tables(self, namespace: str) -> set[str]:
-        cursor = self._con.cursor()
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (namespace.upper(),),
-        )
-        return {name.lower() for (name,) in cursor.fetchall()}
+        ]
 
     def source_uris(self, data: TableData) -> dict[str, list[str]]:
         # A stage (or stage folder) per table and format; COPY INTO reads every file in it.
@@ -317,35 +297,17 @@ class SnowflakeEngine(CursorEngine):
             path = str(f.resolve()).replace("'", "\\'")
             cursor.execute(f"PUT 'file://{path}' @{stage} OVERWRITE = TRUE AUTO_COMPRESS = FALSE")
 
-    def execute(
-        self, sql: str, timeout_seconds: float, query_label: str | None = None
-    ) -> QueryResult:
-        import snowflake.connector
+    def _cursor_execute(self, cursor: Any, sql: str, timeout_seconds: float) -> None:
+        cursor.execute(sql, timeout=max(1, round(timeout_seconds)))
 
-        self._cancelled.clear()
-        cursor = self._con.cursor()
-        try:
-            started = time.perf_counter()
-            cursor.execute(sql, timeout=max(1, round(timeout_seconds)))
-            rows = cursor.fetchall()
-            elapsed = time.perf_counter() - started
-            columns = tuple(str(d[0]) for d in cursor.description or ())
-        except snowflake.connector.errors.ProgrammingError as exc:
-            if exc.errno in _STOPPED:
-                if self._cancelled.is_set():
-                    raise QueryCancelled("cancelled") from exc
-                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
-            raise
-        return QueryResult(
-            rows=rows, client_seconds=elapsed, columns=columns, engine_query_id=cursor.sfqid
-        )
+    def _cursor_query_id(self, cursor: Any) -> str | None:
+        return cursor.sfqid
 
-    def cancel(self) -> None:
-        self._cancelled.set()
-        try:
-            self._con.cursor().execute(f"SELECT SYSTEM$CANCEL_ALL_QUERIES({self._con.session_id})")
-        except Exception as exc:  # called from another thread: note it, never raise
-            self.notes.append(f"could not cancel the running query: {first_line(exc)}")
+    def is_timeout(self, exc: Exception) -> bool:
+        return getattr(exc, "errno", None) in _STOPPED
+
+    def interrupt(self) -> None:
+        self._con.cursor().execute(f"SELECT SYSTEM$CANCEL_ALL_QUERIES({self._con.session_id})")
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         if not query_ids:

@@ -1,0 +1,114 @@
+"""What is done with stored runs: list, show, export, compare, report; and `clean`, which
+drops what whbench created in an engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config
+from harness.engines import connected
+from harness.errors import UsageError
+from harness.store import EXPORT_FORMATS, Store, open_store
+
+
+def list_runs(config: Config) -> list[dict[str, Any]]:
+    with open_store(config.store_path, read_only=True) as store:
+        return store.list_runs()
+
+
+def show(config: Config, run: str) -> dict[str, Any]:
+    """One run: provenance, loads, every attempt and each query's kept answer."""
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run)
+        return {
+            "run": store.run(run_id),
+            "loads": store.loads(run_id),
+            "attempts": store.attempts(run_id),
+            "results": store.results(run_id),
+        }
+
+
+def export(config: Config, run: str, fmt: str = "json", output: Path | None = None) -> Path:
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"no export format {fmt!r}; choose {', '.join(sorted(EXPORT_FORMATS))}")
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run)
+        destination = output or config.results_dir / f"{run_id}.{fmt}"
+        store.export(run_id, fmt, destination)
+    return destination
+
+
+def compare(
+    config: Config,
+    runs: list[str],
+    baseline: Path | None = None,
+    threshold: float = 1.10,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """Two runs (or --baseline FILE and a run) query by query; `regressed` when a query got
+    significantly slower or failed; `warnings` for what makes the comparison weak."""
+    from harness import compare as comparing
+
+    if len(runs) != (1 if baseline else 2):
+        raise UsageError(
+            "with --baseline, give only the NEW run id"
+            if baseline
+            else "give BASE and NEW run ids, or --baseline FILE and the NEW run id"
+        )
+    store = Store(config.store_path, read_only=True) if config.store_path.exists() else None
+    try:
+        base_name, base = comparing.attempts_of(store, str(baseline) if baseline else runs[0])
+        new_name, new = comparing.attempts_of(store, runs[-1])
+    finally:
+        if store is not None:
+            store.close()
+    changes = comparing.compare(base, new, threshold, alpha)
+    result = {"base": base_name, "new": new_name, **comparing.summary(changes, threshold, alpha)}
+    warnings = []
+    sides = [{(a.get("engine"), a.get("workload"), a.get("scale")) for a in x} for x in (base, new)]
+    if sides[0] != sides[1]:
+        warnings.append(
+            "the two sides ran different engines, workloads or scales: "
+            f"{sorted(map(str, sides[0]))} against {sorted(map(str, sides[1]))}"
+        )
+    if result["too_few_attempts"]:
+        warnings.append(
+            f"with so few attempts no change can reach p < {alpha:g}; "
+            "run with --runs 6 or more on both sides"
+        )
+    return {**result, "warnings": warnings}
+
+
+def report(
+    config: Config, run_ids: list[str], output: Path | None = None, pricing: Path | None = None
+) -> Path:
+    """The HTML report of the given runs (default: the latest of each engine and workload)."""
+    from harness.pricing import load_catalog
+    from harness.report import write_report
+    from harness.workloads import discover
+
+    with open_store(config.store_path, read_only=True) as store:
+        return write_report(
+            store,
+            run_ids,
+            output or config.results_dir / "report.html",
+            load_catalog(pricing or config.pricing),
+            config.projection,
+            discover(config.workload_dirs),
+        )
+
+
+def clean(config: Config, engine_name: str, run: str | None = None, drop: bool = False) -> list:
+    """The namespaces whbench created in an engine (only the one `run` used, when given),
+    dropped when `drop`. Nothing without the harness prefix is ever listed or dropped."""
+    namespace = None
+    if run:
+        with open_store(config.store_path, read_only=True) as store:
+            namespace = store.run(store.resolve_run(run))["namespace"]
+    with connected(engine_name, config.engines.get(engine_name)) as engine:
+        found = [n for n in engine.namespaces() if namespace in (None, n)]
+        if drop:
+            for name in found:
+                engine.drop(name)
+    return found

@@ -1,0 +1,101 @@
+"""generate, load, run and resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.commands.selection import Selection
+from harness.config import Config
+from harness.errors import RunInterrupted, UsageError
+from harness.paths import default_config_file
+from harness.runner import Runner, RunSummary, Task, plan
+from harness.store import open_store
+
+
+def generate(config: Config, selection: Selection, force: bool = False) -> list[dict[str, Any]]:
+    """Generate each chosen data set once (cached under data_dir)."""
+    runner = Runner(config, store=None)
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    with runner.progress:
+        for task in selection.plan(config):
+            variant = task.workload.variant(task.scale, task.options)
+            if (task.workload.name, variant) not in done:
+                data = runner.generate(task.workload, task.scale, task.options, force=force)
+                done[task.workload.name, variant] = {
+                    "workload": task.workload.name,
+                    "variant": variant,
+                    "folder": str(data.folder),
+                    "seconds": data.generated_seconds,
+                }
+    return list(done.values())
+
+
+def execute(
+    config: Config, tasks: list[Task], load_only: bool = False, quiet: bool = False
+) -> list[RunSummary]:
+    with open_store(config.store_path) as store:
+        return Runner(config, store, quiet=quiet).run(tasks, load_only=load_only)
+
+
+def run(
+    config: Config,
+    selection: Selection,
+    runs: int | None = None,
+    timeout: float | None = None,
+    max_cost: float | None = None,
+    pricing: Path | None = None,
+    resume: str | None = None,
+    quiet: bool = False,
+) -> list[RunSummary]:
+    """Run the selection (or finish the interrupted run `resume`). Ctrl-C keeps what
+    finished and says how to pick it up again, with the same files."""
+    chosen = selection.engines or selection.workloads or selection.queries
+    if resume and (chosen or selection.scale is not None or runs or timeout):
+        raise UsageError(
+            "--resume continues a run with its own engine, workload, scale, queries, attempts "
+            "and time limit: give none of -e, -w, --scale, -q, --runs, --timeout"
+        )
+    for key, value in {
+        "runs": runs,
+        "timeout_seconds": timeout,
+        "max_cost": max_cost,
+        "pricing": pricing,
+    }.items():
+        if value is not None:
+            setattr(config, key, value)
+    tasks = resumed(config, resume) if resume else selection.plan(config)
+    try:
+        return execute(config, tasks, quiet=quiet)
+    except RunInterrupted as stop:
+        if Path(config.source) != default_config_file():
+            stop.resume_command += f" --config {config.source}"
+        stop.resume_command += f" --results-dir {config.results_dir}"
+        raise
+
+
+def resumed(config: Config, run: str) -> list[Task]:
+    """The task that finishes an interrupted run: its engine, workload, scale, options and
+    queries as stored, the attempts it already has left out. Engine settings (and secrets)
+    come from the config given now."""
+    if not config.store_path.exists():
+        raise UsageError(f"no results store at {config.store_path}; nothing to resume")
+    with open_store(config.store_path, read_only=True) as store:
+        run_id = store.resolve_run(run)
+        stored = store.run(run_id)
+        if stored["status"] == "finished":
+            raise UsageError(f"run {run_id} finished; there is nothing to resume")
+        queries = store.query_ids(run_id)
+        done = store.attempted(run_id)
+    config.runs = stored["runs_per_query"]
+    config.timeout_seconds = stored["timeout_seconds"]
+    (task,) = plan(
+        config,
+        [stored["engine"]],
+        [stored["workload"]],
+        stored["scale"],
+        queries,
+        {k: str(v) for k, v in (stored["workload_options"] or {}).items()},
+    )
+    task.resume_of, task.done = run_id, frozenset(done)
+    return [task]

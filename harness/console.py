@@ -1,0 +1,327 @@
+"""What the commands print: tables and summaries for people, JSON for scripts.
+
+Every function takes what a command returned (harness/commands/) and writes it to stdout (or a
+warning to stderr); nothing here decides anything. rich is imported only when a table is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def scale(value: float) -> str:
+    from harness.workloads import Scale
+
+    return Scale.text(value)
+
+
+def money(value: float | None, per_query: bool = False) -> str:
+    from harness.pricing import dollars, dollars_per_query
+
+    return dollars_per_query(value) if per_query else dollars(value)
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def emit_json(data: Any) -> None:
+    echo(json.dumps(data, indent=2, default=str))
+
+
+def show(*renderables: Any) -> None:
+    """Print text or rich tables (piped output keeps whole rows rather than 80 columns)."""
+    from rich.console import Console
+
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(*renderables)
+
+
+def table(*columns: str, **options: Any) -> Any:
+    from rich.table import Table
+
+    return Table(*columns, title_justify="left", **options)
+
+
+def lines(items: list[str]) -> str:
+    return "\n".join(f"  · {line}" for line in items)
+
+
+def fmt(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def fmt_seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f} s"
+
+
+def title(item: dict[str, Any]) -> str:
+    where = f"{item['engine']} · {item['workload']} · scale {scale(item['scale'])}"
+    return f"{item['run_id']}  ({where})"
+
+
+# -- run and load --------------------------------------------------------------------------------
+def run_summaries(summaries: list[Any], as_json: bool, show_queries: bool) -> None:
+    """The runs' summaries, then one line per problem on stderr."""
+    if as_json:
+        emit_json([vars(s) for s in summaries])
+    for s in [] if as_json else summaries:
+        if not (show_queries and s.queries):
+            show(f"{s.run_id}: {s.status}")
+            continue
+        first_runs = " / ".join(sorted({q["first_run"] for q in s.queries if q["first_run"]}))
+        columns = ("query", "status", first_runs or "first", "hot (best)", "rows", "answer")
+        grid = table(*columns, "checksum", title=title(vars(s)))
+        for q in s.queries:
+            grid.add_row(
+                q["query_id"],
+                q["status"],
+                fmt_seconds(q["first_seconds"]),
+                fmt_seconds(q["hot_seconds"]),
+                fmt(q["rows"]),
+                fmt(q["answer"]),
+                q["checksum"] or "–",
+            )
+        show(grid)
+        if line := s.answers_line():
+            echo(line)
+    for s in summaries:
+        if not s.error:
+            continue
+        failed = [q for q in s.queries if q["status"] != "ok" or q["answer"] == "wrong"]
+        for q in failed:
+            what = (
+                f"{q['status']}: {q['error']}"
+                if q["status"] != "ok"
+                else f"wrong answer against the {s.answers_from}: {q['difference']}"
+            )
+            echo(f"{s.engine} {s.workload} {q['query_id']}: {what}", err=True)
+        if not failed:
+            echo(f"error: {s.engine} {s.workload}: {s.error}", err=True)
+
+
+def generated(items: list[dict[str, Any]]) -> None:
+    for item in items:
+        how = "cached" if item["seconds"] is None else f"{item['seconds']:.1f} s"
+        show(f"{item['workload']} {item['variant']}: {item['folder']} ({how})")
+
+
+# -- estimate, cost, project ---------------------------------------------------------------------
+def estimate(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    grid = table("engine", "workload", "scale", "queries x runs", "estimate", "from")
+    for item in result["estimates"]:
+        grid.add_row(
+            item["engine"],
+            item["workload"],
+            scale(item["scale"]),
+            f"{item['queries']} x {item['runs']}",
+            money(item["dollars"]),
+            "; ".join(item["from"]),
+        )
+    for key in ("engine", "workload"):
+        for name, total in result[f"{key}s"].items():
+            row = [f"all {name}", ""] if key == "engine" else ["all", name]
+            grid.add_row(*row, "", "", money(total), "")
+    grid.add_row("all", "", "", "", money(result["total"]), "")
+    show(grid)
+
+
+def cost(result: dict[str, Any], as_json: bool) -> None:
+    for engine, note in result.pop("notes", []):
+        echo(f"{engine}: {note}", err=True)
+    if as_json:
+        emit_json(result)
+        return
+    for item in result["runs"]:
+        grid = table("query", "marginal cost, all attempts", "basis", title=title(item))
+        for query_id, c in item["queries"].items():
+            grid.add_row(query_id, money(c["dollars"], per_query=True), c["basis"])
+        for label, key in (
+            ("all queries, marginal", "marginal"),
+            ("run bill (queries as they ran)", "total"),
+            ("loading", "load"),
+            ("storage per month", "storage_per_month"),
+        ):
+            c = item[key]
+            grid.add_row(label, money(c["dollars"]), f"{c['basis']}, prices as of {c['as_of']}")
+        show(grid)
+        show(lines(item["explain"]))
+    engines = table("engine", "run bill", "basis", title="per engine")
+    for engine, total in result["engines"].items():
+        engines.add_row(engine, money(total["dollars"]), total["basis"])
+    show(engines)
+
+
+def months(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    grid = table("run", "engine", "workload", "a month", "basis")
+    for month in result["months"]:
+        grid.add_row(
+            month["run_id"],
+            month["engine"],
+            month["workload"],
+            money(month["dollars"]),
+            month["basis"],
+        )
+    show(grid)
+    for month in result["months"]:
+        show(f"{month['engine']} ({month['run_id']}):")
+        show(lines(month["explain"]))
+
+
+# -- compare ---------------------------------------------------------------------------------------
+def comparison(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+    else:
+        grid = table(
+            "query",
+            "base",
+            "new",
+            "factor",
+            "p",
+            "verdict",
+            title=f"{result['base']} → {result['new']}",
+        )
+        for c in result["changes"]:
+            grid.add_row(
+                c["query_id"],
+                fmt_seconds(c["base_seconds"]),
+                fmt_seconds(c["new_seconds"]),
+                "–" if c["factor"] is None else f"{c['factor']:.2f}×",
+                "–" if c["p_value"] is None else f"{c['p_value']:.3f}",
+                c["verdict"],
+            )
+        show(grid)
+        mean = result["geometric_mean_factor"]
+        counts = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
+        show(
+            f"{result['queries']} queries: {counts}; geometric mean factor "
+            f"{'–' if mean is None else f'{mean:.3f}'}"
+        )
+    for warning in result["warnings"]:
+        echo(f"warning: {warning}", err=True)
+
+
+# -- results, engines, validate --------------------------------------------------------------------
+def runs_list(runs: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(runs)
+        return
+    grid = table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
+    for r in runs:
+        grid.add_row(
+            r["run_id"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            r["status"],
+            r["engine"],
+            r["workload"],
+            scale(r["scale"]),
+            str(r["attempts"]),
+            str(r["failed"]),
+        )
+    show(grid)
+
+
+RUN_FIELDS = (
+    "run_id",
+    "status",
+    "engine",
+    "engine_version",
+    "workload",
+    "data_type",
+    "scale",
+    "started_at",
+    "ended_at",
+    "harness_version",
+    "git_commit",
+    "host",
+    "error",
+)
+
+
+def run_details(found: dict[str, Any], as_json: bool) -> None:
+    """`whbench results show`: provenance, notes, loads, every attempt, what was wrong."""
+    if as_json:
+        emit_json({key: found[key] for key in ("run", "loads", "attempts")})
+        return
+    run = found["run"]
+    for key in RUN_FIELDS:
+        show(f"{key:>16}: {fmt(run[key])}")
+    for note in run["notes"] or []:  # what the engine could not do as asked
+        show(f"{'note':>16}: {note}")
+    if found["loads"]:
+        grid = table("table", "status", "rows", "bytes stored", "seconds", title="loads")
+        for ld in found["loads"]:
+            seconds = "–" if ld["seconds"] is None else f"{ld['seconds']:.2f}"
+            grid.add_row(
+                ld["table_name"], ld["status"], fmt(ld["rows"]), fmt(ld["bytes_stored"]), seconds
+            )
+        show(grid)
+    columns = ("query", "attempt", "phase", "status", "client s", "engine s", "rows", "answer")
+    grid = table(*columns, "checksum", "error / left out", title="attempts")
+    for a in found["attempts"]:
+        grid.add_row(
+            a["query_id"],
+            str(a["attempt"]),
+            a["phase"],
+            a["status"],
+            fmt_seconds(a["client_seconds"]),
+            fmt_seconds(a["engine_seconds"]),
+            fmt(a["rows"]),
+            fmt(a["answer"]),
+            fmt(a["checksum"]),
+            a["error"] or a["excluded"] or "",
+        )
+    show(grid)
+    for query_id, kept in found["results"].items():  # what a wrong answer got wrong
+        if kept["difference"] is not None:
+            difference = kept["difference"]
+            echo(f"{query_id}: wrong against {difference.against}: {difference.rule}")
+
+
+def engines(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(rows)
+        return
+    grid = table("engine", "driver", "version", "configured", "sign-in", "cost basis")
+    for r in rows:
+        grid.add_row(
+            r["engine"],
+            r["driver"],
+            r["driver_version"] or f"not installed: {r['install']}",
+            "yes" if r["configured"] else "no",
+            r["auth"] or "–",
+            r["cost_basis"],
+        )
+    show(grid)
+
+
+def validation(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    show(f"config {result['config']}: ok")
+    for item in result["workloads"]:
+        verdict = "ok" if not item["problems"] else f"{len(item['problems'])} problem(s)"
+        show(
+            f"{item['workload']}: {item['statements']} statements in "
+            f"{result['dialects']} dialects parsed: {verdict}"
+        )
+        for p in item["problems"]:
+            show(f"  {p['dialect']} {p['item']}: {p['message']}")
+
+
+def cleaned(engine: str, found: list[str], dropped: bool) -> None:
+    if not found:
+        echo(f"{engine}: nothing whbench created")
+    for namespace in found:
+        echo(f"{'dropped' if dropped else 'would drop'} {engine} {namespace}")
+    if found and not dropped:
+        echo("run again with --yes to drop these")
