@@ -280,30 +280,6 @@ def run_engines(
     return by_query, runs
 
 
-def differences_from_baseline(by_query: dict[str, dict[str, dict]], engine: str) -> dict[str, str]:
-    """query id -> how `engine` differs from DuckDB on it: its error, or another answer."""
-    found = {}
-    for query_id, engines in sorted(by_query.items()):
-        outcome = engines[engine]
-        if outcome["status"] != "ok":
-            found[query_id] = f"{outcome['status']}: {outcome['error']}"
-        elif outcome["answer"] == "wrong":
-            found[query_id] = "wrong answer"
-        elif outcome["checksum"] != engines["duckdb"]["checksum"]:
-            found[query_id] = "another answer"
-    return found
-
-
-def assert_only_known_gaps(by_query, engine: str, known: dict[str, str]) -> None:
-    """`engine` answered every query as DuckDB did, except those in `known` (query id -> a
-    fragment of the error it gives, or "another answer")."""
-    found = differences_from_baseline(by_query, engine)
-    known = {query_id: gap for query_id, gap in known.items() if query_id in by_query}
-    assert set(found) == set(known), found
-    for query_id, fragment in known.items():
-        assert fragment in found[query_id], (query_id, found[query_id])
-
-
 def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> dict[str, str]:
     """Query id -> why its answer differs from what `truth` says it must be, for every query
     the workload's generator can predict (as `whbench run` checks them)."""
@@ -326,3 +302,39 @@ def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> d
         if difference:
             found[query_id] = difference.rule
     return found
+
+
+# -- the engines with a local stand-in, for the conformance suite (tests/engines/) -------------
+STAND_INS = ("duckdb", "snowflake", "bigquery", "redshift")
+
+
+@pytest.fixture
+def stand_in(request, tmp_path):
+    """Settings that reach `engine`'s local stand-in (started for the session on first use)."""
+
+    def settings(engine: str) -> dict:
+        if engine == "duckdb":
+            return {"database": str(tmp_path / "bench.duckdb")}
+        if engine == "snowflake":
+            return {
+                **fakesnow_settings(request.getfixturevalue("fakesnow_port")),
+                "warehouse": "bench_wh",
+            }
+        if engine == "bigquery":
+            port = request.getfixturevalue("bqemulator_port")
+            return {
+                "project": "whbench-test",
+                "api_endpoint": f"http://127.0.0.1:{port}",
+                "anonymous": True,
+            }
+        port = request.getfixturevalue("redshift_port")
+        return {
+            "host": "127.0.0.1",
+            "port": port,
+            "database": "postgres",
+            "user": "bench",
+            "password": "${WHB_TEST_RS_PASSWORD:-x}",
+            "ssl": False,
+        }
+
+    return settings

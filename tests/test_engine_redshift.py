@@ -1,6 +1,7 @@
 """The Redshift engine on the real redshift_connector, against PostgreSQL behind a protocol shim
 (tests/redshift_standin.py), started by the suite. Redshift-only SQL cannot run on PostgreSQL:
-what fails, and why, is listed in KNOWN_GAPS rather than skipped."""
+the gaps are listed in the conformance suite (tests/engines/), which runs every workload here;
+this file holds what is Redshift's own: statistics, retries, COPY from S3, cost facts."""
 
 from __future__ import annotations
 
@@ -9,89 +10,18 @@ import time
 
 import duckdb
 import pytest
-from conftest import assert_only_known_gaps, run_engines, run_from_s3
+from conftest import run_engines, run_from_s3
 
 from harness.engines.redshift import RedshiftEngine, RedshiftSettings
 
-# Queries PostgreSQL cannot run, though Redshift can: query id -> the error PostgreSQL gives.
-KNOWN_GAPS = {
-    "t06": "split_to_array",  # Redshift's SPLIT_TO_ARRAY and PartiQL unnesting
-    "t09": "split_to_array",
-}
-# PostgreSQL runs t04 with another meaning: REGEXP_SUBSTR's 'e' parameter (return the
-# sub-expression) is Redshift's; PostgreSQL takes the sub-expression as a sixth argument.
-KNOWN_GAPS["t04"] = "another answer"
-
 
 @pytest.fixture
-def both_engines(make_config, redshift_port):
+def both_engines(make_config, stand_in):
     def make(**overrides):
-        redshift = {
-            "host": "127.0.0.1",
-            "port": redshift_port,
-            "database": "postgres",
-            "user": "bench",
-            "password": "${WHB_TEST_RS_PASSWORD:-x}",
-            "ssl": False,
-        }
-        return make_config(
-            runs=1,
-            engines={"duckdb": {"database": ":memory:"}, "redshift": redshift},
-            **overrides,
-        )
+        engines = {"duckdb": {"database": ":memory:"}, "redshift": stand_in("redshift")}
+        return make_config(runs=1, engines=engines, **overrides)
 
     return make
-
-
-# PostgreSQL runs TPC-H's correlated subqueries (Q2, Q17, Q20, Q21, Q22) row by row; with these
-# indexes it takes seconds instead of minutes. Redshift has no indexes: this is the stand-in's
-# tuning only, and it changes no answer.
-STANDIN_INDEXES = [
-    "CREATE INDEX ON whb_tpch_sf0_01.lineitem (l_partkey, l_suppkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.lineitem (l_orderkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.partsupp (ps_partkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.orders (o_custkey)",
-    "ANALYZE",
-]
-
-
-def test_tpch_answers_equal_the_baseline(whbench, both_engines, redshift_port):
-    import redshift_connector
-
-    config = both_engines(workloads={"tpch": {"scale": 0.01}})
-    assert whbench("load", "--config", config, "-e", "redshift").code == 0
-    con = redshift_connector.connect(
-        host="127.0.0.1",
-        port=redshift_port,
-        database="postgres",
-        user="bench",
-        password="x",
-        ssl=False,
-    )
-    con.autocommit = True
-    for statement in STANDIN_INDEXES:
-        con.cursor().execute(statement)
-    con.close()
-    by_query, runs = run_engines(whbench, config)
-    assert runs["redshift"]["status"] == "finished"
-    assert len(by_query) == 22
-    assert_only_known_gaps(by_query, "redshift", KNOWN_GAPS)
-
-
-def test_text_answers_equal_the_baseline_except_known_gaps(whbench, both_engines):
-    by_query, _ = run_engines(whbench, both_engines(workloads={"text": {"scale": 3000}}))
-    assert len(by_query) == 11
-    assert_only_known_gaps(by_query, "redshift", KNOWN_GAPS)
-
-
-def test_events_need_super_which_the_stand_in_lacks(whbench, both_engines):
-    # SUPER and PartiQL exist only on Redshift: the load fails, is recorded, and the run says so.
-    config = both_engines(workloads={"events": {"scale": 25000, "options": {"days": 1}}})
-    _, runs = run_engines(whbench, config)
-    assert runs["duckdb"]["status"] == "finished"
-    assert runs["redshift"]["status"] == "failed"
-    assert "loading table events" in runs["redshift"]["error"]
-    assert 'type "super" does not exist' in runs["redshift"]["error"]
 
 
 def test_what_the_stand_in_refuses_is_recorded(whbench, both_engines, workdir):
