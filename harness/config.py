@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from harness.engines import REGISTRY, engine_class
+from harness.engines.credentials import Secret, secret_fields
 from harness.errors import ConfigError
 from harness.paths import default_config_file, read_text, read_yaml
 from harness.pricing import Pattern
@@ -60,24 +61,21 @@ class Config:
 
     def redacted(self) -> dict[str, Any]:
         """The config as written, safe to store: ${VAR} references stay references (their values
-        are never read into it) and any literal value under a secret-looking key is masked."""
-        return _redact(self.raw)
+        are never read into it) and a literal value of a setting typed Secret is masked."""
+        raw = copy.deepcopy(self.raw)
+        for name, section in (raw.get("engines") or {}).items():
+            if name not in REGISTRY or not isinstance(section, dict):
+                continue
+            for key in secret_fields(engine_class(name).settings_class):
+                value = section.get(key)
+                if isinstance(value, str) and not _ENV_REF.fullmatch(value):
+                    section[key] = "***"
+        return raw
 
 
-_SECRET_KEY = re.compile(r"pass|secret|token|private|credential|key_file|api_key", re.I)
 # ${VAR}, ${VAR:-default}, or ${file:PATH} (a secret file, e.g. /run/secrets/name): resolved
 # when the config is read, kept as written in what is stored.
 _ENV_REF = re.compile(r"\$\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}")
-
-
-def _redact(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, key) for v in value]
-    if isinstance(value, str) and _SECRET_KEY.search(key) and not _ENV_REF.fullmatch(value):
-        return "***"
-    return value
 
 
 def load_config(path: Path | None) -> Config:
@@ -208,7 +206,11 @@ def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
             if hint is int and value != int(value):
                 raise ConfigError(f"{source}: {path}: expected a whole number, got {value}")
             return hint(value)
-    if hint in (str, Path) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+    if (
+        hint in (str, Path, Secret)
+        and isinstance(value, (str, int, float))
+        and not isinstance(value, bool)
+    ):
         return hint(str(value))
     raise ConfigError(f"{source}: {path}: expected {hint.__name__}, got {_kind(value)} {value!r}")
 

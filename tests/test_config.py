@@ -76,24 +76,46 @@ def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypa
     assert config.redacted()["engines"]["duckdb"]["threads"] == "${WHB_TEST_THREADS}"
 
 
-def test_literal_secrets_are_masked_in_the_stored_config():
-    config = parse_config({"engines": {"duckdb": {}}})
-    config.raw = {
+def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
+    # Snowflake's password and token are typed Secret; the key file's path and the user are not.
+    raw = {
         "engines": {
-            "x": {
+            "snowflake": {
                 "password": "hunter2",
                 "private_key_file": "/k.p8",
-                "token": "${TOKEN}",
+                "token": "${WHB_TEST_TOKEN:-t}",
                 "user": "me",
-            }
+            },
+            "redshift": {"password": "s3cr3t", "host": "h"},
         }
     }
-    assert config.redacted()["engines"]["x"] == {
-        "password": "***",
-        "private_key_file": "***",
-        "token": "${TOKEN}",
-        "user": "me",
+    config = parse_config(raw)
+    assert config.redacted()["engines"] == {
+        "snowflake": {
+            "password": "***",
+            "private_key_file": "/k.p8",
+            "token": "${WHB_TEST_TOKEN:-t}",
+            "user": "me",
+        },
+        "redshift": {"password": "***", "host": "h"},
     }
+    assert repr(config.engines["snowflake"].password) == "Secret('***')"
+
+
+def test_sign_in_follows_from_the_credentials_type():
+    from harness.engines import engine_class
+
+    def auth(engine, **settings):
+        config = parse_config({"engines": {engine: settings}})
+        return engine_class(engine)(config.engines[engine]).auth_method()
+
+    assert auth("snowflake", private_key_file="/k.p8", password="x") == "key pair"
+    assert auth("snowflake", connection_name="prod") == "named connection 'prod' (connections.toml)"
+    assert auth("snowflake", token="t") == "OAuth token"
+    assert auth("snowflake") == "none configured"
+    assert auth("redshift", iam=True, serverless_work_group="wg").startswith("IAM temporary")
+    assert auth("bigquery") == "Application Default Credentials"
+    assert auth("duckdb") == "none (runs in this process)"
 
 
 def test_missing_env_variable_names_variable_and_key(monkeypatch):

@@ -186,8 +186,9 @@ class Engine(abc.ABC):
         """The server or library version, recorded with every run."""
 
     def auth_method(self) -> str:
-        """How the engine will sign in, in words, from the settings alone (never a secret)."""
-        return "none"
+        """How the engine will sign in, in words, from the settings' credentials type alone
+        (never a secret): engines/credentials.py."""
+        return self.settings.credentials().describe()
 
     def describe(self) -> dict[str, Any]:
         """Settings that shape the numbers (threads, warehouse size …), recorded with every run."""

@@ -27,6 +27,12 @@ from harness.engines.base import (
     present,
 )
 from harness.engines.bigquery.billing import BigQueryBilling
+from harness.engines.credentials import (
+    Anonymous,
+    ApplicationDefault,
+    Credentials,
+    CredentialsFile,
+)
 from harness.errors import ConfigError, EngineError, first_line
 
 MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
@@ -48,6 +54,13 @@ class BigQuerySettings:
     # Only for a local stand-in (bqemulator): where it listens, and no credentials.
     api_endpoint: str | None = None
     anonymous: bool = False
+
+    def credentials(self) -> Credentials:
+        if self.anonymous:
+            return Anonymous()
+        if self.credentials_file:
+            return CredentialsFile(self.credentials_file)
+        return ApplicationDefault()
 
 
 class BigQueryEngine(Engine):
@@ -89,12 +102,13 @@ class BigQueryEngine(Engine):
         s = self.settings
         credentials = None
         try:
-            if s.anonymous:
-                from google.auth.credentials import AnonymousCredentials
+            match s.credentials():
+                case Anonymous():
+                    from google.auth.credentials import AnonymousCredentials
 
-                credentials = AnonymousCredentials()
-            elif s.credentials_file:
-                credentials = self._credentials_from_file(s.credentials_file)
+                    credentials = AnonymousCredentials()
+                case CredentialsFile(path):
+                    credentials = self._credentials_from_file(path)
             options = ClientOptions(api_endpoint=s.api_endpoint) if s.api_endpoint else None
             self._credentials = credentials
             self._client = bigquery.Client(
@@ -127,14 +141,6 @@ class BigQueryEngine(Engine):
             scopes=["https://www.googleapis.com/auth/cloud-platform"],
         )
         return credentials
-
-    def auth_method(self) -> str:
-        s = self.settings
-        if s.anonymous:
-            return "anonymous (local stand-in)"
-        if s.credentials_file:
-            return f"credentials file {s.credentials_file}"
-        return "Application Default Credentials"
 
     def close(self) -> None:
         if self._client is not None:

@@ -18,6 +18,7 @@ from harness.engines.base import (
     TableData,
     owned,
 )
+from harness.engines.credentials import Credentials, Local
 from harness.engines.duckdb.billing import DuckDBBilling
 from harness.errors import EngineError, first_line, lock_holder
 
@@ -31,6 +32,9 @@ class DuckDBSettings:
     # Before each query's cold attempt, also drop the operating system's page cache (Linux,
     # needs root: it slows everything else on the machine for a moment). Off by default.
     drop_os_cache: bool = False
+
+    def credentials(self) -> Credentials:
+        return Local()
 
 
 class DuckDBEngine(Engine):

@@ -27,6 +27,7 @@ from harness.engines.base import (
     owned,
     present,
 )
+from harness.engines.credentials import IAM, Credentials, NoCredentials, Password, Secret
 from harness.engines.redshift.billing import RedshiftBilling
 from harness.errors import ConfigError, EngineError, first_line
 
@@ -41,7 +42,7 @@ class RedshiftSettings:
     port: int = 5439
     database: str = "dev"
     user: str | None = None
-    password: str | None = None  # last resort; prefer IAM
+    password: Secret | None = None  # last resort; prefer IAM
     iam: bool = False  # temporary credentials from the AWS profile or role
     profile: str | None = None  # AWS profile for IAM and for S3
     region: str | None = None
@@ -54,6 +55,11 @@ class RedshiftSettings:
     base_rpu: int | None = None  # Serverless base capacity, recorded for cost
     node_type: str | None = None  # provisioned node type and count, recorded for cost
     nodes: int | None = None
+
+    def credentials(self) -> Credentials:
+        if self.iam:
+            return IAM("Serverless workgroup" if self.serverless_work_group else "cluster")
+        return Password(self.password) if self.password is not None else NoCredentials()
 
 
 class RedshiftEngine(CursorEngine):
@@ -96,12 +102,11 @@ class RedshiftEngine(CursorEngine):
             serverless_work_group=s.serverless_work_group,
             db_user=s.db_user,
         )
-        if s.iam:
-            options["iam"] = True
-            if s.serverless_work_group:
-                options["is_serverless"] = True
-        elif s.password is not None:
-            options["password"] = s.password
+        match s.credentials():
+            case IAM():
+                options |= present(iam=True, is_serverless=bool(s.serverless_work_group) or None)
+            case Password(password):
+                options["password"] = password
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
                 self._con = redshift_connector.connect(**options)
@@ -120,13 +125,6 @@ class RedshiftEngine(CursorEngine):
                 ) from None
         self._con.autocommit = True
         self._pid = self._scalar("SELECT pg_backend_pid()")
-
-    def auth_method(self) -> str:
-        s = self.settings
-        if s.iam:
-            target = "Serverless workgroup" if s.serverless_work_group else "cluster"
-            return f"IAM temporary credentials ({target})"
-        return "password" if s.password is not None else "none configured"
 
     def _server(self) -> dict[str, Any]:
         s = self.settings

@@ -26,6 +26,16 @@ from harness.engines.base import (
     Usage,
     present,
 )
+from harness.engines.credentials import (
+    Authenticator,
+    Credentials,
+    KeyPair,
+    NamedConnection,
+    NoCredentials,
+    OAuthToken,
+    Password,
+    Secret,
+)
 from harness.engines.snowflake.billing import SnowflakeBilling
 from harness.errors import ConfigError, EngineError, first_line
 
@@ -38,11 +48,11 @@ _STOPPED = {604, 630}
 class SnowflakeSettings:
     account: str | None = None
     user: str | None = None
-    password: str | None = None  # last resort; prefer a key pair or a named connection
+    password: Secret | None = None  # last resort; prefer a key pair or a named connection
     connection_name: str | None = None  # a [connections.NAME] in connections.toml
     private_key_file: str | None = None
-    private_key_passphrase: str | None = None
-    token: str | None = None  # OAuth access token
+    private_key_passphrase: Secret | None = None
+    token: Secret | None = None  # OAuth access token
     authenticator: str | None = None  # e.g. externalbrowser, oauth, SNOWFLAKE_JWT
     role: str | None = None
     warehouse: str | None = None
@@ -73,6 +83,18 @@ class SnowflakeSettings:
     host: str | None = None
     port: int | None = None
     protocol: str | None = None
+
+    def credentials(self) -> Credentials:
+        """How to sign in, first match wins."""
+        if self.connection_name:
+            return NamedConnection(self.connection_name)
+        if self.private_key_file:
+            return KeyPair(self.private_key_file, self.private_key_passphrase)
+        if self.token:
+            return OAuthToken(self.token)
+        if self.authenticator:
+            return Authenticator(self.authenticator)
+        return Password(self.password) if self.password else NoCredentials()
 
 
 class SnowflakeEngine(CursorEngine):
@@ -119,7 +141,6 @@ class SnowflakeEngine(CursorEngine):
 
         s = self.settings
         options = present(
-            connection_name=s.connection_name,
             account=s.account,
             user=s.user,
             role=s.role,
@@ -129,16 +150,19 @@ class SnowflakeEngine(CursorEngine):
             protocol=s.protocol,
             network_timeout=s.network_timeout_seconds,
         )
-        if s.private_key_file:
-            options |= {"private_key_file": s.private_key_file, "authenticator": "SNOWFLAKE_JWT"}
-            if s.private_key_passphrase:
-                options["private_key_file_pwd"] = s.private_key_passphrase
-        elif s.token:
-            options |= {"token": s.token, "authenticator": "oauth"}
-        elif s.password:
-            options["password"] = s.password
-        if s.authenticator:
-            options["authenticator"] = s.authenticator
+        match s.credentials():
+            case NamedConnection(name):
+                options["connection_name"] = name
+            case KeyPair(key_file, passphrase):
+                options |= {"private_key_file": key_file, "authenticator": "SNOWFLAKE_JWT"}
+                if passphrase:
+                    options["private_key_file_pwd"] = passphrase
+            case OAuthToken(token):
+                options |= {"token": token, "authenticator": "oauth"}
+            case Authenticator(name):  # e.g. externalbrowser; some take a password too
+                options |= present(authenticator=name, password=s.password)
+            case Password(password):
+                options["password"] = password
         try:
             self._con = snowflake.connector.connect(
                 **options, login_timeout=s.login_timeout_seconds
@@ -151,18 +175,6 @@ class SnowflakeEngine(CursorEngine):
                 f"cannot connect to Snowflake ({first_line(exc)}); check engines.snowflake "
                 "credentials and account"
             ) from None
-
-    def auth_method(self) -> str:
-        s = self.settings
-        if s.connection_name:
-            return f"named connection {s.connection_name!r} (connections.toml)"
-        if s.private_key_file:
-            return "key pair"
-        if s.token:
-            return "OAuth token"
-        if s.authenticator:
-            return f"authenticator {s.authenticator}"
-        return "password" if s.password else "none configured"
 
     def version(self) -> str:
         return str(self._scalar("SELECT CURRENT_VERSION()"))

@@ -1,0 +1,128 @@
+"""How an engine signs in, as types: each engine's settings say which one applies
+(`Settings.credentials()`, first match wins), the engine connects by matching on it, and
+`whbench engines` describes it from the type alone.
+
+A secret is a type too: a settings field annotated `Secret` is masked wherever the config is
+recorded (the store, exports, the report), whatever the field is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Secret(str):
+    """A value that is never shown, stored or logged (a password, a token, a passphrase)."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    def describe(self) -> str:
+        """How the engine will sign in, in words, never a secret."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Password(Credentials):
+    password: Secret
+
+    def describe(self) -> str:
+        return "password"
+
+
+@dataclass(frozen=True)
+class KeyPair(Credentials):
+    private_key_file: str
+    passphrase: Secret | None = None
+
+    def describe(self) -> str:
+        return "key pair"
+
+
+@dataclass(frozen=True)
+class OAuthToken(Credentials):
+    token: Secret
+
+    def describe(self) -> str:
+        return "OAuth token"
+
+
+@dataclass(frozen=True)
+class NamedConnection(Credentials):
+    """A connection defined in the driver's own file (Snowflake's connections.toml)."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"named connection {self.name!r} (connections.toml)"
+
+
+@dataclass(frozen=True)
+class Authenticator(Credentials):
+    """The driver signs in its own way (Snowflake: externalbrowser, SSO)."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"authenticator {self.name}"
+
+
+@dataclass(frozen=True)
+class IAM(Credentials):
+    """Temporary credentials from an AWS profile or role."""
+
+    target: str  # "cluster" or "Serverless workgroup"
+
+    def describe(self) -> str:
+        return f"IAM temporary credentials ({self.target})"
+
+
+@dataclass(frozen=True)
+class CredentialsFile(Credentials):
+    """A Google credentials file: external_account (keyless) or a service-account key."""
+
+    path: str
+
+    def describe(self) -> str:
+        return f"credentials file {self.path}"
+
+
+@dataclass(frozen=True)
+class ApplicationDefault(Credentials):
+    def describe(self) -> str:
+        return "Application Default Credentials"
+
+
+@dataclass(frozen=True)
+class Anonymous(Credentials):
+    """No sign-in: a local stand-in."""
+
+    def describe(self) -> str:
+        return "anonymous (local stand-in)"
+
+
+@dataclass(frozen=True)
+class NoCredentials(Credentials):
+    def describe(self) -> str:
+        return "none configured"
+
+
+@dataclass(frozen=True)
+class Local(Credentials):
+    """Nothing to sign in to: the engine runs in this process."""
+
+    def describe(self) -> str:
+        return "none (runs in this process)"
+
+
+def secret_fields(settings_class: type) -> set[str]:
+    """The fields of an engine's settings typed Secret (or Secret | None)."""
+    import typing
+
+    hints = typing.get_type_hints(settings_class)
+    return {
+        name for name, hint in hints.items() if hint is Secret or Secret in typing.get_args(hint)
+    }
