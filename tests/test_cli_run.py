@@ -109,7 +109,9 @@ def test_validate_and_engines(whbench):
     assert tpch["problems"] == [] and tpch["statements"] == 4 * (22 + 2 * 8) + 8  # + redshift DROPs
     engines = whbench("engines", "--json").json()
     by_name = {e["engine"]: e for e in engines}
-    assert {"configured": True, "auth": "none (runs in this process)"}.items() <= by_name["duckdb"].items()
+    assert {"configured": True, "auth": "none (runs in this process)"}.items() <= by_name[
+        "duckdb"
+    ].items()
     assert by_name["duckdb"]["driver_version"] == duckdb.__version__
     assert by_name["snowflake"]["install"] == "pip install 'warehouse-bench[snowflake]'"
     assert by_name["snowflake"]["configured"] is False
