@@ -43,7 +43,7 @@ def positive(ctx: click.Context, param: click.Parameter, value: float | None) ->
 
 
 SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=float, callback=positive)
-PRICING = option("--pricing", "Price catalog (default: configs/pricing.yaml).", type=PATH)
+PRICING = option("--pricing", "Your price catalog, over the bundled prices.", type=PATH)
 RUNS = option("--runs -n", "Attempts per query (default 3).", type=click.IntRange(min=1))
 JSON = option("--json as_json", "Print as JSON.", is_flag=True)
 RUN_IDS = click.argument("run_ids", nargs=-1)

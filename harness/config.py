@@ -46,7 +46,7 @@ class Config:
     store: Path | None = None  # results store; default results_dir/results.duckdb
     workload_dirs: list[Path] = field(default_factory=list)  # extra folders of workloads
     max_cost: float | None = None  # USD: stop before a run would spend more (see budget.py)
-    pricing: Path | None = None  # price catalog; default the bundled configs/pricing.yaml
+    pricing: Path | None = None  # a price catalog of yours, over each engine's own prices
     projection: Pattern = field(default_factory=Pattern)  # `whbench project` and the report
     source: str = "<defaults>"  # the file this came from, for messages
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # as written, ${VAR} unresolved

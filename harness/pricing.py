@@ -19,6 +19,7 @@ timeline x a rate), or "unknown" (the engine did not report what the price needs
 from __future__ import annotations
 
 import abc
+import importlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
-from harness.paths import bundled, read_text, read_yaml
+from harness.paths import read_text, read_yaml
 from harness.stats import median, timing
 
 MIB = 2**20
@@ -73,11 +74,16 @@ def total(costs: Iterable[Cost]) -> Cost:
 
 
 class Catalog:
+    """Prices by engine: each engine's own part (harness/engines/<name>/pricing.yaml), with
+    the sections of a user's catalog file in their place where it has them."""
+
     def __init__(self, data: dict[str, Any], source: str) -> None:
         self.data, self.source = data, source
 
     def section(self, engine: str) -> dict[str, Any]:
         if engine not in self.data:
+            self.data[engine] = _bundled_section(engine)
+        if self.data[engine] is None:
             raise ConfigError(f"{self.source}: no prices for {engine}; add a `{engine}:` section")
         return self.data[engine]
 
@@ -100,18 +106,36 @@ class Catalog:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
+    """The bundled prices, or a user's catalog file (engine -> section) over them."""
+    if path is None:
+        return Catalog({}, "the bundled prices (harness/engines/*/pricing.yaml)")
+    data = _read_catalog(Path(path))
     from harness.engines import engine_class  # the engines import this module
 
-    path = path or bundled("configs") / "pricing.yaml"
+    for engine in data:
+        engine_class(engine)  # an unknown engine is an error naming it
+    return Catalog(data, f"{path} (engines it leaves out: the bundled prices)")
+
+
+def _read_catalog(path: Path) -> dict[str, Any]:
     try:
         data = read_yaml(read_text(path, "price catalog", ConfigError))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: malformed YAML in the price catalog ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
-    for engine in data:
-        engine_class(engine)  # an unknown engine is an error naming it
-    return Catalog(data, str(path))
+    return data
+
+
+def _bundled_section(engine: str) -> dict[str, Any] | None:
+    """An engine's own part of the catalog, from its package; None when it has none."""
+    from harness.engines import REGISTRY
+
+    if engine not in REGISTRY:
+        return None
+    package = REGISTRY[engine].partition(":")[0]
+    path = Path(importlib.import_module(package).__file__).parent / "pricing.yaml"
+    return _read_catalog(path).get(engine) if path.exists() else None
 
 
 # -- time arithmetic the billing rules share --------------------------------------------------
