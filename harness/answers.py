@@ -289,8 +289,11 @@ def compare(
     """None when `actual` is the same answer as `expected`; else what differs. `shape` gives
     the query's ORDER BY keys and LIMIT (`shape_of` parses the SQL); it is asked for only when
     the rows are not identical."""
-    if len(expected) == len(actual) and all(map(_identical, expected, actual)):
-        return None  # equal value for value, in order: the same answer under every rule
+    if len(expected) == len(actual) and (
+        all(map(_identical, expected, actual))
+        or all(_same_row(a, b, tolerance) for a, b in zip(expected, actual, strict=True))
+    ):
+        return None  # the same values row for row, in order: the same answer under every rule
     order = shape()
     if len(expected) != len(actual):
         return Difference(
