@@ -121,10 +121,7 @@ def failed(problem: bool) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="whbench")
 def cli() -> None:
-    """Benchmark warehouses on your kind of data: time, cost and correctness.
-
-    `whbench run` runs the default DuckDB benchmark; `whbench report` writes results/report.html.
-    """
+    """Benchmark warehouses on your kind of data: time, cost and correctness."""
 
 
 @command(cli, "whbench generate -w events --scale 1000000 --gap-minutes 5", parameters=True)
