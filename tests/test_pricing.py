@@ -175,6 +175,27 @@ def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
     assert informed["workloads"] == {"tpch": item["dollars"]}
 
 
+def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
+    whbench, make_config, stand_in
+):
+    from conftest import free_port
+
+    # Reached: the engine describes itself as a run records it (warehouse size and all), so the
+    # estimate rests on the engine's minimum charge rather than on nothing.
+    reached = make_config(runs=1, engines={"snowflake": stand_in("snowflake")})
+    (item,) = whbench("estimate", "--config", reached, "--json", "-q", "q06").json()["estimates"]
+    assert item["dollars"] is not None and item["from"] == [
+        "the engine's minimum charge (no earlier runs)"
+    ]
+    # Unreachable: estimated from the settings, and it says so.
+    closed = {"host": "127.0.0.1", "port": free_port(), "password": "x", "ssl": False}
+    unreachable = make_config(runs=1, engines={"redshift": closed})
+    (item,) = whbench("estimate", "--config", unreachable, "--json", "-q", "q06").json()[
+        "estimates"
+    ]
+    assert item["notes"][0].startswith("not connected (cannot reach Redshift")
+
+
 def test_price_performance_of_one_pass():
     from harness.pricing import price_performance
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from harness.budget import Budget
 from harness.commands.selection import Selection
 from harness.config import Config
 from harness.engines import connected, engine_class
-from harness.errors import HarnessError
+from harness.errors import EngineError
 from harness.pricing import load_catalog
 from harness.store import Store
 
@@ -45,18 +46,16 @@ def estimate(
 
 def _one(config: Config, task: Any, catalog: Any, store: Store | None) -> dict[str, Any]:
     guard = Budget(float("inf"), catalog, store)
-    notes: list[str] = []
-    try:
-        with connected(task.engine, config.engines.get(task.engine)) as engine:
-            facts = engine.describe()
+    with contextlib.ExitStack() as stack:
+        try:
+            engine = stack.enter_context(connected(task.engine, task.settings))
+            facts, notes = engine.describe(), []
             if engine.supports_dry_run:
                 engine.prepare_session(task.namespace, "estimate", config.timeout_seconds)
-            dollars, basis = _queries(guard, engine, task, facts, config.runs)
-            notes = engine.notes
-    except HarnessError as exc:  # no connection: the settings stand in for what it reports
-        engine = engine_class(task.engine)(task.settings)
-        dollars, basis = _queries(guard, engine, task, vars(task.settings), config.runs)
-        notes = [f"not connected ({exc}): estimated from the settings", *engine.notes]
+        except EngineError as exc:  # no connection: the settings stand in for what it reports
+            engine = engine_class(task.engine)(task.settings)
+            facts, notes = vars(task.settings), [f"not connected ({exc}): from the settings"]
+        dollars, basis = _queries(guard, engine, task, facts, config.runs)
     return {
         "engine": task.engine,
         "workload": task.workload.name,
@@ -65,7 +64,7 @@ def _one(config: Config, task: Any, catalog: Any, store: Store | None) -> dict[s
         "runs": config.runs,
         "dollars": dollars,
         "from": sorted(basis),
-        "notes": notes,
+        "notes": [*notes, *engine.notes],
     }
 
 
