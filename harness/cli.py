@@ -15,7 +15,7 @@ import click
 from harness import __version__, commands, console
 from harness.errors import one_line
 
-DEBUG = {"on": "--debug" in sys.argv[1:]}  # set again by --debug once Click has parsed it
+DEBUG = {"on": False}  # --debug: set by every command before it does anything
 PATH = click.Path(path_type=Path)
 
 
