@@ -142,7 +142,9 @@ class Engine(abc.ABC):
     billing: ClassVar[type[Billing]]  # its billing rules (engines/<name>/billing.py)
     reports_engine_time: ClassVar[bool] = False
     supports_dry_run: ClassVar[bool] = False
-    baseline: ClassVar[bool] = False  # the local reference the others' answers are checked against
+    # The reference engine: the others' answers are checked against its answers (the report's
+    # "baseline"); a capability, so no code names the engine.
+    reference: ClassVar[bool] = False
     # How a query's first attempt is made cold, in words, where the engine can do it (else the
     # first attempt is "lukewarm": caches are off, but data may sit in memory or on local disk
     # from earlier queries). `make_cold` does it.

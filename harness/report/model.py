@@ -709,7 +709,7 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
 
 def _engine_order(runs: list[dict]) -> list[str]:
     """The baseline engine first (answers are checked against it), then the others by name."""
-    return sorted({r["engine"] for r in runs}, key=lambda e: (not engine_class(e).baseline, e))
+    return sorted({r["engine"] for r in runs}, key=lambda e: (not engine_class(e).reference, e))
 
 
 def _type_order(data_type: str) -> int:

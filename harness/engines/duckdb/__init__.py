@@ -46,7 +46,7 @@ class DuckDBEngine(Engine):
     cost_basis = "machine-hours"
     billing = DuckDBBilling
     reports_engine_time = False
-    baseline = True
+    reference = True
     cold_method = (
         "database opened afresh before each query's first attempt, so its buffer pool is "
         "empty (a database file; an in-memory one cannot be)"
