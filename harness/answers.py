@@ -288,13 +288,12 @@ def compare(
 ) -> Difference | None:
     """None when `actual` is the same answer as `expected`; else what differs. `shape` gives
     the query's ORDER BY keys and LIMIT (`shape_of` parses the SQL); it is asked for only when
-    the rows are not identical."""
+    the rows do not already agree in order."""
     if len(expected) == len(actual) and (
         all(map(_identical, expected, actual))
         or all(_same_row(a, b, tolerance) for a, b in zip(expected, actual, strict=True))
     ):
         return None  # the same values row for row, in order: the same answer under every rule
-    order = shape()
     if len(expected) != len(actual):
         return Difference(
             f"{len(actual)} rows where {len(expected)} were expected",
@@ -304,6 +303,7 @@ def compare(
     widths = {len(r) for r in expected} | {len(r) for r in actual}
     if len(widths) > 1:
         return Difference("the results have different columns", expected[:1], actual[:1], 1)
+    order = shape()
     if order.order_keys is None:
         return _compare_groups([list(expected)], [list(actual)], tolerance, cut=False)
     keys = order.order_keys

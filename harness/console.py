@@ -66,26 +66,35 @@ def run_summaries(summaries: list[Any], as_json: bool, show_queries: bool) -> No
     """The runs' summaries, then one line per problem on stderr."""
     if as_json:
         emit_json([vars(s) for s in summaries])
-    for s in [] if as_json else summaries:
-        if not (show_queries and s.queries):
-            show(f"{s.run_id}: {s.status}")
-            continue
-        first_runs = " / ".join(sorted({q["first_run"] for q in s.queries if q["first_run"]}))
-        columns = ("query", "status", first_runs or "first", "hot (best)", "rows", "answer")
-        grid = table(*columns, "checksum", title=title(vars(s)))
-        for q in s.queries:
-            grid.add_row(
-                q["query_id"],
-                q["status"],
-                fmt_seconds(q["first_seconds"]),
-                fmt_seconds(q["hot_seconds"]),
-                fmt(q["rows"]),
-                fmt(q["answer"]),
-                q["checksum"] or "–",
-            )
-        show(grid)
-        if line := s.answers_line():
-            echo(line)
+    else:
+        for s in summaries:
+            _summary(s, show_queries)
+    _problems(summaries)
+
+
+def _summary(s: Any, show_queries: bool) -> None:
+    if not (show_queries and s.queries):
+        show(f"{s.run_id}: {s.status}")
+        return
+    first_runs = " / ".join(sorted({q["first_run"] for q in s.queries if q["first_run"]}))
+    columns = ("query", "status", first_runs or "first", "hot (best)", "rows", "answer")
+    grid = table(*columns, "checksum", title=title(vars(s)))
+    for q in s.queries:
+        grid.add_row(
+            q["query_id"],
+            q["status"],
+            fmt_seconds(q["first_seconds"]),
+            fmt_seconds(q["hot_seconds"]),
+            fmt(q["rows"]),
+            fmt(q["answer"]),
+            q["checksum"] or "–",
+        )
+    show(grid)
+    if line := s.answers_line():
+        echo(line)
+
+
+def _problems(summaries: list[Any]) -> None:
     for s in summaries:
         if not s.error:
             continue

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def sf1(make_config, workdir):
+def sf1(make_config, workdir, data_dir):
     """A config running TPC-H SF 1 once per query, with a copy of the bundled workload whose
     q01 returns sum(l_quantity) + 1 in a workload_dirs folder when `changed`."""
 
@@ -30,6 +30,8 @@ def sf1(make_config, workdir):
             q01.write_text(text.replace("sum(l_quantity) as", "sum(l_quantity) + 1 as"))
         return make_config(
             runs=1,
+            # One database for both tests: the second finds SF 1 loaded.
+            engines={"duckdb": {"database": str(data_dir / "tpch-sf1.duckdb")}},
             workloads={"tpch": {"scale": 1}},
             **({"workload_dirs": ["mine"]} if changed else {}),
         )
@@ -42,15 +44,7 @@ def answers(whbench, run_id: str) -> dict[str, str]:
     return {a["query_id"]: a["answer"] for a in json.loads(Path("export.json").read_text())}
 
 
-def test_the_bundled_workload_gives_the_answer_set(whbench, sf1):
-    result = whbench("run", "--config", sf1(changed=False), "--quiet")
-    assert result.code == 0, result.stderr
-    assert "answers: 22/22 correct (TPC-H answer set)" in result.stdout
-    run_id = result.stdout.split()[0]
-    assert set(answers(whbench, run_id).values()) == {"correct"}
-
-
-def test_a_changed_query_is_reported_wrong_and_fails_the_run(whbench, sf1):
+def test_a_changed_query_is_reported_wrong_and_the_rest_right(whbench, sf1):
     result = whbench("run", "--config", sf1(changed=True), "--quiet")
     assert result.code == 1
     assert result.stderr.strip().splitlines() == [
@@ -62,3 +56,11 @@ def test_a_changed_query_is_reported_wrong_and_fails_the_run(whbench, sf1):
     found = answers(whbench, result.stdout.split()[0])
     assert found.pop("q01") == "wrong"
     assert len(found) == 21 and set(found.values()) == {"correct"}
+
+
+def test_the_bundled_query_gives_the_answer_set(whbench, sf1):
+    # The other 21 bundled queries were shown right above (the copy differs only in q01).
+    result = whbench("run", "--config", sf1(changed=False), "--quiet", "-q", "q01")
+    assert result.code == 0, result.stderr
+    assert "answers: 1/1 correct (TPC-H answer set)" in result.stdout
+    assert answers(whbench, result.stdout.split()[0]) == {"q01": "correct"}
