@@ -178,8 +178,6 @@ def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
 def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
     whbench, make_config, stand_in
 ):
-    from conftest import free_port
-
     # Reached: the engine describes itself as a run records it (warehouse size and all), so the
     # estimate rests on the engine's minimum charge rather than on nothing.
     reached = make_config(runs=1, engines={"snowflake": stand_in("snowflake")})
@@ -187,13 +185,15 @@ def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
     assert item["dollars"] is not None and item["from"] == [
         "the engine's minimum charge (no earlier runs)"
     ]
-    # Unreachable: estimated from the settings, and it says so.
-    closed = {"host": "127.0.0.1", "port": free_port(), "password": "x", "ssl": False}
-    unreachable = make_config(runs=1, engines={"redshift": closed})
+    # Not reached (a credentials file that is not there): estimated from the settings, and it
+    # says so.
+    unreachable = make_config(
+        runs=1, engines={"bigquery": {"credentials_file": "missing.json", "project": "p"}}
+    )
     (item,) = whbench("estimate", "--config", unreachable, "--json", "-q", "q06").json()[
         "estimates"
     ]
-    assert item["notes"][0].startswith("not connected (cannot reach Redshift")
+    assert item["notes"][0].startswith("not connected (cannot set up BigQuery")
 
 
 def test_price_performance_of_one_pass():

@@ -72,7 +72,7 @@ class RedshiftEngine(CursorEngine):
     billing = RedshiftBilling
     reports_engine_time = True
     object_stores = ("s3",)
-    timer_grace_seconds = 5.0
+    timer_grace_seconds = 2.0
     settings_class = RedshiftSettings
 
     def __init__(self, settings: RedshiftSettings) -> None:
@@ -238,7 +238,7 @@ class RedshiftEngine(CursorEngine):
         return None if blocks is None else int(blocks) * 1024 * 1024
 
     def is_timeout(self, exc: Exception) -> bool:
-        # statement_timeout stops it on the server; the base class's timer (5 s later) covers
+        # statement_timeout stops it on the server; the base class's timer (2 s later) covers
         # a server that ignores it.
         return "canceling statement" in str(exc) or "57014" in str(exc)
 
