@@ -157,3 +157,5 @@ def test_the_shape_of_a_query_is_read_from_its_sql(sql, keys, limit):
 def test_an_order_by_on_an_unselected_expression_is_said_not_to_be_checked():
     shape = shape_of("select a from t order by b", "duckdb")
     assert shape.order_keys is None and "not a selected column" in shape.note
+    assert same([(1,), (2,)], [(2,), (1,)], shape)  # compared as a multiset
+    assert "row order is not checked" in differ([(1,), (2,)], [(1,), (3,)], shape).rule
