@@ -537,8 +537,8 @@ def _group_sections_by_workload(sections: list[Section]) -> dict[str, list[Secti
 def _trend(store: Store, section: Section) -> dict[str, list[tuple[float, float, str]]]:
     """Every stored run of this workload and scale, per engine: one pass = the sum over
     queries of each query's median successful time. Computed in the store, since a long
-    history holds many attempts: DuckDB's median is stats.median (the mean of the two middle
-    values for an even count)."""
+    history holds many attempts: the store's SQL median is stats.median (the mean of the two
+    middle values for an even count)."""
     rows = store.rows(
         """WITH per_query AS (
                SELECT r.run_id, r.engine, r.started_at, a.query_id,
