@@ -104,9 +104,11 @@ def expected_answers(
     if folder is not None and folder.is_dir():
         for path in sorted(folder.glob("*.csv")):
             with path.open(newline="", encoding="utf-8") as f:
-                rows = list(csv.reader(f))[1:]
+                rows = [tuple(row) for row in csv.reader(f)][1:]
+            if any("" in row for row in rows):  # rare: most answers have no NULL to convert
+                rows = [tuple(None if v == "" else v for v in row) for row in rows]
             found[path.stem] = Expected(
-                [tuple(None if v == "" else v for v in row) for row in rows],
+                rows,
                 rules.source,
                 trimmed=rules.trimmed,
             )
@@ -121,22 +123,31 @@ def check(
 ) -> Difference | None:
     """`compare` against a known answer; when it knows only some columns, those columns of
     every row, as a multiset."""
-    if expected.trimmed:
+    difference = _check(expected, actual, shape, tolerance)
+    if difference and expected.trimmed:  # blanks the answer file cannot show: try without
         actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
-    if expected.columns is None:
-        difference = compare(_typed_like(expected.rows, actual), actual, shape, tolerance)
-    elif any(len(row) <= max(expected.columns) for row in actual):
-        difference = Difference("the result has fewer columns than the known answer", [], [])
-    else:
-        picked = expected.columns
-        narrowed = Tolerance(
-            tolerance.decimals,
-            tolerance.relative,
-            {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
-        )
-        narrow = [tuple(row[c] for c in picked) for row in actual]
-        difference = compare(_typed_like(expected.rows, narrow), narrow, Shape, narrowed)
+        difference = _check(expected, actual, shape, tolerance)
     return difference and dataclasses.replace(difference, against=f"the {expected.source}")
+
+
+def _check(
+    expected: Expected,
+    actual: Sequence[Sequence],
+    shape: Callable[[], Shape],
+    tolerance: Tolerance,
+) -> Difference | None:
+    if expected.columns is None:
+        return compare(_typed_like(expected.rows, actual), actual, shape, tolerance)
+    picked = expected.columns
+    if any(len(row) <= max(picked) for row in actual):
+        return Difference("the result has fewer columns than the known answer", [], [])
+    narrowed = Tolerance(
+        tolerance.decimals,
+        tolerance.relative,
+        {i: tolerance.columns[c] for i, c in enumerate(picked) if c in tolerance.columns},
+    )
+    narrow = [tuple(row[c] for c in picked) for row in actual]
+    return compare(_typed_like(expected.rows, narrow), narrow, Shape, narrowed)
 
 
 @dataclass(frozen=True)
@@ -229,22 +240,28 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _reader_like(like: Any) -> Callable[[str], Any] | None:
+    """How to read text (an expected-answer file) as the type of `like`; None: leave it text."""
+    if isinstance(like, bool):
+        return lambda text: {"true": True, "false": False}.get(text.strip().lower(), text)
+    if isinstance(like, float):
+        return float  # float() and Decimal() allow surrounding blanks themselves
+    if _is_number(like):
+        return Decimal
+    if isinstance(like, dt.datetime):
+        return lambda text: dt.datetime.fromisoformat(text.strip())
+    if isinstance(like, dt.date):
+        return lambda text: dt.date.fromisoformat(text.strip())
+    return None
+
+
 def _parse_like(text: str, like: Any) -> Any:
-    """A value written as text (an expected-answer file) read as the type it is compared to."""
+    """A value written as text read as the type it is compared to; the text when it is not."""
+    reader = _reader_like(like)
     try:
-        if isinstance(like, float):
-            return float(text.strip())
-        if _is_number(like):
-            return Decimal(text.strip())
-        if isinstance(like, dt.datetime):
-            return dt.datetime.fromisoformat(text.strip())
-        if isinstance(like, dt.date):
-            return dt.date.fromisoformat(text.strip())
-        if isinstance(like, bool):
-            return {"true": True, "false": False}.get(text.strip().lower(), text)
+        return text if reader is None else reader(text)
     except (ValueError, InvalidOperation):
-        pass
-    return text
+        return text
 
 
 def _identical(a: Sequence, b: Sequence) -> bool:
@@ -253,7 +270,8 @@ def _identical(a: Sequence, b: Sequence) -> bool:
 
 def _typed_like(expected: list[tuple], actual: Sequence[Sequence]) -> list[tuple]:
     """Expected rows written as text, read once as the types of the actual result's columns
-    (its first non-NULL value in each), so that most values then compare by plain equality."""
+    (its first non-NULL value in each), so that most values then compare by plain equality.
+    Column by column: one reader per column, which a whole-answer file makes worth it."""
     samples: dict[int, Any] = {}
     for row in actual:
         for i, value in enumerate(row):
@@ -261,17 +279,37 @@ def _typed_like(expected: list[tuple], actual: Sequence[Sequence]) -> list[tuple
                 samples[i] = value
         if len(samples) == len(row):
             break
-    converted = [i for i, sample in samples.items() if not isinstance(sample, str)]
-    if not converted:
+    readers = {i: _reader_like(sample) for i, sample in samples.items()}
+    readers = {i: reader for i, reader in readers.items() if reader is not None}
+    width = len(expected[0]) if expected else 0
+    if not readers or any(len(row) != width for row in expected):
+        if readers:  # ragged rows: value by value
+            return [
+                tuple(
+                    _parse_like(v, samples[i]) if i in readers and isinstance(v, str) else v
+                    for i, v in enumerate(row)
+                )
+                for row in expected
+            ]
         return expected
-    typed = []
-    for row in expected:
-        values = list(row)
-        for i in converted:
-            if i < len(values) and isinstance(values[i], str):
-                values[i] = _parse_like(values[i], samples[i])
-        typed.append(tuple(values))
-    return typed
+    columns = list(zip(*expected, strict=True))
+    for i, reader in readers.items():
+        if i < width:
+            columns[i] = _read_column(columns[i], reader)
+    return list(zip(*columns, strict=True))
+
+
+def _read_column(texts: tuple, reader: Callable[[str], Any]) -> tuple:
+    try:  # all at once; a NULL or a value the reader refuses sends it value by value
+        return tuple(map(reader, texts))
+    except (ValueError, TypeError, InvalidOperation):
+        values = []
+        for text in texts:
+            try:
+                values.append(reader(text) if isinstance(text, str) else text)
+            except (ValueError, InvalidOperation):
+                values.append(text)
+        return tuple(values)
 
 
 # -- rows and results --------------------------------------------------------------------------

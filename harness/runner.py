@@ -358,10 +358,10 @@ class Runner:
                     attempt = self._attempt(engine, query, number, judge)
                     if self.budget:
                         self.budget.after(attempt)
+                if attempt.status == "ok" and not judge.kept:  # before its attempt: see there
+                    self.store.record_result(run_id, query.id, number, *judge.to_keep())
                 self.store.record_attempt(run_id, attempt)
                 ran.add(query.id)
-                if attempt.status == "ok" and not judge.kept:
-                    self.store.record_result(run_id, query.id, number, *judge.to_keep())
                 self.progress.advance(step)
                 self.stop.check()
         return ran
@@ -578,7 +578,7 @@ def _query_summaries(store: Store, run_id: str, queries: set[str]) -> list[dict[
     """Per query of `queries` (a resumed run: those it ran now), as stored: its status,
     first-run and best hot time (stats.timing: cache-suspect times left out), rows,
     fingerprint, answer and what made it wrong."""
-    kept = store.results(run_id)
+    kept = store.results(run_id, with_rows=False)
     by_query: dict[str, list[dict]] = {}
     for attempt in store.attempts(run_id):
         if attempt["query_id"] in queries:

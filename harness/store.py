@@ -203,7 +203,8 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self._journal: IO[str] | None = None
-        self._pending: list[dict[str, Any]] = []  # journaled, not yet in the tables
+        self._pending: list[dict[str, Any]] = []  # journaled attempts, not yet in the tables
+        self._pending_results: list[dict[str, Any]] = []  # and journaled results
         self.con = self._connect(read_only)
         # A reader got the file, so no writer holds it: a journal left beside it is a crashed
         # run's, and an older schema needs upgrading. Both need a moment of write access.
@@ -259,10 +260,13 @@ class Store:
         self.con.close()
 
     def flush(self) -> None:
-        """Move the journaled attempts into the tables (one statement) and drop the journal."""
+        """Move the journaled attempts and results into the tables and drop the journal."""
         if self._pending:
             self._insert_attempts(self._pending)
             self._pending = []
+        if self._pending_results:
+            self._insert_results(self._pending_results)
+            self._pending_results = []
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -278,36 +282,46 @@ class Store:
 
     def _replay_journal(self) -> None:
         lines = self.journal_path.read_text(encoding="utf-8").splitlines()
-        rows = {}
+        rows, results = {}, []
         for line in lines:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 break  # the line being written when the process died: that attempt is lost
+            if "result" in row:
+                results.append(row["result"])
+                continue
             for key in ("started_at", "ended_at"):
                 if row.get(key) is not None:
                     row[key] = datetime.fromisoformat(row[key])
             rows[row["run_id"], row["query_id"], row["attempt"]] = row
         self._insert_attempts(list(rows.values()))
+        self._insert_results(results)
         self.journal_path.unlink()
 
-    def _insert_attempts(self, rows: list[dict[str, Any]]) -> None:
-        # Skips attempts already present: a crash between the insert and removing the journal
-        # must not store them twice.
+    def _insert_new(self, table: str, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """Insert rows whose `keys` are not in `table` yet, 500 to a statement: a crash between
+        the insert and removing the journal must not store them twice."""
         if not rows:
             return
-        names = list(rows[0])  # every row of one batch comes from record_attempt: same keys
+        names = list(rows[0])  # every row of one batch comes from one record_…: same keys
         columns = ", ".join(names)
         row_marks = "(" + ", ".join("?" * len(names)) + ")"
+        present = " AND ".join(f"t.{key} = v.{key}" for key in keys)
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             self.con.execute(
-                f"INSERT INTO attempts ({columns}) SELECT * FROM "
+                f"INSERT INTO {table} ({columns}) SELECT * FROM "
                 f"(VALUES {', '.join([row_marks] * len(chunk))}) AS v({columns}) "
-                "WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.run_id = v.run_id "
-                "AND a.query_id = v.query_id AND a.attempt = v.attempt)",
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {present})",
                 [row[name] for row in chunk for name in names],
             )
+
+    def _insert_attempts(self, rows: list[dict[str, Any]]) -> None:
+        self._insert_new("attempts", ("run_id", "query_id", "attempt"), rows)
+
+    def _insert_results(self, rows: list[dict[str, Any]]) -> None:
+        self._insert_new("results", ("run_id", "query_id"), rows)
 
     # -- writing --------------------------------------------------------------------------------
     def start_run(self, **run: Any) -> None:
@@ -357,34 +371,35 @@ class Store:
         answer: str,
         difference: Difference | None,
     ) -> None:
-        """A query's result, once per run (a resumed run keeps the one it has)."""
+        """A query's result, once per run (a resumed run keeps the one it has). Journaled like
+        an attempt but not synced on its own: record it before its attempt, whose sync covers
+        both. It reaches the table with the attempts, saving a commit per query."""
         from harness.answers import difference_json, to_json
 
-        self.con.execute(
-            "INSERT INTO results SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
-            "(SELECT 1 FROM results WHERE run_id = ? AND query_id = ?)",
-            [
-                run_id,
-                query_id,
-                attempt,
-                json.dumps(stored.columns),
-                stored.total_rows,
-                stored.rest_fingerprint,
-                to_json(stored),
-                answer,
-                difference_json(difference),
-                run_id,
-                query_id,
-            ],
-        )
+        row = {
+            "run_id": run_id,
+            "query_id": query_id,
+            "attempt": attempt,
+            "columns": json.dumps(stored.columns),
+            "total_rows": stored.total_rows,
+            "rest_fingerprint": stored.rest_fingerprint,
+            "rows": to_json(stored),
+            "answer": answer,
+            "difference": difference_json(difference),
+        }
+        self._journal_line({"result": row}, sync=False)
+        self._pending_results.append(row)
 
-    def results(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """Query id -> its stored result, rows decoded."""
+    def results(self, run_id: str, with_rows: bool = True) -> dict[str, dict[str, Any]]:
+        """Query id -> its stored result, rows decoded (or left out: decoding a 10,000-row
+        answer is the slow part)."""
         from harness.answers import difference_from_json, from_json
 
         found = {}
-        for row in self.rows("SELECT * FROM results WHERE run_id = ?", [run_id]):
-            row["rows"] = from_json(row["rows"])
+        columns = "*" if with_rows else "* EXCLUDE (rows)"
+        for row in self.rows(f"SELECT {columns} FROM results WHERE run_id = ?", [run_id]):
+            if with_rows:
+                row["rows"] = from_json(row["rows"])
             row["columns"] = json.loads(row["columns"])
             row["difference"] = (
                 difference_from_json(row["difference"]) if row["difference"] else None
@@ -455,12 +470,16 @@ class Store:
             "answer": a.answer,
             "cold_method": a.cold_method,
         }
+        self._journal_line(row, sync=True)
+        self._pending.append(row)
+
+    def _journal_line(self, row: dict[str, Any], sync: bool) -> None:
         if self._journal is None:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
         self._journal.write(json.dumps(row, default=datetime.isoformat) + "\n")
         self._journal.flush()
-        os.fsync(self._journal.fileno())  # durable like a commit: survives a crash of the OS too
-        self._pending.append(row)
+        if sync:  # durable like a commit: survives a crash of the OS too
+            os.fsync(self._journal.fileno())
 
     # -- reading --------------------------------------------------------------------------------
     def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:

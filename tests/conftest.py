@@ -284,10 +284,10 @@ def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> d
     """Query id -> why its answer differs from what `truth` says it must be, for every query
     the workload's generator can predict (as `whbench run` checks them)."""
     from harness.answers import check, expected_answers, shape_of
-    from harness.datagen import KNOWN_ANSWERS
+    from harness.datagen import known_answers
 
     known = expected_answers(
-        None, workload.answers, KNOWN_ANSWERS[workload.generator](truth, workload)
+        None, workload.answers, known_answers(workload.generator)(truth, workload)
     )
     assert known, "the generator predicts no answer"
     found = {}

@@ -3,6 +3,7 @@ used to have, as a case."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -159,3 +160,28 @@ def test_an_order_by_on_an_unselected_expression_is_said_not_to_be_checked():
     assert shape.order_keys is None and "not a selected column" in shape.note
     assert same([(1,), (2,)], [(2,), (1,)], shape)  # compared as a multiset
     assert "row order is not checked" in differ([(1,), (2,)], [(1,), (3,)], shape).rule
+
+
+def test_a_known_answer_written_as_text_is_read_as_the_results_types():
+    """An answer file's text is read column by column as the result's types: a NULL, a number
+    the file writes with blanks, a date, and a value no reader accepts (which stays text and so
+    differs); a padded string is trimmed only when the answer file is."""
+    from harness.answers import Expected, check
+
+    expected = Expected(
+        [("a", " 1.50", None, "2024-01-02"), ("b", None, "2.5", "2024-01-03")],
+        "test answers",
+        trimmed=True,
+    )
+    actual = [
+        ("a  ", Decimal("1.5"), None, dt.date(2024, 1, 2)),
+        ("b", None, 2.5, dt.date(2024, 1, 3)),
+    ]
+    assert check(expected, actual, lambda: UNORDERED, CENTS) is None
+    unreadable = [("a", "one", None, "2024-01-02"), *expected.rows[1:]]
+    difference = check(
+        dataclasses.replace(expected, rows=unreadable), actual, lambda: UNORDERED, CENTS
+    )
+    assert difference is not None and difference.expected[0][1] == "one"
+    untrimmed = dataclasses.replace(expected, trimmed=False)
+    assert check(untrimmed, actual, lambda: UNORDERED, CENTS) is not None

@@ -34,7 +34,7 @@ SLOW = "select count(*) from lineitem a, lineitem b, nation where a.l_comment < 
 
 def start_slow_run(whbench, make_config, workdir: Path) -> tuple[subprocess.Popen, Path, Path]:
     """`whbench run` of q01 (quick, twice) then q06 (minutes of work), in the background, once
-    q01's two attempts are journaled: (process, config, workload folder)."""
+    q01's two attempts (and its kept result) are journaled: (process, config, workload folder)."""
     root = broken_workload(workdir, "q06", SLOW)
     config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
     whbench("generate", "--config", config)  # so start-up is quick
@@ -48,7 +48,7 @@ def start_slow_run(whbench, make_config, workdir: Path) -> tuple[subprocess.Pope
     journal = workdir / "results" / "results.duckdb.journal"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (
-        journal.exists() and journal.read_text().count("\n") == 2
+        journal.exists() and '"query_id": "q01", "attempt": 2' in journal.read_text()
     ):
         time.sleep(0.05)
     return process, config, root
@@ -261,6 +261,9 @@ def test_sigkill_mid_run_keeps_every_finished_attempt(whbench, make_config, work
         ("q01", 1, "ok"),
         ("q01", 2, "ok"),
     ]
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT query_id, attempt FROM results").fetchall() == [("q01", 1)]
+    con.close()
     assert not journal.exists()
     # And it can be finished: only q06 runs (made quick again), into the same run.
     (root / "tpch" / "queries" / "q06.sql.j2").write_text("SELECT 1 AS quick")

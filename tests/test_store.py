@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from harness.answers import keep
 from harness.engines.base import Usage
 from harness.errors import StoreError, UsageError
 from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
@@ -116,17 +117,20 @@ def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_
     for number in (1, 2, 3):
         store.record_attempt("run-1", Attempt("q01", number, "hot", "ok", datetime.now(UTC), 0.1))
     store.rows("SELECT 1")  # attempts 1-3 reach the tables, and the journal is emptied
+    store.record_result("run-1", "q02", 1, keep([("x", 1)], False, 2, ("a", "b")), "correct", None)
     store.record_attempt("run-1", Attempt("q02", 1, "cold", "ok", datetime.now(UTC), 0.2))
     journal = store.journal_path.read_text()
     # As if the process died after moving q01 into the tables but before emptying the journal,
     # and in the middle of writing one more line.
     store.con.close()  # no flush: what is still pending exists only in the journal
-    assert len(journal.splitlines()) == 1  # only q02 was still pending
+    assert len(journal.splitlines()) == 2  # only q02 (its result and attempt) was pending
     store.journal_path.write_text(
         journal + journal + '{"run_id": "run-1", "query_id": "q03", "att'  # q02 twice
     )
     with open_store(path, read_only=True) as reader:  # a reader moves it in too
         rows = [(a["query_id"], a["attempt"]) for a in reader.attempts("run-1")]
         assert reader.run("run-1")["status"] == "interrupted"
+        (kept,) = reader.results("run-1").values()  # once, though journaled twice
+    assert (kept["query_id"], kept["rows"], kept["answer"]) == ("q02", [("x", 1)], "correct")
     assert rows == [("q01", 1), ("q01", 2), ("q01", 3), ("q02", 1)]
     assert not store.journal_path.exists()

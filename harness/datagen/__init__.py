@@ -8,6 +8,7 @@ generation is never mistaken for data.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import tempfile
@@ -15,27 +16,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from harness.datagen import events, text, tpch
-from harness.datagen.base import Generated, Progress
+from harness.datagen.base import Progress
 from harness.engines.base import TableData
 from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Workload
 
-# generator name in workload.yaml -> function(workload, scale, options, out_dir, progress)
-Generator = Callable[[Workload, float, dict[str, int], Path, Progress | None], Generated]
-GENERATORS: dict[str, Generator] = {
-    "tpch": tpch.generate,
-    "events": events.generate,
-    "text": text.generate,
+# generator name in workload.yaml -> its module, imported when used. The module has
+# generate(workload, scale, options, out_dir, progress) -> Generated and, where the generator
+# knows what queries must return, expected_answers(truth, workload) -> query id -> rows.
+GENERATORS = {
+    "tpch": "harness.datagen.tpch",
+    "events": "harness.datagen.events",
+    "text": "harness.datagen.text",
 }
 
-# generator name -> function(truth, workload) giving the rows queries must return
-KNOWN_ANSWERS: dict[str, Callable[[dict, Workload], dict[str, dict]]] = {
-    "events": events.expected_answers,
-    "text": text.expected_answers,
-}
+
+def generator_module(name: str) -> ModuleType | None:
+    return importlib.import_module(GENERATORS[name]) if name in GENERATORS else None
+
+
+def known_answers(name: str) -> Callable[[dict, Workload], dict[str, dict]] | None:
+    """The generator's expected_answers, where it has one."""
+    module = generator_module(name)
+    return getattr(module, "expected_answers", None)
+
 
 MANIFEST = "manifest.json"
 
@@ -54,7 +61,7 @@ class DataSet:
 
     def expected_answers(self, workload: Workload) -> dict[str, dict]:
         """Query id -> the rows the generator's truth says it must return, where it knows."""
-        known = KNOWN_ANSWERS.get(self.manifest.get("generator", ""))
+        known = known_answers(self.manifest.get("generator", ""))
         return known(self.truth, workload) if known else {}
 
     def table_data(self, table: str) -> TableData:
@@ -87,8 +94,8 @@ def ensure_data(
     folder = data_folder(data_dir, workload, scale, options)
     if (folder / MANIFEST).exists() and not force:
         return _read(folder, None)
-    generator = GENERATORS.get(workload.generator)
-    if generator is None:
+    module = generator_module(workload.generator)
+    if module is None:
         raise WorkloadError(
             f"workload {workload.name}: unknown generator {workload.generator!r}; "
             f"known: {', '.join(sorted(GENERATORS))}"
@@ -103,7 +110,7 @@ def ensure_data(
         ) from None
     try:
         started = time.perf_counter()
-        generated = generator(workload, scale, options, staging, progress)
+        generated = module.generate(workload, scale, options, staging, progress)
         seconds = time.perf_counter() - started
         manifest = {
             "workload": workload.name,
