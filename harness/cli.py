@@ -153,13 +153,20 @@ def load(config: Any, selection: Any) -> None:
 @PRICING
 @option("--resume", "Run only what an interrupted run is missing.", metavar="RUN")
 @option("--quiet", "No progress bars.", is_flag=True)
+@option("--streams", "Under load: concurrency levels, e.g. 1,2,4,8 (a session per stream).")
+@option("--iterations", "Under load: times each stream runs its queries (default 1).", type=int)
+@option("--duration", "Under load: seconds per level, instead of --iterations.", type=float)
+@option("--arrival-rate", "Under load, open loop: queries/s arriving (Poisson).", type=float)
 @JSON
 def run(config: Any, selection: Any, as_json: bool, **options: Any) -> None:
     """Run workloads: generate and load what is missing, time every query, check every answer.
 
     Attempt 1 of each query is its first run (cold where the engine can empty its caches, else
-    lukewarm), the others hot. Exit 1 when a query failed, timed out, was skipped or answered
-    wrong; what finished is stored regardless (`--resume RUN` finishes an interrupted run)."""
+    lukewarm), the others hot. With --streams, each level runs that many streams at once
+    instead, each on its own session and in its own order (TPC-H: the specification's), and
+    reports throughput and latency percentiles per level. Exit 1 when a query failed, timed
+    out, was skipped or answered wrong; what finished is stored regardless (`--resume RUN`
+    finishes an interrupted run)."""
     summaries = commands.run.run(config, selection, **options)
     console.run_summaries(summaries, as_json, show_queries=True)
     failed(any(s.error for s in summaries))

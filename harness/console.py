@@ -76,6 +76,11 @@ def _summary(s: Any, show_queries: bool) -> None:
     if not (show_queries and s.queries):
         show(f"{s.run_id}: {s.status}")
         return
+    if s.load is not None:
+        load_levels(s.load, title(vars(s)))
+        if line := s.answers_line():
+            echo(line)
+        return
     first_runs = " / ".join(sorted({q["first_run"] for q in s.queries if q["first_run"]}))
     columns = ("query", "status", first_runs or "first", "hot (best)", "rows", "answer")
     grid = table(*columns, "checksum", title=title(vars(s)))
@@ -92,6 +97,39 @@ def _summary(s: Any, show_queries: bool) -> None:
     show(grid)
     if line := s.answers_line():
         echo(line)
+
+
+def load_levels(load: dict[str, Any], heading: str) -> None:
+    """Per concurrency level: throughput, latency percentiles, errors and cost; then the
+    workload's own metric (TPC-H's QphH@Size) with what it is not."""
+    columns = ("level", "queries", "q/s", "p50", "p95", "p99", "max", "errors", "$ / 1,000 q")
+    grid = table(*columns, title=heading)
+    for level in load["levels"]:
+        qps = level["queries_per_second"]
+        grid.add_row(
+            str(level["level"]),
+            f"{level['ok']}/{level['queries']}",
+            "–" if qps is None else f"{qps:.3g}",
+            *(fmt_seconds(level[f"{p}_seconds"]) for p in ("p50", "p95", "p99", "max")),
+            str(level["errors"] + level["timeouts"]),
+            money(level["cost_per_1000_queries"]),
+        )
+    show(grid)
+    if tpch := load.get("tpch"):
+        power = tpch["power_at_size"]
+        echo(f"{tpch['label']}:")
+        why = f" ({tpch['power_note']})" if power is None else ""
+        echo(f"  Power@Size {_figure(power)}{why}")
+        for entry in tpch["throughput"]:
+            echo(
+                f"  {entry['streams']} streams: Throughput@Size "
+                f"{_figure(entry['throughput_at_size'])}, QphH@Size "
+                f"{_figure(entry['qphh_at_size'])}; {entry.get('note') or entry['streams_check']}"
+            )
+
+
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
 
 
 def _problems(summaries: list[Any]) -> None:
@@ -258,7 +296,7 @@ RUN_FIELDS = (
 def run_details(found: dict[str, Any], as_json: bool) -> None:
     """`whbench results show`: provenance, notes, loads, every attempt, what was wrong."""
     if as_json:
-        emit_json({key: found[key] for key in ("run", "loads", "attempts")})
+        emit_json({key: found[key] for key in ("run", "loads", "attempts", "load")})
         return
     run = found["run"]
     for key in RUN_FIELDS:
@@ -289,6 +327,8 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
             a["error"] or a["excluded"] or "",
         )
     show(grid)
+    if found["load"]:
+        load_levels(found["load"], "under load")
     for query_id, kept in found["results"].items():  # what a wrong answer got wrong
         if kept["difference"] is not None:
             difference = kept["difference"]

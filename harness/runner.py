@@ -41,6 +41,8 @@ from harness.datagen import DataSet, ensure_data
 from harness.engines import connected, engine_class
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
+from harness.load import LoadPlan, LoadTest
+from harness.load import summary as load_summary
 from harness.pricing import Catalog, billing, load_catalog
 from harness.stats import timing
 from harness.store import Attempt, Store
@@ -70,6 +72,7 @@ class Task:
     # `whbench run --resume`: the run to continue, and the (query, attempt) pairs it has.
     resume_of: str | None = None
     done: frozenset[tuple[str, int]] = frozenset()
+    load: LoadPlan | None = None  # `--streams`: a run under load instead of N runs per query
 
     @property
     def namespace(self) -> str:
@@ -87,6 +90,7 @@ class RunSummary:
     error: str | None = None
     queries: list[dict[str, Any]] = field(default_factory=list)
     answers_from: str | None = None  # what the answers were checked against, when anything
+    load: dict[str, Any] | None = None  # under load: harness.load.summary
 
     def answers_line(self) -> str | None:
         """ "answers: 22/22 correct (TPC-H answer set)", naming what is wrong or unchecked."""
@@ -109,11 +113,17 @@ def plan(
     scale: float | None = None,
     queries: list[str] | None = None,
     options: dict[str, str] | None = None,
+    load: LoadPlan | None = None,
 ) -> list[Task]:
     """Choose and render everything a run will do, failing early on any bad input."""
     engine_names = engines or list(config.engines)
     if not engine_names:
         raise UsageError(f"{config.source}: no engines configured; add one under `engines:`")
+    if load is not None and config.max_cost is not None:
+        raise UsageError(
+            "max_cost guards one query at a time and cannot guard streams running at once; "
+            "remove max_cost from the config for a run with --streams"
+        )
     available = discover(config.workload_dirs)
     chosen = (
         config.workloads
@@ -158,6 +168,7 @@ def plan(
                     workload_options,
                     planned,
                     renderer,
+                    load=load.for_workload(workload) if load else None,
                 )
             )
     return tasks
@@ -206,7 +217,7 @@ class Runner:
         try:
             data = self.generate(task.workload, task.scale, task.options)
             with connected(task.engine, task.settings) as engine:
-                self.stop.engine = engine
+                self.stop.engines = [engine]
                 if task.resume_of:
                     self.store.reopen_run(run_id)
                 else:
@@ -226,7 +237,10 @@ class Runner:
                             task.workload.answers,
                             data.expected_answers(task.workload),
                         )
-                        ran = self._run_queries(run_id, task, engine, expected)
+                        if task.load:
+                            ran = LoadTest(self, run_id, task, engine, expected).run()
+                        else:
+                            ran = self._run_queries(run_id, task, engine, expected)
                         summary.queries = _query_summaries(self.store, run_id, ran)
                         if any(q.id in expected for q in task.queries):
                             summary.answers_from = task.workload.answers.source
@@ -237,6 +251,14 @@ class Runner:
                 finally:  # what the engine could not do is kept, however the run ends
                     if engine.notes:
                         self.store.record_notes(run_id, engine.notes)
+            if task.load and not load_only:
+                summary.load = load_summary(
+                    self.store.run(run_id),
+                    self.store.attempts(run_id),
+                    self.store.levels(run_id),
+                    task.workload,
+                    self.catalog,
+                )
             failed = any(q["status"] != "ok" for q in summary.queries)
             wrong = [q["query_id"] for q in summary.queries if q["answer"] == "wrong"]
             summary.status = "finished"
@@ -290,6 +312,7 @@ class Runner:
             timeout_seconds=self.config.timeout_seconds,
             checksum_decimals=task.workload.checksum_decimals,
             config=self.config.redacted(),
+            load=task.load.as_json() if task.load else None,
         )
         self.store.record_queries(run_id, [(q.id, q.title, q.ordered, q.sql) for q in task.queries])
 
@@ -338,12 +361,7 @@ class Runner:
         ran: set[str] = set()
         refusal: str | None = None  # once the budget refuses, this engine stops
         for query in task.queries:
-            judge = _Judge(
-                query,
-                task.workload.checksum_decimals,
-                task.workload.answers.tolerance(query.id),
-                expected.get(query.id),
-            )
+            judge = self.judge(query, task, expected)
             for number in range(1, runs + 1):
                 if (query.id, number) in task.done:
                     continue
@@ -365,6 +383,15 @@ class Runner:
                 self.progress.advance(step)
                 self.stop.check()
         return ran
+
+    @staticmethod
+    def judge(query: PlannedQuery, task: Task, expected: dict[str, Expected]) -> _Judge:
+        return _Judge(
+            query,
+            task.workload.checksum_decimals,
+            task.workload.answers.tolerance(query.id),
+            expected.get(query.id),
+        )
 
     def _record_history(self, run_id: str, engine: Engine) -> None:
         """One look-up of the engine's own statistics for every query of the run."""
@@ -493,7 +520,7 @@ class StopOnCtrlC:
 
     def __init__(self) -> None:
         self.requested = False
-        self.engine: Engine | None = None
+        self.engines: list[Engine] = []  # what a Ctrl-C cancels: every session in use
         self._pipe: tuple[int, int] | None = None
 
     def __enter__(self) -> StopOnCtrlC:
@@ -524,8 +551,9 @@ class StopOnCtrlC:
     def _watch(self, read_end: int) -> None:
         try:
             while signals := os.read(read_end, 16):
-                if signal.SIGINT in signals and self.engine is not None:
-                    self.engine.cancel()
+                if signal.SIGINT in signals:
+                    for engine in list(self.engines):
+                        engine.cancel()
         except OSError:
             pass  # the pipe was closed on exit
 

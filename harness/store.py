@@ -26,14 +26,14 @@ from harness.errors import StoreError, UsageError, first_line, lock_holder
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
     SELECT r.engine, r.workload, r.data_type, r.scale, a.*, q.title, q.ordered, q.sql,
            -- why an attempt's time is left out of times and verdicts: it may be a cache read
            CASE WHEN a.cache_hit THEN 'result cache hit'
-                WHEN a.phase = 'hot' AND r.result_cache = 'not turned off'
+                WHEN a.phase IN ('hot', 'load') AND r.result_cache = 'not turned off'
                 THEN 'result cache could not be turned off' END AS excluded
     FROM attempts a
     JOIN runs r USING (run_id)
@@ -63,6 +63,16 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE results (run_id VARCHAR, query_id VARCHAR, attempt INTEGER, "
         "columns JSON, total_rows BIGINT, rest_fingerprint VARCHAR, rows JSON, "
         "answer VARCHAR, difference JSON)",
+        "DROP VIEW attempt_details",
+        ATTEMPT_DETAILS,
+    ],
+    8: [
+        "ALTER TABLE attempts ADD COLUMN stream INTEGER",
+        "ALTER TABLE attempts ADD COLUMN level INTEGER",
+        "ALTER TABLE attempts ADD COLUMN harness_queue_seconds DOUBLE",
+        "ALTER TABLE runs ADD COLUMN load JSON",
+        "CREATE TABLE levels (run_id VARCHAR, level INTEGER, status VARCHAR, "
+        "started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ)",
         "DROP VIEW attempt_details",
         ATTEMPT_DETAILS,
     ],
@@ -96,7 +106,8 @@ CREATE TABLE runs (
     notes JSON,                    -- what the engine could not do as asked
     run_usage JSON,                -- the vendor's billed figures for the run's window, fetched
     after_run JSON,                -- what the engine did after the last query (a suspend …)
-    result_cache VARCHAR           -- off, not turned off (the engine refused), none (has none)
+    result_cache VARCHAR,          -- off, not turned off (the engine refused), none (has none)
+    load JSON                      -- under load: levels, iterations or duration, arrival rate
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -139,7 +150,17 @@ CREATE TABLE attempts (
     execution_seconds DOUBLE,
     ended_at TIMESTAMPTZ,          -- with started_at: when the attempt held the engine
     answer VARCHAR,                -- correct, wrong, unchecked (no known answer)
-    cold_method VARCHAR            -- how a cold attempt was made cold
+    cold_method VARCHAR,           -- how a cold attempt was made cold
+    stream INTEGER,                -- under load: the stream (its own session) that ran it
+    level INTEGER,                 -- under load: how many streams ran at once
+    harness_queue_seconds DOUBLE   -- open loop: waited in the harness's queue before it started
+);
+CREATE TABLE levels (              -- under load: each concurrency level, measured whole or not
+    run_id VARCHAR,
+    level INTEGER,
+    status VARCHAR,                -- finished, interrupted
+    started_at TIMESTAMPTZ,        -- when its streams were released, all at once
+    ended_at TIMESTAMPTZ           -- when the last one finished
 );
 CREATE TABLE results (             -- each query's result, once per run: its first answer
     run_id VARCHAR,
@@ -157,6 +178,7 @@ CREATE TABLE results (             -- each query's result, once per run: its fir
 )
 
 RUN_JSON_COLUMNS = (
+    "load",
     "engine_settings",
     "workload_options",
     "config",
@@ -189,6 +211,9 @@ class Attempt:
     ended_at: datetime | None = None
     answer: str | None = None  # correct, wrong, unchecked; None when there was no answer
     cold_method: str | None = None
+    stream: int | None = None  # under load
+    level: int | None = None
+    harness_queue_seconds: float | None = None  # open loop
 
 
 class Store:
@@ -326,7 +351,7 @@ class Store:
     # -- writing --------------------------------------------------------------------------------
     def start_run(self, **run: Any) -> None:
         run = {**run, "status": "running", "started_at": _now()}
-        for key in ("engine_settings", "workload_options", "config"):
+        for key in ("engine_settings", "workload_options", "config", "load"):
             run[key] = json.dumps(run.get(key), default=str)
         columns = ", ".join(run)
         self.con.execute(
@@ -358,6 +383,31 @@ class Store:
         self.con.execute(
             "UPDATE runs SET after_run = ? WHERE run_id = ?", [json.dumps(facts), run_id]
         )
+
+    def record_level(
+        self, run_id: str, level: int, status: str, started_at: datetime, ended_at: datetime
+    ) -> None:
+        self.flush()  # its attempts first: a finished level has all of them in the tables
+        self.con.execute(
+            "INSERT INTO levels VALUES (?, ?, ?, ?, ?)",
+            [run_id, level, status, started_at, ended_at],
+        )
+
+    def levels(self, run_id: str) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM levels WHERE run_id = ? ORDER BY started_at, level", [run_id]
+        )
+
+    def discard_level(self, run_id: str, level: int) -> int:
+        """Remove what an interrupted level left, before it runs again whole: the number of
+        attempts removed."""
+        self.flush()
+        (removed,) = self.con.execute(
+            "SELECT count(*) FROM attempts WHERE run_id = ? AND level = ?", [run_id, level]
+        ).fetchone()
+        self.con.execute("DELETE FROM attempts WHERE run_id = ? AND level = ?", [run_id, level])
+        self.con.execute("DELETE FROM levels WHERE run_id = ? AND level = ?", [run_id, level])
+        return removed
 
     def record_result_cache(self, run_id: str, state: str) -> None:
         self.con.execute("UPDATE runs SET result_cache = ? WHERE run_id = ?", [state, run_id])
@@ -451,7 +501,9 @@ class Store:
             [*columns.values(), run_id, engine_query_id],
         )
 
-    def record_attempt(self, run_id: str, a: Attempt) -> None:
+    def record_attempt(self, run_id: str, a: Attempt, sync: bool = True) -> None:
+        """Journal an attempt; `sync=False` leaves the sync to the next one that asks for it
+        (a batch of attempts under load is synced once)."""
         row = {
             "run_id": run_id,
             "query_id": a.query_id,
@@ -469,8 +521,11 @@ class Store:
             "ended_at": a.ended_at,
             "answer": a.answer,
             "cold_method": a.cold_method,
+            "stream": a.stream,
+            "level": a.level,
+            "harness_queue_seconds": a.harness_queue_seconds,
         }
-        self._journal_line(row, sync=True)
+        self._journal_line(row, sync=sync)
         self._pending.append(row)
 
     def _journal_line(self, row: dict[str, Any], sync: bool) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -95,6 +96,33 @@ class Option:
 
 
 @dataclass(frozen=True)
+class StreamRules:
+    """How the workload runs under load (workload.yaml `streams:`): each stream's query order
+    (stream s runs orders[s mod len]; without orders, a shuffle seeded by the stream), the
+    metric its specification defines (`tpch`), and the least number of streams that metric
+    needs at a scale (scale -> streams; the largest listed scale at or below applies)."""
+
+    orders: tuple[tuple[str, ...], ...] = ()
+    metric: str | None = None
+    min_streams: tuple[tuple[float, int], ...] = ()
+
+    def order(self, stream: int, query_ids: list[str], workload: str) -> list[str]:
+        """Stream `stream`'s order of `query_ids` (a chosen subset keeps its relative order)."""
+        if self.orders:
+            chosen = set(query_ids)
+            return [q for q in self.orders[stream % len(self.orders)] if q in chosen]
+        if stream == 0:
+            return list(query_ids)
+        shuffled = list(query_ids)
+        random.Random(f"{workload}/stream {stream}").shuffle(shuffled)
+        return shuffled
+
+    def least_streams(self, scale: float) -> int | None:
+        fitting = [streams for at, streams in self.min_streams if at <= scale]
+        return fitting[-1] if fitting else None
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     title: str
@@ -107,6 +135,7 @@ class Workload:
     queries: tuple[Query, ...]
     path: Path
     options: tuple[Option, ...] = ()
+    streams: StreamRules = StreamRules()
 
     @property
     def checksum_decimals(self) -> int:
@@ -235,12 +264,29 @@ def read_workload(folder: Path) -> Workload:
                 Option(name, int(o["default"]), int(o["min"]), int(o["max"]), o.get("help", ""))
                 for name, o in (spec.get("options") or {}).items()
             ),
+            streams=_stream_rules(spec),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WorkloadError(
             f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
             "see README 'Workload format'"
         ) from None
+
+
+def _stream_rules(spec: dict[str, Any]) -> StreamRules:
+    streams = spec.get("streams") or {}
+    ids = {q["id"] for q in spec["queries"]}
+    orders = tuple(tuple(order) for order in streams.get("orders") or ())
+    for number, order in enumerate(orders):
+        if sorted(order) != sorted(ids):
+            raise ValueError(f"streams.orders[{number}] must list every query exactly once")
+    return StreamRules(
+        orders=orders,
+        metric=streams.get("metric"),
+        min_streams=tuple(
+            sorted((float(at), int(n)) for at, n in (streams.get("min_streams") or {}).items())
+        ),
+    )
 
 
 def _answer_rules(spec: dict[str, Any]) -> AnswerRules:

@@ -18,15 +18,30 @@ def list_runs(config: Config) -> list[dict[str, Any]]:
 
 
 def show(config: Config, run: str) -> dict[str, Any]:
-    """One run: provenance, loads, every attempt and each query's kept answer."""
+    """One run: provenance, loads, every attempt and each query's kept answer; under load,
+    what each level measured."""
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run)
-        return {
+        found = {
             "run": store.run(run_id),
             "loads": store.loads(run_id),
             "attempts": store.attempts(run_id),
             "results": store.results(run_id),
+            "load": None,
         }
+        if found["run"]["load"]:
+            from harness.load import summary
+            from harness.pricing import load_catalog
+            from harness.workloads import discover
+
+            found["load"] = summary(
+                found["run"],
+                found["attempts"],
+                store.levels(run_id),
+                discover(config.workload_dirs).get(found["run"]["workload"]),
+                load_catalog(config.pricing),
+            )
+        return found
 
 
 def export(config: Config, run: str, fmt: str = "json", output: Path | None = None) -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 from harness.commands.selection import Selection
 from harness.config import Config
 from harness.errors import RunInterrupted, UsageError
+from harness.load import LoadPlan
 from harness.paths import default_config_file
 from harness.runner import Runner, RunSummary, Task, plan
 from harness.store import open_store
@@ -47,15 +48,25 @@ def run(
     pricing: Path | None = None,
     resume: str | None = None,
     quiet: bool = False,
+    streams: str | None = None,
+    iterations: int | None = None,
+    duration: float | None = None,
+    arrival_rate: float | None = None,
 ) -> list[RunSummary]:
-    """Run the selection (or finish the interrupted run `resume`). Ctrl-C keeps what
-    finished and says how to pick it up again, with the same files."""
+    """Run the selection (or finish the interrupted run `resume`); with `streams`, under load
+    at each of those concurrency levels. Ctrl-C keeps what finished and says how to pick it up
+    again, with the same files."""
     chosen = selection.engines or selection.workloads or selection.queries
-    if resume and (chosen or selection.scale is not None or runs or timeout):
+    under_load = streams or iterations or duration or arrival_rate
+    if resume and (chosen or selection.scale is not None or runs or timeout or under_load):
         raise UsageError(
-            "--resume continues a run with its own engine, workload, scale, queries, attempts "
-            "and time limit: give none of -e, -w, --scale, -q, --runs, --timeout"
+            "--resume continues a run with its own engine, workload, scale, queries, attempts, "
+            "time limit and levels: give none of -e, -w, --scale, -q, --runs, --timeout, "
+            "--streams, --iterations, --duration, --arrival-rate"
         )
+    if under_load and not streams:
+        raise UsageError("--iterations, --duration and --arrival-rate need --streams")
+    load = LoadPlan.parse(streams, iterations, duration, arrival_rate) if streams else None
     for key, value in {
         "runs": runs,
         "timeout_seconds": timeout,
@@ -64,7 +75,7 @@ def run(
     }.items():
         if value is not None:
             setattr(config, key, value)
-    tasks = resumed(config, resume) if resume else selection.plan(config)
+    tasks = resumed(config, resume) if resume else selection.plan(config, load)
     try:
         return execute(config, tasks, quiet=quiet)
     except RunInterrupted as stop:
@@ -96,6 +107,9 @@ def resumed(config: Config, run: str) -> list[Task]:
         stored["scale"],
         queries,
         {k: str(v) for k, v in (stored["workload_options"] or {}).items()},
+        LoadPlan(**{**stored["load"], "levels": tuple(stored["load"]["levels"])})
+        if stored["load"]
+        else None,
     )
     task.resume_of, task.done = run_id, frozenset(done)
     return [task]

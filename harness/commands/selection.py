@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.config import Config
 from harness.errors import UsageError
+from harness.load import LoadPlan
 from harness.runner import Task, plan
 
 
@@ -18,7 +19,7 @@ class Selection:
     queries: tuple[str, ...] = ()
     parameters: dict[str, str] = field(default_factory=dict)  # a workload's own (--gap-minutes)
 
-    def plan(self, config: Config) -> list[Task]:
+    def plan(self, config: Config, load: LoadPlan | None = None) -> list[Task]:
         return plan(
             config,
             list(self.engines) or None,
@@ -26,6 +27,7 @@ class Selection:
             self.scale,
             list(self.queries) or None,
             self.parameters,
+            load,
         )
 
 
