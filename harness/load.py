@@ -119,13 +119,16 @@ class LoadTest:
         self.kept = set(self.store.results(run_id, with_rows=False))  # a resumed run keeps its
         self.kept_lock = threading.Lock()
         self.finished: queue.SimpleQueue = queue.SimpleQueue()  # (attempt, kept) from streams
-        self.numbers = {  # the next attempt number of each query, counted across levels
+        # Each query's attempt numbers, counted across levels in the order attempts start
+        # (next() on a count is atomic: the streams share these without a lock).
+        numbered = {
             row["query_id"]: row["n"]
             for row in self.store.rows(
                 "SELECT query_id, max(attempt) AS n FROM attempts WHERE run_id = ? GROUP BY 1",
                 [run_id],
             )
         }
+        self.numbers = {q: itertools.count(numbered.get(q, 0) + 1) for q in self.queries}
 
     def run(self) -> set[str]:
         done = {
@@ -284,7 +287,8 @@ class LoadTest:
         """One query on one stream's session, handed to the main thread to journal."""
         if self.runner.stop.requested:
             raise _Stop
-        base: dict[str, Any] = {"query_id": query.id, "attempt": 0, "phase": "load"}
+        number = next(self.numbers[query.id])
+        base: dict[str, Any] = {"query_id": query.id, "attempt": number, "phase": "load"}
         base.update(stream=stream, level=level)
         if due is not None:
             base["harness_queue_seconds"] = max(0.0, time.monotonic() - due)
@@ -333,21 +337,15 @@ class LoadTest:
         self.finished.put((attempt, kept))
 
     def _journal(self, level: int, step: int) -> None:
-        """Number and journal what the streams finished since the last call, synced once."""
+        """Journal what the streams finished since the last call, synced once."""
         batch = []
         with contextlib.suppress(queue.Empty):
             while True:
                 batch.append(self.finished.get_nowait())
         for position, (attempt, kept) in enumerate(batch):
-            number = self.numbers.get(attempt.query_id, 0) + 1
-            self.numbers[attempt.query_id] = number
             if kept is not None:
-                self.store.record_result(self.run_id, attempt.query_id, number, *kept)
-            self.store.record_attempt(
-                self.run_id,
-                dataclasses.replace(attempt, attempt=number),
-                sync=position == len(batch) - 1,
-            )
+                self.store.record_result(self.run_id, attempt.query_id, attempt.attempt, *kept)
+            self.store.record_attempt(self.run_id, attempt, sync=position == len(batch) - 1)
         if batch:
             self.runner.progress.advance(step, len(batch))
 

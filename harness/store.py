@@ -333,6 +333,21 @@ class Store:
         columns = ", ".join(names)
         row_marks = "(" + ", ".join("?" * len(names)) + ")"
         present = " AND ".join(f"t.{key} = v.{key}" for key in keys)
+        if len(rows) > 2000:
+            # A run under load: binding every value as a parameter costs about 0.15 ms a row,
+            # an Arrow table of the columns a few microseconds (pyarrow loads only for this).
+            import pyarrow
+
+            batch = pyarrow.table({name: [row[name] for row in rows] for name in names})
+            self.con.register("pending_rows", batch)
+            try:
+                self.con.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM pending_rows v "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {present})"
+                )
+            finally:
+                self.con.unregister("pending_rows")
+            return
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             self.con.execute(
@@ -532,8 +547,8 @@ class Store:
         if self._journal is None:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
         self._journal.write(json.dumps(row, default=datetime.isoformat) + "\n")
-        self._journal.flush()
         if sync:  # durable like a commit: survives a crash of the OS too
+            self._journal.flush()
             os.fsync(self._journal.fileno())
 
     # -- reading --------------------------------------------------------------------------------

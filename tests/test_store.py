@@ -82,6 +82,10 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     # Take it back to schema 1, as an earlier whbench wrote it.
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW attempt_details")
+    con.execute("DROP TABLE levels")
+    con.execute("ALTER TABLE runs DROP COLUMN load")
+    for column in ("stream", "level", "harness_queue_seconds"):
+        con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     con.execute("DROP TABLE results")
     con.execute("ALTER TABLE runs DROP COLUMN result_cache")
     con.execute("ALTER TABLE attempts DROP COLUMN answer")
