@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from harness.engines import connected
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import UsageError
 from harness.stats import geometric_mean, percentile
@@ -195,7 +194,8 @@ class LoadTest:
             sessions: list[Engine | str] = []
             for _ in range(count):
                 try:
-                    session = stack.enter_context(connected(self.task.engine, self.task.settings))
+                    session = self.engine.open_session()
+                    stack.callback(session.close)
                     session.prepare_session(self.task.namespace, self.run_id, self.timeout)
                 except Exception as exc:
                     sessions.append(f"session refused: {type(exc).__name__}: {exc}"[:500])

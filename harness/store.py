@@ -367,7 +367,8 @@ class Store:
     def start_run(self, **run: Any) -> None:
         run = {**run, "status": "running", "started_at": _now()}
         for key in ("engine_settings", "workload_options", "config", "load"):
-            run[key] = json.dumps(run.get(key), default=str)
+            value = run.get(key)
+            run[key] = None if value is None else json.dumps(value, default=str)
         columns = ", ".join(run)
         self.con.execute(
             f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())

@@ -16,7 +16,7 @@ import pytest
 from conftest import WHBENCH
 from test_cli_errors import SLOW, broken_workload
 
-from harness import load as load_module
+from harness.engines.duckdb import DuckDBEngine
 from harness.load import LoadPlan, tpch_metrics
 from harness.stats import percentile
 from harness.workloads import get_workload
@@ -242,16 +242,16 @@ def test_a_refused_session_is_recorded_per_attempt_and_the_level_goes_on(make_co
     from harness.commands.selection import Selection
     from harness.config import load_config
 
-    real = load_module.connected
+    real = DuckDBEngine.open_session
     opened = []
 
-    def limited(name, settings):
-        opened.append(name)
+    def limited(engine):
+        opened.append(engine)
         if len(opened) == 2:
             raise RuntimeError("too many connections for role bench")
-        return real(name, settings)
+        return real(engine)
 
-    monkeypatch.setattr(load_module, "connected", limited)
+    monkeypatch.setattr(DuckDBEngine, "open_session", limited)
     config = load_config(make_config())
     selection = Selection(queries=("q06", "q14"))
     (summary,) = commands.run.run(config, selection, streams="2", quiet=True)

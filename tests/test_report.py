@@ -29,7 +29,8 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, data_dir, fakesnow_port) -> Path:
     """A store with TPC-H at two scales (one of them run twice), events and text on DuckDB,
-    and TPC-H and text on Snowflake (where two text queries fail); the report of it."""
+    and TPC-H and text on Snowflake (where two text queries fail), and TPC-H under load on both;
+    the report of it."""
     root = tmp_path_factory.mktemp("report")
     snowflake = fakesnow_settings(fakesnow_port)
     config = root / "config.yaml"
@@ -58,6 +59,10 @@ def report(tmp_path_factory, data_dir, fakesnow_port) -> Path:
     whbench("run", "--quiet", "-e", "snowflake", "-w", "tpch", "-w", "text")
     whbench("run", "--quiet", "-e", "duckdb", "-w", "tpch")  # a second run: a trend
     whbench("run", "--quiet", "-e", "duckdb", "-w", "tpch", "--scale", "0.02")  # a second scale
+    # Under load: all of TPC-H on DuckDB (with its power test), two queries on Snowflake.
+    whbench("run", "--quiet", "-e", "duckdb", "-w", "tpch", "--streams", "1,2,4")
+    load = ["-e", "snowflake", "-w", "tpch", "-q", "q01", "-q", "q06", "--streams", "1,2"]
+    whbench("run", "--quiet", *load)
     result = whbench("report", "-o", "report.html")
     assert result.returncode == 0, result.stderr
     return root / "report.html"
@@ -107,6 +112,14 @@ def test_the_report_renders_in_a_real_browser(report, tmp_path):
     # fakesnow refuses to turn its result cache off: its hot times are left out, and said so.
     assert "left out of times and verdicts" in dom
     assert 'id="loads"' in dom and "lineitem" in dom
+    # Under load: a table of levels per engine, a verdict in words, TPC-H's metric labelled for
+    # what it is not, and latency, throughput and cost charts against concurrency.
+    under_load = dom[dom.index('id="load"') : dom.index('id="charts"')]
+    assert under_load.count('<table class="load"') == 2
+    assert re.search(r"duckdb held p95 under [\d.]+ m?s up to \d concurrent sessions?", under_load)
+    assert "snowflake held p95 under" in under_load
+    assert "Power@Size" in under_load and "not comparable to published TPC-H results" in under_load
+    assert under_load.count('class="chart"') == 3  # one data type: p95, throughput, cost
     assert "SQL as each engine received it" in dom
 
     screenshot = tmp_path / "report.png"

@@ -251,6 +251,13 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def open_session(self) -> Engine:
+        """Another session on the same database, for one stream of a run under load: by
+        default a new connection with the same settings. Close it when done."""
+        other = type(self)(self.settings)
+        other.connect()
+        return other
+
     @abc.abstractmethod
     def version(self) -> str:
         """The server or library version, recorded with every run."""

@@ -27,13 +27,14 @@ DETAILS = ("status", "median", "spread", "rows", "scanned", "cost")
 
 
 def latest_run_ids(store: Store) -> list[str]:
-    """The newest run of each engine, workload and scale that recorded any attempt."""
+    """The newest run of each engine, workload and scale that recorded any attempt, and
+    apart from it the newest run under load (`--streams`) of each."""
     return [
         row["run_id"]
         for row in store.rows(
             """SELECT arg_max(run_id, started_at) AS run_id FROM runs
                WHERE run_id IN (SELECT run_id FROM attempts)
-               GROUP BY engine, workload, scale ORDER BY 1"""
+               GROUP BY engine, workload, scale, coalesce(load, 'null') = 'null' ORDER BY 1"""
         )
     ]
 

@@ -110,15 +110,17 @@ def build(
     pattern: Pattern | None = None,
     workloads: dict[str, Workload] | None = None,
 ) -> dict[str, Any]:
+    loaded = [r for r in runs if r.get("load")]  # runs under load have a section of their own
+    runs = [r for r in runs if not r.get("load")]
     run_ids = [r["run_id"] for r in runs]
-    marks = ", ".join("?" * len(run_ids))
+    marks = ", ".join("?" * len(run_ids)) or "NULL"
     attempts = store.rows(
         f"SELECT * FROM attempt_details WHERE run_id IN ({marks}) ORDER BY attempt", run_ids
     )
     by_run: dict[str, list[dict]] = defaultdict(list)
     for a in attempts:
         by_run[a["run_id"]].append(a)
-    engines = _engine_order(runs)
+    engines = _engine_order(runs + loaded)
     sections = sorted(
         (
             _section(group, by_run, catalog, store, workloads or {})
@@ -127,12 +129,15 @@ def build(
         key=lambda s: (_type_order(s.data_type), s.workload, s.scale),
     )
     matrix = _matrix(sections, engines)
+    under_load = _under_load(store, loaded, catalog, workloads or {})
     return {
+        "under_load": under_load,
         "engines": engines,
         "baseline": engines[0],
         "sections": sections,
         "matrix": matrix,
         "charts": _charts(store, sections, matrix, engines),
+        "load_charts": _load_charts(under_load),
         "loads": _loads(store, runs),
         "runs": [_provenance(store, r, by_run[r["run_id"]], catalog) for r in runs],
         "first_runs": _first_runs(sections, engines),
@@ -143,7 +148,102 @@ def build(
         "pricing_source": catalog.source,
         "missing": _missing(runs, sections, engines),
         "small_ms": SMALL_SECONDS * 1000,
+        "knee": KNEE,
     }
+
+
+# -- under load --------------------------------------------------------------------------------
+KNEE = 2.0  # the knee: the first level whose p95 latency passes this multiple of one stream's
+
+
+def _under_load(
+    store: Store, runs: list[dict], catalog: Catalog, workloads: dict[str, Workload]
+) -> list[dict[str, Any]]:
+    """Per data type, each engine's levels (throughput, p50/p95, cost per 1,000 queries), its
+    knee and a verdict in words."""
+    from harness.load import summary
+
+    found = []
+    for (data_type,), group in sorted(
+        _group(runs, ("data_type",)).items(), key=lambda item: _type_order(item[0][0])
+    ):
+        engines = []
+        for run in sorted(group, key=lambda r: (r["engine"], r["workload"], r["scale"])):
+            attempts = store.attempts(run["run_id"])
+            measured = summary(
+                run, attempts, store.levels(run["run_id"]), workloads.get(run["workload"]), catalog
+            )
+            levels = measured["levels"]
+            if not levels:
+                continue
+            engines.append(
+                {
+                    "engine": run["engine"],
+                    "workload": run["workload"],
+                    "scale": run["scale"],
+                    "levels": levels,
+                    "tpch": measured.get("tpch"),
+                    **_knee(run["engine"], levels),
+                }
+            )
+        if engines:
+            found.append({"data_type": data_type, "engines": engines})
+    return found
+
+
+def _knee(engine: str, levels: list[dict]) -> dict[str, Any]:
+    """Where latency turns: the first level whose p95 passes KNEE x the lowest level's."""
+    measured = [lv for lv in levels if lv["p95_seconds"] is not None]
+    if not measured:
+        return {"knee": None, "verdict": f"{engine}: no level finished a query"}
+    base = measured[0]
+    knee = next((lv for lv in measured[1:] if lv["p95_seconds"] > KNEE * base["p95_seconds"]), None)
+    held = [lv for lv in measured if knee is None or lv["level"] < knee["level"]]
+    top = max(held, key=lambda lv: lv["level"])
+    worst_p95 = max(lv["p95_seconds"] for lv in held)
+    verdict = (
+        f"{engine} held p95 under {_short_seconds(worst_p95)} up to {top['level']} concurrent "
+        f"session{'s' if top['level'] > 1 else ''}"
+    )
+    if knee is not None:
+        verdict += (
+            f"; from {knee['level']} its p95 ({_short_seconds(knee['p95_seconds'])}) passed "
+            f"{KNEE:g}x its {base['level']}-stream value: queries queued"
+        )
+    elif len(measured) > 1:
+        verdict += f" (p95 stayed within {KNEE:g}x its {base['level']}-stream value)"
+    errors = sum(lv["errors"] + lv["timeouts"] for lv in levels)
+    if errors:
+        verdict += f"; {errors} queries failed or timed out"
+    return {"knee": knee["level"] if knee else None, "verdict": verdict}
+
+
+def _short_seconds(value: float) -> str:
+    return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
+
+
+def _load_charts(under_load: list[dict]) -> list[dict[str, str]]:
+    out = []
+    for group in under_load:
+        for key, unit, what in (
+            ("p95_seconds", "seconds", "p95 latency"),
+            ("queries_per_second", "queries/s", "throughput"),
+            ("cost_per_1000_queries", "USD", "cost per 1,000 queries"),
+        ):
+            series = {
+                e["engine"]: [
+                    (lv["level"], lv[key], f"{lv['level']} streams")
+                    for lv in e["levels"]
+                    if lv[key] is not None
+                ]
+                for e in group["engines"]
+            }
+            svg = charts.lines(series, "concurrent sessions", unit, f"{what} under load")
+            if svg:
+                out.append(
+                    {"title": f"{group['data_type']} under load: {what} by level", "svg": svg}
+                )
+    return out
 
 
 # -- per query -------------------------------------------------------------------------------

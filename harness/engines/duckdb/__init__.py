@@ -80,6 +80,14 @@ class DuckDBEngine(Engine):
             self._con.close()
             self._con = None
 
+    def open_session(self) -> DuckDBEngine:
+        """A cursor: a connection of its own to the same database instance (the only way to
+        reach an in-memory database from a second session), sharing its buffer pool."""
+        other = type(self)(self.settings)
+        other._con = self._con.cursor()
+        other._con.execute("SET enable_progress_bar = false")
+        return other
+
     def version(self) -> str:
         return self._con.execute("SELECT version()").fetchone()[0]
 
