@@ -3,7 +3,8 @@ median time and a Mann-Whitney U test over the attempts, so that noise is not ca
 regression and a regression is not waved away as noise.
 
 Hot attempts are compared when both sides have them (the first attempt measures loading
-caches, and would add its own spread); the test is exact (every split of the pooled ranks)
+caches, and would add its own spread); runs under load, level by level, every attempt of a
+query at a level (each stream's); the test is exact (every split of the pooled ranks)
 while that is cheap, else the normal approximation with the tie correction.
 """
 
@@ -98,10 +99,12 @@ def compare(
 
 def _times(attempts: list[dict[str, Any]]) -> dict[str, list[float]]:
     """Query id -> the seconds a gate compares (stats.Timing.compared); an empty list when the
-    query only failed."""
+    query only failed. A run under load is compared level by level: "q06 at 4 streams"."""
     grouped: dict[str, list[dict]] = {}
     for a in attempts:
-        grouped.setdefault(a["query_id"], []).append(a)
+        level = a.get("level")
+        key = a["query_id"] if level is None else f"{a['query_id']} at {level} streams"
+        grouped.setdefault(key, []).append(a)
     return {query_id: timing(tries).compared for query_id, tries in grouped.items()}
 
 

@@ -306,3 +306,14 @@ def test_ctrl_c_stops_every_stream_and_resume_runs_the_level_again_whole(
     con.close()
     assert counts == [(1, 2), (2, 4)]  # level 1 ran again whole: q06 is not there twice
     assert "level 1 was cut short" in notes
+
+
+def test_two_runs_under_load_are_compared_level_by_level(whbench, make_config):
+    config = make_config()
+    args = ["--streams", "2", "--iterations", "3", "-q", "q06", "--quiet", "--json"]
+    runs = [whbench("run", "--config", config, *args).json()[0]["run_id"] for _ in range(2)]
+    result = whbench("compare", *runs, "--config", config, "--json")
+    compared = {c["query_id"]: c for c in result.json()["changes"]}
+    # TPC-H's power test (one stream, 3 iterations) and the 2-stream level, each on its own.
+    assert set(compared) == {"q06 at 1 streams", "q06 at 2 streams"}
+    assert compared["q06 at 2 streams"]["base_attempts"] == 6

@@ -281,3 +281,31 @@ def test_clean_lists_and_drops_only_what_whbench_created(engine, data_dir):
     for foreign in ("main", "public", "analytics", "whb_x; DROP SCHEMA main"):
         with pytest.raises(Exception, match="refusing to touch"):
             engine.drop(foreign)
+
+
+def test_sessions_of_their_own_run_queries_at_once(engine, data_dir):
+    """Under load each stream has a session of its own (`open_session`): two run a query at
+    the same time, each with its settings, and closing them leaves the first one working."""
+    engine.drop("whb_conformance")
+    load_region(engine, data_dir, "whb_conformance")
+    sessions = [engine.open_session() for _ in range(2)]
+    try:
+        assert len({id(s) for s in sessions} | {id(engine)}) == 3
+        for session in sessions:
+            session.prepare_session("whb_conformance", "conformance-load", 60)
+        answers: list = [None, None]
+
+        def ask(number: int) -> None:
+            answers[number] = sessions[number].execute("SELECT count(*) FROM region", 60).rows
+
+        threads = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert answers == [[(5,)], [(5,)]]
+    finally:
+        for session in sessions:
+            session.close()
+    assert engine.execute("SELECT 1", 60).rows == [(1,)]
+    engine.drop("whb_conformance")
