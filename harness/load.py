@@ -410,6 +410,9 @@ def _level_figures(
     # The engine's own split of a query's time, where it reports one (None where it does not).
     figures["engine_queued_seconds_mean"] = mean_of("queued_seconds")
     figures["engine_execution_seconds_mean"] = mean_of("execution_seconds")
+    # Where the engine reports slot time (BigQuery), the slots the level used on average.
+    slot_ms = [a["slot_ms"] for a in ok if a.get("slot_ms") is not None]
+    figures["average_slots"] = sum(slot_ms) / (seconds * 1000) if slot_ms and seconds else None
     figures["cost"] = figures["cost_per_1000_queries"] = None
     if catalog is not None:
         from harness.pricing import billing
