@@ -304,6 +304,31 @@ def known_answer_differences(workload, loaded: LoadedWorkload, truth: dict) -> d
     return found
 
 
+def at_once(engine, namespace: str, sql: str, sessions: int = 2) -> list:
+    """Run `sql` in `namespace` on `sessions` sessions of the engine's own (`open_session`) at
+    the same time, as streams under load do: each one's QueryResult. The sessions are closed."""
+    import threading
+
+    opened = [engine.open_session() for _ in range(sessions)]
+    results: list = [None] * sessions
+    try:
+        for session in opened:
+            session.prepare_session(namespace, "whbench-load-test", 120)
+
+        def ask(number: int) -> None:
+            results[number] = opened[number].execute(sql, 120)
+
+        threads = [threading.Thread(target=ask, args=(n,)) for n in range(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    finally:
+        for session in opened:
+            session.close()
+    return results
+
+
 # -- the engines with a local stand-in, for the conformance suite (tests/engines/) -------------
 STAND_INS = ("duckdb", "snowflake", "bigquery", "redshift")
 

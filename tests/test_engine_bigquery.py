@@ -9,7 +9,7 @@ import os
 
 import duckdb
 import pytest
-from conftest import run_engines
+from conftest import at_once, run_engines
 
 from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
 
@@ -57,11 +57,14 @@ def test_dry_run_estimates_without_running(bqemulator_port):
         engine.close()
 
 
-@pytest.mark.skipif(
+REAL = pytest.mark.skipif(
     not os.environ.get("BIGQUERY_PROJECT"),
     reason="needs a real BigQuery project: set BIGQUERY_PROJECT (and sign in with Application "
     "Default Credentials, or set GOOGLE_APPLICATION_CREDENTIALS)",
 )
+
+
+@REAL
 def test_real_bigquery_reports_bytes_billed():
     engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
     engine.connect()
@@ -72,6 +75,40 @@ def test_real_bigquery_reports_bytes_billed():
         )
         assert result.usage.bytes_billed and result.usage.bytes_billed >= 10 * 2**20
         assert result.usage.cache_hit is False
+    finally:
+        engine.close()
+
+
+@REAL
+def test_real_bigquery_jobs_under_load_report_their_wait_and_slots():
+    """Four sessions at once: each job's wait for slots (creation to start), its run and its
+    slot time come with the job's statistics."""
+    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
+    engine.connect()
+    try:
+        sql = "SELECT count(*) FROM `bigquery-public-data.samples.shakespeare`"
+        for result in at_once(engine, "whb_check", sql, sessions=4):
+            usage = result.usage
+            assert usage.queued_seconds is not None and usage.execution_seconds is not None
+            assert usage.slot_ms is not None
+    finally:
+        engine.close()
+
+
+def test_jobs_report_their_wait_and_run_on_the_emulator(bqemulator_port):
+    """bqemulator fills a job's creation, start and end times, so the split is recorded."""
+    engine = BigQueryEngine(
+        BigQuerySettings(
+            project="whbench-test",
+            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
+            anonymous=True,
+        )
+    )
+    engine.connect()
+    try:
+        usage = engine.execute("SELECT 1", 60).usage
+        assert usage.queued_seconds is not None and usage.queued_seconds >= 0
+        assert usage.execution_seconds is not None and usage.execution_seconds >= 0
     finally:
         engine.close()
 

@@ -10,7 +10,7 @@ import time
 
 import duckdb
 import pytest
-from conftest import run_engines, run_from_s3
+from conftest import at_once, run_engines, run_from_s3
 
 from harness.engines.redshift import RedshiftEngine, RedshiftSettings
 
@@ -65,13 +65,15 @@ def test_statement_timeout_is_a_timeout(whbench, both_engines, workdir):
     assert run["queries"][0]["status"] == "timeout"
 
 
-@pytest.mark.skipif(
+REAL = pytest.mark.skipif(
     not all(os.environ.get(v) for v in ("REDSHIFT_HOST", "REDSHIFT_USER")),
     reason="needs a real Redshift: set REDSHIFT_HOST, REDSHIFT_USER and REDSHIFT_PASSWORD (or "
     "REDSHIFT_IAM=1 with AWS credentials), optionally REDSHIFT_DATABASE",
 )
-def test_real_redshift_runs_and_reports_its_statistics():
-    engine = RedshiftEngine(
+
+
+def real_redshift() -> RedshiftEngine:
+    return RedshiftEngine(
         RedshiftSettings(
             host=os.environ["REDSHIFT_HOST"],
             user=os.environ["REDSHIFT_USER"],
@@ -80,6 +82,11 @@ def test_real_redshift_runs_and_reports_its_statistics():
             database=os.environ.get("REDSHIFT_DATABASE", "dev"),
         )
     )
+
+
+@REAL
+def test_real_redshift_runs_and_reports_its_statistics():
+    engine = real_redshift()
     engine.connect()
     try:
         engine.prepare_session("whb_check", "whbench-test", 60)
@@ -87,6 +94,21 @@ def test_real_redshift_runs_and_reports_its_statistics():
         result = engine.execute("SELECT 42", 60)
         assert result.rows == [(42,)] and result.engine_query_id
         assert result.engine_query_id in engine.query_history([result.engine_query_id])
+    finally:
+        engine.close()
+
+
+@REAL
+def test_real_redshift_sessions_under_load_report_their_queueing():
+    """Four sessions at once: each query's queue and execution time come from
+    SYS_QUERY_HISTORY (queue_time, execution_time)."""
+    engine = real_redshift()
+    engine.connect()
+    try:
+        results = at_once(engine, "whb_check", "SELECT 42", sessions=4)
+        history = engine.query_history([r.engine_query_id for r in results])
+        for _, usage in history.values():
+            assert usage.queued_seconds is not None and usage.execution_seconds is not None
     finally:
         engine.close()
 

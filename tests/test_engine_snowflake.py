@@ -10,7 +10,7 @@ import time
 
 import duckdb
 import pytest
-from conftest import fakesnow_settings, run_engines, run_from_s3
+from conftest import at_once, fakesnow_settings, run_engines, run_from_s3
 
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
 from harness.errors import ConfigError, EngineError
@@ -71,13 +71,15 @@ def test_unreachable_account_is_a_one_line_error(whbench, make_config):
     assert "secret-canary-value" not in result.stderr + result.stdout
 
 
-@pytest.mark.skipif(
+REAL = pytest.mark.skipif(
     not all(os.environ.get(v) for v in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER")),
     reason="needs a real Snowflake account: set SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and one of "
     "SNOWFLAKE_PRIVATE_KEY_FILE or SNOWFLAKE_PASSWORD (and SNOWFLAKE_WAREHOUSE)",
 )
-def test_real_snowflake_runs_and_reports_its_statistics():
-    engine = SnowflakeEngine(
+
+
+def real_snowflake() -> SnowflakeEngine:
+    return SnowflakeEngine(
         SnowflakeSettings(
             account=os.environ["SNOWFLAKE_ACCOUNT"],
             user=os.environ["SNOWFLAKE_USER"],
@@ -87,6 +89,11 @@ def test_real_snowflake_runs_and_reports_its_statistics():
             warehouse=os.environ.get("SNOWFLAKE_WAREHOUSE"),
         )
     )
+
+
+@REAL
+def test_real_snowflake_runs_and_reports_its_statistics():
+    engine = real_snowflake()
     engine.connect()
     try:
         engine.prepare_session("PUBLIC", "whbench-test", 60)
@@ -95,6 +102,21 @@ def test_real_snowflake_runs_and_reports_its_statistics():
         assert result.rows == [(42,)] and result.engine_query_id
         history = engine.query_history([result.engine_query_id])
         assert history[result.engine_query_id][0] is not None
+    finally:
+        engine.close()
+
+
+@REAL
+def test_real_snowflake_sessions_under_load_report_their_queueing():
+    """Four sessions at once on a real warehouse: each query's queued and executing time come
+    from the query history (QUEUED_OVERLOAD_TIME and friends, EXECUTION_TIME)."""
+    engine = real_snowflake()
+    engine.connect()
+    try:
+        results = at_once(engine, "PUBLIC", "SELECT 42", sessions=4)
+        history = engine.query_history([r.engine_query_id for r in results])
+        for _, usage in history.values():
+            assert usage.queued_seconds is not None and usage.execution_seconds is not None
     finally:
         engine.close()
 

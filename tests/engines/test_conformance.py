@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import STAND_INS, run_engines
+from conftest import STAND_INS, at_once, run_engines
 
 from harness.config import parse_config
 from harness.datagen import ensure_data
@@ -288,24 +288,7 @@ def test_sessions_of_their_own_run_queries_at_once(engine, data_dir):
     the same time, each with its settings, and closing them leaves the first one working."""
     engine.drop("whb_conformance")
     load_region(engine, data_dir, "whb_conformance")
-    sessions = [engine.open_session() for _ in range(2)]
-    try:
-        assert len({id(s) for s in sessions} | {id(engine)}) == 3
-        for session in sessions:
-            session.prepare_session("whb_conformance", "conformance-load", 60)
-        answers: list = [None, None]
-
-        def ask(number: int) -> None:
-            answers[number] = sessions[number].execute("SELECT count(*) FROM region", 60).rows
-
-        threads = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert answers == [[(5,)], [(5,)]]
-    finally:
-        for session in sessions:
-            session.close()
+    results = at_once(engine, "whb_conformance", "SELECT count(*) FROM region")
+    assert [r.rows for r in results] == [[(5,)], [(5,)]]
     assert engine.execute("SELECT 1", 60).rows == [(1,)]
     engine.drop("whb_conformance")

@@ -277,11 +277,22 @@ class BigQueryEngine(Engine):
             self.notes.append(
                 "the server reported no bytes billed, so bytes processed are not recorded either"
             )
+        # A job waits for slots between its creation and its start, then runs to its end
+        # (JobStatistics creationTime, startTime, endTime:
+        # https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobStatistics, read
+        # 2026-11-26): the queued / executing split under load.
+        queued = executing = None
+        if job.created and job.started:
+            queued = max(0.0, (job.started - job.created).total_seconds())
+        if job.started and job.ended:
+            executing = (job.ended - job.started).total_seconds()
         return Usage(
             bytes_scanned=job.total_bytes_processed if billed is not None else None,
             bytes_billed=billed,
             slot_ms=job.slot_millis,
             cache_hit=job.cache_hit,
+            queued_seconds=queued,
+            execution_seconds=executing,
         )
 
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
