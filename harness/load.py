@@ -32,15 +32,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from harness.engines.base import Engine, QueryCancelled, QueryTimeout
+from harness.engines.base import Engine, QueryCancelled
 from harness.errors import UsageError
+from harness.measure import Judge, measure
 from harness.stats import geometric_mean, percentile
 from harness.store import Attempt
 
 if TYPE_CHECKING:
     from harness.answers import Expected
     from harness.pricing import Catalog
-    from harness.runner import PlannedQuery, Runner, Task, _Judge
+    from harness.runner import PlannedQuery, Runner, Task
     from harness.workloads import Workload
 
 MAX_STREAMS = 256
@@ -281,7 +282,7 @@ class LoadTest:
         stream: int,
         session: Engine | str,
         query: PlannedQuery,
-        judges: dict[str, _Judge],
+        judges: dict[str, Judge],
         due: float | None = None,
     ) -> None:
         """One query on one stream's session, handed to the main thread to journal."""
@@ -292,48 +293,23 @@ class LoadTest:
         base.update(stream=stream, level=level)
         if due is not None:
             base["harness_queue_seconds"] = max(0.0, time.monotonic() - due)
-        started_at = datetime.now(UTC)
-        base["started_at"] = started_at
         if isinstance(session, str):  # the engine refused this stream a session
-            self.finished.put((Attempt(**base, status="error", error=session), None))
+            refused = Attempt(**base, started_at=datetime.now(UTC), status="error", error=session)
+            self.finished.put((refused, None))
             return
-        try:
-            result = session.execute(query.sql, self.timeout, query.id)
-        except QueryTimeout as exc:
-            attempt = Attempt(**base, status="timeout", error=str(exc), ended_at=datetime.now(UTC))
-            self.finished.put((attempt, None))
-            return
-        except QueryCancelled:
-            raise _Stop from None
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {session.error_text(exc)}"
-            self.finished.put(
-                (Attempt(**base, status="error", error=error, ended_at=datetime.now(UTC)), None)
-            )
-            return
-        ended_at = datetime.now(UTC)
         judge = judges.get(query.id)
         if judge is None:
             judge = judges[query.id] = self.runner.judge(query, self.task, self.expected)
-        checksum, answer = judge.of(result.rows, result.columns)
+        try:
+            attempt = measure(session, query, self.timeout, judge, **base)
+        except QueryCancelled:
+            raise _Stop from None
         kept = None
-        if query.id not in self.kept:
+        if attempt.status == "ok" and query.id not in self.kept:
             with self.kept_lock:
                 if query.id not in self.kept:
                     self.kept.add(query.id)
                     kept = judge.to_keep()
-        attempt = Attempt(
-            **base,
-            status="ok",
-            ended_at=ended_at,
-            client_seconds=result.client_seconds,
-            engine_seconds=result.engine_seconds,
-            rows=len(result.rows),
-            checksum=checksum,
-            engine_query_id=result.engine_query_id,
-            usage=result.usage,
-            answer=answer,
-        )
         self.finished.put((attempt, kept))
 
     def _journal(self, level: int, step: int) -> None:

@@ -25,24 +25,18 @@ from typing import Any
 
 from harness import __version__
 from harness.answers import (
-    Difference,
     Expected,
-    Shape,
-    Tolerance,
-    check,
     expected_answers,
-    keep,
-    shape_of,
 )
 from harness.budget import Budget
-from harness.checksum import result_checksum
 from harness.config import Config, WorkloadChoice
 from harness.datagen import DataSet, ensure_data
 from harness.engines import connected, engine_class
-from harness.engines.base import Engine, QueryCancelled, QueryTimeout
+from harness.engines.base import Engine, QueryCancelled
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
 from harness.load import LoadPlan, LoadTest
 from harness.load import summary as load_summary
+from harness.measure import Judge, measure
 from harness.pricing import Catalog, billing, load_catalog
 from harness.stats import timing
 from harness.store import Attempt, Store
@@ -385,8 +379,8 @@ class Runner:
         return ran
 
     @staticmethod
-    def judge(query: PlannedQuery, task: Task, expected: dict[str, Expected]) -> _Judge:
-        return _Judge(
+    def judge(query: PlannedQuery, task: Task, expected: dict[str, Expected]) -> Judge:
+        return Judge(
             query,
             task.workload.checksum_decimals,
             task.workload.answers.tolerance(query.id),
@@ -406,43 +400,24 @@ class Runner:
         for query_id, (seconds, usage) in engine.query_history(ids).items():
             self.store.record_history(run_id, query_id, seconds, usage)
 
-    def _attempt(self, engine: Engine, query: PlannedQuery, number: int, judge: _Judge) -> Attempt:
+    def _attempt(self, engine: Engine, query: PlannedQuery, number: int, judge: Judge) -> Attempt:
         phase, cold_method = "hot", None
         if number == 1:
             cold_method = engine.make_cold()
             phase = "cold" if cold_method else "lukewarm"
-        started_at = datetime.now(UTC)
-        base = {
-            "query_id": query.id,
-            "attempt": number,
-            "phase": phase,
-            "started_at": started_at,
-            "cold_method": cold_method,
-        }
         try:
-            result = engine.execute(query.sql, self.config.timeout_seconds, query.id)
-        except QueryTimeout as exc:
-            return Attempt(**base, status="timeout", error=str(exc), ended_at=datetime.now(UTC))
+            return measure(
+                engine,
+                query,
+                self.config.timeout_seconds,
+                judge,
+                query_id=query.id,
+                attempt=number,
+                phase=phase,
+                cold_method=cold_method,
+            )
         except QueryCancelled:  # a cut-short attempt is no measurement: record nothing
             raise KeyboardInterrupt from None
-        except (KeyboardInterrupt, HarnessError):
-            raise
-        except Exception as exc:  # the engine rejected the query: record it and go on
-            return Attempt(**base, status="error", error=_one_line(exc), ended_at=datetime.now(UTC))
-        ended_at = datetime.now(UTC)
-        checksum, answer = judge.of(result.rows, result.columns)
-        return Attempt(
-            **base,
-            ended_at=ended_at,
-            status="ok",
-            client_seconds=result.client_seconds,
-            engine_seconds=result.engine_seconds,
-            rows=len(result.rows),
-            checksum=checksum,
-            engine_query_id=result.engine_query_id,
-            usage=result.usage,
-            answer=answer,
-        )
 
 
 def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catalog) -> None:
@@ -462,51 +437,6 @@ def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catal
         return
     if usage is not None:
         store.record_run_usage(run_id, {**usage, "window": [w.isoformat() for w in window]})
-
-
-class _Judge:
-    """One query's answers within a run: each attempt's fingerprint and its check against the
-    known answer, and the first answer, to keep. Hot attempts usually return exactly the rows
-    of the attempt before; comparing rows is far cheaper than fingerprinting and checking them
-    again."""
-
-    def __init__(
-        self, query: PlannedQuery, decimals: int, tolerance: Tolerance, expected: Expected | None
-    ) -> None:
-        self.query, self.decimals, self.tolerance = query, decimals, tolerance
-        self.expected = expected
-        self.kept = False
-        self._rows: list[tuple] | None = None
-        self._columns: tuple[str, ...] = ()
-        self._checksum, self._answer = "", "unchecked"
-        self._difference: Difference | None = None
-        self._parsed: Shape | None = None
-
-    def of(self, rows: list[tuple], columns: tuple[str, ...]) -> tuple[str, str]:
-        """(fingerprint, answer: correct, wrong or unchecked) of one attempt's rows."""
-        if rows != self._rows:
-            self._rows, self._columns = rows, columns
-            self._checksum = result_checksum(rows, self.query.ordered, self.decimals)
-            self._difference = None
-            self._answer = "unchecked"
-            if self.expected is not None:
-                self._difference = check(self.expected, rows, self._shape, self.tolerance)
-                self._answer = "wrong" if self._difference else "correct"
-        return self._checksum, self._answer
-
-    def _shape(self) -> Shape:
-        """The query's ORDER BY keys and LIMIT, read with sqlglot: only when an answer has to be
-        compared beyond plain equality, so most runs never load the parser."""
-        if self._parsed is None:
-            ordered = self.query.ordered
-            self._parsed = shape_of(self.query.sql, self.query.dialect) if ordered else Shape()
-        return self._parsed
-
-    def to_keep(self) -> tuple:
-        """The latest answer as the store keeps it, with its check: for `record_result`."""
-        self.kept = True
-        stored = keep(self._rows or [], self.query.ordered, self.decimals, self._columns)
-        return stored, self._answer, self._difference
 
 
 class StopOnCtrlC:

@@ -14,6 +14,17 @@ from conftest import at_once, run_engines
 from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
 
 
+def on_emulator(port: int, **settings) -> BigQueryEngine:
+    return BigQueryEngine(
+        BigQuerySettings(
+            project="whbench-test",
+            api_endpoint=f"http://127.0.0.1:{port}",
+            anonymous=True,
+            **settings,
+        )
+    )
+
+
 @pytest.fixture
 def both_engines(make_config, stand_in):
     def make(bigquery_settings=None, **overrides):
@@ -42,13 +53,7 @@ def test_job_statistics_are_recorded_and_unreported_ones_stay_unknown(
 
 
 def test_dry_run_estimates_without_running(bqemulator_port):
-    engine = BigQueryEngine(
-        BigQuerySettings(
-            project="whbench-test",
-            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
-            anonymous=True,
-        )
-    )
+    engine = on_emulator(bqemulator_port)
     engine.connect()
     try:
         engine.prepare_session("whb_estimate", "t", 60)
@@ -97,13 +102,7 @@ def test_real_bigquery_jobs_under_load_report_their_wait_and_slots():
 
 def test_jobs_report_their_wait_and_run_on_the_emulator(bqemulator_port):
     """bqemulator fills a job's creation, start and end times, so the split is recorded."""
-    engine = BigQueryEngine(
-        BigQuerySettings(
-            project="whbench-test",
-            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
-            anonymous=True,
-        )
-    )
+    engine = on_emulator(bqemulator_port)
     engine.connect()
     try:
         usage = engine.execute("SELECT 1", 60).usage
@@ -127,14 +126,7 @@ def test_the_budget_becomes_bigquerys_own_byte_limit(bqemulator_port):
     def price_per_byte_billed(engine: str, catalog) -> float | None:
         return billing({"engine": engine, "engine_settings": {}}, catalog).price_per_byte_billed()
 
-    engine = BigQueryEngine(
-        BigQuerySettings(
-            project="whbench-test",
-            api_endpoint=f"http://127.0.0.1:{bqemulator_port}",
-            anonymous=True,
-            maximum_bytes_billed=2**40,
-        )
-    )
+    engine = on_emulator(bqemulator_port, maximum_bytes_billed=2**40)
     engine.connect()
     try:
         engine.prepare_session("whb_limit", "t", 60)
