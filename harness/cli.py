@@ -259,14 +259,16 @@ def results_export(config: Any, run: str, fmt: str, output: Path | None) -> None
 @command(cli, "whbench compare BASE NEW; whbench compare --baseline main.json NEW")
 @common
 @click.argument("runs", nargs=-1)
-@option("--baseline", "The base side, from `whbench results export RUN --format json`.", type=PATH)
-@option("--threshold", "Slower: a median grown by more (1.10).", type=FACTOR, default=1.10)
-@option("--alpha", "Significance level of the test (0.05).", type=FRACTION, default=0.05)
+@option("--baseline", "Base side: `whbench results export` file(s), comma-separated.", type=PATH)
+@option("--threshold", "Slower: a query's median grown by more, beyond drift (1.10).", type=FACTOR)
+@option("--alpha", "Chance of any false alarm in the comparison (0.01).", type=FRACTION)
+@option("--workload-threshold", "Slower: the whole workload beyond doubt (1.25).", type=FACTOR)
 @JSON
 def compare(config: Any, runs: tuple[str, ...], as_json: bool, **options: Any) -> None:
-    """Compare two runs (or --baseline FILE and a run) query by query; exit 1 when a query got
-    slower by more than --threshold and a Mann-Whitney test says it is not noise (p < --alpha),
-    or failed now but not before."""
+    """Compare two runs (or --baseline FILE and a run) query by query, beyond the drift common
+    to every query; exit 1 when a query got slower by more than --threshold and a Mann-Whitney
+    test, corrected for testing every query, says it is not noise; when one failed now but not
+    before; or when the whole workload got slower beyond --workload-threshold."""
     result = commands.results.compare(config, list(runs), **options)
     console.comparison(result, as_json)
     failed(result["regressed"])

@@ -227,33 +227,36 @@ def comparison(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        grid = table(
-            "query",
-            "base",
-            "new",
-            "factor",
-            "p",
-            "verdict",
-            title=f"{result['base']} → {result['new']}",
-        )
+        columns = ("query", "base", "new", "factor", "beyond drift", "p (Holm)", "can see")
+        grid = table(*columns, "verdict", title=f"{result['base']} → {result['new']}")
         for c in result["changes"]:
             grid.add_row(
                 c["query_id"],
                 fmt_seconds(c["base_seconds"]),
                 fmt_seconds(c["new_seconds"]),
-                "–" if c["factor"] is None else f"{c['factor']:.2f}×",
-                "–" if c["p_value"] is None else f"{c['p_value']:.3f}",
+                _factor(c["factor"]),
+                _factor(c["adjusted_factor"]),
+                "–" if c["holm_p"] is None else f"{c['holm_p']:.3g}",
+                _factor(c["detectable"]),
                 c["verdict"],
             )
         show(grid)
-        mean = result["geometric_mean_factor"]
+        workload = result["workload"]
+        low, high = workload["interval_95"]
         counts = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
         show(
-            f"{result['queries']} queries: {counts}; geometric mean factor "
-            f"{'–' if mean is None else f'{mean:.3f}'}"
+            f"{result['queries']} queries: {counts}. Whole workload {workload['factor']:.3f}x "
+            f"(95% interval {low:.3f}-{high:.3f}; slower only beyond "
+            f"{workload['threshold']:.2f}x){': SLOWER' if workload['slower'] else ''}."
         )
+        if result["can_see"] is not None:
+            show(f"This comparison can see changes above {result['can_see']:.2f}x (typical query).")
     for warning in result["warnings"]:
         echo(f"warning: {warning}", err=True)
+
+
+def _factor(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
 
 
 # -- results, engines, validate --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The statistics every part of the harness uses, defined once: the median, spread, geometric
-mean, percentiles, the Mann-Whitney test, and the summary of one query's attempts.
+mean, percentiles, the Mann-Whitney test with Holm's correction, the noise a gate can see
+through, and the summary of one query's attempts.
 
 One definition each, so that the per-query cells, the one-pass time, the trend chart, the
 regression gate and the cost of a query all mean the same thing by "median".
@@ -12,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 # Up to this many ways to split the pooled ranks, the Mann-Whitney p-value is exact.
 EXACT_LIMIT = 200_000
@@ -77,6 +79,39 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
         return 1.0
     z = (abs(observed - expected) - 0.5) / math.sqrt(variance)
     return math.erfc(max(z, 0) / math.sqrt(2))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment for testing many hypotheses at once: each p-value made
+    comparable to the family's alpha (the chance of any false alarm among all of them), in
+    the order given. Holm, "A simple sequentially rejective multiple test procedure" (1979)."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def robust_sigma(values: Sequence[float]) -> float:
+    """The standard deviation a normal sample with these values' median absolute deviation
+    would have (MAD x 1.4826): one outlier does not inflate it."""
+    if len(values) < 2:
+        return 0.0
+    centre = median(values)
+    return 1.4826 * median([abs(v - centre) for v in values])
+
+
+def detectable_factor(
+    sigma_log: float, base_count: int, new_count: int, alpha: float, power: float = 0.8
+) -> float:
+    """The smallest slowdown factor a two-sided test at `alpha` finds with probability `power`
+    when log-times have standard deviation `sigma_log` (normal approximation)."""
+    if base_count < 1 or new_count < 1:
+        return math.inf
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return math.exp(z * sigma_log * math.sqrt(1 / base_count + 1 / new_count))
 
 
 def smallest_p(base_attempts: int, new_attempts: int) -> float:

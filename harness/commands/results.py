@@ -58,11 +58,14 @@ def compare(
     config: Config,
     runs: list[str],
     baseline: Path | None = None,
-    threshold: float = 1.10,
-    alpha: float = 0.05,
+    threshold: float | None = None,
+    alpha: float | None = None,
+    workload_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Two runs (or --baseline FILE and a run) query by query; `regressed` when a query got
-    significantly slower or failed; `warnings` for what makes the comparison weak."""
+    """Two runs (or --baseline FILE and a run; either side may be several runs,
+    comma-separated, of processes run in turn) query by query, beyond the drift common to every
+    query; `regressed` when a query got significantly slower or failed, or the whole workload
+    did; `warnings` for what makes the comparison weak."""
     from harness import compare as comparing
 
     if len(runs) != (1 if baseline else 2):
@@ -71,26 +74,49 @@ def compare(
             if baseline
             else "give BASE and NEW run ids, or --baseline FILE and the NEW run id"
         )
+    threshold = threshold or comparing.THRESHOLD
+    alpha = alpha or comparing.ALPHA
+    workload_threshold = workload_threshold or comparing.WORKLOAD_THRESHOLD
     store = Store(config.store_path, read_only=True) if config.store_path.exists() else None
     try:
-        base_name, base = comparing.attempts_of(store, str(baseline) if baseline else runs[0])
-        new_name, new = comparing.attempts_of(store, runs[-1])
+        base_name, base = comparing.side_of(store, str(baseline) if baseline else runs[0])
+        new_name, new = comparing.side_of(store, runs[-1])
     finally:
         if store is not None:
             store.close()
-    changes = comparing.compare(base, new, threshold, alpha)
-    result = {"base": base_name, "new": new_name, **comparing.summary(changes, threshold, alpha)}
+    changes, drift = comparing.compare(base, new, threshold, alpha)
+    result = {
+        "base": base_name,
+        "new": new_name,
+        **comparing.summary(changes, drift, threshold, alpha, workload_threshold),
+    }
     warnings = []
-    sides = [{(a.get("engine"), a.get("workload"), a.get("scale")) for a in x} for x in (base, new)]
+    sides = [
+        {(a.get("engine"), a.get("workload"), a.get("scale")) for run in side for a in run}
+        for side in (base, new)
+    ]
     if sides[0] != sides[1]:
         warnings.append(
             "the two sides ran different engines, workloads or scales: "
             f"{sorted(map(str, sides[0]))} against {sorted(map(str, sides[1]))}"
         )
+    if min(len(base), len(new)) == 1:
+        warnings.append(
+            "one run a side cannot tell a query's change from how far it moves between "
+            "processes, so only large changes are named (see the noise floor): for a gate, run "
+            "each side 3 times in turn and compare BASE1,BASE2,BASE3 NEW1,NEW2,NEW3"
+        )
     if result["too_few_attempts"]:
         warnings.append(
-            f"with so few attempts no change can reach p < {alpha:g}; "
-            "run with --runs 6 or more on both sides"
+            f"with so few attempts no query's change can reach p < {alpha:g} over "
+            f"{len([c for c in changes if c.factor is not None])} queries; "
+            "run with --runs 10 or more on both sides"
+        )
+    elif result["can_see"] is not None and result["can_see"] > threshold:
+        warnings.append(
+            f"with the noise measured, this comparison can see changes above "
+            f"{result['can_see']:.2f}x only (typical query), more than the threshold "
+            f"{threshold:.2f}x: run more attempts (--runs) or compare interleaved"
         )
     return {**result, "warnings": warnings}
 
