@@ -59,7 +59,8 @@ MIN_QUERIES_FOR_DRIFT = 3  # fewer than this, and drift cannot be told from a ch
 # How far beyond the spread of the other queries' factors a query must move: separate processes
 # also differ query by query (a neighbour busy during a few queries), which no test of one
 # query's attempts can see; the spread of every query's factor around the drift can.
-NOISE_Z = 2.0
+NOISE_Z = 3.0  # the floor across queries, with several runs a side
+NOISE_Z_PROCESS = 2.0  # each query's own floor from process to process (several runs a side)
 # With one run a side nothing shows how far each query alone moves between processes, so the
 # spread over queries must stand for it, with a wider margin (README: the gate's figures).
 NOISE_Z_ONE_RUN = 5.0
@@ -240,7 +241,8 @@ def _process_floor(
         return 1.0
     squares = sum(sum((v - sum(logs) / len(logs)) ** 2 for v in logs) for logs in sides if logs)
     spread = math.sqrt(squares / freedom)
-    return math.exp(NOISE_Z * spread * math.sqrt(sum(1 / len(logs) for logs in sides if logs)))
+    scale = math.sqrt(sum(1 / len(logs) for logs in sides if logs))
+    return math.exp(NOISE_Z_PROCESS * spread * scale)
 
 
 def _residuals(times: list[float]) -> list[float]:
