@@ -1,10 +1,11 @@
 """Under load: one workload at several concurrency levels, and what each level measured.
 
-A level of N runs N streams at once, each on a session of its own (an engine instance with its
-own connection) and in its own query order: the workload's `streams.orders` (TPC-H: Appendix
-A), else a shuffle seeded by the stream. Level 1 runs stream 0 (TPC-H's power test); level N
-runs streams 1..N (its throughput test). Everything is rendered, and every session opened and
-prepared, before the level's clock starts; then the streams are released together.
+A level of N runs N streams at once, each on a session of its own (`Engine.open_session`: its
+own connection; DuckDB's, a cursor on the one instance) and in its own query order: the
+workload's `streams.orders` (TPC-H: Appendix A), else a shuffle seeded by the stream. Level 1
+runs stream 0 (TPC-H's power test); level N runs streams 1..N (its throughput test).
+Everything is rendered, and every session opened and prepared, before the level's clock
+starts; then the streams are released together.
 
 Closed loop: each stream runs its order `iterations` times, or starts queries until `duration`
 has passed. Open loop (`arrival_rate`): queries arrive at Poisson times at that rate whatever
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 MAX_STREAMS = 256
 BATCH_SECONDS = 0.05  # how often the main thread journals what the streams finished
-POWER_TEST = "power"
 TPCH_SPEC = "TPC-H 3.0.1, https://www.tpc.org/tpc_documents_current_versions/pdf/tpc-h_v3.0.1.pdf"
 NOT_COMPARABLE = "QphH@Size without refresh functions — not comparable to published TPC-H results"
 
@@ -116,7 +116,7 @@ class LoadTest:
         self.expected = expected
         self.timeout = runner.config.timeout_seconds
         self.queries = {q.id: q for q in task.queries}
-        self.kept = set(self.store.results(run_id, with_rows=False))  # a resumed run keeps its
+        self.kept = set(self.store.results(run_id, with_rows=False))  # kept before a resume
         self.kept_lock = threading.Lock()
         self.finished: queue.SimpleQueue = queue.SimpleQueue()  # (attempt, kept) from streams
         # Each query's attempt numbers, counted across levels in the order attempts start
@@ -199,7 +199,8 @@ class LoadTest:
                     stack.callback(session.close)
                     session.prepare_session(self.task.namespace, self.run_id, self.timeout)
                 except Exception as exc:
-                    sessions.append(f"session refused: {type(exc).__name__}: {exc}"[:500])
+                    why = f"{type(exc).__name__}: {self.engine.error_text(exc)}"
+                    sessions.append(f"session refused: {why}")
                     continue
                 sessions.append(session)
             try:
