@@ -256,20 +256,41 @@ def results_export(config: Any, run: str, fmt: str, output: Path | None) -> None
     console.echo(str(commands.results.export(config, run, fmt, output)))
 
 
-@command(cli, "whbench compare BASE NEW; whbench compare --baseline main.json NEW")
+@command(
+    cli,
+    "whbench compare B1,B2,B3 N1,N2,N3; whbench compare --interleave a.yaml b.yaml -e duckdb",
+)
 @common
-@click.argument("runs", nargs=-1)
+@click.argument("refs", nargs=-1)
 @option("--baseline", "Base side: `whbench results export` file(s), comma-separated.", type=PATH)
+@option(
+    "--interleave", "REFS are two config files: run them in turn here, then compare.", is_flag=True
+)
+@selection()
+@RUNS
 @option("--threshold", "Slower: a query's median grown by more, beyond drift (1.10).", type=FACTOR)
-@option("--alpha", "Chance of any false alarm in the comparison (0.01).", type=FRACTION)
+@option("--alpha", "Chance of any false alarm in the comparison (0.05).", type=FRACTION)
 @option("--workload-threshold", "Slower: the whole workload beyond doubt (1.25).", type=FACTOR)
 @JSON
-def compare(config: Any, runs: tuple[str, ...], as_json: bool, **options: Any) -> None:
-    """Compare two runs (or --baseline FILE and a run) query by query, beyond the drift common
-    to every query; exit 1 when a query got slower by more than --threshold and a Mann-Whitney
-    test, corrected for testing every query, says it is not noise; when one failed now but not
-    before; or when the whole workload got slower beyond --workload-threshold."""
-    result = commands.results.compare(config, list(runs), **options)
+def compare(
+    config: Any,
+    refs: tuple[str, ...],
+    as_json: bool,
+    interleave: bool,
+    selection: Any,
+    runs: int | None,
+    **options: Any,
+) -> None:
+    """Compare two runs (or --baseline FILE and a run; either side may be several runs,
+    comma-separated) query by query, beyond the drift common to every query; exit 1 when a
+    query got slower by more than --threshold and the noise floor and a Mann-Whitney test,
+    corrected for testing every query, says it is not noise; when one failed now but not
+    before; or when the whole workload got slower beyond --workload-threshold. With
+    --interleave, REFS are two config files (a change in the workload, queries or config):
+    both run in this process in turn, attempt by attempt, and are compared."""
+    if interleave:
+        config, refs = commands.run.interleave(refs, selection, runs)
+    result = commands.results.compare(config, list(refs), interleaved=interleave, **options)
     console.comparison(result, as_json)
     failed(result["regressed"])
 

@@ -128,10 +128,12 @@ def compare(
     new: list[list[dict[str, Any]]],
     threshold: float = THRESHOLD,
     alpha: float = ALPHA,
+    interleaved: bool = False,
 ) -> tuple[list[QueryChange], Drift]:
     """Each side is one run's attempts or several runs' (separate processes, run in turn with
     the other side's): their times are pooled, and their spread from process to process sets
-    each query's own noise floor."""
+    each query's own noise floor. `interleaved`: the two sides ran in one process, in turn
+    (`whbench compare --interleave`), so no process-to-process noise lies between them."""
     base_runs, new_runs = [_times(run) for run in base], [_times(run) for run in new]
     base_by, new_by = _pooled(base_runs), _pooled(new_runs)
     both = {
@@ -143,7 +145,7 @@ def compare(
     tested = sorted(both)
     floor = _noise_floor(
         {key: median(n) / median(b) / drift.factor for key, (b, n) in both.items()},
-        NOISE_Z if min(len(base), len(new)) > 1 else NOISE_Z_ONE_RUN,
+        NOISE_Z if interleaved or min(len(base), len(new)) > 1 else NOISE_Z_ONE_RUN,
     )
     process_floor = {key: _process_floor(key, base_runs, new_runs) for key in tested}
     p_values = [

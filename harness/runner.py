@@ -10,6 +10,7 @@ failing query is recorded with its error while the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -206,82 +207,51 @@ class Runner:
         return summaries
 
     def _run_task(self, task: Task, load_only: bool) -> RunSummary:
-        run_id = task.resume_of or f"{_new_id()}-{task.engine}-{task.workload.name}"
-        summary = RunSummary(run_id, task.engine, task.workload.name, task.scale, "running")
-        try:
-            data = self.generate(task.workload, task.scale, task.options)
-            with connected(task.engine, task.settings) as engine:
-                self.stop.engines = [engine]
-                if task.resume_of:
-                    self.store.reopen_run(run_id)
-                else:
-                    self._start_run(run_id, task, engine)
-                if self.budget:
-                    self.budget.start(
-                        task.engine, engine.describe(), task.workload.name, task.scale
-                    )
-                try:
-                    namespace = task.namespace
-                    self._load_missing(run_id, task, engine, data, namespace)
-                    if not load_only:
-                        engine.prepare_session(namespace, run_id, self.config.timeout_seconds)
-                        self.store.record_result_cache(run_id, engine.result_cache)
-                        expected = expected_answers(
-                            task.workload.answer_folder(task.scale),
-                            task.workload.answers,
-                            data.expected_answers(task.workload),
-                        )
-                        if task.load:
-                            ran = LoadTest(self, run_id, task, engine, expected).run()
-                        else:
-                            ran = self._run_queries(run_id, task, engine, expected)
-                        summary.queries = _query_summaries(self.store, run_id, ran)
-                        if any(q.id in expected for q in task.queries):
-                            summary.answers_from = task.workload.answers.source
-                        self._record_history(run_id, engine)
-                        if facts := engine.end_of_run():
-                            self.store.record_after_run(run_id, facts)
-                        fetch_billed_usage(self.store, run_id, engine, self.catalog)
-                finally:  # what the engine could not do is kept, however the run ends
-                    if engine.notes:
-                        self.store.record_notes(run_id, engine.notes)
-            if task.load and not load_only:
-                summary.load = load_summary(
-                    self.store.run(run_id),
-                    self.store.attempts(run_id),
-                    self.store.levels(run_id),
-                    task.workload,
-                    self.catalog,
+        with _TaskRun(self, task, load_only) as run:
+            if run.ready and not load_only:
+                run.ran = (
+                    LoadTest(self, run.run_id, task, run.engine, run.expected).run()
+                    if task.load
+                    else self._run_queries(run.run_id, task, run.engine, run.expected)
                 )
-            failed = any(q["status"] != "ok" for q in summary.queries)
-            wrong = [q["query_id"] for q in summary.queries if q["answer"] == "wrong"]
-            summary.status = "finished"
-            self.store.finish_run(run_id, "finished")
-            if failed:
-                summary.error = "some queries failed"
-            elif wrong:
-                summary.error = f"wrong answers: {', '.join(wrong)}"
-        except StoreError:
-            raise  # without a store nothing more can be recorded: stop
-        except HarnessError as exc:
-            summary.status, summary.error = "failed", str(exc)
-            if self._run_started(run_id):
-                self.store.finish_run(run_id, "failed", str(exc))
-        except Exception as exc:
-            # An engine's client failed in a way not caught closer (a dropped connection, a
-            # refused statement): this engine's run fails, the others go on.
-            summary.status, summary.error = "failed", f"{task.engine}: {_one_line(exc)}"
-            if self._run_started(run_id):
-                self.store.finish_run(run_id, "failed", summary.error)
-        except KeyboardInterrupt:  # Ctrl-C: keep what was recorded, say so, stop
-            if not self._run_started(run_id):
-                raise
-            self.store.finish_run(run_id, "interrupted", "interrupted by the user")
-            raise RunInterrupted(run_id) from None
-        return summary
+        return run.summary
 
-    def _run_started(self, run_id: str) -> bool:
-        return bool(self.store.rows("SELECT 1 FROM runs WHERE run_id = ?", [run_id]))
+    def interleave(self, task_a: Task, task_b: Task) -> tuple[RunSummary, RunSummary]:
+        """Two tasks (one engine, workload and scale; a change in the workload, its queries or
+        the config between them) as two runs in one process, in turn: per query, attempt by
+        attempt, A B then B A, so that a slow spell of the machine hits both alike. Each
+        side's first attempt of a query is its first run (cold or lukewarm), as in `run`."""
+        with (
+            self.progress,
+            self.stop,
+            _TaskRun(self, task_a, False) as a,
+            _TaskRun(self, task_b, False) as b,
+        ):
+            if a.ready and b.ready:
+                self.stop.engines = [a.engine, b.engine]
+                a.ran = b.ran = self._interleave_queries(a, b)
+        return a.summary, b.summary
+
+    def _interleave_queries(self, a: _TaskRun, b: _TaskRun) -> set[str]:
+        b_queries = {q.id: q for q in b.task.queries}
+        step = self.progress.add_task("interleave", total=2 * len(b_queries) * self.config.runs)
+        ran: set[str] = set()
+        for query_a in a.task.queries:
+            query_b = b_queries.get(query_a.id)
+            if query_b is None:
+                continue
+            sides = [(a, query_a, self.judge(query_a, a.task, a.expected))]
+            sides.append((b, query_b, self.judge(query_b, b.task, b.expected)))
+            for number in range(1, self.config.runs + 1):
+                for side, query, judge in sides if number % 2 else sides[::-1]:
+                    attempt = self._attempt(side.engine, query, number, judge)
+                    if attempt.status == "ok" and not judge.kept:
+                        self.store.record_result(side.run_id, query.id, number, *judge.to_keep())
+                    self.store.record_attempt(side.run_id, attempt)
+                    self.progress.advance(step)
+                    self.stop.check()
+            ran.add(query_a.id)
+        return ran
 
     def _start_run(self, run_id: str, task: Task, engine: Engine) -> None:
         self.store.start_run(
@@ -437,6 +407,131 @@ def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catal
         return
     if usage is not None:
         store.record_run_usage(run_id, {**usage, "window": [w.isoformat() for w in window]})
+
+
+class _TaskRun:
+    """One task as one run in the store. Entered: the data generated, the engine connected, the
+    run started (or reopened), missing tables loaded and, unless only loading, the session
+    prepared and the known answers read (`ready`). Left: the run's summaries, the engine's own
+    statistics and billed figures, its notes, and how the run ended. A failure fails this run
+    only (`summary.error`); Ctrl-C marks it interrupted and stops; a store error stops."""
+
+    def __init__(self, runner: Runner, task: Task, load_only: bool) -> None:
+        self.runner, self.task, self.load_only = runner, task, load_only
+        self.store = runner.store
+        self.run_id = task.resume_of or f"{_new_id()}-{task.engine}-{task.workload.name}"
+        self.summary = RunSummary(
+            self.run_id, task.engine, task.workload.name, task.scale, "running"
+        )
+        self.engine: Any = None
+        self.expected: dict[str, Expected] = {}
+        self.ran: set[str] = set()
+        self.ready = False
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _TaskRun:
+        try:
+            self._open()
+            self.ready = True
+        except BaseException as exc:
+            if not self._end(exc):
+                raise
+        return self
+
+    def _open(self) -> None:
+        runner, task, run_id = self.runner, self.task, self.run_id
+        data = runner.generate(task.workload, task.scale, task.options)
+        self.engine = engine = self._stack.enter_context(connected(task.engine, task.settings))
+        runner.stop.engines = [engine]
+        if task.resume_of:
+            self.store.reopen_run(run_id)
+        else:
+            runner._start_run(run_id, task, engine)
+        if runner.budget:
+            runner.budget.start(task.engine, engine.describe(), task.workload.name, task.scale)
+        namespace = task.namespace
+        runner._load_missing(run_id, task, engine, data, namespace)
+        if not self.load_only:
+            engine.prepare_session(namespace, run_id, runner.config.timeout_seconds)
+            self.store.record_result_cache(run_id, engine.result_cache)
+            self.expected = expected_answers(
+                task.workload.answer_folder(task.scale),
+                task.workload.answers,
+                data.expected_answers(task.workload),
+            )
+
+    def __exit__(self, kind: Any, exc: BaseException | None, traceback: Any) -> bool:
+        if exc is None and self.ready:
+            try:
+                self._finish()
+            except BaseException as failure:
+                if not self._end(failure):
+                    raise
+            return False
+        return exc is not None and self._end(exc)
+
+    def _finish(self) -> None:
+        runner, task, run_id, summary = self.runner, self.task, self.run_id, self.summary
+        if not self.load_only:
+            summary.queries = _query_summaries(self.store, run_id, self.ran)
+            if any(q.id in self.expected for q in task.queries):
+                summary.answers_from = task.workload.answers.source
+            runner._record_history(run_id, self.engine)
+            if facts := self.engine.end_of_run():
+                self.store.record_after_run(run_id, facts)
+            fetch_billed_usage(self.store, run_id, self.engine, runner.catalog)
+        self._close_engine()
+        if task.load and not self.load_only:
+            summary.load = load_summary(
+                self.store.run(run_id),
+                self.store.attempts(run_id),
+                self.store.levels(run_id),
+                task.workload,
+                runner.catalog,
+            )
+        failed = any(q["status"] != "ok" for q in summary.queries)
+        wrong = [q["query_id"] for q in summary.queries if q["answer"] == "wrong"]
+        summary.status = "finished"
+        self.store.finish_run(run_id, "finished")
+        if failed:
+            summary.error = "some queries failed"
+        elif wrong:
+            summary.error = f"wrong answers: {', '.join(wrong)}"
+
+    def _close_engine(self) -> None:
+        """Keep what the engine could not do (however the run ends), then close it."""
+        if self.engine is not None and self.engine.notes:
+            self.store.record_notes(self.run_id, self.engine.notes)
+        self._stack.close()
+
+    @property
+    def run_started(self) -> bool:
+        return bool(self.store.rows("SELECT 1 FROM runs WHERE run_id = ?", [self.run_id]))
+
+    def _end(self, exc: BaseException) -> bool:
+        """A run that did not finish: close the engine and record why. True when the other
+        tasks can go on (this run failed); False to stop (a store error, or Ctrl-C before the
+        run began); Ctrl-C after it began marks it interrupted and raises RunInterrupted."""
+        self._close_engine()
+        summary = self.summary
+        if isinstance(exc, StoreError):
+            return False  # without a store nothing more can be recorded: stop
+        if isinstance(exc, KeyboardInterrupt):
+            if not self.run_started:
+                return False
+            self.store.finish_run(self.run_id, "interrupted", "interrupted by the user")
+            raise RunInterrupted(self.run_id) from None
+        if isinstance(exc, HarnessError):
+            summary.status, summary.error = "failed", str(exc)
+        elif isinstance(exc, Exception):
+            # An engine's client failed in a way not caught closer (a dropped connection, a
+            # refused statement): this engine's run fails, the others go on.
+            summary.status, summary.error = "failed", f"{self.task.engine}: {_one_line(exc)}"
+        else:
+            return False
+        if self.run_started:
+            self.store.finish_run(self.run_id, "failed", summary.error)
+        return True
 
 
 class StopOnCtrlC:

@@ -7,6 +7,7 @@ import json
 import math
 import random
 
+import duckdb
 import pytest
 from conftest import assert_one_line_error
 from test_cli_errors import broken_workload
@@ -176,3 +177,40 @@ def test_several_processes_a_side_set_each_querys_own_noise_floor():
     assert wobbly.verdict == "unchanged" and wobbly.adjusted_factor > 1.1
     assert wobbly.detectable > wobbly.adjusted_factor  # its own floor: ~1.4x
     assert {by_id[f"q{q}"].verdict for q in range(8)} == {"unchanged"}
+
+
+def test_interleaved_sides_run_in_turn_in_one_process_and_are_compared(
+    whbench, make_config, workdir
+):
+    """`--interleave A B`: a change in the workload (q06 made slower in a shadow copy) runs
+    beside the original in one process, attempt by attempt, A B then B A; the comparison
+    names q06 and nothing else, without the one-run-a-side warning."""
+    chosen = {"tpch": {"scale": 0.01, "queries": ["q01", "q06"]}}
+    a = make_config("a.yaml", workloads=chosen)
+    slow_sql = (
+        "SELECT sum(l_extendedprice * l_discount) AS revenue FROM lineitem, "
+        "(SELECT range FROM range(30)) AS slower"
+    )
+    b = make_config(
+        "b.yaml", workloads=chosen, workload_dirs=[str(broken_workload(workdir, "q06", slow_sql))]
+    )
+    result = whbench("compare", "--interleave", a, b, "--runs", "8", "--json")
+    assert result.code == 1, result.stderr
+    compared = result.json()
+    assert {c["query_id"]: c["verdict"] for c in compared["changes"]} == {
+        "q01": "unchanged",
+        "q06": "slower",
+    }
+    assert not any("one run a side" in w for w in compared["warnings"])
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    order = con.execute(
+        "SELECT a.run_id, a.query_id, a.attempt FROM attempts a JOIN runs r USING (run_id) "
+        "ORDER BY a.started_at"
+    ).fetchall()
+    (invocations,) = con.execute("SELECT count(DISTINCT invocation_id) FROM runs").fetchone()
+    con.close()
+    base, new = compared["base"], compared["new"]
+    assert invocations == 1 and len(order) == 2 * 2 * 8
+    # Per query, attempt 1: A then B; attempt 2: B then A; and so on.
+    q01 = [(run, number) for run, query, number in order if query == "q01"]
+    assert q01[:4] == [(base, 1), (new, 1), (new, 2), (base, 2)]

@@ -39,6 +39,9 @@ class DuckDBWithHistory(DuckDBEngine):
 
 
 def test_engine_history_is_looked_up_once_and_lands_on_its_attempts(make_config, monkeypatch):
+    # dialects() is cached: first computed under the patch below, it would know only this
+    # stand-in's dialect for every later test. Compute it from the real engines first.
+    engines_module.dialects()
     monkeypatch.setattr(runner_module, "engine_class", lambda name: DuckDBWithHistory)
     monkeypatch.setattr(engines_module, "engine_class", lambda name: DuckDBWithHistory)
     config = load_config(

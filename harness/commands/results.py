@@ -61,6 +61,7 @@ def compare(
     threshold: float | None = None,
     alpha: float | None = None,
     workload_threshold: float | None = None,
+    interleaved: bool = False,
 ) -> dict[str, Any]:
     """Two runs (or --baseline FILE and a run; either side may be several runs,
     comma-separated, of processes run in turn) query by query, beyond the drift common to every
@@ -84,7 +85,7 @@ def compare(
     finally:
         if store is not None:
             store.close()
-    changes, drift = comparing.compare(base, new, threshold, alpha)
+    changes, drift = comparing.compare(base, new, threshold, alpha, interleaved)
     result = {
         "base": base_name,
         "new": new_name,
@@ -100,7 +101,7 @@ def compare(
             "the two sides ran different engines, workloads or scales: "
             f"{sorted(map(str, sides[0]))} against {sorted(map(str, sides[1]))}"
         )
-    if min(len(base), len(new)) == 1:
+    if min(len(base), len(new)) == 1 and not interleaved:
         warnings.append(
             "one run a side cannot tell a query's change from how far it moves between "
             "processes, so only large changes are named (see the noise floor): for a gate, run "

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.commands.selection import Selection
 from harness.config import Config
-from harness.errors import RunInterrupted, UsageError
+from harness.errors import HarnessError, RunInterrupted, UsageError
 from harness.load import LoadPlan
 from harness.paths import default_config_file
 from harness.runner import Runner, RunSummary, Task, plan
@@ -113,3 +113,43 @@ def resumed(config: Config, run: str) -> list[Task]:
     )
     task.resume_of, task.done = run_id, frozenset(done)
     return [task]
+
+
+def interleave(
+    configs: tuple[str, ...], selection: Selection, runs: int | None = None
+) -> tuple[Config, tuple[str, str]]:
+    """Run two configs' one task each (one engine, workload and scale; they differ in the
+    workload, its queries or the engine's settings) in this process, in turn attempt by
+    attempt, into the store of the first; the config to compare them with and the two runs."""
+    from harness.config import load_config
+
+    if len(configs) != 2:
+        raise UsageError("--interleave takes two config files: CONFIG_A CONFIG_B")
+    a, b = (load_config(Path(path)) for path in configs)
+    if runs:
+        a.runs = runs
+    tasks = [selection.plan(side) for side in (a, b)]
+    if any(len(planned) != 1 for planned in tasks):
+        raise UsageError(
+            "--interleave compares one engine, workload and scale: choose them with -e, -w "
+            "and --scale"
+        )
+    (task_a,), (task_b,) = tasks
+    if (task_a.engine, task_a.workload.name, task_a.scale) != (
+        task_b.engine,
+        task_b.workload.name,
+        task_b.scale,
+    ):
+        raise UsageError(
+            f"--interleave: {configs[0]} plans {task_a.engine} {task_a.workload.name} at "
+            f"{task_a.scale:g} but {configs[1]} plans {task_b.engine} {task_b.workload.name} at "
+            f"{task_b.scale:g}; choose one with -e, -w and --scale"
+        )
+    with open_store(a.store_path) as store:
+        first, second = Runner(a, store).interleave(task_a, task_b)
+    for summary in (first, second):
+        if summary.status != "finished":
+            raise HarnessError(
+                f"--interleave: run {summary.run_id} {summary.status}: {summary.error}"
+            )
+    return a, (first.run_id, second.run_id)
