@@ -11,6 +11,7 @@ named q06 slower), A/B comparisons that named any other query, q06's measured fa
 the comparisons could see.
 
     python benchmarks/gate.py --pairs 20 --scale 0.1 --runs 10 --processes 3
+    python benchmarks/gate.py --pairs 20 --scale 0.1 --runs 10 --interleave
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=COPIES, help="lineitem scans in q06")
     parser.add_argument(
         "--processes", type=int, default=3, help="runs a side, in turn with the other side's"
+    )
+    parser.add_argument(
+        "--interleave", action="store_true", help="each comparison: both sides in one process"
     )
     parser.add_argument("--workdir", type=Path, help="default: a temporary folder")
     args = parser.parse_args()
@@ -78,9 +82,9 @@ def main() -> None:
             sys.exit(f"whbench run failed: {done.stderr[-2000:]}")
         return json.loads(done.stdout)[0]["run_id"]
 
-    def compare(base: str, new: str) -> dict:
+    def compare(base: str, new: str, *options: str) -> dict:
         done = subprocess.run(
-            [*whbench, "compare", base, new, "--config", str(config_a), "--json"],
+            [*whbench, "compare", base, new, "--config", str(config_a), "--json", *options],
             capture_output=True,
             text=True,
         )
@@ -90,13 +94,18 @@ def main() -> None:
     started = time.monotonic()
     false_alarms, detections, others, factors, can_see = 0, 0, 0, [], []
     for pair in range(args.pairs):
-        sides: dict[str, list[str]] = {"base": [], "same": [], "slowed": []}
-        for _ in range(args.processes):  # in turn, so that slow spells hit every side alike
-            sides["base"].append(run(config_a))
-            sides["same"].append(run(config_a))
-            sides["slowed"].append(run(config_b))
-        base, same, slowed = (",".join(runs) for runs in sides.values())
-        aa, ab = compare(base, same), compare(base, slowed)
+        if args.interleave:
+            runs = ["--runs", str(args.runs)]
+            aa = compare(str(config_a), str(config_a), "--interleave", *runs)
+            ab = compare(str(config_a), str(config_b), "--interleave", *runs)
+        else:
+            sides: dict[str, list[str]] = {"base": [], "same": [], "slowed": []}
+            for _ in range(args.processes):  # in turn, so that slow spells hit every side alike
+                sides["base"].append(run(config_a))
+                sides["same"].append(run(config_a))
+                sides["slowed"].append(run(config_b))
+            base, same, slowed = (",".join(runs) for runs in sides.values())
+            aa, ab = compare(base, same), compare(base, slowed)
         false_alarms += aa["regressed"]
         slower = {c["query_id"] for c in ab["changes"] if c["verdict"] == "slower"}
         detections += SLOWED in slower
@@ -117,7 +126,7 @@ def main() -> None:
                 "pairs": args.pairs,
                 "scale": args.scale,
                 "runs": args.runs,
-                "processes": args.processes,
+                "processes": "one, interleaved" if args.interleave else args.processes,
                 "false_alarms": false_alarms,
                 "detections": detections,
                 "ab_naming_another_query": others,
