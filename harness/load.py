@@ -177,10 +177,10 @@ class LoadTest:
             release.set()
             while any(thread.is_alive() for thread in threads):
                 time.sleep(BATCH_SECONDS)
-                self._journal(level, step)
+                self._journal(step)
             for thread in threads:
                 thread.join()
-            self._journal(level, step)
+            self._journal(step)
             ended_at = datetime.now(UTC)
             stop.engines = [self.engine]
         status = "interrupted" if stop.requested else "finished"
@@ -313,7 +313,7 @@ class LoadTest:
                     kept = judge.to_keep()
         self.finished.put((attempt, kept))
 
-    def _journal(self, level: int, step: int) -> None:
+    def _journal(self, step: int) -> None:
         """Journal what the streams finished since the last call, synced once."""
         batch = []
         with contextlib.suppress(queue.Empty):
