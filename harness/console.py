@@ -12,9 +12,10 @@ from typing import Any
 
 
 def scale(value: float) -> str:
+    """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
     from harness.workloads import Scale
 
-    return Scale.text(value)
+    return Scale.named(value).removeprefix("scale ")
 
 
 def money(value: float | None, per_query: bool = False) -> str:
@@ -57,7 +58,9 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def title(item: dict[str, Any]) -> str:
-    where = f"{item['engine']} · {item['workload']} · scale {scale(item['scale'])}"
+    from harness.workloads import Scale
+
+    where = f"{item['engine']} · {item['workload']} · {Scale.named(item['scale'])}"
     return f"{item['run_id']}  ({where})"
 
 
@@ -366,6 +369,15 @@ def validation(result: dict[str, Any], as_json: bool) -> None:
             f"{item['workload']}: {item['statements']} statements in "
             f"{result['dialects']} dialects parsed: {verdict}"
         )
+        counts = item["queries"]
+        if item["written_in"] or any(c["ok"] < c["of"] for c in counts.values()):
+            show(
+                "  queries that translate and parse: "
+                + ", ".join(f"{d} {c['ok']}/{c['of']}" for d, c in counts.items())
+            )
+        for skipped in item["untranslatable"].values():
+            for reason in skipped.values():
+                show(f"  skipped: {reason}")
         for p in item["problems"]:
             show(f"  {p['dialect']} {p['item']}: {p['message']}")
 

@@ -115,7 +115,8 @@ class LoadTest:
         self.store = runner.store
         self.expected = expected
         self.timeout = runner.config.timeout_seconds
-        self.queries = {q.id: q for q in task.queries}
+        # A query that cannot be translated for this engine has no place in any stream.
+        self.queries = {q.id: q for q in task.queries if not q.skipped}
         self.kept = set(self.store.results(run_id, with_rows=False))  # kept before a resume
         self.kept_lock = threading.Lock()
         self.finished: queue.SimpleQueue = queue.SimpleQueue()  # (attempt, kept) from streams

@@ -41,6 +41,7 @@ from harness.measure import Judge, measure
 from harness.pricing import Catalog, billing, load_catalog
 from harness.stats import timing
 from harness.store import Attempt, Store
+from harness.translate import Untranslatable
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
 
@@ -51,6 +52,7 @@ class PlannedQuery:
     sql: str
     ordered: bool
     dialect: str
+    skipped: str | None = None  # why it cannot run on this engine (it cannot be translated)
 
 
 @dataclass
@@ -144,15 +146,15 @@ def plan(
             renderer = Renderer(workload, cls.dialect, workload_scale, workload_options)
             planned = []
             for query in workload.select(queries or choice.queries):
-                sql = renderer.query(query.id)
-                planned.append(
-                    PlannedQuery(
-                        query.id,
-                        query.title,
-                        sql,
-                        sql_orders_rows(sql),
-                        cls.dialect,
+                try:
+                    sql = renderer.query(query.id)
+                except Untranslatable as exc:  # recorded as skipped: never sent half-translated
+                    planned.append(
+                        PlannedQuery(query.id, query.title, "", False, cls.dialect, str(exc))
                     )
+                    continue
+                planned.append(
+                    PlannedQuery(query.id, query.title, sql, sql_orders_rows(sql), cls.dialect)
                 )
             tasks.append(
                 Task(
@@ -238,7 +240,7 @@ class Runner:
         ran: set[str] = set()
         for query_a in a.task.queries:
             query_b = b_queries.get(query_a.id)
-            if query_b is None:
+            if query_b is None or query_a.skipped or query_b.skipped:
                 continue
             sides = [(a, query_a, self.judge(query_a, a.task, a.expected))]
             sides.append((b, query_b, self.judge(query_b, b.task, b.expected)))
@@ -329,12 +331,12 @@ class Runner:
             for number in range(1, runs + 1):
                 if (query.id, number) in task.done:
                     continue
-                if self.budget and refusal is None:
+                if self.budget and refusal is None and not query.skipped:
                     refusal = self.budget.before(engine, query.id, query.sql)
-                if refusal:  # what is left is skipped, and says why
+                if reason := query.skipped or refusal:  # skipped, and says why
                     phase = "lukewarm" if number == 1 else "hot"
                     attempt = Attempt(
-                        query.id, number, phase, "skipped", datetime.now(UTC), error=refusal
+                        query.id, number, phase, "skipped", datetime.now(UTC), error=reason
                     )
                 else:
                     attempt = self._attempt(engine, query, number, judge)
@@ -489,7 +491,10 @@ class _TaskRun:
                 task.workload,
                 runner.catalog,
             )
-        failed = any(q["status"] != "ok" for q in summary.queries)
+        untranslated = {q.id for q in task.queries if q.skipped}
+        failed = any(
+            q["status"] != "ok" and q["query_id"] not in untranslated for q in summary.queries
+        )
         wrong = [q["query_id"] for q in summary.queries if q["answer"] == "wrong"]
         summary.status = "finished"
         self.store.finish_run(run_id, "finished")

@@ -1,11 +1,13 @@
-"""`whbench validate`: render every template for every dialect and parse it with sqlglot."""
+"""`whbench validate`: render every template for every dialect and parse it with sqlglot; for
+plain SQL written in one dialect, whether each query translates for each dialect."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.engines import dialects
 from harness.errors import WorkloadError, first_line
+from harness.translate import Untranslatable
 from harness.workloads import Renderer, Workload
 
 
@@ -17,33 +19,53 @@ class Problem:
     message: str
 
 
-def validate_workload(workload: Workload) -> tuple[int, list[Problem]]:
-    """(statements checked, problems) for every query, schema and load in every dialect."""
+@dataclass
+class Validation:
+    statements: int = 0  # rendered and parsed
+    problems: list[Problem] = field(default_factory=list)
+    # dialect -> (queries that translate and parse, queries in all)
+    queries: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # dialect -> query id -> why it cannot be translated: the run skips it there
+    untranslatable: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def validate_workload(workload: Workload) -> Validation:
+    """Every query, schema and load statement in every dialect, rendered and parsed."""
     import sqlglot  # only validation needs the parser
     from sqlglot import exp
 
-    checked, problems = 0, []
+    found = Validation()
 
-    def parse(dialect: str, item: str, sql: str) -> None:
-        nonlocal checked
-        checked += 1
+    def parses(dialect: str, item: str, sql: str) -> bool:
+        found.statements += 1
         try:
             tree = sqlglot.parse_one(sql, read=dialect)
         except sqlglot.errors.ParseError as exc:
-            problems.append(Problem(workload.name, dialect, item, first_line(exc)))
-            return
+            found.problems.append(Problem(workload.name, dialect, item, first_line(exc)))
+            return False
         if isinstance(tree, exp.Command):  # sqlglot's fallback for text it did not understand
-            problems.append(Problem(workload.name, dialect, item, "not understood by sqlglot"))
+            found.problems.append(
+                Problem(workload.name, dialect, item, "not understood by sqlglot")
+            )
+            return False
+        return True
 
     for dialect in dialects():
+        good = 0
         try:
             renderer = Renderer(workload, dialect, workload.scale.default)
             for query in workload.queries:
-                parse(dialect, query.id, renderer.query(query.id))
+                try:
+                    sql = renderer.query(query.id)
+                except Untranslatable as exc:
+                    found.untranslatable.setdefault(dialect, {})[query.id] = str(exc)
+                    continue
+                good += parses(dialect, query.id, sql)
             for table in workload.tables:
                 uris = {fmt: [f"data/{table.name}.{fmt}"] for fmt in ("parquet", "ndjson")}
                 for statement in renderer.table_statements(table, uris):
-                    parse(dialect, f"{table.name} schema/load", statement)
+                    parses(dialect, f"{table.name} schema/load", statement)
         except WorkloadError as exc:
-            problems.append(Problem(workload.name, dialect, "render", str(exc)))
-    return checked, problems
+            found.problems.append(Problem(workload.name, dialect, "render", str(exc)))
+        found.queries[dialect] = (good, len(workload.queries))
+    return found

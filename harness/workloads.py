@@ -8,6 +8,11 @@
 
 Dialect macros are named `<dialect>__<macro>` or `default__<macro>`; a template calls plain
 `<macro>(...)` and gets the most specific one, the way dbt's adapter.dispatch does.
+
+A workload of your own data names its tables' files (`data:`) instead of a generator, and may
+hold plain SQL files (`queries/<id>.sql`) written in one dialect (`dialect:`), which are
+translated with sqlglot for each engine (harness/translate.py). The ids, and the tables' columns,
+come from the files when workload.yaml does not list them.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled, read_text, read_yaml
+from harness.translate import Untranslatable, strip_statement, translate
 
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
+FILES_GENERATOR = "files"  # harness/datagen/files.py: a workload's own files, not generated
+YOUR_DATA = "your data"  # the scale unit of such a workload: it has no scale
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
 _MACRO_NAME = re.compile(r"{%-?\s*macro\s+(\w+)")
@@ -66,6 +74,8 @@ class Scale:
     def check(self, value: float, workload: str) -> float:
         if not isinstance(value, (int, float)) or math.isnan(value):
             raise WorkloadError(f"{workload}: scale must be a number, got {value!r}")
+        if self.unit == YOUR_DATA and value != self.default:
+            raise WorkloadError(f"{workload} is your own data and has no scale; leave out --scale")
         if not self.min <= value <= self.max:
             raise WorkloadError(
                 f"{workload}: scale {self.text(value)} is out of range; choose a {self.unit} "
@@ -77,6 +87,11 @@ class Scale:
     def text(value: float) -> str:
         """A scale for people: 2000000.0 -> '2000000', 0.01 -> '0.01'."""
         return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    @staticmethod
+    def named(value: float) -> str:
+        """'scale 0.1', or 'your data' for a workload of the user's files (scale 0)."""
+        return YOUR_DATA if value == 0 else f"scale {Scale.text(value)}"
 
     @staticmethod
     def label(value: float) -> str:
@@ -136,6 +151,13 @@ class Workload:
     path: Path
     options: tuple[Option, ...] = ()
     streams: StreamRules = StreamRules()
+    dialect: str | None = None  # the dialect plain-SQL query files are written in
+    data: dict[str, str] = field(default_factory=dict)  # your data: table -> file pattern
+
+    @property
+    def your_data(self) -> bool:
+        """Whether the tables come from the user's files rather than a generator."""
+        return self.generator == FILES_GENERATOR
 
     @property
     def checksum_decimals(self) -> int:
@@ -183,6 +205,10 @@ class Workload:
 
     def variant(self, scale: float, options: dict[str, int] | None = None) -> str:
         """Names one data set: the scale, plus every option that differs from its default."""
+        if self.your_data:  # named by the files, so changed files are loaded afresh
+            from harness.datagen.files import fingerprint
+
+            return f"data_{fingerprint(self.path, self.data)}"
         options = self.check_options(options)
         changed = [
             f"{o.name}{options[o.name]}" for o in self.options if options[o.name] != o.default
@@ -231,7 +257,11 @@ def read_workload(folder: Path) -> Workload:
         data_type = spec["data_type"]
         if data_type not in DATA_TYPES:
             raise ValueError(f"data_type must be one of {', '.join(DATA_TYPES)}")
+        data = {str(t): str(pattern) for t, pattern in (spec.get("data") or {}).items()}
+        if data:
+            spec = _your_data(spec, data, folder)
         scale = spec["scale"]
+        spec["queries"] = spec.get("queries") or _query_files(folder)
         # Names become schemas, tables, columns and file names, some of them written into SQL
         # unquoted by the engines: only plain lower-case identifiers are allowed.
         for kind, name in [
@@ -242,6 +272,11 @@ def read_workload(folder: Path) -> Workload:
         ]:
             if not isinstance(name, str) or not _NAME.fullmatch(name):
                 raise ValueError(f"{kind} {name!r} must be lower-case letters, digits and _")
+        if _plain_sql(folder) and not spec.get("dialect"):
+            raise ValueError(
+                "queries/ holds plain .sql files: say which dialect they are written in "
+                "(dialect: duckdb, snowflake, bigquery, redshift …)"
+            )
         return Workload(
             name=spec["name"],
             title=spec.get("title", spec["name"]),
@@ -251,6 +286,8 @@ def read_workload(folder: Path) -> Workload:
             scale=Scale(
                 float(scale["default"]), float(scale["min"]), float(scale["max"]), scale["unit"]
             ),
+            dialect=spec.get("dialect"),
+            data=data,
             answers=_answer_rules(spec),
             tables=tuple(
                 Table(name, tuple(Column(c, t) for c, t in columns.items()))
@@ -271,6 +308,43 @@ def read_workload(folder: Path) -> Workload:
             f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
             "see README 'Workload format'"
         ) from None
+
+
+def _your_data(spec: dict[str, Any], data: dict[str, str], folder: Path) -> dict[str, Any]:
+    """A workload of the user's files: its generator, scale and (unless given) tables follow."""
+    if "generator" in spec:
+        raise ValueError("give either `data:` (your files) or `generator:`, not both")
+    # Scale 0 stands for "your data": its size is the files', recorded as rows and bytes.
+    no_scale = {"default": 0, "min": 0, "max": 0, "unit": YOUR_DATA}
+    spec = {**spec, "generator": FILES_GENERATOR, "scale": no_scale}
+    if "tables" not in spec:
+        from harness.datagen.files import inspect_tables
+
+        spec["tables"] = {
+            table: dict(columns) for table, columns in inspect_tables(folder, data).items()
+        }
+    if sorted(spec["tables"]) != sorted(data):
+        raise ValueError("`tables:` must list exactly the tables under `data:`")
+    return spec
+
+
+def _query_files(folder: Path) -> list[dict[str, Any]]:
+    """Queries from the files in queries/ when workload.yaml lists none: the id is the file
+    name, the title the text of a first-line `--` comment."""
+    found: dict[str, dict[str, Any]] = {}
+    for file in sorted((folder / "queries").glob("*.sql*")):
+        query_id = file.name.removesuffix(".j2").removesuffix(".sql")
+        if file.name.endswith((".sql", ".sql.j2")) and query_id not in found:
+            first = file.read_text(encoding="utf-8", errors="replace").lstrip().split("\n", 1)[0]
+            title = first[2:].strip() if first.startswith("--") else query_id
+            found[query_id] = {"id": query_id, "title": title or query_id}
+    if not found:
+        raise ValueError("no queries: list them under `queries:` or put .sql files in queries/")
+    return list(found.values())
+
+
+def _plain_sql(folder: Path) -> bool:
+    return any((folder / "queries").rglob("*.sql"))
 
 
 def _stream_rules(spec: dict[str, Any]) -> StreamRules:
@@ -382,7 +456,24 @@ class Renderer:
         return dispatchers
 
     def query(self, query_id: str) -> str:
+        """The query's SQL for this dialect: from the dialect's own file, else the shared
+        template, else the shared plain SQL file translated from the workload's dialect.
+        Raises Untranslatable (with the reason) when the translation cannot be made."""
         query = self.workload.query(query_id)
+        queries = self.workload.path / "queries"
+        override = queries / self.dialect / f"{query.id}.sql"
+        if override.is_file():
+            return strip_statement(read_text(override, "query file", WorkloadError))
+        plain = queries / f"{query.id}.sql"
+        templates = [queries / self.dialect / f"{query.id}.sql.j2", queries / f"{query.id}.sql.j2"]
+        if plain.is_file() and not any(t.is_file() for t in templates):
+            text = read_text(plain, "query file", WorkloadError)
+            try:
+                return translate(text, self.workload.dialect or self.dialect, self.dialect)
+            except Untranslatable as exc:
+                raise Untranslatable(
+                    f"{query.id} cannot be translated to {self.dialect}: {exc}"
+                ) from None
         return self._render(f"queries/{query.id}.sql.j2", query.params)
 
     def table_statements(self, table: Table, uris: dict[str, list[str]]) -> list[str]:

@@ -43,9 +43,10 @@ def test_tpch_has_22_queries_and_8_tables():
 
 def test_validate_finds_no_problem_in_bundled_workloads():
     for workload in discover().values():
-        checked, problems = validate_workload(workload)
-        assert problems == []
-        assert checked >= len(dialects()) * (len(workload.queries) + len(workload.tables))
+        checked = validate_workload(workload)
+        assert checked.problems == []
+        assert checked.untranslatable == {}
+        assert checked.statements >= len(dialects()) * (len(workload.queries) + len(workload.tables))
 
 
 @pytest.mark.parametrize(

@@ -57,12 +57,15 @@ def validate(config: Config) -> dict[str, Any]:
     plan(config)  # the config's engines, workloads and scales are all usable
     found = []
     for workload in discover(config.workload_dirs).values():
-        checked, problems = validate_workload(workload)
+        checked = validate_workload(workload)
         found.append(
             {
                 "workload": workload.name,
-                "statements": checked,
-                "problems": [vars(p) for p in problems],
+                "written_in": workload.dialect,  # plain SQL translated from this dialect
+                "statements": checked.statements,
+                "problems": [vars(p) for p in checked.problems],
+                "queries": {d: {"ok": ok, "of": of} for d, (ok, of) in checked.queries.items()},
+                "untranslatable": checked.untranslatable,
             }
         )
     return {"config": config.source, "dialects": len(dialects()), "workloads": found}

@@ -31,6 +31,7 @@ GENERATORS = {
     "tpch": "harness.datagen.tpch",
     "events": "harness.datagen.events",
     "text": "harness.datagen.text",
+    "files": "harness.datagen.files",  # your own data (workload.yaml `data:`)
 }
 
 

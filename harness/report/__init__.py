@@ -90,7 +90,8 @@ def _environment() -> jinja2.Environment:
         sig=lambda v: "–" if v is None else f"{v:.3g}",
         count_=lambda v: "–" if v is None else f"{v:,}",
         size=_size,
-        scale=Scale.text,
+        scale=lambda v: Scale.named(v).removeprefix("scale "),  # a table cell: "0.1", "your data"
+        scale_named=Scale.named,
         geomean=geometric_mean,
         groupby_table=_by_table,
     )

@@ -470,7 +470,7 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
         rows.append(
             {
                 "data_type": data_type,
-                "workloads": [f"{s.workload} at scale {Scale.text(s.scale)}" for s in chosen],
+                "workloads": [f"{s.workload} at {Scale.named(s.scale)}" for s in chosen],
                 "cells": cells,
                 "verdicts": _verdicts(cells),
             }
@@ -606,7 +606,7 @@ def _charts(
                 for e, one_pass in s.passes.items():
                     value = one_pass.seconds if what == "seconds" else one_pass.cost.dollars
                     if value is not None:
-                        series[e].append((s.scale, value, f"scale {Scale.text(s.scale)}"))
+                        series[e].append((s.scale, value, Scale.named(s.scale)))
             out.append(
                 {
                     "title": f"{workload}: one pass against scale ({what})",
@@ -618,7 +618,7 @@ def _charts(
         if trend:
             out.append(
                 {
-                    "title": f"{s.workload} at scale {Scale.text(s.scale)}: one pass over time",
+                    "title": f"{s.workload} at {Scale.named(s.scale)}: one pass over time",
                     "svg": charts.lines(
                         trend, "run", "seconds", f"{s.workload} trend", log_x=False
                     ),
@@ -768,7 +768,7 @@ def _missing(runs: list[dict], sections: list[Section], engines: list[str]) -> l
         absent = [e for e in engines if e not in s.engines]
         if absent:
             notes.append(
-                f"{s.workload} at scale {Scale.text(s.scale)} was not run on {', '.join(absent)}."
+                f"{s.workload} at {Scale.named(s.scale)} was not run on {', '.join(absent)}."
             )
         for engine in s.engines:
             cells = [c for (q, e), c in s.cells.items() if e == engine]

@@ -1,0 +1,280 @@
+"""Your data: a workload's tables from files you exported (workload.yaml `data:`), not generated.
+
+Each table names a glob of Parquet, CSV or NDJSON files, relative to the workload folder. Before
+anything is loaded every file is read with DuckDB: a pattern matching nothing, a file that cannot
+be read, or two files of one table with different columns is one clear error. The schema comes
+from the files (portable types; nested values become JSON) unless `tables:` gives it.
+
+"Generating" such a workload writes each table once as one Parquet file in portable types (and
+an NDJSON copy where it has JSON columns, which BigQuery and Redshift load into JSON and SUPER),
+so every engine loads it the way it loads the bundled workloads. The copy is cached like
+generated data, under a name that changes when the files do.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.datagen.base import Generated, Progress
+from harness.errors import WorkloadError, first_line
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from harness.workloads import Table, Workload
+
+# File suffix -> the DuckDB reader that reads it.
+READERS = {
+    ".parquet": "read_parquet",
+    ".csv": "read_csv",
+    ".tsv": "read_csv",
+    ".ndjson": "read_json",
+    ".jsonl": "read_json",
+    ".json": "read_json",
+}
+REMOTE = ("gs://", "s3://")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+# DuckDB's type names -> the portable types workload.yaml uses (README, "Workload format").
+_PORTABLE = {
+    "BOOLEAN": "boolean",
+    "TINYINT": "int",
+    "SMALLINT": "int",
+    "INTEGER": "int",
+    "UTINYINT": "int",
+    "USMALLINT": "int",
+    "BIGINT": "bigint",
+    "UINTEGER": "bigint",
+    "UBIGINT": "decimal(20,0)",
+    "HUGEINT": "decimal(38,0)",
+    "FLOAT": "double",
+    "DOUBLE": "double",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "VARCHAR": "varchar",
+    "UUID": "varchar",
+    "TIME": "varchar",
+    "INTERVAL": "varchar",
+    "JSON": "json",
+}
+# The DuckDB type each portable type is written as in the cached copy.
+_DUCKDB_TYPE = {
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "varchar": "VARCHAR",
+    "text": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "json": "JSON",
+}
+
+
+def portable_type(duckdb_type: str) -> str:
+    """A DuckDB column type as a portable one; nested values (STRUCT, LIST, MAP) become json."""
+    upper = duckdb_type.upper()
+    if upper.startswith("DECIMAL"):
+        return upper.lower().replace(" ", "")
+    if upper.startswith(("STRUCT", "MAP", "UNION")) or upper.endswith("]"):
+        return "json"
+    if upper in _PORTABLE:
+        return _PORTABLE[upper]
+    raise ValueError(f"type {duckdb_type} has no portable equivalent")
+
+
+def is_remote(pattern: str) -> bool:
+    return pattern.startswith(REMOTE)
+
+
+def matching_files(folder: Path, table: str, pattern: str) -> list[Path]:
+    """The files `pattern` (relative to the workload folder, or absolute) matches, sorted."""
+    if is_remote(pattern):
+        raise WorkloadError(
+            f"table {table}: {pattern} is in object storage, which this version cannot load "
+            "from yet; copy the files into a local folder (gsutil cp / aws s3 cp) and name that"
+        )
+    path = Path(pattern).expanduser()
+    full = path if path.is_absolute() else folder / path
+    files = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
+    if not files:
+        raise WorkloadError(
+            f"table {table}: no file matches {pattern} (in {folder}); export the table there "
+            "or fix its line under `data:` in workload.yaml"
+        )
+    for file in files:
+        if _suffix(file) not in READERS:
+            raise WorkloadError(
+                f"table {table}: {file.name} is not Parquet, CSV or NDJSON (by its suffix); "
+                "narrow the pattern or convert the file"
+            )
+    return files
+
+
+def _suffix(file: Path) -> str:
+    """.csv for data.csv and data.csv.gz alike (DuckDB reads compressed files itself)."""
+    suffixes = [s for s in file.suffixes if s not in (".gz", ".zst")]
+    return suffixes[-1].lower() if suffixes else ""
+
+
+def _source(files: list[Path]) -> str:
+    """A DuckDB table expression reading `files` (all of one format)."""
+    reader = READERS[_suffix(files[0])]
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"{reader}([{listed}])"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")  # a TIMESTAMPTZ column becomes its UTC wall time
+    return con
+
+
+def file_columns(con: duckdb.DuckDBPyConnection, file: Path) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of one file, or one line saying why it is unreadable."""
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {_source([file])}").fetchall()
+    except Exception as exc:
+        raise WorkloadError(f"cannot read {file}: {first_line(exc)}; export it again") from None
+    return [(row[0], row[1]) for row in described]
+
+
+def inspect_tables(folder: Path, data: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Every table's columns as (name, portable type), from its files: each file read, and
+    every file of a table required to have the first one's columns and types."""
+    con = _connect()
+    try:
+        tables = {}
+        for table, pattern in data.items():
+            files = matching_files(folder, table, pattern)
+            formats = {READERS[_suffix(f)] for f in files}
+            if len(formats) > 1:
+                raise WorkloadError(
+                    f"table {table}: {pattern} matches files of different formats; "
+                    "give one format per table"
+                )
+            first = file_columns(con, files[0])
+            for other in files[1:]:
+                if (columns := file_columns(con, other)) != first:
+                    raise WorkloadError(
+                        f"table {table}: {other.name} has columns {_listed(columns)} where "
+                        f"{files[0].name} has {_listed(first)}; export every file of a table "
+                        "with one schema"
+                    )
+            tables[table] = [(_column_name(table, n), _portable(table, n, t)) for n, t in first]
+        return tables
+    finally:
+        con.close()
+
+
+def _listed(columns: list[tuple[str, str]]) -> str:
+    return "(" + ", ".join(f"{name} {kind}" for name, kind in columns) + ")"
+
+
+def _column_name(table: str, name: str) -> str:
+    """Column names fold to lower case, as unquoted names do in most of the engines' SQL."""
+    folded = name.lower()
+    if not _NAME.fullmatch(folded):
+        raise WorkloadError(
+            f"table {table}: column {name!r} is not a plain name (letters, digits and _, "
+            "starting with a letter); rename it in the export"
+        )
+    return folded
+
+
+def _portable(table: str, column: str, duckdb_type: str) -> str:
+    try:
+        return portable_type(duckdb_type)
+    except ValueError as exc:
+        raise WorkloadError(
+            f"table {table}: column {column}: {exc}; cast it in the export or leave it out"
+        ) from None
+
+
+def fingerprint(folder: Path, data: dict[str, str]) -> str:
+    """Eight hex digits that change when any table's files do (name, size or time)."""
+    digest = hashlib.sha256()
+    for table, pattern in sorted(data.items()):
+        digest.update(f"{table}={pattern}\n".encode())
+        for file in matching_files(folder, table, pattern):
+            stat = file.stat()
+            digest.update(f"{file.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:8]
+
+
+def generate(
+    workload: Workload,
+    scale: float,
+    options: dict[str, int],
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> Generated:
+    """Each table's files copied once into `out_dir` in portable types; the truth records the
+    rows and bytes of your data, which stand for its size where a generator has a scale."""
+    con = _connect()
+    files: dict[str, list[str]] = {}
+    size: dict[str, dict[str, int]] = {}
+    try:
+        for number, table in enumerate(workload.tables, start=1):
+            sources = matching_files(workload.path, table.name, workload.data[table.name])
+            rows = _copy(con, table, sources, out_dir)
+            files[table.name] = [f"{table.name}.parquet"]
+            if any(column.type == "json" for column in table.columns):
+                files[table.name].append(f"{table.name}.ndjson")
+            size[table.name] = {"rows": rows, "bytes": sum(f.stat().st_size for f in sources)}
+            if progress:
+                progress(number, len(workload.tables))
+    finally:
+        con.close()
+    return Generated(files, {"your_data": size})
+
+
+def _copy(con: duckdb.DuckDBPyConnection, table: Table, sources: list[Path], out_dir: Path) -> int:
+    """Write one table's Parquet copy (and NDJSON copy, for JSON columns); its row count."""
+    present = {name.lower(): (name, kind) for name, kind in file_columns(con, sources[0])}
+    casts = []
+    for column in table.columns:
+        if column.name not in present:
+            raise WorkloadError(
+                f"table {table.name}: the files have no column {column.name} (tables: names "
+                f"it); their columns: {', '.join(present)}"
+            )
+        name, source_type = present[column.name]
+        quoted = '"' + name.replace('"', '""') + '"'
+        if column.type == "json" and source_type not in ("VARCHAR", "JSON"):
+            value = f"to_json({quoted})"  # a nested value (STRUCT, LIST, MAP) as JSON
+        else:  # text declared json is parsed, so a value that is not JSON fails here
+            value = f"CAST({quoted} AS {_DUCKDB_TYPE.get(column.type, column.type.upper())})"
+        casts.append(f'{value} AS "{column.name}"')
+    select = f"SELECT {', '.join(casts)} FROM {_source(sources)}"
+    try:
+        con.execute(f"CREATE TEMP TABLE copied AS {select}")
+        # The Parquet copy holds JSON as text (each engine parses it when loading); the NDJSON
+        # copy holds it nested.
+        parquet = str(out_dir / f"{table.name}.parquet").replace("'", "''")
+        con.execute(f"COPY copied TO '{parquet}' (FORMAT parquet)")
+        if any(column.type == "json" for column in table.columns):
+            ndjson = str(out_dir / f"{table.name}.ndjson").replace("'", "''")
+            con.execute(f"COPY copied TO '{ndjson}' (FORMAT json)")
+        (rows,) = con.execute("SELECT count(*) FROM copied").fetchone()
+    except WorkloadError:
+        raise
+    except Exception as exc:
+        raise WorkloadError(
+            f"table {table.name}: cannot read its files as the declared types: "
+            f"{first_line(exc)}; fix `tables:` or the export"
+        ) from None
+    finally:
+        con.execute("DROP TABLE IF EXISTS copied")
+    return int(rows)
