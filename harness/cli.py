@@ -225,6 +225,54 @@ def clean(config: Any, engine: str, run: str | None, yes: bool) -> None:
 
 
 @cli.group()
+def workload() -> None:
+    """Make a workload of your own data and queries."""
+
+
+@command(
+    workload,
+    "whbench workload init shop --data orders=exports/orders/*.parquet --queries sql/ "
+    "--dialect snowflake --into workloads",
+    name="init",
+)
+@common
+@click.argument("name")
+@option("--data", "A table and its files: TABLE=PATH (a glob; repeat per table).", multiple=True)
+@option("--queries", "A folder of .sql files to copy in.", type=PATH)
+@option("--dialect", "The dialect the queries are written in.")
+@option("--data-type", "structured (default), semi-structured or unstructured.")
+@option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
+@JSON
+def workload_init(config: Any, as_json: bool, data_type: str | None, **options: Any) -> None:
+    """Write a workload folder for your files and SQL: the schema read from the files, the
+    queries copied in; then validate it."""
+    result = commands.workload.init(config, data_type=data_type or "structured", **options)
+    console.workload_written(result, as_json)
+    failed(bool(result["problems"]))
+
+
+@command(
+    workload,
+    "whbench workload import-history -e snowflake team --since 7d --top 50",
+    name="import-history",
+)
+@common
+@click.argument("name")
+@option("--engine -e engine", "Engine whose query history to read.", required=True)
+@option("--since", "How far back: 7d (default), 24h, 90m.", default="7d")
+@option("--top", "Keep this many queries (default 50).", type=click.IntRange(min=1), default=50)
+@option(
+    "--min-runs", "Only queries run this often (default 2).", type=click.IntRange(min=1), default=2
+)
+@option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
+@JSON
+def workload_import_history(config: Any, as_json: bool, **options: Any) -> None:
+    """Make a workload of the top SELECTs in an engine's own query history, grouped by their
+    sqlglot fingerprint and ranked by time taken in all, with their statistics beside them."""
+    console.workload_written(commands.workload.import_history(config, **options), as_json)
+
+
+@cli.group()
 def results() -> None:
     """Inspect and export stored runs."""
 

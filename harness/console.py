@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -389,3 +390,43 @@ def cleaned(engine: str, found: list[str], dropped: bool) -> None:
         echo(f"{'dropped' if dropped else 'would drop'} {engine} {namespace}")
     if found and not dropped:
         echo("run again with --yes to drop these")
+
+
+def workload_written(result: dict[str, Any], as_json: bool) -> None:
+    """What `workload init` or `workload import-history` wrote, and what to do next."""
+    if as_json:
+        emit_json(result)
+        return
+    show(f"wrote workload {result['workload']} in {result['folder']}")
+    if "read" in result:  # import-history
+        if result["history_bytes_estimated"] is not None:
+            show(
+                f"  reading the history processed about {result['history_bytes_estimated']:,} bytes"
+            )
+        show(
+            f"  {result['read']} SELECTs read, {result['distinct']} distinct, "
+            f"{result['kept']} kept (queries/, with their statistics in history.yaml)"
+        )
+        if not result["found_by_config"]:
+            show(f"  add {Path(result['folder']).parent} to workload_dirs in your config")
+        show(
+            "  export these tables into the folders workload.yaml names: "
+            + ", ".join(result["tables"])
+        )
+        return
+    tables = ", ".join(f"{t} ({n} columns)" for t, n in result["tables"].items())
+    show(f"  tables: {tables}; {result['queries']} queries")
+    show(
+        "  queries that translate and parse: "
+        + ", ".join(f"{d} {c['ok']}/{c['of']}" for d, c in result["translated"].items())
+    )
+    for skipped in result["untranslatable"].values():
+        for reason in skipped.values():
+            show(f"  skipped: {reason}")
+    for p in result["problems"]:
+        show(f"  {p['dialect']} {p['item']}: {p['message']}")
+    next_step = f"whbench run -w {result['workload']}"
+    if not result["found_by_config"]:
+        parent = str(Path(result["folder"]).parent)
+        next_step = f"add {parent} to workload_dirs in your config, then {next_step}"
+    show(f"  next: {next_step}")

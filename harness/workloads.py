@@ -18,6 +18,7 @@ come from the files when workload.yaml does not list them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import random
@@ -146,13 +147,27 @@ class Workload:
     generator: str
     scale: Scale
     answers: AnswerRules
-    tables: tuple[Table, ...]
+    declared_tables: tuple[Table, ...] | None  # None: your data, read from its files when used
     queries: tuple[Query, ...]
     path: Path
     options: tuple[Option, ...] = ()
     streams: StreamRules = StreamRules()
     dialect: str | None = None  # the dialect plain-SQL query files are written in
     data: dict[str, str] = field(default_factory=dict)  # your data: table -> file pattern
+
+    @functools.cached_property
+    def tables(self) -> tuple[Table, ...]:
+        """The tables and their columns: as workload.yaml declares them, or else read from your
+        data's files (only when needed, so one workload whose files are not there yet does not
+        stop every command)."""
+        if self.declared_tables is not None:
+            return self.declared_tables
+        from harness.datagen.files import inspect_tables
+
+        return tuple(
+            Table(name, tuple(Column(c, t) for c, t in columns))
+            for name, columns in inspect_tables(self.path, self.data).items()
+        )
 
     @property
     def your_data(self) -> bool:
@@ -262,12 +277,13 @@ def read_workload(folder: Path) -> Workload:
             spec = _your_data(spec, data, folder)
         scale = spec["scale"]
         spec["queries"] = spec.get("queries") or _query_files(folder)
+        tables = spec.get("tables") if data else spec["tables"]  # your data: maybe from files
         # Names become schemas, tables, columns and file names, some of them written into SQL
         # unquoted by the engines: only plain lower-case identifiers are allowed.
         for kind, name in [
             ("workload name", spec["name"]),
-            *(("table", t) for t in spec["tables"]),
-            *(("column", c) for columns in spec["tables"].values() for c in columns),
+            *(("table", t) for t in [*(tables or {}), *data]),
+            *(("column", c) for columns in (tables or {}).values() for c in columns),
             *(("query id", q["id"]) for q in spec["queries"]),
         ]:
             if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -289,9 +305,11 @@ def read_workload(folder: Path) -> Workload:
             dialect=spec.get("dialect"),
             data=data,
             answers=_answer_rules(spec),
-            tables=tuple(
+            declared_tables=None
+            if tables is None
+            else tuple(
                 Table(name, tuple(Column(c, t) for c, t in columns.items()))
-                for name, columns in spec["tables"].items()
+                for name, columns in tables.items()
             ),
             queries=tuple(
                 Query(q["id"], q["title"], dict(q.get("params") or {})) for q in spec["queries"]
@@ -317,13 +335,7 @@ def _your_data(spec: dict[str, Any], data: dict[str, str], folder: Path) -> dict
     # Scale 0 stands for "your data": its size is the files', recorded as rows and bytes.
     no_scale = {"default": 0, "min": 0, "max": 0, "unit": YOUR_DATA}
     spec = {**spec, "generator": FILES_GENERATOR, "scale": no_scale}
-    if "tables" not in spec:
-        from harness.datagen.files import inspect_tables
-
-        spec["tables"] = {
-            table: dict(columns) for table, columns in inspect_tables(folder, data).items()
-        }
-    if sorted(spec["tables"]) != sorted(data):
+    if "tables" in spec and sorted(spec["tables"]) != sorted(data):
         raise ValueError("`tables:` must list exactly the tables under `data:`")
     return spec
 

@@ -23,6 +23,7 @@ def test_wheel_carries_workloads_and_configs_and_finds_them(tmp_path):
     assert "harness/_data/configs/default.yaml" in names
     assert "harness/report/templates/report.html.j2" in names
     assert "harness/_data/workloads/tpch/answers/sf1/q01.csv" in names
+    assert "harness/_data/workloads/shop/data/events.ndjson" in names  # a shipped sample
     for engine in ("duckdb", "bigquery", "snowflake", "redshift"):  # each engine's own prices
         assert f"harness/engines/{engine}/pricing.yaml" in names
     site = tmp_path / "site"

@@ -15,11 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.errors import EngineError, first_line
+from harness.errors import EngineError, UsageError, first_line
 from harness.objectstore import Location, upload_missing
 from harness.pricing import Billing
+
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
 
 
 class Alarm:
@@ -440,6 +443,26 @@ class Engine(abc.ABC):
     def estimate(self, sql: str) -> Usage | None:
         """A free pre-run usage estimate, where the engine offers one."""
         return None
+
+    # -- the team's own query history (`whbench workload import-history`) ----------------------
+    def history_sql(self, since: datetime) -> str:
+        """One query reading the finished SELECTs since `since` from the engine's history, in
+        the vendor's documented columns."""
+        raise UsageError(
+            f"{self.name} keeps no query history whbench can read; import from "
+            "snowflake, bigquery or redshift"
+        )
+
+    @staticmethod
+    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+        """The rows `history_sql` returns (columns in lower case) as entries: pure, so it is
+        tested on recorded rows of the vendor's documented columns."""
+        return []
+
+    def read_history(self, since: datetime, timeout_seconds: float) -> list[HistoryEntry]:
+        ran = self.run(self.history_sql(since), timeout_seconds, None)
+        columns = [column.lower() for column in ran.columns]
+        return self.history_entries([dict(zip(columns, row, strict=True)) for row in ran.rows])
 
     @abc.abstractmethod
     def namespaces(self) -> list[str]:

@@ -13,8 +13,9 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import (
     NAMESPACE_PREFIX,
@@ -34,6 +35,9 @@ from harness.engines.credentials import (
     CredentialsFile,
 )
 from harness.errors import ConfigError, EngineError, first_line
+
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
 
 MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
 _SOURCE_FORMATS = {"parquet": "PARQUET", "ndjson": "NEWLINE_DELIMITED_JSON"}
@@ -306,6 +310,44 @@ class BigQueryEngine(Engine):
         """A dry run: free, and BigQuery's own figure for the bytes the query would process."""
         job = self._client.query(sql, job_config=self._job_config(dry_run=True))
         return Usage(bytes_scanned=job.total_bytes_processed)
+
+    # INFORMATION_SCHEMA.JOBS (the project's jobs, per region, 180 days): query,
+    # statement_type, job_type, state, error_result, start_time, end_time,
+    # total_bytes_processed. Reading it bills like any query, so it is estimated first.
+    # https://cloud.google.com/bigquery/docs/information-schema-jobs (read 2026-11-26)
+    def history_sql(self, since: datetime) -> str:
+        region = (self.settings.location or "US").lower()
+        return (
+            "SELECT query, statement_type, state, error_result IS NULL AS succeeded, "
+            "start_time, end_time, total_bytes_processed "
+            f"FROM `region-{region}`.INFORMATION_SCHEMA.JOBS "
+            f"WHERE creation_time >= TIMESTAMP '{since:%Y-%m-%d %H:%M:%S}' "
+            "AND job_type = 'QUERY' AND statement_type = 'SELECT' AND state = 'DONE' "
+            "AND error_result IS NULL"
+        )
+
+    @staticmethod
+    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+        from harness.history import HistoryEntry
+
+        entries = []
+        for row in rows:
+            if str(row.get("statement_type", "")).upper() != "SELECT" or row.get("state") != "DONE":
+                continue
+            if not row.get("succeeded", True) or not row.get("query"):
+                continue
+            started, ended = row.get("start_time"), row.get("end_time")
+            entries.append(
+                HistoryEntry(
+                    text=row["query"],
+                    elapsed_seconds=(ended - started).total_seconds()
+                    if started and ended
+                    else None,
+                    bytes_scanned=row.get("total_bytes_processed"),
+                    started_at=started,
+                )
+            )
+        return entries
 
     def namespaces(self) -> list[str]:
         return sorted(

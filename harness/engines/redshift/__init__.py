@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import (
     CursorEngine,
@@ -30,6 +30,9 @@ from harness.engines.base import (
 from harness.engines.credentials import IAM, Credentials, NoCredentials, Password, Secret
 from harness.engines.redshift.billing import RedshiftBilling
 from harness.errors import ConfigError, EngineError, first_line
+
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
 
 _ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 INSERT_BATCH_ROWS = 1000  # rows per INSERT statement on the small-data path
@@ -295,6 +298,49 @@ class RedshiftEngine(CursorEngine):
             )
             for query_id, elapsed, queued, compiling, executing, cache_hit in cursor.fetchall()
         }
+
+    # SYS_QUERY_HISTORY: query_id, query_type, status, start_time, elapsed_time in
+    # microseconds (query_text there is cut at 4,000 characters); SYS_QUERY_TEXT: the whole
+    # text as 4,000-character rows numbered by `sequence` from 0. Neither reports bytes scanned.
+    # https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_HISTORY.html
+    # https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_TEXT.html (both read 2026-11-26)
+    def history_sql(self, since: datetime) -> str:
+        return (
+            "SELECT h.query_id, h.query_type, h.status, h.start_time, h.elapsed_time, "
+            "t.sequence, t.text FROM sys_query_history h "
+            "JOIN sys_query_text t ON t.query_id = h.query_id "
+            f"WHERE h.start_time >= '{since:%Y-%m-%d %H:%M:%S}' "
+            "AND h.query_type = 'SELECT' AND h.status = 'success' "
+            "ORDER BY h.query_id, t.sequence"
+        )
+
+    @staticmethod
+    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+        from harness.history import HistoryEntry
+
+        queries: dict[Any, dict[str, Any]] = {}
+        for row in rows:
+            if str(row.get("query_type", "")).strip().upper() != "SELECT":
+                continue
+            if str(row.get("status", "")).strip().lower() != "success":
+                continue
+            query = queries.setdefault(row["query_id"], {"row": row, "parts": {}})
+            query["parts"][int(row["sequence"])] = row["text"] or ""
+        entries = []
+        for query in queries.values():
+            parts = query["parts"]
+            # Every part but the last is 4,000 characters whole; char(4000) pads the last.
+            text = "".join(parts[n] for n in sorted(parts)).rstrip()
+            elapsed = query["row"].get("elapsed_time")
+            entries.append(
+                HistoryEntry(
+                    text=text,
+                    elapsed_seconds=None if elapsed is None else float(elapsed) / 1e6,
+                    bytes_scanned=None,
+                    started_at=query["row"].get("start_time"),
+                )
+            )
+        return entries
 
     def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
         if self.settings.node_type:  # provisioned: billed by node-hours, nothing per window
