@@ -138,6 +138,8 @@ def plan(
                 known = ", ".join(sorted(available)) or "none"
                 raise UsageError(f"unknown workload {workload_name!r}; available: {known}")
             workload = available[workload_name]
+            if workload.your_data:
+                workload.file_columns  # noqa: B018 - every file checked before anything runs
             workload_scale = workload.scale.check(
                 scale if scale is not None else choice.scale or workload.scale.default,
                 workload.name,

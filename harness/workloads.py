@@ -162,12 +162,26 @@ class Workload:
         stop every command)."""
         if self.declared_tables is not None:
             return self.declared_tables
-        from harness.datagen.files import inspect_tables
-
         return tuple(
             Table(name, tuple(Column(c, t) for c, t in columns))
-            for name, columns in inspect_tables(self.path, self.data).items()
+            for name, columns in self.file_columns.items()
         )
+
+    @functools.cached_property
+    def file_columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Your data's columns per table as its files have them, every file read and checked
+        (harness.datagen.files.inspect_tables); a run plans with this, before anything loads."""
+        from harness.datagen.files import inspect_tables
+
+        found = inspect_tables(self.path, self.data)
+        for table in self.declared_tables or ():
+            present = {name for name, _ in found[table.name]}
+            if missing := [c.name for c in table.columns if c.name not in present]:
+                raise WorkloadError(
+                    f"table {table.name}: `tables:` names {', '.join(missing)}, which its files "
+                    f"do not have (they have {', '.join(sorted(present))}); fix `tables:`"
+                )
+        return found
 
     @property
     def your_data(self) -> bool:

@@ -200,3 +200,20 @@ def test_a_missing_bucket_is_one_clear_error_and_the_baseline_still_runs(
     assert "uploading to gs://no-such-bucket/bench/tpch/sf0_01/" in line
     assert "check that the bucket exists" in line
     assert "q06" in result.stdout  # DuckDB's run went on and finished
+
+
+@REAL
+def test_real_bigquery_history_is_estimated_then_read():
+    """`workload import-history`'s read: INFORMATION_SCHEMA.JOBS, whose bytes a dry run
+    estimates first."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
+    engine.connect()
+    try:
+        since = datetime.now(UTC) - timedelta(days=1)
+        assert engine.estimate(engine.history_sql(since)).bytes_scanned is not None
+        entries = engine.read_history(since, 120)
+        assert all(e.text and e.elapsed_seconds is not None for e in entries)
+    finally:
+        engine.close()

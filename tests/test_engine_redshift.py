@@ -182,3 +182,18 @@ def test_a_configured_copy_role_replaces_the_default_and_a_malformed_one_is_refu
     assert engine._with_role(copy) == copy.replace("default", f"'{role}'")
     with pytest.raises(ConfigError, match="not an IAM role ARN"):
         RedshiftEngine(RedshiftSettings(iam_role_arn="x' FORMAT AS CSV; DROP TABLE t; --"))
+
+
+@REAL
+def test_real_redshift_history_reads_as_entries():
+    """`workload import-history`'s read: SYS_QUERY_HISTORY joined to SYS_QUERY_TEXT."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = real_redshift()
+    engine.connect()
+    try:
+        engine.execute("SELECT 42", 60)
+        entries = engine.read_history(datetime.now(UTC) - timedelta(days=1), 120)
+        assert any("42" in e.text for e in entries)
+    finally:
+        engine.close()

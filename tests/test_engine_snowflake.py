@@ -259,3 +259,17 @@ def test_cold_needs_a_known_way_and_a_warehouse():
         SnowflakeEngine(SnowflakeSettings(cold="flush"))
     with pytest.raises(ConfigError, match=r"cold: suspend needs engines\.snowflake\.warehouse"):
         SnowflakeEngine(SnowflakeSettings(cold="suspend"))
+
+
+@REAL
+def test_real_snowflake_history_reads_as_entries():
+    """`workload import-history`'s read: ACCOUNT_USAGE.QUERY_HISTORY (up to 45 minutes late)."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = real_snowflake()
+    engine.connect()
+    try:
+        entries = engine.read_history(datetime.now(UTC) - timedelta(days=7), 120)
+        assert all(e.text and e.elapsed_seconds is not None for e in entries)
+    finally:
+        engine.close()

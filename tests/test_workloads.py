@@ -46,7 +46,9 @@ def test_validate_finds_no_problem_in_bundled_workloads():
         checked = validate_workload(workload)
         assert checked.problems == []
         assert checked.untranslatable == {}
-        assert checked.statements >= len(dialects()) * (len(workload.queries) + len(workload.tables))
+        assert checked.statements >= len(dialects()) * (
+            len(workload.queries) + len(workload.tables)
+        )
 
 
 @pytest.mark.parametrize(
