@@ -175,7 +175,7 @@ def write_workload(
     for number, query in enumerate(chosen, start=1):
         query_id = f"h{number:0{width}d}"
         (folder / "queries" / f"{query_id}.sql").write_text(query.text.rstrip().rstrip(";") + "\n")
-        statistics_by_id[query_id] = query.statistics()
+        statistics_by_id[query_id] = {"engine": engine, **query.statistics()}
         tables.update(query.tables)
     (folder / "history.yaml").write_text(
         f"# On {engine}, the last {since}: how often each query ran and how long it took.\n"

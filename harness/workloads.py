@@ -183,6 +183,18 @@ class Workload:
                 )
         return found
 
+    @functools.cached_property
+    def history(self) -> dict[str, dict[str, Any]]:
+        """From `workload import-history` (history.yaml): per query, how it ran on the team's
+        own warehouse, so the report can set it beside what the benchmark measured."""
+        file = self.path / "history.yaml"
+        if not file.is_file():
+            return {}
+        try:
+            return dict(read_yaml(read_text(file, "history file", WorkloadError)) or {})
+        except (yaml.YAMLError, TypeError, ValueError):
+            raise WorkloadError(f"{file}: cannot read it; fix it or delete it") from None
+
     @property
     def your_data(self) -> bool:
         """Whether the tables come from the user's files rather than a generator."""

@@ -188,10 +188,11 @@ def test_a_query_that_cannot_be_translated_is_skipped_with_the_reason(
     report = whbench("report", "--config", config)
     assert report.code == 0, report.stderr
     html = (workdir / "results" / "report.html").read_text()
-    assert "cannot be translated to duckdb" in html
+    assert "Skipped, so without a time" in html and "cannot be translated to duckdb" in html
 
     validated = whbench("validate", "--config", config)
-    assert "duckdb 1/2" in validated.stdout and "skipped: outer cannot be translated" in validated.stdout
+    assert "duckdb 1/2" in validated.stdout
+    assert "skipped: outer cannot be translated" in validated.stdout
     rendered = whbench("render", "--config", config, "sf", "outer", "-e", "duckdb")
     assert_one_line_error(rendered, "outer cannot be translated to duckdb", code=2)
 
@@ -345,3 +346,31 @@ def test_a_history_entry_that_is_not_a_select_is_left_out():
     ]
     (query,) = group_queries(entries, "duckdb")
     assert query.tables == []  # a CTE is not a table to export
+
+
+def test_an_imported_workload_runs_once_its_tables_are_exported_and_the_report_shows_its_past(
+    whbench, make_config, workdir
+):
+    """import-history's folder, its one table exported as CSV: the Snowflake queries run on
+    DuckDB, and the report sets each beside how it ran on the team's own warehouse."""
+    entries = SnowflakeEngine.history_entries(snowflake_rows())
+    chosen = rank(group_queries(entries, "snowflake"), top=10, min_runs=1)
+    folder = write_workload(
+        workdir / "mine" / "team", "team", "snowflake", "snowflake", chosen, "7d"
+    )
+    (folder / "exports" / "orders").mkdir(parents=True)
+    (folder / "exports" / "orders" / "part.csv").write_text(
+        "region,amount,day\neu,10.5,2026-11-01\nus,4,2026-11-01\neu,1,2026-11-02\n"
+    )
+    spec = yaml.safe_load((folder / "workload.yaml").read_text())
+    spec["data"]["orders"] = "exports/orders/*.csv"
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    config = make_config(runs=1, workload_dirs=["mine"], workloads={"team": {}})
+
+    result = whbench("run", "--config", config, "-e", "duckdb", "-w", "team", "--json")
+    assert result.code == 0, result.stderr
+    assert {q["query_id"]: q["rows"] for q in result.json()[0]["queries"]} == {"h01": 2, "h02": 1}
+    assert whbench("report", "--config", config).code == 0
+    html = (workdir / "results" / "report.html").read_text()
+    assert "on your snowflake: median" in html and "over 6 runs" in html
+    assert "team · your data" in html

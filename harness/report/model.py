@@ -91,6 +91,17 @@ class Section:
     bills: dict[str, RunBill]  # engine -> the latest run's bill
     ratios: dict[tuple[str, str], list[float]]  # (engine, phase) -> per-query ratio
     unanswered: list[str]  # queries no engine answered: left out of the scores
+    # from `workload import-history`: query id -> how it ran on the team's own warehouse
+    history: dict[str, dict] = field(default_factory=dict)
+
+    def skipped(self) -> list[tuple[str, str, str]]:
+        """(query, engine, why) for every query an engine skipped (a translation it could not
+        make, a budget refusal): listed, since such a query has no time to show."""
+        return [
+            (q, e, c.error or "")
+            for (q, e), c in sorted(self.cells.items())
+            if c.status == "skipped"
+        ]
 
     def any_wrong(self, query_id: str) -> bool:
         return any(c.wrong for (q, _), c in self.cells.items() if q == query_id)
@@ -289,6 +300,7 @@ def _section(
         bills=bills,
         ratios={},
         unanswered=[],
+        history=workload.history if workload else {},
     )
     _score(section)
     _shade(section)
