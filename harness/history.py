@@ -161,7 +161,13 @@ def rank(queries: list[HistoryQuery], top: int, min_runs: int) -> list[HistoryQu
 
 
 def write_workload(
-    folder: Path, name: str, engine: str, dialect: str, chosen: list[HistoryQuery], since: str
+    folder: Path,
+    name: str,
+    engine: str,
+    dialect: str,
+    chosen: list[HistoryQuery],
+    since: str,
+    export_hint: str = "export each table to Parquet, CSV or NDJSON files",
 ) -> Path:
     """The workload folder: queries/h01.sql … in the engine's dialect, history.yaml with each
     query's statistics on the team's warehouse, and workload.yaml whose `data:` block the user
@@ -195,9 +201,8 @@ def write_workload(
     )
     (folder / "workload.yaml").write_text(
         "# Written by `whbench workload import-history`. Before running it, export each table\n"
-        "# the queries read (a sample is fine) into the folder its `data:` line names, e.g.\n"
-        "# Snowflake COPY INTO @stage ... FILE_FORMAT=(TYPE=PARQUET), BigQuery EXPORT DATA\n"
-        "# ... format='PARQUET', Redshift UNLOAD ... FORMAT PARQUET; then download the files.\n"
+        "# the queries read (a sample is fine) into the folder its `data:` line names. On\n"
+        f"# {engine}: {export_hint}\n"
         + export_note
         + "# Queries that name a schema (sales.orders) read the table of that name here.\n"
         + yaml.safe_dump(spec, sort_keys=False)

@@ -195,6 +195,13 @@ class Workload:
         except (yaml.YAMLError, TypeError, ValueError):
             raise WorkloadError(f"{file}: cannot read it; fix it or delete it") from None
 
+    @functools.cached_property
+    def data_fingerprint(self) -> str:
+        """Your data's files, as eight hex digits: taken once, so one run names one data set."""
+        from harness.datagen.files import fingerprint
+
+        return fingerprint(self.path, self.data)
+
     @property
     def your_data(self) -> bool:
         """Whether the tables come from the user's files rather than a generator."""
@@ -247,9 +254,7 @@ class Workload:
     def variant(self, scale: float, options: dict[str, int] | None = None) -> str:
         """Names one data set: the scale, plus every option that differs from its default."""
         if self.your_data:  # named by the files, so changed files are loaded afresh
-            from harness.datagen.files import fingerprint
-
-            return f"data_{fingerprint(self.path, self.data)}"
+            return f"data_{self.data_fingerprint}"
         options = self.check_options(options)
         changed = [
             f"{o.name}{options[o.name]}" for o in self.options if options[o.name] != o.default
@@ -317,7 +322,7 @@ def read_workload(folder: Path) -> Workload:
         if _plain_sql(folder) and not spec.get("dialect"):
             raise ValueError(
                 "queries/ holds plain .sql files: say which dialect they are written in "
-                "(dialect: duckdb, snowflake, bigquery, redshift …)"
+                f"(dialect: one of {', '.join(dialects())}, or another of sqlglot's)"
             )
         return Workload(
             name=spec["name"],

@@ -180,7 +180,7 @@ def import_history(
             f"{engine}: of {len(entries)} SELECTs in the last {since}, none ran at least "
             f"{min_runs} times; lower --min-runs or widen --since"
         )
-    write_workload(folder, name, engine, cls.dialect, chosen, since)
+    write_workload(folder, name, engine, cls.dialect, chosen, since, cls.export_hint)
     return {
         "workload": name,
         "folder": str(folder),

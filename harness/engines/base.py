@@ -224,6 +224,8 @@ class Engine(abc.ABC):
     object_stores: ClassVar[tuple[str, ...]] = ()
     # Seconds past the time limit at which the harness interrupts a query itself; None when the
     # engine's own time limit (a session setting or a client timeout) is the only one.
+    # How to export a table to files, for a workload of the team's own data (import-history)
+    export_hint: ClassVar[str] = "export each table to Parquet, CSV or NDJSON files"
     timer_grace_seconds: ClassVar[float | None] = 0.0
     settings_class: ClassVar[type]
 

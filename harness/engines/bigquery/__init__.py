@@ -70,6 +70,10 @@ class BigQuerySettings:
 class BigQueryEngine(Engine):
     name = "bigquery"
     dialect = "bigquery"
+    export_hint = (
+        "EXPORT DATA OPTIONS (uri = 'gs://BUCKET/<table>/*.parquet', format = 'PARQUET') AS "
+        "SELECT * FROM <table>, then gcloud storage cp 'gs://BUCKET/<table>/*' exports/<table>/"
+    )
     driver_module = "google.cloud.bigquery"
     driver_package = "google-cloud-bigquery"
     extra = "bigquery"

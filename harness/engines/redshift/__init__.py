@@ -68,6 +68,10 @@ class RedshiftSettings:
 class RedshiftEngine(CursorEngine):
     name = "redshift"
     dialect = "redshift"
+    export_hint = (
+        "UNLOAD ('SELECT * FROM <table>') TO 's3://BUCKET/<table>/' IAM_ROLE default FORMAT AS "
+        "PARQUET, then aws s3 cp --recursive s3://BUCKET/<table>/ exports/<table>/"
+    )
     driver_module = "redshift_connector"
     driver_package = "redshift-connector"
     extra = "redshift"

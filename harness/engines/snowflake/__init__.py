@@ -103,6 +103,10 @@ class SnowflakeSettings:
 class SnowflakeEngine(CursorEngine):
     name = "snowflake"
     dialect = "snowflake"
+    export_hint = (
+        "COPY INTO @my_stage/<table>/ FROM <table> FILE_FORMAT = (TYPE = PARQUET), then GET "
+        "@my_stage/<table>/ file://exports/<table>/"
+    )
     driver_module = "snowflake.connector"
     driver_package = "snowflake-connector-python"
     extra = "snowflake"
