@@ -185,7 +185,8 @@ class LoadTest:
             ended_at = datetime.now(UTC)
             stop.engines = [self.engine]
         status = "interrupted" if stop.requested else "finished"
-        self.store.record_level(self.run_id, level, status, started_at, ended_at)
+        scale_out = None if stop.requested else self.engine.scale_out(started_at, ended_at)
+        self.store.record_level(self.run_id, level, status, started_at, ended_at, scale_out)
         stop.check()
 
     @contextlib.contextmanager
@@ -391,13 +392,19 @@ def _level_figures(
     # Where the engine reports slot time (BigQuery), the slots the level used on average.
     slot_ms = [a["slot_ms"] for a in ok if a.get("slot_ms") is not None]
     figures["average_slots"] = sum(slot_ms) / (seconds * 1000) if slot_ms and seconds else None
+    figures["scale_out"] = row.get("scale_out")  # None: the engine reports none (unknown)
     figures["cost"] = figures["cost_per_1000_queries"] = None
     if catalog is not None:
-        from harness.pricing import billing
+        from harness.pricing import Priced, billing
 
         # The level as if it ran alone, modelled by the engine's own rules (a vendor's billed
         # figures cover the whole run, not one level).
-        priced = billing({**run, "run_usage": None}, catalog).run_bill(attempts)
+        rules = billing({**run, "run_usage": None}, catalog)
+        priced = rules.run_bill(attempts)
+        # Scale-out the engine reported for the level (Redshift concurrency scaling) is billed
+        # beside the base capacity.
+        if (scaled := rules.scale_out_bill(row.get("scale_out"))) is not None:
+            priced = Priced(priced.cost + scaled.cost, priced.explain + scaled.explain)
         figures["cost"] = {"dollars": priced.cost.dollars, "basis": priced.cost.basis}
         if priced.cost.dollars is not None and ok:
             figures["cost_per_1000_queries"] = priced.cost.dollars / len(ok) * 1000

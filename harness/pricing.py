@@ -246,6 +246,11 @@ class Billing(abc.ABC):
         """Compute for a month of the user's pattern: `per_query` is the mix's marginal cost,
         `seconds_per_query` its typical time. Storage is added by the caller."""
 
+    def scale_out_bill(self, scale_out: dict[str, Any] | None) -> Priced | None:
+        """What the compute an engine added under load (`Engine.scale_out`) cost, beside its
+        base capacity; None when the engine reported none or bills none apart."""
+        return None
+
     def _stored(
         self, stored_bytes: float | None, price: Price, unit_bytes: float, unit: str, what: str
     ) -> Priced:

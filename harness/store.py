@@ -26,7 +26,7 @@ from harness.errors import StoreError, UsageError, first_line, lock_holder
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -76,6 +76,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "DROP VIEW attempt_details",
         ATTEMPT_DETAILS,
     ],
+    9: ["ALTER TABLE levels ADD COLUMN scale_out JSON"],
 }
 
 SCHEMA = (
@@ -160,7 +161,8 @@ CREATE TABLE levels (              -- under load: each concurrency level, measur
     level INTEGER,
     status VARCHAR,                -- finished, interrupted
     started_at TIMESTAMPTZ,        -- when its streams were released, all at once
-    ended_at TIMESTAMPTZ           -- when the last one finished
+    ended_at TIMESTAMPTZ,          -- when the last one finished
+    scale_out JSON                 -- compute the engine added in the level, as it reports it
 );
 CREATE TABLE results (             -- each query's result, once per run: its first answer
     run_id VARCHAR,
@@ -401,18 +403,27 @@ class Store:
         )
 
     def record_level(
-        self, run_id: str, level: int, status: str, started_at: datetime, ended_at: datetime
+        self,
+        run_id: str,
+        level: int,
+        status: str,
+        started_at: datetime,
+        ended_at: datetime,
+        scale_out: dict[str, Any] | None = None,
     ) -> None:
         self.flush()  # its attempts first: a finished level has all of them in the tables
         self.con.execute(
-            "INSERT INTO levels VALUES (?, ?, ?, ?, ?)",
-            [run_id, level, status, started_at, ended_at],
+            "INSERT INTO levels VALUES (?, ?, ?, ?, ?, ?)",
+            [run_id, level, status, started_at, ended_at, scale_out and json.dumps(scale_out)],
         )
 
     def levels(self, run_id: str) -> list[dict[str, Any]]:
-        return self.rows(
+        levels = self.rows(
             "SELECT * FROM levels WHERE run_id = ? ORDER BY started_at, level", [run_id]
         )
+        for level in levels:
+            level["scale_out"] = json.loads(level["scale_out"]) if level["scale_out"] else None
+        return levels
 
     def discard_level(self, run_id: str, level: int) -> int:
         """Remove what an interrupted level left, before it runs again whole: the number of

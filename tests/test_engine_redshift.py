@@ -197,3 +197,41 @@ def test_real_redshift_history_reads_as_entries():
         assert any("42" in e.text for e in entries)
     finally:
         engine.close()
+
+
+def test_concurrency_scaling_is_measured_per_level_and_billed(whbench, make_config, stand_in):
+    """A provisioned cluster under load: each level reads SVCS_CONCURRENCY_SCALING_USAGE for
+    its window (on the stand-in, a table of that name holding one recorded period that spans
+    the run: 660 s of usage over 11 minutes) and bills its share at the cluster's rate."""
+    import redshift_connector
+
+    settings = {**stand_in("redshift"), "node_type": "ra3.xlplus", "nodes": 2}
+    config = make_config(
+        runs=1,
+        engines={"redshift": settings},
+        workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
+    )
+    assert whbench("load", "--config", config, "-e", "redshift").code == 0
+    con = redshift_connector.connect(**{**stand_in("redshift"), "password": "x"})
+    con.autocommit = True
+    cursor = con.cursor()
+    cursor.execute(
+        "CREATE TABLE whb_tpch_sf0_01.svcs_concurrency_scaling_usage (start_time TIMESTAMP, "
+        "end_time TIMESTAMP, queries BIGINT, usage_in_seconds NUMERIC(27,0))"
+    )
+    cursor.execute(
+        "INSERT INTO whb_tpch_sf0_01.svcs_concurrency_scaling_usage VALUES "
+        "(now() AT TIME ZONE 'UTC' - INTERVAL '1 minute', "
+        "now() AT TIME ZONE 'UTC' + INTERVAL '10 minutes', 7, 660)"
+    )
+    try:
+        result = whbench("run", "--config", config, "--streams", "1,2", "--json", "--quiet")
+        assert result.code == 0, result.stderr
+        levels = result.json()[0]["load"]["levels"]
+        for level in levels:
+            used = level["scale_out"]["concurrency_scaling_seconds"]
+            assert 0 < used < level["seconds"] + 1  # its share of the period, about 1 s a second
+            assert any("concurrency scaling" in line for line in level["cost_explain"])
+    finally:
+        cursor.execute("DROP TABLE whb_tpch_sf0_01.svcs_concurrency_scaling_usage")
+        con.close()

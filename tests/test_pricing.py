@@ -462,6 +462,34 @@ def test_worked_redshift_provisioned_two_ra3_xlplus_nodes():
         price_run({**run, "engine_settings": {"node_type": "ra3.xlplus"}}, queries, CATALOG)
 
 
+def test_worked_redshift_concurrency_scaling_under_load():
+    # https://aws.amazon.com/redshift/pricing/ (gathered 2026-11-25): a concurrency-scaling
+    # cluster bills per second at the on-demand rate beyond the free daily credit. 120 s of it
+    # beside 2 x ra3.xlplus: 120 / 3600 x 2 x $1.086 = $0.0724, an upper bound (the free credit
+    # left is not visible from SQL). Serverless has no separate charge; nothing reported, none.
+    from harness.engines.redshift import concurrency_scaling
+    from harness.pricing import billing
+
+    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    rules = billing(run, CATALOG)
+    scaled = rules.scale_out_bill({"concurrency_scaling_seconds": 120.0})
+    assert scaled.cost.dollars == pytest.approx(120 / 3600 * 2 * 1.086)
+    assert "at most" in scaled.explain[0]
+    assert rules.scale_out_bill(None) is None
+    serverless = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
+    assert billing(serverless, CATALOG).scale_out_bill({"concurrency_scaling_seconds": 9}) is None
+    # SVCS_CONCURRENCY_SCALING_USAGE periods against a level from 10:05 to 10:20: a period of
+    # 600 s of usage from 10:00 to 10:10 counts half; one from 10:15 to 10:16 (60 s) whole.
+    at = datetime(2026, 11, 26, 10, 0)
+    periods = [
+        (at, at + timedelta(minutes=10), 40, 600),
+        (at + timedelta(minutes=15), at + timedelta(minutes=16), 3, 60),
+    ]
+    used = concurrency_scaling(periods, at + timedelta(minutes=5), at + timedelta(minutes=20))
+    assert used["concurrency_scaling_seconds"] == pytest.approx(300 + 60)
+    assert used["concurrency_scaling_periods"] == 2
+
+
 @pytest.mark.parametrize(
     ("engine", "dollars"),
     [

@@ -436,6 +436,11 @@ class Engine(abc.ABC):
         `pending` (why). None: the engine publishes nothing beyond its job statistics."""
         return None
 
+    def scale_out(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        """Compute the engine added beyond its base for the window (under load, per level), as
+        the engine reports it; None where it reports none (unknown, not zero)."""
+        return None
+
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
         """Let the next query spend at most `dollars`, where the engine can enforce that itself
         (BigQuery: maximum_bytes_billed). Most engines cannot; the budget guard still stops

@@ -346,6 +346,29 @@ class RedshiftEngine(CursorEngine):
             )
         return entries
 
+    # SVCS_CONCURRENCY_SCALING_USAGE: one row per period a concurrency-scaling cluster was
+    # processing queries (start_time, end_time, queries, usage_in_seconds); visible to
+    # superusers unless opened to others. Provisioned clusters only: Serverless scales within
+    # its RPU billing. https://docs.aws.amazon.com/redshift/latest/dg/r_SVCS_CONCURRENCY_SCALING_USAGE.html
+    # (read 2026-11-26)
+    def scale_out(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        if not self.settings.node_type:
+            return None
+        try:
+            cursor = self._con.cursor()
+            cursor.execute(
+                "SELECT start_time, end_time, queries, usage_in_seconds "
+                "FROM svcs_concurrency_scaling_usage WHERE end_time > %s AND start_time < %s",
+                (started.replace(tzinfo=None), ended.replace(tzinfo=None)),
+            )
+            periods = cursor.fetchall()
+        except Exception as exc:
+            self.notes.append(f"concurrency scaling unknown: {self.error_text(exc)}")
+            return None
+        return concurrency_scaling(
+            periods, started.replace(tzinfo=None), ended.replace(tzinfo=None)
+        )
+
     def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
         if self.settings.node_type:  # provisioned: billed by node-hours, nothing per window
             return None
@@ -371,3 +394,20 @@ class RedshiftEngine(CursorEngine):
 def _seconds(microseconds: int | None) -> float | None:
     """SYS_QUERY_HISTORY times are in microseconds."""
     return None if microseconds is None else microseconds / 1e6
+
+
+def concurrency_scaling(periods: list[tuple], started: datetime, ended: datetime) -> dict[str, Any]:
+    """The concurrency-scaling seconds inside [started, ended]: a period reaching past either
+    end counts for the share of its usage that falls inside, pro rata."""
+    used, queries = 0.0, 0
+    for period_start, period_end, period_queries, usage in periods:
+        length = (period_end - period_start).total_seconds()
+        inside = (min(period_end, ended) - max(period_start, started)).total_seconds()
+        if length > 0 and inside > 0:
+            used += float(usage) * min(1.0, inside / length)
+            queries += int(period_queries or 0)
+    return {
+        "concurrency_scaling_seconds": used,
+        "concurrency_scaling_periods": len(periods),
+        "concurrency_scaling_queries": queries,
+    }

@@ -11,6 +11,12 @@
 - Provisioned: each node-hour the cluster exists, busy or not (on demand, per second). A run is
   charged the wall time of its query window; a month is 730 hours.
   https://aws.amazon.com/redshift/pricing/
+- Concurrency scaling (provisioned): a scaling cluster is billed per second at the on-demand
+  rate, beyond a free credit of one hour accrued per 24 hours the main cluster runs; Serverless
+  has it within its RPU billing. https://aws.amazon.com/redshift/pricing/ (as gathered for the
+  design notes, 2026-11-25; not re-read here). The page is taken to mean the main cluster's own
+  rate (a scaling cluster is its copy); how much free credit an account has left cannot be read
+  from SQL, so none is subtracted and the figure is an upper bound.
 - Managed storage (RA3 and Serverless): per GB-month. https://aws.amazon.com/redshift/pricing/
   (AWS does not say here whether its GB is 10^9 or 2^30 bytes; its billing uses 2^30 elsewhere,
   which is used.)
@@ -98,6 +104,19 @@ class RedshiftBilling(Billing):
         if usage.get("pending"):
             explain.append(f"measured figures pending: {usage['pending']}")
         return Priced(self._compute(billed), explain)
+
+    def scale_out_bill(self, scale_out: dict | None) -> Priced | None:
+        used = (scale_out or {}).get("concurrency_scaling_seconds")
+        if used is None or not self.provisioned:
+            return None
+        return Priced(
+            self._compute(used),
+            [
+                f"concurrency scaling: {used:.4g} s at the main cluster's on-demand rate "
+                "(SVCS_CONCURRENCY_SCALING_USAGE; the free daily credit, which whbench cannot "
+                "see, not subtracted: at most this)"
+            ],
+        )
 
     def load_bill(self, loads: list[dict]) -> Priced:
         loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
