@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 MAX_STREAMS = 256
 BATCH_SECONDS = 0.05  # how often the main thread journals what the streams finished
+SAMPLE_SECONDS = 5.0  # how often it asks the engine how far it has scaled out
 TPCH_SPEC = "TPC-H 3.0.1, https://www.tpc.org/tpc_documents_current_versions/pdf/tpc-h_v3.0.1.pdf"
 NOT_COMPARABLE = "QphH@Size without refresh functions — not comparable to published TPC-H results"
 
@@ -176,17 +177,22 @@ class LoadTest:
             started_at = datetime.now(UTC)
             self.level_started = time.monotonic()
             release.set()
+            peaks = Peaks(self.engine)
             while any(thread.is_alive() for thread in threads):
                 time.sleep(BATCH_SECONDS)
                 self._journal(step)
+                peaks.sample()
             for thread in threads:
                 thread.join()
             self._journal(step)
             ended_at = datetime.now(UTC)
             stop.engines = [self.engine]
         status = "interrupted" if stop.requested else "finished"
-        scale_out = None if stop.requested else self.engine.scale_out(started_at, ended_at)
-        self.store.record_level(self.run_id, level, status, started_at, ended_at, scale_out)
+        scale_out = None
+        if not stop.requested:
+            peaks.sample(now=True)
+            scale_out = {**(self.engine.scale_out(started_at, ended_at) or {}), **peaks.seen}
+        self.store.record_level(self.run_id, level, status, started_at, ended_at, scale_out or None)
         stop.check()
 
     @contextlib.contextmanager
@@ -352,6 +358,22 @@ def summary(
     if workload is not None and workload.streams.metric == "tpch":
         found["tpch"] = tpch_metrics(measured, by_level, run["scale"], workload)
     return found
+
+
+class Peaks:
+    """The most the engine showed of its scale-out during a level (Engine.scale_out_sample,
+    asked every SAMPLE_SECONDS from the main thread, never from a stream): `<name>_peak`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.seen = engine, {}
+        self.due = time.monotonic()
+
+    def sample(self, now: bool = False) -> None:
+        if not now and time.monotonic() < self.due:
+            return
+        self.due = time.monotonic() + SAMPLE_SECONDS
+        for name, value in (self.engine.scale_out_sample() or {}).items():
+            self.seen[f"{name}_peak"] = max(value, self.seen.get(f"{name}_peak", value))
 
 
 def _level_figures(

@@ -273,3 +273,15 @@ def test_real_snowflake_history_reads_as_entries():
         assert all(e.text and e.elapsed_seconds is not None for e in entries)
     finally:
         engine.close()
+
+
+@REAL
+def test_real_snowflake_shows_its_started_clusters():
+    """Under load, SHOW WAREHOUSES' started_clusters is sampled for the level's peak."""
+    engine = real_snowflake()
+    engine.connect()
+    try:
+        sample = engine.scale_out_sample()
+        assert sample is not None and sample["clusters_started"] >= 0
+    finally:
+        engine.close()

@@ -317,3 +317,30 @@ def test_two_runs_under_load_are_compared_level_by_level(whbench, make_config):
     # TPC-H's power test (one stream, 3 iterations) and the 2-stream level, each on its own.
     assert set(compared) == {"q06 at 1 streams", "q06 at 2 streams"}
     assert compared["q06 at 2 streams"]["base_attempts"] == 6
+
+
+def test_scale_out_keeps_the_peak_the_engine_showed_during_a_level(monkeypatch):
+    """Peaks asks the engine every SAMPLE_SECONDS (and once at the end) and keeps the most it
+    saw: a multi-cluster warehouse that went 1 -> 3 -> 2 clusters started peaked at 3."""
+    from harness import load
+
+    shown = iter([{"clusters_started": 1}, {"clusters_started": 3}, {"clusters_started": 2}])
+
+    class Showing:  # a fake engine: only what Peaks asks of it
+        def scale_out_sample(self):
+            return next(shown)
+
+    monkeypatch.setattr(load, "SAMPLE_SECONDS", 0.0)
+    peaks = load.Peaks(Showing())
+    peaks.sample()
+    peaks.sample()
+    peaks.sample(now=True)
+    assert peaks.seen == {"clusters_started_peak": 3}
+
+    class Silent:
+        def scale_out_sample(self):
+            return None
+
+    quiet = load.Peaks(Silent())
+    quiet.sample(now=True)
+    assert quiet.seen == {}  # nothing shown: unknown, not 0

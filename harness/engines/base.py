@@ -441,6 +441,11 @@ class Engine(abc.ABC):
         the engine reports it; None where it reports none (unknown, not zero)."""
         return None
 
+    def scale_out_sample(self) -> dict[str, int] | None:
+        """What the engine shows of its scale-out right now (polled during a level, the peak
+        kept); None where it shows nothing."""
+        return None
+
     def limit_spend(self, dollars: float, price_per_byte: float | None) -> None:
         """Let the next query spend at most `dollars`, where the engine can enforce that itself
         (BigQuery: maximum_bytes_billed). Most engines cannot; the budget guard still stops

@@ -225,6 +225,14 @@ class SnowflakeEngine(CursorEngine):
         }
         return facts
 
+    # SHOW WAREHOUSES: started_clusters, "the number of clusters currently started" (a
+    # multi-cluster warehouse starts more when queries queue).
+    # https://docs.snowflake.com/en/sql-reference/sql/show-warehouses (read 2026-11-26)
+    def scale_out_sample(self) -> dict[str, int] | None:
+        row = self._show_warehouse()
+        started = None if row is None else _int(row.get("started_clusters"))
+        return None if started is None else {"clusters_started": started}
+
     def _show_warehouse(self) -> dict[str, Any] | None:
         name = self.settings.warehouse
         if not name:
@@ -235,18 +243,21 @@ class SnowflakeEngine(CursorEngine):
             columns = [c[0].lower() for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         except Exception as exc:  # the facts come from the settings, and the notes say why
-            self.notes.append(
-                f"SHOW WAREHOUSES failed, warehouse facts from settings: {first_line(exc)}"
-            )
+            self._note(f"SHOW WAREHOUSES failed, warehouse facts from settings: {first_line(exc)}")
             return None
         # LIKE is case-insensitive; a stand-in may ignore it: keep only the warehouse asked for.
         found = [r for r in rows if str(r.get("name", "")).upper() == name.upper()]
         if not found:
-            self.notes.append(
+            self._note(
                 f"SHOW WAREHOUSES does not list {name}: warehouse facts come from the settings"
             )
             return None
         return found[0]
+
+    def _note(self, note: str) -> None:
+        """Once: SHOW WAREHOUSES is asked again and again under load."""
+        if note not in self.notes:
+            self.notes.append(note)
 
     def use(self, namespace: str) -> None:
         self.statement(f"USE SCHEMA {namespace}")
