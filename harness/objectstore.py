@@ -83,6 +83,41 @@ def upload_missing(files: Sequence[Path], folder: Location, **client_options: An
         ) from exc
 
 
+def fetch_matching(pattern: str, cache: Path) -> list[Path]:
+    """The objects a `gs://` or `s3://` glob names (`s3://bucket/sales/*.parquet`), each
+    downloaded once into `cache/<scheme>/<bucket>/<key>` (again only when its size changed);
+    the local copies, sorted. Credentials come from the provider's usual chain."""
+    import fnmatch
+
+    scheme, _, rest = pattern.partition("://")
+    bucket, _, key_pattern = rest.partition("/")
+    literal = re.split(r"[*?\[]", key_pattern, maxsplit=1)[0]
+    try:
+        client = _CLIENTS[scheme]()
+        found = {
+            key: size
+            for key, size in client.sizes(bucket, literal).items()
+            if fnmatch.fnmatchcase(key, key_pattern) and not key.endswith("/")
+        }
+        copies = []
+        for key, size in sorted(found.items()):
+            local = cache / scheme / bucket / key
+            if not local.is_file() or local.stat().st_size != size:
+                local.parent.mkdir(parents=True, exist_ok=True)
+                partial = local.with_name(local.name + ".part")
+                client.download(bucket, key, partial)
+                partial.replace(local)  # whole or absent, never a torn copy
+            copies.append(local)
+        return copies
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"cannot read {pattern}: {first_line(exc)}; check the URI and that your "
+            f"{SCHEMES.get(scheme, scheme)} credentials may read the bucket"
+        ) from None
+
+
 class _S3:
     def __init__(self, profile: str | None = None, region: str | None = None) -> None:
         try:
@@ -98,6 +133,9 @@ class _S3:
 
     def upload(self, path: Path, bucket: str, key: str) -> None:
         self._s3.upload_file(str(path), bucket, key)  # multipart above 8 MB, with retries
+
+    def download(self, bucket: str, key: str, path: Path) -> None:
+        self._s3.download_file(bucket, key, str(path))
 
 
 class _GCS:
@@ -120,6 +158,9 @@ class _GCS:
     def upload(self, path: Path, bucket: str, key: str) -> None:
         # Resumable upload in chunks, retried by the client on transient errors.
         self._gcs.bucket(bucket).blob(key).upload_from_filename(str(path))
+
+    def download(self, bucket: str, key: str, path: Path) -> None:
+        self._gcs.bucket(bucket).blob(key).download_to_filename(str(path))
 
 
 _CLIENTS: dict[str, Callable[[], Any]] = {"s3": _S3, "gs": _GCS}

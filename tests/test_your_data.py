@@ -154,7 +154,6 @@ def test_file_problems_are_one_clear_line_before_anything_loads(whbench, make_co
     problem({"t": "exports/*.parquet"}, "b.parquet has columns (id VARCHAR)", "one schema")
     (folder / "exports" / "c.xlsx").write_text("x")
     problem({"t": "exports/c.*"}, "c.xlsx is not Parquet, CSV or NDJSON")
-    problem({"t": "gs://bucket/t/*.parquet"}, "object storage", "copy the files")
 
 
 def test_a_query_that_cannot_be_translated_is_skipped_with_the_reason(
@@ -374,3 +373,57 @@ def test_an_imported_workload_runs_once_its_tables_are_exported_and_the_report_s
     html = (workdir / "results" / "report.html").read_text()
     assert "on your snowflake: median" in html and "over 6 runs" in html
     assert "team · your data" in html
+
+
+def test_tables_in_s3_and_gcs_are_fetched_once_and_checked_like_local_files(
+    whbench, make_config, workdir, s3_emulator, gcs_emulator
+):
+    """data: naming s3:// and gs:// globs (moto's S3 and the GCS emulator): the objects are
+    fetched into the object cache, read and checked like local files, and loaded by every
+    engine from there; a second run downloads nothing again; a URI matching nothing is one
+    clear error."""
+    from conftest import s3_client
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    s3_client(s3_emulator).put_object(
+        Bucket="whb-test", Key="mine/orders/part-1.csv", Body=b"id,amount\n1,2.5\n2,4\n"
+    )
+    gcs = storage.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": gcs_emulator["STORAGE_EMULATOR_HOST"]},
+    )
+    gcs.bucket("whb-test").blob("mine/events/day-1.ndjson").upload_from_string(
+        '{"id": 1, "props": {"page": "home"}}\n{"id": 2, "props": {"page": "cart"}}\n'
+    )  # fmt: skip
+    folder = workdir / "mine" / "remote"
+    (folder / "queries").mkdir(parents=True)
+    (folder / "queries" / "q.sql").write_text(
+        "SELECT o.id, o.amount, e.props ->> '$.page' AS page FROM orders o JOIN events e "
+        "USING (id) ORDER BY o.id"
+    )
+    spec = {
+        "name": "remote", "data_type": "structured", "dialect": "duckdb",
+        "data": {"orders": "s3://whb-test/mine/orders/*.csv",
+                 "events": "gs://whb-test/mine/events/*.ndjson"},
+    }  # fmt: skip
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    config = make_config(runs=1, workload_dirs=["mine"], workloads={"remote": {}})
+    env = {**s3_emulator, **gcs_emulator, "XDG_CACHE_HOME": str(workdir / "cache")}
+
+    result = whbench("run", "--config", config, "-e", "duckdb", "--json", env=env)
+    assert result.code == 0, result.stderr
+    (query,) = result.json()[0]["queries"]
+    assert query["status"] == "ok" and query["rows"] == 2
+    fetched = workdir / "cache" / "whbench" / "objects" / "s3" / "whb-test" / "mine" / "orders"
+    copy = fetched / "part-1.csv"
+    assert copy.read_text().startswith("id,amount")
+    before = copy.stat().st_mtime_ns
+    assert whbench("run", "--config", config, "-e", "duckdb", env=env).code == 0
+    assert copy.stat().st_mtime_ns == before  # unchanged objects are not fetched again
+
+    spec["data"]["orders"] = "s3://whb-test/elsewhere/*.csv"
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    missing = whbench("run", "--config", config, "-e", "duckdb", env=env)
+    assert_one_line_error(missing, "no file matches s3://whb-test/elsewhere/*.csv", code=2)

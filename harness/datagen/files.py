@@ -1,6 +1,8 @@
 """Your data: a workload's tables from files you exported (workload.yaml `data:`), not generated.
 
-Each table names a glob of Parquet, CSV or NDJSON files, relative to the workload folder. Before
+Each table names a glob of Parquet, CSV or NDJSON files, relative to the workload folder, or a
+gs:// or s3:// URI glob, whose objects are fetched once into a local cache (so they are read and
+checked like local files, and every engine, the reference engine included, loads the same). Before
 anything is loaded every file is read with DuckDB: a pattern matching nothing, a file that cannot
 be read, or two files of one table with different columns is one clear error. The schema comes
 from the files (portable types; nested values become JSON) unless `tables:` gives it.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,16 +98,24 @@ def is_remote(pattern: str) -> bool:
     return pattern.startswith(REMOTE)
 
 
+def object_cache() -> Path:
+    """Where files named by gs:// and s3:// URIs are kept once fetched (beside the template
+    cache), so a second run reads the bucket's listing but downloads nothing unchanged."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "whbench" / "objects"
+
+
 def matching_files(folder: Path, table: str, pattern: str) -> list[Path]:
-    """The files `pattern` (relative to the workload folder, or absolute) matches, sorted."""
+    """The files `pattern` (relative to the workload folder, or absolute, or a gs:// or s3://
+    URI, whose objects are fetched into the object cache) matches, sorted."""
     if is_remote(pattern):
-        raise WorkloadError(
-            f"table {table}: {pattern} is in object storage, which this version cannot load "
-            "from yet; copy the files into a local folder (gsutil cp / aws s3 cp) and name that"
-        )
-    path = Path(pattern).expanduser()
-    full = path if path.is_absolute() else folder / path
-    files = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
+        from harness.objectstore import fetch_matching
+
+        files = fetch_matching(pattern, object_cache())
+    else:
+        path = Path(pattern).expanduser()
+        full = path if path.is_absolute() else folder / path
+        files = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
     if not files:
         raise WorkloadError(
             f"table {table}: no file matches {pattern} (in {folder}); export the table there "
