@@ -165,8 +165,9 @@ def run(config: Any, selection: Any, as_json: bool, **options: Any) -> None:
     lukewarm), the others hot. With --streams, each level runs that many streams at once
     instead, each on its own session and in its own order (TPC-H: the specification's), and
     reports throughput and latency percentiles per level. Exit 1 when a query failed, timed
-    out, was skipped or answered wrong; what finished is stored regardless (`--resume RUN`
-    finishes an interrupted run)."""
+    out, was skipped by the budget or answered wrong (one that cannot be translated for an
+    engine is skipped there, with the reason, and does not fail the run); what finished is
+    stored regardless (`--resume RUN` finishes an interrupted run)."""
     summaries = commands.run.run(config, selection, **options)
     console.run_summaries(summaries, as_json, show_queries=True)
     failed(any(s.error for s in summaries))
