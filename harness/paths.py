@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,12 @@ def bundled(name: str) -> Path:
     if inside_wheel.is_dir():
         return inside_wheel
     return _PACKAGE.parent / name
+
+
+def cache_dir() -> Path:
+    """whbench's own cache folder (compiled templates, fetched objects): $XDG_CACHE_HOME/whbench,
+    else ~/.cache/whbench. Nothing in it is needed: deleting it only makes the next run slower."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whbench"
 
 
 def default_config_file() -> Path:

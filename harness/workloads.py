@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import random
 import re
 import traceback
@@ -34,7 +33,7 @@ from harness.answers import DEFAULT_RELATIVE, AnswerRules
 from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
-from harness.paths import bundled, read_text, read_yaml
+from harness.paths import bundled, cache_dir, read_text, read_yaml
 from harness.translate import Untranslatable, strip_statement, translate
 
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
@@ -43,7 +42,8 @@ YOUR_DATA = "your data"  # the scale unit of such a workload: it has no scale
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
 _MACRO_NAME = re.compile(r"{%-?\s*macro\s+(\w+)")
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+# Workload, table, column and query names: plain lower-case identifiers.
+NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,7 @@ def read_workload(folder: Path) -> Workload:
             *(("column", c) for columns in (tables or {}).values() for c in columns),
             *(("query id", q["id"]) for q in spec["queries"]),
         ]:
-            if not isinstance(name, str) or not _NAME.fullmatch(name):
+            if not isinstance(name, str) or not NAME.fullmatch(name):
                 raise ValueError(f"{kind} {name!r} must be lower-case letters, digits and _")
         if _plain_sql(folder) and not spec.get("dialect"):
             raise ValueError(
@@ -435,8 +435,7 @@ def _template_cache() -> Any:
 
     # Jinja keys entries on template and source, not on Environment options: a change of options
     # (trim_blocks …) needs a new folder name here.
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    directory = Path(root) / "whbench" / "templates-v1"
+    directory = cache_dir() / "templates-v1"
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -14,14 +14,12 @@ import yaml
 
 from harness.config import Config
 from harness.errors import UsageError
-from harness.workloads import DATA_TYPES, read_workload
-
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+from harness.workloads import DATA_TYPES, NAME, read_workload
 
 
 def target_folder(config: Config, name: str, into: Path | None) -> Path:
     """Where a new workload goes: --into, else the config's first workload folder."""
-    if not _NAME.fullmatch(name):
+    if not NAME.fullmatch(name):
         raise UsageError(f"workload name {name!r} must be lower-case letters, digits and _")
     if into is None:
         if not config.workload_dirs:
@@ -104,19 +102,21 @@ def _found(config: Config, folder: Path) -> bool:
 def _data_options(data: list[str], folder: Path) -> dict[str, str]:
     """--data TABLE=PATH options as workload.yaml's `data:`: local paths written relative to
     the workload folder, so the folder and its data can move together."""
+    from harness.datagen.files import is_remote
+
     if not data:
         raise UsageError("name at least one table's files: --data TABLE=PATH_OR_URI")
     tables: dict[str, str] = {}
     for item in data:
         table, sep, pattern = item.partition("=")
         table = table.strip().lower()
-        if not sep or not pattern or not _NAME.fullmatch(table):
+        if not sep or not pattern or not NAME.fullmatch(table):
             raise UsageError(
                 f"--data {item!r}: write TABLE=PATH_OR_URI, with a lower-case table name"
             )
         if table in tables:
             raise UsageError(f"--data names table {table} twice; give each table once")
-        if not pattern.startswith(("gs://", "s3://")):
+        if not is_remote(pattern):
             pattern = os.path.relpath(Path(pattern).expanduser().absolute(), folder.absolute())
         tables[table] = pattern
     return tables

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.datagen.base import Generated, Progress
 from harness.errors import WorkloadError, first_line
+from harness.paths import cache_dir
+from harness.workloads import NAME
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,7 +40,6 @@ READERS = {
     ".json": "read_json",
 }
 REMOTE = ("gs://", "s3://")
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 # DuckDB's type names -> the portable types workload.yaml uses (README, "Workload format").
 _PORTABLE = {
@@ -98,20 +97,14 @@ def is_remote(pattern: str) -> bool:
     return pattern.startswith(REMOTE)
 
 
-def object_cache() -> Path:
-    """Where files named by gs:// and s3:// URIs are kept once fetched (beside the template
-    cache), so a second run reads the bucket's listing but downloads nothing unchanged."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "whbench" / "objects"
-
-
 def matching_files(folder: Path, table: str, pattern: str) -> list[Path]:
     """The files `pattern` (relative to the workload folder, or absolute, or a gs:// or s3://
     URI, whose objects are fetched into the object cache) matches, sorted."""
     if is_remote(pattern):
         from harness.objectstore import fetch_matching
 
-        files = fetch_matching(pattern, object_cache())
+        # Kept in whbench's cache: a second run lists the bucket but downloads nothing unchanged.
+        files = fetch_matching(pattern, cache_dir() / "objects")
     else:
         path = Path(pattern).expanduser()
         full = path if path.is_absolute() else folder / path
@@ -196,7 +189,7 @@ def _listed(columns: list[tuple[str, str]]) -> str:
 def _column_name(table: str, name: str) -> str:
     """Column names fold to lower case, as unquoted names do in most of the engines' SQL."""
     folded = name.lower()
-    if not _NAME.fullmatch(folded):
+    if not NAME.fullmatch(folded):
         raise WorkloadError(
             f"table {table}: column {name!r} is not a plain name (letters, digits and _, "
             "starting with a letter); rename it in the export"
