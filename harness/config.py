@@ -2,7 +2,8 @@
 
 Every key is checked against the dataclass it fills, so a typo is an error that names its path
 (`engines.duckdb.thread: unknown key, did you mean 'threads'?`) rather than a silently ignored
-setting. Engine sections are checked against each engine's own settings dataclass.
+setting. Engine sections are checked against each engine's own settings dataclass when that
+engine is first used (see EngineSections).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import re
 import types
 import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,17 @@ from typing import Any
 import yaml
 
 from harness.engines import REGISTRY, engine_class
-from harness.engines.credentials import Secret, secret_fields
 from harness.errors import ConfigError
 from harness.paths import default_config_file, read_text, read_yaml
-from harness.pricing import Pattern
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A team's own activity, for the monthly projection (`projection:`)."""
+
+    queries_per_day: float = 1000
+    active_hours: float = 8  # queries arrive evenly over these hours of each day
+    data_gb: float | None = None  # stored data; None: what the benchmark stored
 
 
 @dataclass
@@ -37,7 +46,7 @@ class WorkloadChoice:
 
 @dataclass
 class Config:
-    engines: dict[str, Any] = field(default_factory=dict)  # name -> that engine's settings
+    engines: Mapping[str, Any] = field(default_factory=dict)  # name -> that engine's settings
     workloads: dict[str, WorkloadChoice] | None = None  # None: every workload found
     runs: int = 3
     timeout_seconds: float = 600.0
@@ -62,6 +71,8 @@ class Config:
     def redacted(self) -> dict[str, Any]:
         """The config as written, safe to store: ${VAR} references stay references (their values
         are never read into it) and a literal value of a setting typed Secret is masked."""
+        from harness.engines.credentials import secret_fields
+
         raw = copy.deepcopy(self.raw)
         for name, section in (raw.get("engines") or {}).items():
             if name not in REGISTRY or not isinstance(section, dict):
@@ -113,20 +124,41 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
     return config
 
 
-def _parse_engines(data: Any, source: str) -> dict[str, Any]:
+def _parse_engines(data: Any, source: str) -> EngineSections:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: engines: expected a mapping of engine name to settings")
-    engines = {}
-    for name, settings in data.items():
+    for name in data:
         if name not in REGISTRY:
             raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, REGISTRY)}")
-        engine = engine_class(name)
-        engines[name] = _build(engine.settings_class, settings or {}, source, f"engines.{name}")
-        try:
-            engine(engines[name])  # the engine's own checks of its settings (cheap: no connection)
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
-    return engines
+    return EngineSections(data, source)
+
+
+class EngineSections(Mapping[str, Any]):
+    """The configured engines' settings by name. The names are checked when the config is read;
+    each section is checked against its engine's settings, and by the engine itself, when that
+    engine is first used: checking it imports the engine's package, which a command touching
+    no engine (`whbench results list`) should not pay for. `whbench validate` checks them all."""
+
+    def __init__(self, sections: dict[str, Any], source: str) -> None:
+        self._sections, self._source, self._settings = sections, source, {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._settings:
+            section = self._sections[name]  # KeyError for an engine not configured
+            engine = engine_class(name)
+            settings = _build(engine.settings_class, section or {}, self._source, f"engines.{name}")
+            try:
+                engine(settings)  # the engine's own checks of its settings (cheap: no connection)
+            except ConfigError as exc:
+                raise ConfigError(f"{self._source}: {exc}") from None
+            self._settings[name] = settings
+        return self._settings[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sections)
+
+    def __len__(self) -> int:
+        return len(self._sections)
 
 
 def _resolve_env(value: Any, source: str, path: str) -> Any:
@@ -207,7 +239,7 @@ def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
                 raise ConfigError(f"{source}: {path}: expected a whole number, got {value}")
             return hint(value)
     if (
-        hint in (str, Path, Secret)
+        (hint is Path or (isinstance(hint, type) and issubclass(hint, str)))  # str, Secret
         and isinstance(value, (str, int, float))
         and not isinstance(value, bool)
     ):

@@ -1,7 +1,7 @@
 """What the commands print: tables and summaries for people, JSON for scripts.
 
 Every function takes what a command returned (harness/commands/) and writes it to stdout (or a
-warning to stderr); nothing here decides anything. rich is imported only when a table is shown.
+warning to stderr); nothing here decides anything.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.scale import Scale
+
 
 def scale(value: float) -> str:
     """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
-    from harness.workloads import Scale
-
     return Scale.named(value).removeprefix("scale ")
 
 
@@ -33,17 +33,34 @@ def emit_json(data: Any) -> None:
     echo(json.dumps(data, indent=2, default=str))
 
 
-def show(*renderables: Any) -> None:
-    """Print text or rich tables (piped output keeps whole rows rather than 80 columns)."""
-    from rich.console import Console
+def show(*items: Any) -> None:
+    """Print text or tables."""
+    for item in items:
+        echo(str(item))
 
-    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(*renderables)
+
+class Table:
+    """A plain table: an optional title, a header, then rows in aligned columns. No box
+    drawing and no wrapping, so rows stay whole when piped into grep, cut or a file; plain,
+    so that a command which prints one does not pay for importing a rendering library."""
+
+    def __init__(self, *columns: str, title: str | None = None) -> None:
+        self.columns, self.title, self.rows = columns, title, []
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append(cells)
+
+    def __str__(self) -> str:
+        widths = [max(map(len, column)) for column in zip(self.columns, *self.rows, strict=True)]
+        lines = [self.title] if self.title else []
+        for row in (self.columns, *self.rows):
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
 
 
-def table(*columns: str, **options: Any) -> Any:
-    from rich.table import Table
-
-    return Table(*columns, title_justify="left", **options)
+def table(*columns: str, title: str | None = None) -> Table:
+    return Table(*columns, title=title)
 
 
 def lines(items: list[str]) -> str:
@@ -59,8 +76,6 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def title(item: dict[str, Any]) -> str:
-    from harness.workloads import Scale
-
     where = f"{item['engine']} · {item['workload']} · {Scale.named(item['scale'])}"
     return f"{item['run_id']}  ({where})"
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.paths import read_text, read_yaml
 from harness.stats import median, timing
@@ -193,15 +194,6 @@ def busy_seconds_per_day(count: float, each_seconds: float, active_hours: float)
 
 
 # -- what each engine's billing rules provide ----------------------------------------------------
-@dataclass(frozen=True)
-class Pattern:
-    """A team's own activity, for the monthly projection."""
-
-    queries_per_day: float = 1000
-    active_hours: float = 8  # queries arrive evenly over these hours of each day
-    data_gb: float | None = None  # stored data; None: what the benchmark stored
-
-
 @dataclass(frozen=True)
 class Priced:
     """A cost with how it was reached, in words a reader can check."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import random
 import re
 import traceback
@@ -34,11 +33,11 @@ from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled, cache_dir, read_text, read_yaml
+from harness.scale import YOUR_DATA, Scale
 from harness.translate import Untranslatable, strip_statement, translate
 
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
 FILES_GENERATOR = "files"  # harness/datagen/files.py: a workload's own files, not generated
-YOUR_DATA = "your data"  # the scale unit of such a workload: it has no scale
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
 _MACRO_NAME = re.compile(r"{%-?\s*macro\s+(\w+)")
@@ -63,41 +62,6 @@ class Query:
     id: str
     title: str
     params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Scale:
-    default: float
-    min: float
-    max: float
-    unit: str
-
-    def check(self, value: float, workload: str) -> float:
-        if not isinstance(value, (int, float)) or math.isnan(value):
-            raise WorkloadError(f"{workload}: scale must be a number, got {value!r}")
-        if self.unit == YOUR_DATA and value != self.default:
-            raise WorkloadError(f"{workload} is your own data and has no scale; leave out --scale")
-        if not self.min <= value <= self.max:
-            raise WorkloadError(
-                f"{workload}: scale {self.text(value)} is out of range; choose a {self.unit} "
-                f"from {self.text(self.min)} to {self.text(self.max)}"
-            )
-        return float(value)
-
-    @staticmethod
-    def text(value: float) -> str:
-        """A scale for people: 2000000.0 -> '2000000', 0.01 -> '0.01'."""
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-    @staticmethod
-    def named(value: float) -> str:
-        """'scale 0.1', or 'your data' for a workload of the user's files (scale 0)."""
-        return YOUR_DATA if value == 0 else f"scale {Scale.text(value)}"
-
-    @staticmethod
-    def label(value: float) -> str:
-        """A scale as it appears in folder and namespace names: 0.01 -> '0_01', 1.0 -> '1'."""
-        return Scale.text(value).replace(".", "_")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from harness.commands.inspect import validate
 from harness.config import load_config, parse_config
 from harness.engines.duckdb import DuckDBSettings
 from harness.errors import ConfigError
@@ -34,7 +37,7 @@ def test_unknown_key_names_its_path_and_suggests():
     with pytest.raises(
         ConfigError, match=r"engines\.duckdb\.thread: unknown key, did you mean 'threads'"
     ):
-        parse_config({"engines": {"duckdb": {"thread": 2}}})
+        parse_config({"engines": {"duckdb": {"thread": 2}}}).engines["duckdb"]
     with pytest.raises(ConfigError, match=r"workloads\.tpch\.scal: unknown key"):
         parse_config({"workloads": {"tpch": {"scal": 2}}})
 
@@ -155,9 +158,24 @@ def test_missing_config_file(tmp_path):
         ("redshift", {"iam_role_arn": "role"}, r"is not an IAM role ARN"),
     ],
 )
-def test_engine_settings_are_checked_when_the_config_is_read(engine, settings, message):
+def test_engine_settings_are_checked_when_the_engine_is_first_used(engine, settings, message):
+    config = parse_config({"engines": {engine: settings}})  # names only: no engine imported yet
     with pytest.raises(ConfigError, match=rf"engines\.{engine}\.\w+:? .*{message}"):
-        parse_config({"engines": {engine: settings}})
+        config.engines[engine]
+    with pytest.raises(ConfigError, match=rf"engines\.{engine}\.\w+:? .*{message}"):
+        validate(config)  # checks every section, used or not
+
+
+def test_a_command_that_touches_no_engine_does_not_import_one(tmp_path):
+    """Start-up: `whbench results list` reads the config but no engine's package."""
+    code = (
+        "import sys; from harness.config import parse_config; "
+        "c = parse_config({'engines': {'snowflake': {'warehouse': 'W'}}}); "
+        "assert list(c.engines) == ['snowflake']; "
+        "print(sorted(m for m in sys.modules if m.startswith('harness.engines.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_data_uri_maps_each_table_and_format_to_its_own_folder():
@@ -184,7 +202,7 @@ def test_a_dataset_prefix_goes_after_the_harness_prefix(tmp_path):
     (task,) = plan(config)
     assert task.namespace == "whb_alice_tpch_sf0_01"
     with pytest.raises(ConfigError, match="dataset_prefix: 'Alice-' may hold only"):
-        parse_config({"engines": {"bigquery": {"dataset_prefix": "Alice-"}}})
+        parse_config({"engines": {"bigquery": {"dataset_prefix": "Alice-"}}}).engines["bigquery"]
 
 
 def test_secret_files_resolve_and_stay_references_when_stored(tmp_path):

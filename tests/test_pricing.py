@@ -511,7 +511,8 @@ def test_worked_storage_for_one_terabyte(engine, dollars):
 
 
 def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
-    from harness.pricing import Pattern, project_month
+    from harness.config import Pattern
+    from harness.pricing import project_month
 
     pattern = Pattern(queries_per_day=1000, active_hours=8, data_gb=0)
     days = 730 / 24

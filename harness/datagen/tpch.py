@@ -14,7 +14,8 @@ from pathlib import Path
 
 from harness.datagen.base import Generated, Progress
 from harness.errors import HarnessError
-from harness.workloads import Scale, Workload
+from harness.scale import Scale
+from harness.workloads import Workload
 
 ROWS_PER_PART_SCALE = 10  # SF 10 lineitem is about 2 GB of Parquet: split above that
 

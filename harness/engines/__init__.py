@@ -12,10 +12,12 @@ import importlib
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.engines.base import Engine
 from harness.errors import ConfigError, EngineError
+
+if TYPE_CHECKING:
+    from harness.engines.base import Engine
 
 # name -> "package:EngineClass"
 REGISTRY = {

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.errors import EngineError, UsageError, first_line
-from harness.objectstore import Location, upload_missing
-from harness.pricing import Billing
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
+    from harness.objectstore import Location
+    from harness.pricing import Billing
 
 
 class Alarm:
@@ -240,6 +240,8 @@ class Engine(abc.ABC):
         self.result_cache = "none"
         self._cancelled = threading.Event()
         if uri := getattr(settings, "data_uri", None):
+            from harness.objectstore import Location
+
             where = f"engines.{self.name}.data_uri"
             self.data_location = Location.parse(uri, self.object_stores, where)
 
@@ -342,6 +344,8 @@ class Engine(abc.ABC):
 
     def upload(self, data: TableData) -> None:
         """Put the table's files under `data_uri`, skipping any already there."""
+        from harness.objectstore import upload_missing
+
         for fmt, folder in self.remote_folders(data).items():
             upload_missing(data.by_format()[fmt], folder, **self.storage_options())
 

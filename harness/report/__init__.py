@@ -15,12 +15,14 @@ from typing import Any
 import jinja2
 
 from harness import __version__
+from harness.config import Pattern
 from harness.errors import HarnessError, UsageError
-from harness.pricing import Catalog, Pattern, dollars, dollars_per_query, load_catalog
+from harness.pricing import Catalog, dollars, dollars_per_query, load_catalog
 from harness.report import model
+from harness.scale import Scale
 from harness.stats import geometric_mean
 from harness.store import Store
-from harness.workloads import Scale, Workload
+from harness.workloads import Workload
 
 # What the folded detail of each query shows per engine.
 DETAILS = ("status", "median", "spread", "rows", "scanned", "cost")

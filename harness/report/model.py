@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.answers import Difference, Tolerance, compare, shape_of
+from harness.config import Pattern
 from harness.engines import engine_class
 from harness.pricing import (
     Catalog,
     Cost,
-    Pattern,
     PricePerformance,
     RunBill,
     attempt_cost,
@@ -30,9 +30,10 @@ from harness.pricing import (
     stored_bytes,
 )
 from harness.report import charts
+from harness.scale import Scale
 from harness.stats import geometric_mean, median, timing
 from harness.store import Store
-from harness.workloads import DATA_TYPES, Scale, Workload
+from harness.workloads import DATA_TYPES, Workload
 
 # ClickBench's rule: 10 ms added to both sides of each ratio, so that queries of a few
 # milliseconds do not dominate the geometric mean with noise.

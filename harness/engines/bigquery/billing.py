@@ -27,6 +27,7 @@ import itertools
 import math
 from datetime import timedelta
 
+from harness.config import Pattern
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
@@ -35,7 +36,6 @@ from harness.pricing import (
     TIB,
     Billing,
     Cost,
-    Pattern,
     Priced,
     Span,
     attempt_span,

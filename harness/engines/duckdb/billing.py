@@ -4,13 +4,13 @@ gp3). Sources and dates are in the catalog."""
 
 from __future__ import annotations
 
+from harness.config import Pattern
 from harness.pricing import (
     FREE,
     GIB,
     HOURS_PER_MONTH,
     Billing,
     Cost,
-    Pattern,
     Priced,
     held_seconds,
     seconds,

@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -32,7 +33,6 @@ from harness.pricing import (
     HOURS_PER_MONTH,
     Billing,
     Cost,
-    Pattern,
     Priced,
     busy_seconds_per_day,
     held_seconds,

@@ -32,13 +32,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
     Billing,
     Cost,
-    Pattern,
     Priced,
     Span,
     busy_seconds_per_day,

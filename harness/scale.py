@@ -1,0 +1,49 @@
+"""A workload's scale: its range and unit, and how a scale is written for people and in names.
+
+A module of its own because `whbench results` and the console show scales without needing the
+rest of the workloads module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from harness.errors import WorkloadError
+
+YOUR_DATA = "your data"  # the scale unit of a workload of the user's files: it has no scale
+
+
+@dataclass(frozen=True)
+class Scale:
+    default: float
+    min: float
+    max: float
+    unit: str
+
+    def check(self, value: float, workload: str) -> float:
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            raise WorkloadError(f"{workload}: scale must be a number, got {value!r}")
+        if self.unit == YOUR_DATA and value != self.default:
+            raise WorkloadError(f"{workload} is your own data and has no scale; leave out --scale")
+        if not self.min <= value <= self.max:
+            raise WorkloadError(
+                f"{workload}: scale {self.text(value)} is out of range; choose a {self.unit} "
+                f"from {self.text(self.min)} to {self.text(self.max)}"
+            )
+        return float(value)
+
+    @staticmethod
+    def text(value: float) -> str:
+        """A scale for people: 2000000.0 -> '2000000', 0.01 -> '0.01'."""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    @staticmethod
+    def named(value: float) -> str:
+        """'scale 0.1', or 'your data' for a workload of the user's files (scale 0)."""
+        return YOUR_DATA if value == 0 else f"scale {Scale.text(value)}"
+
+    @staticmethod
+    def label(value: float) -> str:
+        """A scale as it appears in folder and namespace names: 0.01 -> '0_01', 1.0 -> '1'."""
+        return Scale.text(value).replace(".", "_")
