@@ -346,7 +346,7 @@ class Runner:
                         self.budget.after(attempt)
                 if attempt.status == "ok" and not judge.kept:  # before its attempt: see there
                     self.store.record_result(run_id, query.id, number, *judge.to_keep())
-                self.store.record_attempt(run_id, attempt)
+                self.store.record_attempt(run_id, attempt, sync=number == runs)
                 ran.add(query.id)
                 self.progress.advance(step)
                 self.stop.check()

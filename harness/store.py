@@ -1,14 +1,17 @@
 """The results store: an embedded DuckDB file with a versioned schema.
 
-Every attempt is made durable the moment it finishes, so a crash loses at most the query in
-flight: it is appended to a journal beside the store (one JSON line, fsynced) and moved into the
-tables in one statement when the run ends. A DuckDB commit per attempt would cost 1.5-2 ms each,
-more than many TPC-H queries take at SF 1. Opening the store moves in what a crashed process left
-in the journal. A quantity an engine did not report is stored as NULL, never as 0.
+Every attempt is made durable the moment it finishes. It is appended to a journal beside the
+store as one JSON line, handed to the OS at once (a crash of the process, even kill -9, loses at
+most the attempt in flight) and fsynced when the query's attempts are done (a crash of the
+machine loses at most the query in flight). The journal moves into the tables in one statement
+when the run ends: a DuckDB commit per attempt would cost 1.5-2 ms each, more than many TPC-H
+queries take at SF 1. Opening the store moves in what a crashed process left in the journal. A
+quantity an engine did not report is stored as NULL, never as 0.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -26,7 +29,7 @@ from harness.errors import StoreError, UsageError, first_line, lock_holder
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -77,6 +80,14 @@ MIGRATIONS: dict[int, list[str]] = {
         ATTEMPT_DETAILS,
     ],
     9: ["ALTER TABLE levels ADD COLUMN scale_out JSON"],
+    10: [
+        "CREATE TABLE kept_rows (digest VARCHAR, rows JSON)",
+        "INSERT INTO kept_rows SELECT DISTINCT sha256(rows::VARCHAR), rows FROM results "
+        "WHERE rows IS NOT NULL",
+        "ALTER TABLE results ADD COLUMN rows_digest VARCHAR",
+        "UPDATE results SET rows_digest = sha256(rows::VARCHAR)",
+        "ALTER TABLE results DROP COLUMN rows",
+    ],
 }
 
 SCHEMA = (
@@ -171,9 +182,17 @@ CREATE TABLE results (             -- each query's result, once per run: its fir
     columns JSON,                  -- names, as the engine gave them (lower case)
     total_rows BIGINT,
     rest_fingerprint VARCHAR,      -- of the rows beyond the kept ones, when capped
-    rows JSON,                     -- the first rows (harness.answers.KEPT_ROWS), types tagged
+    rows_digest VARCHAR,           -- its kept rows: kept_rows.digest
     answer VARCHAR,                -- against the known answer: correct, wrong, unchecked
     difference JSON                -- when wrong: the rule that failed and the rows that differ
+);
+-- The first rows of each distinct answer (harness.answers.KEPT_ROWS), types tagged, stored
+-- once however many runs gave it: a run that repeats its answers adds nothing here. (Appending
+-- to a table makes DuckDB's checkpoint rewrite that table's last row group, so with the rows
+-- inline every run paid for rewriting every earlier run's answers.)
+CREATE TABLE kept_rows (
+    digest VARCHAR,                -- sha256 of the rows as JSON text
+    rows JSON
 );
 """
     + ATTEMPT_DETAILS
@@ -363,7 +382,18 @@ class Store:
         self._insert_new("attempts", ("run_id", "query_id", "attempt"), rows)
 
     def _insert_results(self, rows: list[dict[str, Any]]) -> None:
-        self._insert_new("results", ("run_id", "query_id"), rows)
+        """Results with their kept rows moved to kept_rows, each distinct answer once."""
+        results, kept = [], {}
+        for row in rows:
+            row = dict(row)
+            text = row.pop("rows")
+            row["rows_digest"] = digest = hashlib.sha256(text.encode()).hexdigest()
+            kept[digest] = text
+            results.append(row)
+        self._insert_new(
+            "kept_rows", ("digest",), [{"digest": d, "rows": t} for d, t in kept.items()]
+        )
+        self._insert_new("results", ("run_id", "query_id"), results)
 
     # -- writing --------------------------------------------------------------------------------
     def start_run(self, **run: Any) -> None:
@@ -473,8 +503,13 @@ class Store:
         from harness.answers import difference_from_json, from_json
 
         found = {}
-        columns = "*" if with_rows else "* EXCLUDE (rows)"
-        for row in self.rows(f"SELECT {columns} FROM results WHERE run_id = ?", [run_id]):
+        sql = "SELECT r.* EXCLUDE (rows_digest) FROM results r WHERE run_id = ?"
+        if with_rows:
+            sql = (
+                "SELECT r.* EXCLUDE (rows_digest), k.rows FROM results r "
+                "LEFT JOIN kept_rows k ON k.digest = r.rows_digest WHERE run_id = ?"
+            )
+        for row in self.rows(sql, [run_id]):
             if with_rows:
                 row["rows"] = from_json(row["rows"])
             row["columns"] = json.loads(row["columns"])
@@ -529,8 +564,8 @@ class Store:
         )
 
     def record_attempt(self, run_id: str, a: Attempt, sync: bool = True) -> None:
-        """Journal an attempt; `sync=False` leaves the sync to the next one that asks for it
-        (a batch of attempts under load is synced once)."""
+        """Journal an attempt; `sync=False` leaves the fsync to the next one that asks for it
+        (a query's attempts, or a batch of attempts under load, are synced once)."""
         row = {
             "run_id": run_id,
             "query_id": a.query_id,
@@ -559,8 +594,8 @@ class Store:
         if self._journal is None:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
         self._journal.write(json.dumps(row, default=datetime.isoformat) + "\n")
-        if sync:  # durable like a commit: survives a crash of the OS too
-            self._journal.flush()
+        self._journal.flush()  # with the OS: survives a crash of this process, even kill -9
+        if sync:  # on the disk: survives a crash of the OS too
             os.fsync(self._journal.fileno())
 
     # -- reading --------------------------------------------------------------------------------

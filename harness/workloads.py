@@ -415,8 +415,6 @@ class Renderer:
     ) -> None:
         import jinja2
 
-        if dialect not in dialects():
-            raise WorkloadError(f"unknown dialect {dialect!r}; known: {', '.join(dialects())}")
         self.workload, self.dialect, self.scale = workload, dialect, scale
         shared = bundled("workloads") / SHARED_DIR
         self.env = jinja2.Environment(

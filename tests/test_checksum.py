@@ -72,3 +72,19 @@ def test_zoned_and_naive_timestamps_of_the_same_instant_agree():
     assert encode_value(dt.datetime(2026, 1, 5, 12, 0, tzinfo=two_hours_east), 2) == (
         "t19:2026-01-05T10:00:00"
     )
+
+
+def test_column_by_column_gives_the_fingerprint_value_by_value_gives():
+    import hashlib
+
+    from harness.checksum import encode_row
+
+    rows = [("a", 1, 2.5, None), ("bb", -20, None, "x"), ("", 3, 1.0, "y")]
+    for ordered in (True, False):
+        lines = [encode_row(row, 2) for row in rows]
+        if not ordered:
+            lines.sort()
+        digest = hashlib.sha256(f"{len(lines)}\n".encode() + "".join(lines).encode())
+        assert result_checksum(rows, ordered, 2) == digest.hexdigest()[:16]
+    # True is an int to Python but not to the fingerprint: a bool column stays b1:t.
+    assert result_checksum([(True,), (1,)], True, 2) != result_checksum([(1,), (1,)], True, 2)

@@ -95,6 +95,11 @@ def test_unknown_workload(whbench, make_config):
     assert_one_line_error(result, "unknown workload 'nope'", "tpch", code=2)
 
 
+def test_unknown_dialect(whbench, make_config):
+    result = whbench("render", "--config", make_config(), "tpch", "q01", "--dialect", "oracel")
+    assert_one_line_error(result, "unknown dialect 'oracel'", "snowflake", code=2)
+
+
 def test_unknown_query(whbench, make_config):
     result = whbench("run", "--config", make_config(), "--query", "q99")
     assert_one_line_error(result, "no query 'q99'", code=2)

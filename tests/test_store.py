@@ -82,6 +82,7 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     # Take it back to schema 1, as an earlier whbench wrote it.
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW attempt_details")
+    con.execute("DROP TABLE kept_rows")
     con.execute("DROP TABLE levels")
     con.execute("ALTER TABLE runs DROP COLUMN load")
     for column in ("stream", "level", "harness_queue_seconds"):
@@ -112,6 +113,33 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
         assert {r["run_id"] for r in store.list_runs()} == {"run-1", "run-2"}
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
     assert int(version) == SCHEMA_VERSION
+
+
+def test_equal_answers_are_kept_once_and_a_schema_9_store_moves_its_kept_rows(tmp_path):
+    path = tmp_path / "r.duckdb"
+    answer = keep([("x", 1), ("y", 2)], False, 2, ("a", "b"))
+    with open_store(path) as store:
+        for run_id in ("run-1", "run-2"):
+            start(store, run_id)
+            store.record_result(run_id, "q01", 1, answer, "correct", None)
+        store.record_result("run-2", "q02", 1, keep([("z", 3)], False, 2), "unchecked", None)
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT count(*) FROM kept_rows").fetchone()[0] == 2  # not 3
+    # Back to schema 9, where each result held its rows inline.
+    con.execute("ALTER TABLE results ADD COLUMN rows JSON")
+    con.execute(
+        "UPDATE results SET rows = (SELECT k.rows FROM kept_rows k WHERE k.digest = rows_digest)"
+    )
+    con.execute("ALTER TABLE results DROP COLUMN rows_digest")
+    con.execute("DROP TABLE kept_rows")
+    con.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
+    con.close()
+    with open_store(path, read_only=True) as store:
+        assert store.results("run-1")["q01"]["rows"] == store.results("run-2")["q01"]["rows"]
+        assert store.results("run-2")["q01"]["rows"] == [("x", 1), ("y", 2)]
+        assert store.results("run-2")["q02"]["rows"] == [("z", 3)]
+        assert "rows" not in store.results("run-2", with_rows=False)["q02"]
+        assert store.rows("SELECT count(*) AS n FROM kept_rows")[0]["n"] == 2
 
 
 def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_dropped(tmp_path):

@@ -43,6 +43,8 @@ def render(
     """Exactly the SQL an engine (or a dialect) receives for one query."""
     if not engine and not dialect:
         raise UsageError("say which SQL to render: --engine NAME or --dialect NAME")
+    if dialect and dialect not in dialects():
+        raise UsageError(f"unknown dialect {dialect!r}; known: {', '.join(dialects())}")
     spec = get_workload(workload, config.workload_dirs)
     chosen = spec.scale.check(scale if scale is not None else spec.scale.default, spec.name)
     target = dialect or engine_class(engine).dialect
