@@ -1,12 +1,10 @@
 """The `whbench` command line: options parsed here, the work done in harness/commands/, the
-printing in harness/console.py. Each command imports what it uses when it runs, so that every
-command starts fast."""
+printing in harness/console.py. Options shared by commands are declared in harness/options.py.
+Each command imports what it uses when it runs, so that every command starts fast."""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +12,25 @@ import click
 
 from harness import __version__, commands, console
 from harness.errors import one_line
-
-DEBUG = {"on": False}  # --debug: set by every command before it does anything
-PATH = click.Path(path_type=Path)
+from harness.options import (
+    DEBUG,
+    FACTOR,
+    FRACTION,
+    HOURS,
+    JSON,
+    PATH,
+    PRICING,
+    RUN_IDS,
+    RUNS,
+    SCALE,
+    command,
+    common,
+    failed,
+    option,
+    positive,
+    selection,
+    workload_parameters,
+)
 
 
 def main() -> None:
@@ -29,93 +43,6 @@ def main() -> None:
         message, code = one_line(exc)
         console.echo(message, err=True)
         sys.exit(code)
-
-
-def option(flags: str, help: str, **kwargs: Any) -> Callable:
-    """A click option from its flags and parameter name in one string: "--engine -e engines"."""
-    return click.option(*flags.split(), help=help, **kwargs)
-
-
-def positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and value <= 0:
-        raise click.BadParameter("must be a positive number")
-    return value
-
-
-SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=float, callback=positive)
-PRICING = option("--pricing", "Your price catalog, over the bundled prices.", type=PATH)
-RUNS = option("--runs -n", "Attempts per query (default 3).", type=click.IntRange(min=1))
-JSON = option("--json as_json", "Print as JSON.", is_flag=True)
-RUN_IDS = click.argument("run_ids", nargs=-1)
-FACTOR, FRACTION = click.FloatRange(min=1.0), click.FloatRange(0, 1, min_open=True)
-HOURS = click.FloatRange(0.01, 24)
-WITH_PARAMETERS = {"ignore_unknown_options": True, "allow_extra_args": True}
-
-
-def common(command: Callable) -> Callable:
-    """--config, --results-dir and --debug on every command; the command gets the config."""
-
-    @option("--config -c config_file", "Config file (default: configs/default.yaml).", type=PATH)
-    @option("--results-dir", "Where the store, data and report go.", type=PATH)
-    @option("--debug", "Show tracebacks instead of one-line errors.", is_flag=True)
-    @functools.wraps(command)
-    def wrapper(config_file: Path | None, results_dir: Path | None, debug: bool, **kwargs: Any):
-        from harness.config import load_config
-
-        DEBUG["on"] = debug
-        config = load_config(config_file)
-        if results_dir is not None:
-            config.results_dir = results_dir
-        return command(config, **kwargs)
-
-    return wrapper
-
-
-def selection(*, engines: bool = True, queries: bool = True) -> Callable:
-    """-e, -w, --scale, -q and a workload's own parameters after them (`--gap-minutes 5`),
-    handed to the command as one Selection."""
-
-    def decorate(command: Callable) -> Callable:
-        @functools.wraps(command)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from harness.commands.selection import Selection
-
-            chosen = {key: kwargs.pop(key, ()) for key in ("engines", "workloads", "queries")}
-            scale = kwargs.pop("scale")
-            parameters = workload_parameters()
-            kwargs["selection"] = Selection(**chosen, scale=scale, parameters=parameters)
-            return command(*args, **kwargs)
-
-        options = [option("--workload -w workloads", "Workload (repeatable).", multiple=True)]
-        options.append(SCALE)
-        if engines:
-            options.insert(0, option("--engine -e engines", "Engine (repeatable).", multiple=True))
-        if queries:
-            options.append(option("--query -q queries", "Query id (repeatable).", multiple=True))
-        return functools.reduce(lambda wrapped, add: add(wrapped), reversed(options), wrapper)
-
-    return decorate
-
-
-def workload_parameters() -> dict[str, str]:
-    from harness.commands.selection import parse_parameters
-
-    return parse_parameters(click.get_current_context().args)
-
-
-def command(group: click.Group, example: str, parameters: bool = False, name: str | None = None):
-    """A command of `group`, whose help ends with an example; `parameters`: it takes a
-    workload's own parameters after its options."""
-    return group.command(
-        name,
-        context_settings=WITH_PARAMETERS if parameters else None,
-        epilog=f"\b\nExample: {example}",
-    )
-
-
-def failed(problem: bool) -> None:
-    if problem:
-        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
