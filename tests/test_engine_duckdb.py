@@ -86,6 +86,24 @@ def test_a_cold_attempt_starts_on_an_empty_buffer_pool(engine, data_dir):
     assert engine.execute("SELECT count(*) FROM t", 60).rows == [(2000000,)]
 
 
+def test_a_database_opened_for_the_run_and_not_yet_read_is_cold_without_a_second_open(engine):
+    engine._con.execute("CREATE SCHEMA whb_cold")
+    engine._con.execute("CREATE TABLE whb_cold.t AS SELECT random() AS v FROM range(2000000)")
+    engine.close()
+    engine.connect()  # a run opens the database, checks its tables, sets up the session
+    assert engine.existing_tables("whb_cold") == {"t"}
+    engine.prepare_session("whb_cold", "test", 60)
+    opened = engine._con
+    assert engine.make_cold() == "database opened afresh"
+    assert engine._con is opened
+    as_opened = cached_table_bytes(engine)  # the table's metadata, nothing of its data
+    assert engine.execute("SELECT sum(v) > 0 FROM t", 60).rows == [(True,)]
+    assert cached_table_bytes(engine) > 4 * as_opened
+    assert engine.make_cold() == "database opened afresh"  # read since: opened again
+    assert engine._con is not opened
+    assert cached_table_bytes(engine) == as_opened  # as cold as the first query's database
+
+
 def test_an_in_memory_database_cannot_be_cold_and_says_so_by_being_lukewarm():
     engine = DuckDBEngine(DuckDBSettings(database=":memory:"))
     engine.connect()

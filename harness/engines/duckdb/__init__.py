@@ -57,6 +57,9 @@ class DuckDBEngine(Engine):
         super().__init__(settings)
         self._con: Any = None
         self._namespace: str | None = None
+        # No table data read or written since the database was opened: its buffer pool holds
+        # none, so it is as cold as a reopened one (see make_cold).
+        self._untouched = False
 
     def connect(self) -> None:
         import duckdb
@@ -68,6 +71,7 @@ class DuckDBEngine(Engine):
             self._con = duckdb.connect(database)
         except duckdb.IOException as exc:
             raise EngineError(_explain_open_error(database, exc)) from exc
+        self._untouched = True
         # The progress bar would write to the terminal on top of ours.
         self._con.execute("SET enable_progress_bar = false")
         if self.settings.threads is not None:
@@ -110,12 +114,15 @@ class DuckDBEngine(Engine):
     def make_cold(self) -> str | None:
         """Close the database and open it again: a new DuckDB instance starts with an empty
         buffer pool, so the query reads its data from the file (or the OS cache, unless
-        drop_os_cache). An in-memory database lives in its buffer pool and cannot be cold."""
+        drop_os_cache). An in-memory database lives in its buffer pool and cannot be cold.
+        A database opened for this run and only asked about its catalog and settings since
+        (the run's first query) has an empty buffer pool already, and is not opened twice."""
         if self.settings.database == ":memory:" or self._namespace is None:
             return None
-        self.close()
-        self.connect()
-        self.use(self._namespace)
+        if not self._untouched:
+            self.close()
+            self.connect()
+            self.use(self._namespace)
         method = "database opened afresh"
         if self.settings.drop_os_cache:
             dropped = _drop_os_cache()
@@ -132,6 +139,7 @@ class DuckDBEngine(Engine):
         return {name for (name,) in rows}
 
     def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
+        self._untouched = False
         con = self._con
         table = data.table
         started = time.perf_counter()
@@ -165,6 +173,7 @@ class DuckDBEngine(Engine):
         return blocks * block_size
 
     def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        self._untouched = False
         cursor = self._con.execute(sql)
         rows = cursor.fetchall()
         return Ran(rows, tuple(d[0] for d in cursor.description or ()))
@@ -182,6 +191,7 @@ class DuckDBEngine(Engine):
         return [name for (name,) in rows]
 
     def drop(self, namespace: str) -> None:
+        self._untouched = False
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
         self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(owned(namespace))} CASCADE")
 
