@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import platform
 import secrets
@@ -204,6 +205,10 @@ class Runner:
         return data
 
     def run(self, tasks: list[Task], load_only: bool = False) -> list[RunSummary]:
+        # What exists by now (modules, config, the plan) lives as long as the process: out of
+        # the collector's reach, a full collection during the run (one may fall inside a timed
+        # fetch) walks only what the run itself made. It was 25 ms a TPC-H SF 1 run.
+        gc.freeze()
         summaries = []
         with self.progress, self.stop:
             for task in tasks:
