@@ -13,10 +13,12 @@ import click
 from harness import __version__, commands, console
 from harness.errors import one_line
 from harness.options import (
+    COUNT,
     DEBUG,
     FACTOR,
     FRACTION,
     HOURS,
+    INTO,
     JSON,
     PATH,
     PRICING,
@@ -169,7 +171,7 @@ def workload() -> None:
 @option("--queries", "A folder of .sql files to copy in.", type=PATH)
 @option("--dialect", "The dialect the queries are written in.")
 @option("--data-type", "structured (default), semi-structured or unstructured.")
-@option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
+@INTO
 @JSON
 def workload_init(config: Any, as_json: bool, data_type: str | None, **options: Any) -> None:
     """Write a workload folder for your files and SQL: the schema read from the files, the
@@ -188,11 +190,9 @@ def workload_init(config: Any, as_json: bool, data_type: str | None, **options: 
 @click.argument("name")
 @option("--engine -e engine", "Engine whose query history to read.", required=True)
 @option("--since", "How far back: 7d (default), 24h, 90m.", default="7d")
-@option("--top", "Keep this many queries (default 50).", type=click.IntRange(min=1), default=50)
-@option(
-    "--min-runs", "Only queries run this often (default 2).", type=click.IntRange(min=1), default=2
-)
-@option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
+@option("--top", "Keep this many queries (default 50).", type=COUNT, default=50)
+@option("--min-runs", "Only queries run this often (default 2).", type=COUNT, default=2)
+@INTO
 @JSON
 def workload_import_history(config: Any, as_json: bool, **options: Any) -> None:
     """Make a workload of the top SELECTs in an engine's own query history, grouped by their

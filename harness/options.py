@@ -29,7 +29,9 @@ def positive(ctx: click.Context, param: click.Parameter, value: float | None) ->
 
 SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=float, callback=positive)
 PRICING = option("--pricing", "Your price catalog, over the bundled prices.", type=PATH)
-RUNS = option("--runs -n", "Attempts per query (default 3).", type=click.IntRange(min=1))
+COUNT = click.IntRange(min=1)
+RUNS = option("--runs -n", "Attempts per query (default 3).", type=COUNT)
+INTO = option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
 JSON = option("--json as_json", "Print as JSON.", is_flag=True)
 RUN_IDS = click.argument("run_ids", nargs=-1)
 FACTOR, FRACTION = click.FloatRange(min=1.0), click.FloatRange(0, 1, min_open=True)
