@@ -248,15 +248,7 @@ def results_export(config: Any, run: str, fmt: str, output: Path | None) -> None
 @option("--alpha", "Chance of any false alarm in the comparison (0.05).", type=FRACTION)
 @option("--workload-threshold", "Slower: the whole workload beyond doubt (1.25).", type=FACTOR)
 @JSON
-def compare(
-    config: Any,
-    refs: tuple[str, ...],
-    as_json: bool,
-    interleave: bool,
-    selection: Any,
-    runs: int | None,
-    **options: Any,
-) -> None:
+def compare(config: Any, refs: tuple[str, ...], as_json: bool, **options: Any) -> None:
     """Compare two runs (or --baseline FILE and a run; either side may be several runs,
     comma-separated) query by query, beyond the drift common to every query; exit 1 when a
     query got slower by more than --threshold and the noise floor and a Mann-Whitney test,
@@ -264,6 +256,7 @@ def compare(
     before; or when the whole workload got slower beyond --workload-threshold. With
     --interleave, REFS are two config files (a change in the workload, queries or config):
     both run in this process in turn, attempt by attempt, and are compared."""
+    interleave, selection, runs = (options.pop(k) for k in ("interleave", "selection", "runs"))
     if interleave:
         config, refs = commands.run.interleave(refs, selection, runs)
     result = commands.results.compare(config, list(refs), interleaved=interleave, **options)

@@ -14,7 +14,6 @@ into logs or error messages).
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import yaml
 
 from harness.errors import UsageError
+from harness.stats import median
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class HistoryQuery:
 
     @property
     def median_seconds(self) -> float | None:
-        return statistics.median(self.elapsed) if self.elapsed else None
+        return median(self.elapsed) if self.elapsed else None
 
     @property
     def total_seconds(self) -> float:
@@ -61,7 +61,7 @@ class HistoryQuery:
             "runs": self.runs,
             "median_seconds": _rounded(self.median_seconds),
             "total_seconds": _rounded(self.total_seconds),
-            "median_bytes": int(statistics.median(self.bytes_scanned))
+            "median_bytes": int(median(self.bytes_scanned))
             if self.bytes_scanned
             else None,  # not reported: unknown, not 0
             "last_run": self.last_run.isoformat() if self.last_run else None,

@@ -144,7 +144,7 @@ class _GCS:
             from google.cloud import storage
         except ImportError:
             raise ConfigError(
-                "gs:// data needs google-cloud-storage: pip install 'warehouse-bench[bigquery]'"
+                "gs:// data needs google-cloud-storage: pip install google-cloud-storage"
             ) from None
         if os.environ.get("STORAGE_EMULATOR_HOST"):  # a local emulator takes no credentials
             from google.auth.credentials import AnonymousCredentials
