@@ -207,7 +207,9 @@ class Runner:
     def run(self, tasks: list[Task], load_only: bool = False) -> list[RunSummary]:
         # What exists by now (modules, config, the plan) lives as long as the process: out of
         # the collector's reach, a full collection during the run (one may fall inside a timed
-        # fetch) walks only what the run itself made. It was 25 ms a TPC-H SF 1 run.
+        # fetch) walks only what the run itself made. It was 25 ms a TPC-H SF 1 run, and as
+        # much again when the interpreter exits. Left frozen, for that reason; a program that
+        # runs whbench inside a process of its own may call gc.unfreeze() after.
         gc.freeze()
         summaries = []
         with self.progress, self.stop:
