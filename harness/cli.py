@@ -4,6 +4,7 @@ Each command imports what it uses when it runs, so that every command starts fas
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,11 @@ def main() -> None:
         message, code = one_line(exc)
         console.echo(message, err=True)
         sys.exit(code)
+    finally:
+        # The interpreter's last garbage collection would walk every object of every module
+        # loaded (DuckDB, Click, the harness): 15 ms on each command. Everything is closed by
+        # now and the process is ending, so its memory goes back to the OS uncollected.
+        gc.freeze()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

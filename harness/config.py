@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import difflib
 import os
 import re
 import types
@@ -21,11 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.engines import REGISTRY, engine_class
 from harness.errors import ConfigError
-from harness.paths import default_config_file, read_text, read_yaml
+from harness.paths import YamlError, default_config_file, read_text, read_yaml
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,8 @@ class Pattern:
 
 @dataclass
 class WorkloadChoice:
+    """One workload's entry under `workloads:`: its scale, queries and generator options."""
+
     scale: float | None = None  # None: the workload's default scale
     queries: list[str] | None = None  # None: every query of the workload
     options: dict[str, int] = field(default_factory=dict)  # generator parameters, e.g. gap_minutes
@@ -46,6 +45,8 @@ class WorkloadChoice:
 
 @dataclass
 class Config:
+    """A config file, typed and checked; the defaults are what a key left out means."""
+
     engines: Mapping[str, Any] = field(default_factory=dict)  # name -> that engine's settings
     workloads: dict[str, WorkloadChoice] | None = None  # None: every workload found
     runs: int = 3
@@ -97,11 +98,8 @@ def load_config(path: Path | None) -> Config:
     text = read_text(path, "config file", ConfigError)
     try:
         data = read_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: malformed YAML ({problem}); fix the syntax") from None
+    except YamlError as exc:
+        raise ConfigError(f"{path}:{exc.where}: malformed YAML ({exc}); fix the syntax") from None
     return parse_config(data if data is not None else {}, source=str(path))
 
 
@@ -258,5 +256,7 @@ def _join(path: str, key: str) -> str:
 
 
 def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    import difflib  # only on a mistake: an import every command would pay otherwise
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f", did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(choices))}"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 from pathlib import Path
 from typing import Any
-
-import yaml
-
-# libyaml's parser when PyYAML was built with it: several times faster than the pure-Python one.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -49,6 +46,55 @@ def read_text(path: Path, what: str, error: type[Exception]) -> str:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
+class YamlError(ValueError):
+    """Malformed YAML: what is wrong and, when the parser knows, where (1-based)."""
+
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        super().__init__(problem)
+        self.problem, self.line, self.column = problem, line, column
+
+    @property
+    def where(self) -> str:
+        return f" line {self.line}, column {self.column}" if self.line else ""
+
+
 def read_yaml(text: str) -> Any:
-    """Parse YAML safely (raises yaml.YAMLError with a position on bad input)."""
-    return yaml.load(text, Loader=_SafeLoader)
+    """Parse YAML safely; raises YamlError with a position on bad input.
+
+    What a text parses to is kept in the cache, keyed by the text's hash, so a command that
+    reads only files it read before (the config, the workloads) never imports PyYAML: that
+    import alone is 7 ms of every command's start. A text is always parsed the same way, so an
+    entry can never be stale. Values marshal cannot write (a YAML date) are parsed each time.
+    """
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    cached = cache_dir() / f"yaml-{marshal.version}" / f"{digest}.marshal"
+    try:
+        return marshal.loads(cached.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    data = _parse_yaml(text)
+    try:
+        encoded = marshal.dumps(data)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole, then renamed, so a reader never sees half an entry.
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(encoded)
+        os.replace(partial, cached)
+    except (OSError, ValueError):
+        pass  # a read-only home or an unmarshallable value: parse it again next time
+    return data
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml
+
+    # libyaml's parser when PyYAML was built with it: several times faster than pure Python.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is None:
+            raise YamlError(problem) from None
+        raise YamlError(problem, mark.line + 1, mark.column + 1) from None

@@ -27,11 +27,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.config import Pattern
 from harness.errors import ConfigError
-from harness.paths import read_text, read_yaml
+from harness.paths import YamlError, read_text, read_yaml
 from harness.stats import median, timing
 
 MIB = 2**20
@@ -121,8 +119,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
 def _read_catalog(path: Path) -> dict[str, Any]:
     try:
         data = read_yaml(read_text(path, "price catalog", ConfigError))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: malformed YAML in the price catalog ({exc})") from None
+    except YamlError as exc:
+        where = f"{path}:{exc.where}"
+        raise ConfigError(f"{where}: malformed YAML in the price catalog ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
     return data

@@ -16,6 +16,8 @@ YOUR_DATA = "your data"  # the scale unit of a workload of the user's files: it 
 
 @dataclass(frozen=True)
 class Scale:
+    """A workload's scale: the default, the range a user may choose, and its unit."""
+
     default: float
     min: float
     max: float

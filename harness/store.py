@@ -23,8 +23,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from harness.engines.base import LoadOutcome, Usage
 from harness.errors import StoreError, UsageError, first_line, lock_holder
+from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
@@ -217,6 +217,8 @@ EXPORT_FORMATS = {
 
 @dataclass(frozen=True)
 class Attempt:
+    """One attempt of one query, as the store keeps it: ok, timeout or error."""
+
     query_id: str
     attempt: int
     phase: str

@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.answers import DEFAULT_RELATIVE, AnswerRules
 from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
-from harness.paths import bundled, cache_dir, read_text, read_yaml
+from harness.paths import YamlError, bundled, cache_dir, read_text, read_yaml
 from harness.scale import YOUR_DATA, Scale
 from harness.translate import Untranslatable, strip_statement, translate
 
@@ -156,7 +154,7 @@ class Workload:
             return {}
         try:
             return dict(read_yaml(read_text(file, "history file", WorkloadError)) or {})
-        except (yaml.YAMLError, TypeError, ValueError):
+        except (YamlError, TypeError, ValueError):
             raise WorkloadError(f"{file}: cannot read it; fix it or delete it") from None
 
     @functools.cached_property
@@ -261,8 +259,9 @@ def read_workload(folder: Path) -> Workload:
     spec_file = folder / "workload.yaml"
     try:
         spec = read_yaml(read_text(spec_file, "workload file", WorkloadError))
-    except yaml.YAMLError as exc:
-        raise WorkloadError(f"{spec_file}: cannot read workload ({exc}); fix the file") from None
+    except YamlError as exc:
+        where = f"{spec_file}:{exc.where}"
+        raise WorkloadError(f"{where}: cannot read workload ({exc}); fix the file") from None
     try:
         data_type = spec["data_type"]
         if data_type not in DATA_TYPES:

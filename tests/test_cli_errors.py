@@ -38,8 +38,24 @@ def start_slow_run(whbench, make_config, workdir: Path) -> tuple[subprocess.Pope
     root = broken_workload(workdir, "q06", SLOW)
     config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
     whbench("generate", "--config", config)  # so start-up is quick
+    process = run_in_background(
+        workdir,
+        "--config",
+        config,
+        "-q",
+        "q01",
+        "-q",
+        "q06",
+        "--quiet",
+        journaled='"query_id": "q01", "attempt": 2',
+    )
+    return process, config, root
+
+
+def run_in_background(workdir: Path, *args: str | Path, journaled: str) -> subprocess.Popen:
+    """`whbench run ARGS` in the background, returned once its journal holds `journaled`."""
     process = subprocess.Popen(
-        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--quiet"],
+        [*WHBENCH, "run", *map(str, args)],
         cwd=workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -48,10 +64,10 @@ def start_slow_run(whbench, make_config, workdir: Path) -> tuple[subprocess.Pope
     journal = workdir / "results" / "results.duckdb.journal"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (
-        journal.exists() and '"query_id": "q01", "attempt": 2' in journal.read_text()
+        journal.exists() and journaled in journal.read_text()
     ):
         time.sleep(0.05)
-    return process, config, root
+    return process
 
 
 def test_missing_config_file(whbench):

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +13,8 @@ from harness.commands.inspect import validate
 from harness.config import load_config, parse_config
 from harness.engines.duckdb import DuckDBSettings
 from harness.errors import ConfigError
-from harness.paths import bundled
+from harness.paths import YamlError, bundled, read_yaml
+from harness.store import open_store
 
 
 def test_bundled_configs_parse():
@@ -166,16 +170,44 @@ def test_engine_settings_are_checked_when_the_engine_is_first_used(engine, setti
         validate(config)  # checks every section, used or not
 
 
-def test_a_command_that_touches_no_engine_does_not_import_one(tmp_path):
-    """Start-up: `whbench results list` reads the config but no engine's package."""
+def test_listing_runs_imports_no_engine_and_parses_a_config_text_once(tmp_path):
+    """Start-up: `whbench results list` opens the store and reads the config, imports no
+    engine's package, and imports PyYAML only the first time it sees the config's text."""
+    results = tmp_path / "results"
+    with open_store(results / "results.duckdb"):
+        pass
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     code = (
-        "import sys; from harness.config import parse_config; "
-        "c = parse_config({'engines': {'snowflake': {'warehouse': 'W'}}}); "
-        "assert list(c.engines) == ['snowflake']; "
-        "print(sorted(m for m in sys.modules if m.startswith('harness.engines.')))"
+        "import json, sys; from harness.cli import main; sys.argv[0] = 'whbench'; main(); "
+        "names = [m for m in sys.modules if m == 'yaml' or m.startswith('harness.engines.')]; "
+        "print(json.dumps(sorted(names)), file=sys.stderr)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+
+    def imported() -> list[str]:
+        command = [sys.executable, "-c", code, "results", "list", "--results-dir", str(results)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        return json.loads(done.stderr.splitlines()[-1])
+
+    assert imported() == ["yaml"]
+    assert imported() == []
+
+
+def test_a_yaml_text_is_parsed_once_and_a_bad_cache_entry_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = "runs: 3\nengines: {duckdb: {threads: 2}}\nlist: [1, 2.5, null, yes]\n"
+    parsed = {"runs": 3, "engines": {"duckdb": {"threads": 2}}, "list": [1, 2.5, None, True]}
+    assert read_yaml(text) == parsed
+    (entry,) = (tmp_path / "whbench").glob("yaml-*/*.marshal")
+    assert read_yaml(text) == parsed  # from the cache
+    entry.write_bytes(b"\xff")  # damaged: parsed again, and the entry rewritten
+    assert read_yaml(text) == parsed
+    assert read_yaml(text) == parsed and entry.read_bytes() != b"\xff"
+    # A value the cache cannot hold (a YAML date) is parsed every time, and still right.
+    assert read_yaml("day: 2026-11-26\n") == {"day": datetime.date(2026, 11, 26)}
+    assert len(list((tmp_path / "whbench").glob("yaml-*/*"))) == 1
+    with pytest.raises(YamlError) as bad:
+        read_yaml("a: [1,\n")
+    assert bad.value.line == 2 and bad.value.where == " line 2, column 1"
 
 
 def test_a_data_uri_maps_each_table_and_format_to_its_own_folder():

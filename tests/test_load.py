@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import math
 import signal
-import subprocess
 import time
 from datetime import datetime
 
 import duckdb
 import pytest
-from conftest import WHBENCH
-from test_cli_errors import SLOW, broken_workload
+from test_cli_errors import SLOW, broken_workload, run_in_background
 
 from harness.engines.duckdb import DuckDBEngine
 from harness.load import LoadPlan, tpch_metrics
@@ -268,17 +266,9 @@ def test_ctrl_c_stops_every_stream_and_resume_runs_the_level_again_whole(
     root = broken_workload(workdir, "q01", SLOW)
     config = make_config(workload_dirs=[str(root)], timeout_seconds=600)
     whbench("load", "--config", config)
-    process = subprocess.Popen(
-        [*WHBENCH, "run", "--config", str(config), "-q", "q01", "-q", "q06", "--streams", "1,2"],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = run_in_background(
+        workdir, "--config", config, "-q", "q01", "-q", "q06", "--streams", "1,2", journaled="q06"
     )
-    journal = workdir / "results" / "results.duckdb.journal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (journal.exists() and "q06" in journal.read_text()):
-        time.sleep(0.05)
     time.sleep(0.3)  # q01 (minutes of work) is in flight on the power test's stream
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)

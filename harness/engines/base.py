@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.errors import EngineError, UsageError, first_line
+from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
@@ -94,29 +95,6 @@ WATCHDOG = Watchdog()
 
 
 @dataclass(frozen=True)
-class Usage:
-    """What one query consumed, in the engine's own billing units, and how the engine says its
-    time was spent (queued, compiling, executing).
-
-    A figure the engine did not report is None, never 0: 0 would claim the query was free.
-    """
-
-    bytes_scanned: int | None = None
-    bytes_billed: int | None = None
-    slot_ms: int | None = None
-    warehouse_seconds: float | None = None
-    rpu_seconds: float | None = None
-    cache_hit: bool | None = None
-    cloud_services_credits: float | None = None
-    queued_seconds: float | None = None  # waiting for a warehouse or a queue slot
-    compile_seconds: float | None = None
-    execution_seconds: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))  # flat: asdict's deep copy costs 30 µs an attempt under load
-
-
-@dataclass(frozen=True)
 class QueryResult:
     """What `Engine.execute` returns: the rows, fetched in full, and what the engine reported."""
 
@@ -143,14 +121,6 @@ class TableData:
         for f in self.files:
             formats.setdefault(f.suffix.lstrip("."), []).append(f)
         return formats
-
-
-@dataclass(frozen=True)
-class LoadOutcome:
-    table: str
-    rows: int
-    seconds: float
-    bytes_stored: int | None = None
 
 
 class QueryTimeout(Exception):
