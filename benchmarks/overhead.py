@@ -118,7 +118,8 @@ def main() -> None:
             }
         )
     )
-    whbench = [sys.executable, "-m", "harness"]
+    script = Path(sys.executable).with_name("whbench")  # as a user runs it, when installed
+    whbench = [str(script)] if script.exists() else [sys.executable, "-m", "harness"]
     # Byte-compile the harness as installing a wheel does. Python would write these files on the
     # first start anyway, unless PYTHONDONTWRITEBYTECODE is set (as in some containers), and then
     # every start would compile the harness from source again, which no installed copy does.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import harness.engines
 from harness.commands.inspect import validate
 from harness.config import load_config, parse_config
 from harness.engines.duckdb import DuckDBSettings
@@ -190,6 +192,20 @@ def test_listing_runs_imports_no_engine_and_parses_a_config_text_once(tmp_path):
 
     assert imported() == ["yaml"]
     assert imported() == []
+
+
+def test_every_bundled_yaml_file_can_be_held_by_the_parse_cache():
+    """A value marshal cannot write (an unquoted date: `as_of: 2026-11-25`) would make its file
+    parsed, and PyYAML imported, on every command that reads it."""
+    engines = Path(harness.engines.__file__).parent
+    files = [
+        *bundled("configs").glob("*.yaml"),
+        *bundled("workloads").rglob("*.yaml"),
+        *engines.glob("*/pricing.yaml"),
+    ]
+    assert len(files) >= 10
+    for file in files:
+        marshal.dumps(read_yaml(file.read_text()))  # raises ValueError on such a value
 
 
 def test_a_yaml_text_is_parsed_once_and_a_bad_cache_entry_is_parsed_again(tmp_path, monkeypatch):
