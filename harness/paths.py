@@ -46,7 +46,7 @@ def read_text(path: Path, what: str, error: type[Exception]) -> str:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-class YamlError(ValueError):
+class YamlError(Exception):
     """Malformed YAML: what is wrong and, when the parser knows, where (1-based)."""
 
     def __init__(self, problem: str, line: int | None = None, column: int | None = None):

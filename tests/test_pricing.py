@@ -103,6 +103,15 @@ def test_sums_keep_the_weakest_basis():
     assert (measured + Cost(None, "unknown")).dollars is None
 
 
+def test_a_malformed_price_catalog_names_the_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("duckdb:\n  machine_hour: {price: [1.0\n")
+    with pytest.raises(
+        ConfigError, match=r"p\.yaml: line 3, column 1: malformed YAML in the price"
+    ):
+        load_catalog(path)
+
+
 def test_a_price_without_its_source_is_refused(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("duckdb: {machine_hour: {price: 1.0, unit: USD per hour}}\n")

@@ -13,7 +13,7 @@ from harness.engines import dialects
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled
 from harness.validate import validate_workload
-from harness.workloads import Renderer, discover, get_workload, sql_orders_rows
+from harness.workloads import Renderer, discover, get_workload, read_workload, sql_orders_rows
 
 TPCH = get_workload("tpch")
 
@@ -123,6 +123,13 @@ def test_missing_query_file_is_named(scratch_workload):
     workload = discover([scratch_workload.parent])["tpch"]
     with pytest.raises(TemplateError, match=r"queries/q03\.sql\.j2 not found"):
         Renderer(workload, "duckdb", 1.0).query("q03")
+
+
+def test_a_malformed_workload_file_names_the_line(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "workload.yaml").write_text("name: broken\nqueries: [q01\n")
+    with pytest.raises(WorkloadError, match=r"workload\.yaml: line 3, column 1: cannot read"):
+        read_workload(tmp_path / "broken")
 
 
 def test_unknown_query_and_workload_list_what_exists():
