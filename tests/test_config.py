@@ -172,6 +172,18 @@ def test_engine_settings_are_checked_when_the_engine_is_first_used(engine, setti
         validate(config)  # checks every section, used or not
 
 
+def test_a_command_that_touches_no_engine_does_not_import_one(tmp_path):
+    """Start-up: `whbench results list` reads the config but no engine's package."""
+    code = (
+        "import sys; from harness.config import parse_config; "
+        "c = parse_config({'engines': {'snowflake': {'warehouse': 'W'}}}); "
+        "assert list(c.engines) == ['snowflake']; "
+        "print(sorted(m for m in sys.modules if m.startswith('harness.engines.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_listing_runs_imports_no_engine_and_parses_a_config_text_once(tmp_path):
     """Start-up: `whbench results list` opens the store and reads the config, imports no
     engine's package, and imports PyYAML only the first time it sees the config's text."""
