@@ -34,6 +34,15 @@ class Pattern:
     data_gb: float | None = None  # stored data; None: what the benchmark stored
 
 
+@dataclass(frozen=True)
+class TemplateLimits:
+    """How far one template may go when it is rendered (`templates:`): a workload folder may
+    come from someone else, so rendering it is bounded in time and in output."""
+
+    seconds: float = 10.0  # per template render
+    output_mb: float = 16.0  # per rendered query or load script
+
+
 @dataclass
 class WorkloadChoice:
     """One workload's entry under `workloads:`: its scale, queries and generator options."""
@@ -58,6 +67,7 @@ class Config:
     max_cost: float | None = None  # USD: stop before a run would spend more (see budget.py)
     pricing: Path | None = None  # a price catalog of yours, over each engine's own prices
     projection: Pattern = field(default_factory=Pattern)  # `whbench project` and the report
+    templates: TemplateLimits = field(default_factory=TemplateLimits)
     source: str = "<defaults>"  # the file this came from, for messages
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # as written, ${VAR} unresolved
 
