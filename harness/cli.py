@@ -12,10 +12,12 @@ from typing import Any
 import click
 
 from harness import __version__, commands, console
-from harness.errors import one_line
+from harness.errors import one_line, scrub
 from harness.options import (
+    AMOUNT,
     COUNT,
     DEBUG,
+    DOLLARS,
     FACTOR,
     FRACTION,
     HOURS,
@@ -26,11 +28,12 @@ from harness.options import (
     RUN_IDS,
     RUNS,
     SCALE,
+    SECONDS,
+    Number,
     command,
     common,
     failed,
     option,
-    positive,
     selection,
     workload_parameters,
 )
@@ -41,13 +44,21 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except (Exception, KeyboardInterrupt, click.exceptions.Abort) as exc:
-        if DEBUG["on"] and not isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
-            raise
         message, code = one_line(exc)
+        if DEBUG["on"] and not isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
+            message = debug_traceback(exc)
         console.echo(message, err=True)
         sys.exit(code)
     finally:  # the process ends: its last garbage collection would walk every object of
         gc.freeze()  # DuckDB, Click and the harness (15 ms), for memory the OS takes back
+
+
+def debug_traceback(exc: BaseException) -> str:
+    """--debug: the whole traceback, with the exit code of the one-line error, and scrubbed of
+    every secret the config read: a driver's message (or one of ours) may quote a setting."""
+    import traceback
+
+    return scrub("".join(traceback.format_exception(exc)).rstrip())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,15 +91,23 @@ def load(config: Any, selection: Any) -> None:
 @common
 @selection()
 @RUNS
-@option("--timeout", "Per-query time limit, seconds.", type=float, callback=positive)
-@option("--max-cost", "USD: stop before the run would spend more.", type=float, callback=positive)
+@option("--timeout", "Per-query time limit, seconds.", type=SECONDS)
+@option("--max-cost", "USD: stop before the run would spend more.", type=DOLLARS)
 @PRICING
 @option("--resume", "Run only what an interrupted run is missing.", metavar="RUN")
 @option("--quiet", "No progress bars.", is_flag=True)
 @option("--streams", "Under load: concurrency levels, e.g. 1,2,4,8 (a session per stream).")
-@option("--iterations", "Under load: times each stream runs its queries (default 1).", type=int)
-@option("--duration", "Under load: seconds per level, instead of --iterations.", type=float)
-@option("--arrival-rate", "Under load, open loop: queries/s arriving (Poisson).", type=float)
+@option(
+    "--iterations",
+    "Under load: times each stream runs its queries (default 1).",
+    type=Number(int, "ITERATIONS"),
+)
+@option("--duration", "Under load: seconds per level, instead of --iterations.", type=SECONDS)
+@option(
+    "--arrival-rate",
+    "Under load, open loop: queries/s arriving (Poisson).",
+    type=Number(float, "RATE"),
+)
 @JSON
 def run(config: Any, selection: Any, as_json: bool, **options: Any) -> None:
     """Run workloads: generate and load what is missing, time every query, check every answer.
@@ -282,9 +301,9 @@ def cost(config: Any, run_ids: tuple[str, ...], as_json: bool, **options: Any) -
 @command(cli, "whbench project --queries-per-day 1000 --active-hours 8 --data-gb 500")
 @common
 @RUN_IDS
-@option("--queries-per-day", "Default 1000.", type=click.FloatRange(min=0))
+@option("--queries-per-day", "Default 1000.", type=AMOUNT)
 @option("--active-hours", "Hours a day the queries arrive in (default 8).", type=HOURS)
-@option("--data-gb", "Stored data (default: the run's).", type=click.FloatRange(min=0))
+@option("--data-gb", "Stored data (default: the run's).", type=AMOUNT)
 @PRICING
 @JSON
 def project(config: Any, run_ids: tuple[str, ...], as_json: bool, **options: Any) -> None:

@@ -2,15 +2,21 @@
 
 Every key is checked against the dataclass it fills, so a typo is an error that names its path
 (`engines.duckdb.thread: unknown key, did you mean 'threads'?`) rather than a silently ignored
-setting. Engine sections are checked against each engine's own settings dataclass when that
-engine is first used (see EngineSections).
+setting. Every number is checked too: finite, and within the Range written beside its field
+(`runs: Annotated[int, RUNS]`). Engine sections are checked against each engine's own settings
+dataclass when that engine is first used (see EngineSections).
+
+Secrets are known by where a value came from, never by what it looks like: whatever a `${VAR}`,
+`${VAR:-default}` or `${file:PATH}` reference resolved to, and whatever is written in a field
+typed Secret, is never put in a message (the reference is named instead) nor in the stored
+config (`Config.redacted()`), and is registered with harness.errors.scrub as a last guard.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
+import math
 import os
 import re
 import types
@@ -18,20 +24,65 @@ import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from harness.engines import REGISTRY, engine_class
-from harness.errors import ConfigError
-from harness.paths import YamlError, default_config_file, read_text, read_yaml
+from harness.errors import ConfigError, register_secret, scrub
+from harness.paths import KIB, MIB, YamlError, default_config_file, read_text, read_yaml
+
+CONFIG_LIMIT = 1 * MIB  # a config file: a real one is a few KiB
+SECRET_FILE_LIMIT = 64 * KIB  # a ${file:…} secret: a password, a token, a key
+RESOLVED_LIMIT = 1 * MIB  # all that ${…} references in one config may resolve to, together
+MAX_DEPTH = 32  # nesting of mappings and lists: a real config has 4 levels
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a number setting may take, written beside its field as data:
+    `port: Annotated[int, Range(1, 65535)] = 5439`. Every int and float field is also checked
+    to be finite (and an int to fit in 64 bits) whether or not it has a Range."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # the low end itself is not allowed: a time limit of 0
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with `value`, or None when it is in range."""
+        low, high = self.low, self.high
+        if low is not None and (value <= low if self.low_open else value < low):
+            if self.low_open:
+                return "must be a positive number" if low == 0 else f"must be more than {_number(low)}"
+            return f"must be at least {_number(low)}"
+        if high is not None and value > high:
+            return f"must be at most {_number(high)}"
+        return None
+
+
+INT64 = Range(-(2**63), 2**63 - 1)  # any int without a Range of its own: what DuckDB can store
+RUNS = Range(1, 10_000)  # attempts per query
+SECONDS = Range(0, 7 * 24 * 3600, low_open=True)  # a time limit or a duration: at most a week
+DOLLARS = Range(0, 1e9, low_open=True)
+SCALE = Range(0, 1e12, low_open=True)  # a scale factor or a row count
+PORT = Range(1, 65535)
+AMOUNT = Range(0, 1e12)  # a non-negative amount: queries a day, GB stored
+HOURS = Range(0.01, 24)  # hours of a day
+TEMPLATE_SECONDS = Range(0, 3600, low_open=True)
+TEMPLATE_MB = Range(0, 1024, low_open=True)
+# Command-line options with no config key of their own (harness/options.py reads these too).
+ITERATIONS = Range(1, 1_000_000)
+RATE = Range(0, 1_000_000, low_open=True)  # queries a second
+FACTOR = Range(1, 1_000)  # a slowdown factor
+FRACTION = Range(0, 1, low_open=True)
+QUERIES = Range(1, 1_000_000)  # how many queries (or runs of one) to keep
 
 
 @dataclass(frozen=True)
 class Pattern:
     """A team's own activity, for the monthly projection (`projection:`)."""
 
-    queries_per_day: float = 1000
-    active_hours: float = 8  # queries arrive evenly over these hours of each day
-    data_gb: float | None = None  # stored data; None: what the benchmark stored
+    queries_per_day: Annotated[float, AMOUNT] = 1000
+    active_hours: Annotated[float, HOURS] = 8  # queries arrive evenly over these hours of each day
+    data_gb: Annotated[float, AMOUNT] | None = None  # stored data; None: what the benchmark stored
 
 
 @dataclass(frozen=True)
@@ -39,15 +90,15 @@ class TemplateLimits:
     """How far one template may go when it is rendered (`templates:`): a workload folder may
     come from someone else, so rendering it is bounded in time and in output."""
 
-    seconds: float = 10.0  # per template render
-    output_mb: float = 16.0  # per rendered query or load script
+    seconds: Annotated[float, TEMPLATE_SECONDS] = 10.0  # per template render
+    output_mb: Annotated[float, TEMPLATE_MB] = 16.0  # per rendered query or load script
 
 
 @dataclass
 class WorkloadChoice:
     """One workload's entry under `workloads:`: its scale, queries and generator options."""
 
-    scale: float | None = None  # None: the workload's default scale
+    scale: Annotated[float, SCALE] | None = None  # None: the workload's default scale
     queries: list[str] | None = None  # None: every query of the workload
     options: dict[str, int] = field(default_factory=dict)  # generator parameters, e.g. gap_minutes
 
@@ -58,13 +109,13 @@ class Config:
 
     engines: Mapping[str, Any] = field(default_factory=dict)  # name -> that engine's settings
     workloads: dict[str, WorkloadChoice] | None = None  # None: every workload found
-    runs: int = 3
-    timeout_seconds: float = 600.0
+    runs: Annotated[int, RUNS] = 3
+    timeout_seconds: Annotated[float, SECONDS] = 600.0
     results_dir: Path = Path("results")
     data_dir: Path | None = None  # generated data; default results_dir/data
     store: Path | None = None  # results store; default results_dir/results.duckdb
     workload_dirs: list[Path] = field(default_factory=list)  # extra folders of workloads
-    max_cost: float | None = None  # USD: stop before a run would spend more (see budget.py)
+    max_cost: Annotated[float, DOLLARS] | None = None  # USD: stop before a run would spend more
     pricing: Path | None = None  # a price catalog of yours, over each engine's own prices
     projection: Pattern = field(default_factory=Pattern)  # `whbench project` and the report
     templates: TemplateLimits = field(default_factory=TemplateLimits)
@@ -80,19 +131,47 @@ class Config:
         return self.store or self.results_dir / "results.duckdb"
 
     def redacted(self) -> dict[str, Any]:
-        """The config as written, safe to store: ${VAR} references stay references (their values
-        are never read into it) and a literal value of a setting typed Secret is masked."""
+        """The config as written, safe to store: ${VAR} and ${file:PATH} references stay
+        references (their values are never read into it), the default of ${VAR:-default} is
+        masked wherever it is written, and any value written in a setting typed Secret is
+        masked, whatever its shape (text, a number, a mapping)."""
         from harness.engines.credentials import secret_fields
 
-        raw = copy.deepcopy(self.raw)
-        for name, section in (raw.get("engines") or {}).items():
+        raw = _mask_defaults(self.raw)
+        engines = raw.get("engines")
+        for name, section in engines.items() if isinstance(engines, dict) else ():
             if name not in REGISTRY or not isinstance(section, dict):
                 continue
             for key in secret_fields(engine_class(name).settings_class):
                 value = section.get(key)
-                if isinstance(value, str) and not _ENV_REF.fullmatch(value):
+                if value is not None and not (isinstance(value, str) and _ENV_REF.fullmatch(value)):
                     section[key] = "***"
         return raw
+
+    def check_folders(self) -> None:
+        """The results and data folders can be folders: a path that names an existing file
+        (or runs through one) is refused now, in one line, not as "File exists" from deep in
+        the store once a run has started."""
+        import stat
+
+        for key, folder in (("results_dir", self.results_dir), ("data_dir", self.data_dir)):
+            if folder is None:
+                continue
+            for part in (folder, *folder.parents):
+                try:
+                    mode = part.stat().st_mode
+                except FileNotFoundError:
+                    continue  # made when needed, under the first part that exists
+                except (OSError, ValueError):
+                    break  # unreadable: whoever makes the folder says why
+                if not stat.S_ISDIR(mode):
+                    at = "" if part == folder else f" (its parent {part} is a file)"
+                    option = "--results-dir or " if key == "results_dir" else ""
+                    raise ConfigError(
+                        f"{key} {folder} is not a folder{at}: an existing file is in the way; "
+                        f"give a folder with {option}{key}: in {self.source}"
+                    )
+                break
 
 
 # ${VAR}, ${VAR:-default}, or ${file:PATH} (a secret file, e.g. /run/secrets/name): resolved
@@ -102,43 +181,84 @@ _ENV_REF = re.compile(r"\$\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*)
 
 def load_config(path: Path | None) -> Config:
     """Read a config file (the bundled default when `path` is None) and check it."""
-    path = path or default_config_file()
-    if not Path(path).exists():
-        raise ConfigError(f"config file {path} not found; pass an existing file with --config")
-    text = read_text(path, "config file", ConfigError)
+    path = Path(path) if path is not None else default_config_file()
+    text = read_text(path, "config file", ConfigError, CONFIG_LIMIT)
     try:
         data = read_yaml(text)
     except YamlError as exc:
-        raise ConfigError(f"{path}:{exc.where}: malformed YAML ({exc}); fix the syntax") from None
-    return parse_config(data if data is not None else {}, source=str(path))
+        what_to_do = exc.hint or "fix the syntax"
+        raise ConfigError(f"{path}:{exc.where}: malformed YAML ({exc}); {what_to_do}") from None
+    return parse_config(data if data is not None else {}, source=str(path), text=text)
 
 
-def parse_config(data: Any, source: str = "<config>") -> Config:
+def parse_config(data: Any, source: str = "<config>", text: str | None = None) -> Config:
+    """Check `data` (a parsed config) and build its Config; `text`, the file it was read from,
+    lets an error name the line of the key it is about."""
+    origin = _Origin(source, text)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of settings")
-    resolved = _resolve_env(copy.deepcopy(data), source, "")
+    resolved = _resolve_env(data, origin, (), _Budget())
     engines_data = resolved.pop("engines", None)
     engines_data = {} if engines_data is None else engines_data
-    config = _build(Config, resolved, source, "")
-    config.engines = _parse_engines(engines_data, source)
+    config = _build(Config, resolved, origin, ())
+    config.engines = _parse_engines(engines_data, origin)
     config.source = source
     config.raw = data
-    if config.runs < 1:
-        raise ConfigError(f"{source}: runs: must be at least 1 (got {config.runs})")
-    if config.timeout_seconds <= 0:
-        raise ConfigError(f"{source}: timeout_seconds: must be positive")
-    if config.max_cost is not None and not config.max_cost > 0:
-        raise ConfigError(f"{source}: max_cost: must be a positive number of dollars")
     return config
 
 
-def _parse_engines(data: Any, source: str) -> EngineSections:
+Keys = tuple[str | int, ...]  # where a value is: mapping keys and list indices from the top
+
+
+class _Origin:
+    """Where a config came from, for messages: its name, and its text, in which the line of
+    the key an error is about is looked up (only then: the parse cache keeps no positions)."""
+
+    def __init__(self, name: str, text: str | None) -> None:
+        self.name, self.text = name, text
+
+    def error(self, keys: Keys, message: str) -> ConfigError:
+        return ConfigError(f"{self.where(keys)}: {_dotted(keys)}: {message}")
+
+    def where(self, keys: Keys) -> str:
+        line = self.line_of(keys)
+        return f"{self.name}: line {line}" if line else self.name
+
+    def line_of(self, keys: Keys) -> int | None:
+        """The line of the deepest of `keys` found in the text (1-based), or None."""
+        if self.text is None or not keys:
+            return None
+        import yaml
+
+        try:
+            node = yaml.compose(self.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            return None
+        line = None
+        for key in keys:
+            if isinstance(node, yaml.MappingNode):
+                found = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(key)]
+                if not found:
+                    break
+                key_node, node = found[-1]
+                line = key_node.start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+                if key >= len(node.value):
+                    break
+                node = node.value[key]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+
+def _parse_engines(data: Any, origin: _Origin) -> EngineSections:
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: engines: expected a mapping of engine name to settings")
+        raise origin.error(("engines",), "expected a mapping of engine name to settings")
     for name in data:
         if name not in REGISTRY:
-            raise ConfigError(f"{source}: engines.{name}: unknown engine{_suggest(name, REGISTRY)}")
-    return EngineSections(data, source)
+            raise origin.error(("engines", str(name)), f"unknown engine{_suggest(name, REGISTRY)}")
+    return EngineSections(data, origin)
 
 
 class EngineSections(Mapping[str, Any]):
@@ -147,18 +267,24 @@ class EngineSections(Mapping[str, Any]):
     engine is first used: checking it imports the engine's package, which a command touching
     no engine (`whbench results list`) should not pay for. `whbench validate` checks them all."""
 
-    def __init__(self, sections: dict[str, Any], source: str) -> None:
-        self._sections, self._source, self._settings = sections, source, {}
+    def __init__(self, sections: dict[str, Any], origin: _Origin) -> None:
+        self._sections, self._origin, self._settings = sections, origin, {}
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._settings:
             section = self._sections[name]  # KeyError for an engine not configured
             engine = engine_class(name)
-            settings = _build(engine.settings_class, section or {}, self._source, f"engines.{name}")
+            keys: Keys = ("engines", name)
+            settings = _build(engine.settings_class, section or {}, self._origin, keys)
             try:
                 engine(settings)  # the engine's own checks of its settings (cheap: no connection)
             except ConfigError as exc:
-                raise ConfigError(f"{self._source}: {exc}") from None
+                # The engine's message may quote a value it refused; one that came from a
+                # reference is shown as that reference.
+                message = scrub(str(exc))
+                named = re.match(r"engines\.\w+\.(\w+)", message)
+                where = self._origin.where((*keys, named.group(1)) if named else keys)
+                raise ConfigError(f"{where}: {message}") from None
             self._settings[name] = settings
         return self._settings[name]
 
@@ -169,90 +295,205 @@ class EngineSections(Mapping[str, Any]):
         return len(self._sections)
 
 
-def _resolve_env(value: Any, source: str, path: str) -> Any:
+class _Resolved(str):
+    """Text that came from ${…} references, so a secret: `shown` is what a message may print
+    in its place, the text as written with any default masked (`${DB_PASSWORD}`)."""
+
+    shown: str
+
+
+@dataclass
+class _Budget:
+    """What the references of one config have resolved to so far, in characters: a config of
+    100,000 `${file:…}` references must not read gigabytes."""
+
+    used: int = 0
+
+
+def _resolve_env(value: Any, origin: _Origin, keys: Keys, budget: _Budget) -> Any:
+    """`value` with every ${…} reference in its strings resolved (a new structure: what was
+    read stays as written, for `raw`); the nesting is checked here, once, so that nothing
+    after (the checks, redacted()) can recurse out of the stack."""
+    if isinstance(value, (dict, list)) and len(keys) >= MAX_DEPTH:
+        raise origin.error(keys, f"nested more than {MAX_DEPTH} levels deep; flatten it")
     if isinstance(value, dict):
-        return {k: _resolve_env(v, source, _join(path, str(k))) for k, v in value.items()}
+        return {k: _resolve_env(v, origin, (*keys, str(k)), budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_env(v, source, f"{path}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str):
+        return [_resolve_env(v, origin, (*keys, i), budget) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
         return value
 
     def substitute(match: re.Match) -> str:
         secret_file, name, default = match.groups()
         if secret_file is not None:
             try:
-                return Path(secret_file).expanduser().read_text().strip()
-            except OSError as exc:
-                raise ConfigError(
-                    f"{source}: {path}: cannot read secret file {secret_file} "
-                    f"({exc.strerror}); check the path and its permissions"
-                ) from None
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
-        raise ConfigError(
-            f"{source}: {path}: environment variable {name} is not set; export it or write "
-            f"${{{name}:-default}}"
-        )
+                secret_path = Path(secret_file).expanduser()
+            except RuntimeError:  # ~user of no such user
+                raise origin.error(keys, f"secret file {secret_file} not found") from None
+            try:
+                text = read_text(secret_path, "secret file", ConfigError, SECRET_FILE_LIMIT)
+            except ConfigError as exc:
+                raise origin.error(keys, str(exc)) from None
+            text = text.strip()
+        elif name in os.environ:
+            text = os.environ[name]
+        elif default is not None:
+            text = default
+        else:
+            raise origin.error(
+                keys,
+                f"environment variable {name} is not set; export it or write ${{{name}:-default}}",
+            )
+        budget.used += len(text)
+        if budget.used > RESOLVED_LIMIT:
+            raise origin.error(
+                keys, f"the ${{…}} references resolve to more than {RESOLVED_LIMIT:,} characters"
+            )
+        register_secret(text, _mask_reference(match))
+        return text
 
-    return _ENV_REF.sub(substitute, value)
+    text, count = _ENV_REF.subn(substitute, value)
+    if not count:
+        return value  # "${" that is no reference: plain text, as written
+    resolved = _Resolved(text)
+    resolved.shown = _ENV_REF.sub(_mask_reference, value)
+    return resolved
 
 
-def _build(cls: type, data: Any, source: str, path: str) -> Any:
+def _mask_reference(match: re.Match) -> str:
+    """A reference as it may be shown and stored: ${VAR:-default} loses its default."""
+    secret_file, name, default = match.groups()
+    return f"${{{name}:-***}}" if secret_file is None and default else match.group(0)
+
+
+def _mask_defaults(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_defaults(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_defaults(v) for v in value]
+    if isinstance(value, str) and "${" in value:
+        return _ENV_REF.sub(_mask_reference, value)
+    return value
+
+
+def _build(cls: type, data: Any, origin: _Origin, keys: Keys) -> Any:
     """Fill dataclass `cls` from a mapping, checking every key and type."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: {path or 'top level'}: expected a mapping")
+        if not keys:
+            raise ConfigError(f"{origin.name}: top level: expected a mapping")
+        raise origin.error(keys, f"expected a mapping, got {_kind(data)}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("source", "raw")}
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     values = {}
     for key, value in data.items():
-        key_path = _join(path, str(key))
         if key not in fields:
-            raise ConfigError(f"{source}: {key_path}: unknown key{_suggest(str(key), fields)}")
-        values[key] = _convert(hints[key], value, source, key_path)
+            raise origin.error((*keys, str(key)), f"unknown key{_suggest(key, fields)}")
+        values[key] = _convert(hints[key], value, origin, (*keys, key))
     return cls(**values)
 
 
-def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
+def _convert(hint: Any, value: Any, origin: _Origin, keys: Keys, limit: Range | None = None) -> Any:
+    """`value` as type `hint`, or a ConfigError that shows no secret: a value that came from a
+    reference is named by that reference, a Secret-typed setting's value is never shown."""
+    origin_type, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin_type is Annotated:
+        ranges = [a for a in hint.__metadata__ if isinstance(a, Range)]
+        return _convert(args[0], value, origin, keys, ranges[0] if ranges else limit)
+    if origin_type in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, value, source, path)
-    if origin is list:
+        return _convert(inner, value, origin, keys, limit)
+    if origin_type is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{source}: {path}: expected a list, got {_kind(value)}")
-        return [_convert(args[0], v, source, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
+            raise origin.error(keys, f"expected a list, got {_described(value)}")
+        return [_convert(args[0], v, origin, (*keys, i)) for i, v in enumerate(value)]
+    if origin_type is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{source}: {path}: expected a mapping, got {_kind(value)}")
+            raise origin.error(keys, f"expected a mapping, got {_described(value)}")
         return {
-            str(k): _convert(args[1], v if v is not None else {}, source, _join(path, str(k)))
+            str(k): _convert(args[1], v if v is not None else {}, origin, (*keys, str(k)))
             for k, v in value.items()
         }
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, source, path)
+        return _build(hint, value, origin, keys)
     if hint is Any:
         return value
-    if hint is bool and isinstance(value, bool):
-        return value
     if hint in (int, float):
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = hint(value)  # values from ${ENV} arrive as text
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if hint is int and value != int(value):
-                raise ConfigError(f"{source}: {path}: expected a whole number, got {value}")
-            return hint(value)
-    if (
-        (hint is Path or (isinstance(hint, type) and issubclass(hint, str)))  # str, Secret
-        and isinstance(value, (str, int, float))
-        and not isinstance(value, bool)
-    ):
-        return hint(str(value))
-    raise ConfigError(f"{source}: {path}: expected {hint.__name__}, got {_kind(value)} {value!r}")
+        return _to_number(hint, value, origin, keys, limit)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, _Resolved) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # values from ${ENV} arrive as text
+    if hint is Path or (isinstance(hint, type) and issubclass(hint, str)):  # str, Path, Secret
+        secret = hint not in (str, Path) and _is_secret(hint)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            text = str(value)
+            if secret:
+                register_secret(text)
+            return hint(text)
+        if secret:  # whatever was written there is the secret: never shown, even in part
+            raise origin.error(
+                keys,
+                f"expected a secret as text (or a ${{VAR}} or ${{file:PATH}} reference), "
+                f"got {_kind(value)}; its value is not shown",
+            )
+    name = getattr(hint, "__name__", str(hint))
+    raise origin.error(keys, f"expected {name}, got {_described(value)}")
+
+
+def _to_number(hint: type, value: Any, origin: _Origin, keys: Keys, limit: Range | None) -> Any:
+    """An int or float setting: a number (or the text of one, from a reference), finite, whole
+    for an int, and within `limit` (an int also within 64 bits)."""
+    original, shown = value, _described(value, kind=False)
+    if isinstance(value, str):
+        try:
+            value = int(value) if hint is int else float(value)
+        except ValueError:
+            if hint is int:
+                with contextlib.suppress(ValueError):
+                    value = float(value)  # "3.0": a whole number all the same
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise origin.error(keys, f"expected {hint.__name__}, got {_described(original)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise origin.error(keys, f"must be a finite number, got {shown}")
+    if hint is int and isinstance(value, float):
+        if not value.is_integer():
+            raise origin.error(keys, f"expected a whole number, got {shown}")
+        value = int(value)
+    for bound in (limit, INT64 if hint is int else None):
+        problem = bound.problem(value) if bound is not None else None
+        if problem:
+            raise origin.error(keys, f"{problem} (got {shown})")
+    if hint is float:
+        try:
+            return float(value)
+        except OverflowError:  # an int past 1e308 and no Range to stop it sooner
+            raise origin.error(keys, f"must be a finite number, got {shown}") from None
+    return value
+
+
+def _is_secret(hint: type) -> bool:
+    from harness.engines.credentials import Secret  # only engine settings have Secret fields
+
+    return issubclass(hint, Secret)
+
+
+def _described(value: Any, kind: bool = True) -> str:
+    """`value` as a message may show it: a container by its kind only (it may hold a value
+    from a reference), a value from a reference by that reference, other text cut short."""
+    if isinstance(value, _Resolved):
+        return f"{value.shown} (its value is not shown)"
+    if isinstance(value, (dict, list)) or value is None:
+        return _kind(value)
+    text = _short(value)
+    return f"{_kind(value)} {text}" if kind else text
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)  # repr: one line, whatever the value holds
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def _kind(value: Any) -> str:
@@ -261,12 +502,27 @@ def _kind(value: Any) -> str:
     )
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
-def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+def _dotted(keys: Keys) -> str:
+    """keys as a path: engines.duckdb.threads, workload_dirs[0]; a key that is not plain text
+    (a newline, a tab, 200 characters) is quoted, so that a message stays one short line."""
+    path = ""
+    for key in keys:
+        if isinstance(key, int):
+            path += f"[{key}]"
+        else:
+            key = str(key)
+            shown = key if key.isprintable() and 0 < len(key) <= 60 else _short(key)
+            path += f".{shown}" if path else shown
+    return path
+
+
+def _suggest(word: Any, choices: typing.Iterable[str]) -> str:
     import difflib  # only on a mistake: an import every command would pay otherwise
 
-    close = difflib.get_close_matches(word, list(choices), n=1)
+    word = str(word)
+    close = difflib.get_close_matches(word, list(choices), n=1) if len(word) <= 60 else []
     return f", did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(choices))}"

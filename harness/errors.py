@@ -47,6 +47,39 @@ class RunInterrupted(KeyboardInterrupt):
         self.resume_command = f"whbench run --resume {run_id}"
 
 
+# Every secret this process has read (a value resolved from a ${…} reference, or written in a
+# setting typed Secret), with what to show in its place. Messages are built so as never to
+# carry one; scrub() is the guard behind that, for what we do not build: a driver's error that
+# quotes a setting, a traceback under --debug.
+_SECRETS: dict[str, str] = {}
+# Shorter values are taken out only where quoted ('abc'): a bare "4" from ${THREADS} would
+# otherwise be cut out of every number in every message.
+_SHORTEST_BARE = 4
+
+
+def register_secret(value: str, shown: str = "***") -> None:
+    """Remember `value` as a secret, shown as `shown` (its reference, or ***) if it ever
+    reaches a message."""
+    if value.strip():
+        _SECRETS.setdefault(value, shown)
+
+
+def scrub(text: str) -> str:
+    """`text` with every registered secret replaced by what may be shown in its place: the
+    value itself, quoted as repr() quotes it, and escaped as repr() escapes it."""
+    if not _SECRETS:
+        return text
+    for value, shown in sorted(_SECRETS.items(), key=lambda item: -len(item[0])):
+        quoted = repr(value)
+        escaped = quoted[1:-1]
+        text = text.replace(quoted, shown)
+        if len(value) >= _SHORTEST_BARE:
+            text = text.replace(value, shown)
+            if escaped != value:
+                text = text.replace(escaped, shown)
+    return text
+
+
 def lock_holder(exc: Exception) -> str | None:
     """For DuckDB's "Could not set lock" error, who holds the lock (" (PID n)" or ""), else None."""
     text = str(exc)
@@ -64,7 +97,13 @@ def first_line(exc: BaseException) -> str:
 def one_line(exc: BaseException) -> tuple[str, int]:
     """What the user is told about a failure that ends a command, and the exit code: Ctrl-C
     (130, with how to resume), bad arguments (Click's message, 2), a failure the user can act
-    on (its exit code), anything else (1, as an internal error to report)."""
+    on (its exit code), anything else (1, as an internal error to report). One line, whatever
+    the message held, and no secret in it."""
+    message, code = _describe(exc)
+    return scrub(re.sub(r"\s*[\r\n]+\s*", " ", message.strip())), code
+
+
+def _describe(exc: BaseException) -> tuple[str, int]:
     import click
 
     if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):  # Click: Ctrl-C = Abort

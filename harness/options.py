@@ -5,6 +5,7 @@ command (`common`); engines, workloads, scale and queries (`selection`); and the
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,21 +22,54 @@ def option(flags: str, help: str, **kwargs: Any) -> Callable:
     return click.option(*flags.split(), help=help, **kwargs)
 
 
+class Number(click.ParamType):
+    """A number option, checked as the config checks the setting it stands for: finite (no
+    `inf`, no `nan`: Click's own FloatRange lets `nan` through every bound), whole for an int,
+    and within `limit`, the name of a Range in harness.config (`"SECONDS"`), so that a limit
+    is written once for the config key and the option. harness.config is imported only when
+    the option is given, and every command imports it anyway to read its config."""
+
+    def __init__(self, kind: type[int] | type[float], limit: str) -> None:
+        self.kind, self.limit = kind, limit
+        self.name = "integer" if kind is int else "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = self.kind(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a valid {self.name}", param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        from harness import config
+
+        problem = getattr(config, self.limit).problem(number)
+        if problem:
+            self.fail(f"{problem} (got {value})", param, ctx)
+        return number
+
+
 def positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and value <= 0:
-        raise click.BadParameter("must be a positive number")
+    """A callback for a float option that must be a positive, finite number."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter("must be a positive, finite number")
     return value
 
 
-SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=float, callback=positive)
+SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=Number(float, "SCALE"))
 PRICING = option("--pricing", "Your price catalog, over the bundled prices.", type=PATH)
-COUNT = click.IntRange(min=1)
-RUNS = option("--runs -n", "Attempts per query (default 3).", type=COUNT)
+COUNT = Number(int, "QUERIES")
+RUNS = option("--runs -n", "Attempts per query (default 3).", type=Number(int, "RUNS"))
 INTO = option("--into", "Folder to write it in (default: the first of workload_dirs).", type=PATH)
 JSON = option("--json as_json", "Print as JSON.", is_flag=True)
 RUN_IDS = click.argument("run_ids", nargs=-1)
-FACTOR, FRACTION = click.FloatRange(min=1.0), click.FloatRange(0, 1, min_open=True)
-HOURS = click.FloatRange(0.01, 24)
+FACTOR, FRACTION = Number(float, "FACTOR"), Number(float, "FRACTION")
+HOURS = Number(float, "HOURS")
+SECONDS = Number(float, "SECONDS")
+DOLLARS = Number(float, "DOLLARS")
+AMOUNT = Number(float, "AMOUNT")
 WITH_PARAMETERS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
@@ -53,6 +87,7 @@ def common(command: Callable) -> Callable:
         config = load_config(config_file)
         if results_dir is not None:
             config.results_dir = results_dir
+        config.check_folders()  # a results folder that is a file: refused before any work
         return command(config, **kwargs)
 
     return wrapper

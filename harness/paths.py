@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import marshal
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -33,41 +35,121 @@ def default_config_file() -> Path:
     return bundled("configs") / "default.yaml"
 
 
-def read_text(path: Path, what: str, error: type[Exception]) -> str:
+KIB, MIB = 1024, 1024 * 1024
+TEXT_LIMIT = 8 * MIB  # a workload file, a query, a price catalog: far above any real one
+
+
+def read_text(path: Path, what: str, error: type[Exception], limit: int = TEXT_LIMIT) -> str:
     """A text file the user gave (config, price catalog, workload, secret), or one line naming
-    why it cannot be read: missing, unreadable, or not text."""
+    why it cannot be read: missing, a symlink loop, not a regular file, over `limit` bytes,
+    unreadable, or not text.
+
+    Only a regular file is read, and never more than `limit` bytes: a path to /dev/zero, a FIFO
+    or a 50 GB log must be refused at once, not read until the machine runs out of memory.
+    """
+    path = Path(path)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
+        if path.is_symlink():
+            raise error(
+                f"{what} {path} is a symlink to a missing file; give an existing file"
+            ) from None
         raise error(f"{what} {path} not found; give an existing file") from None
-    except UnicodeDecodeError:
-        raise error(f"{what} {path} is not a text file (not UTF-8); give a YAML file") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        if getattr(exc, "errno", None) == errno.ELOOP:
+            raise error(
+                f"{what} {path} is a symlink loop (or too many links); point it at a real file"
+            ) from None
+        raise error(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(
+                f"{what} {path} is {_file_kind(info.st_mode)}, not a regular file; give a file"
+            )
+        if info.st_size > limit:
+            raise error(_too_large(what, path, limit))
+        # One byte past the limit tells a file that grew (or a /proc file, whose size says 0).
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise error(_too_large(what, path, limit))
+    try:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a text file (not UTF-8); give a text file") from None
+    # As Path.read_text reads: universal newlines.
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _too_large(what: str, path: Path, limit: int) -> str:
+    return (
+        f"{what} {path} is larger than {_size(limit)}, the most whbench reads; give the right file"
+    )
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MIB} MiB" if limit >= MIB else f"{limit // KIB} KiB"
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 class YamlError(Exception):
     """Malformed YAML: what is wrong and, when the parser knows, where (1-based)."""
 
-    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self, problem: str, line: int | None = None, column: int | None = None, hint: str = ""
+    ):
         super().__init__(problem)
         self.problem, self.line, self.column = problem, line, column
+        self.hint = hint  # what to do, when it is not "fix the syntax"
 
     @property
     def where(self) -> str:
         return f" line {self.line}, column {self.column}" if self.line else ""
 
 
-def read_yaml(text: str) -> Any:
-    """Parse YAML safely; raises YamlError with a position on bad input.
+# The rules a text is parsed by, beyond YAML's own: a change to them (another check, another
+# limit) must change this number, so that no text accepted under the old rules is served from
+# the cache without being checked under the new ones.
+_RULES = 2
+MAX_ALIASES = 100  # `*name` references in one text
+MAX_ALIASED_VALUES = 100_000  # values the aliases of one text stand for, once expanded
 
-    What a text parses to is kept in the cache, keyed by the text's hash, so a command that
-    reads only files it read before (the config, the workloads) never imports PyYAML: that
-    import alone is 7 ms of every command's start. A text is always parsed the same way, so an
-    entry can never be stale. Values marshal cannot write (a YAML date) are parsed each time.
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML safely; raises YamlError with a position on bad input: malformed YAML, a key
+    given twice in one mapping (at any level), or more aliases than MAX_ALIASES (or aliases
+    that would expand to more than MAX_ALIASED_VALUES values: an alias bomb).
+
+    What a text parses to is kept in the cache, keyed by the text's hash and the parser's
+    rules, so a command that reads only files it read before (the config, the workloads) never
+    imports PyYAML: that import alone is 7 ms of every command's start. A text is always parsed
+    the same way, so an entry can never be stale. Values marshal cannot write (a YAML date)
+    are parsed each time.
     """
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    cached = cache_dir() / f"yaml-{marshal.version}" / f"{digest}.marshal"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    cached = cache_dir() / f"yaml-{_RULES}-{marshal.version}" / f"{digest}.marshal"
     try:
         return marshal.loads(cached.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
@@ -88,13 +170,107 @@ def read_yaml(text: str) -> Any:
 def _parse_yaml(text: str) -> Any:
     import yaml
 
-    # libyaml's parser when PyYAML was built with it: several times faster than pure Python.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _strict_loader()
     try:
+        if "&" in text and "*" in text:  # without both, there can be no alias
+            _count_aliases(text, loader)
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = " ".join(problem.split())  # one line: libyaml's problems may span two
         if mark is None:
             raise YamlError(problem) from None
         raise YamlError(problem, mark.line + 1, mark.column + 1) from None
+
+
+def _count_aliases(text: str, loader: type) -> None:
+    """Refuse an alias bomb before anything is built: aliases are counted, and the values they
+    stand for summed, from the parser's events (a few levels of `[*a, *a, *a]` stand for
+    billions of values, which anything walking the result, as env resolution does, would
+    expand). Only texts that could hold an alias get here."""
+    import yaml
+
+    expanded: dict[str, int] = {}  # anchor -> how many values its node holds, aliases expanded
+    open_nodes: list[list[Any]] = []  # [anchor, values so far] of each unfinished collection
+    aliases = aliased = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            size = expanded.get(event.anchor, 1)
+            aliased += size
+            if aliases > MAX_ALIASES or aliased > MAX_ALIASED_VALUES:
+                mark = event.start_mark
+                limit = (
+                    f"more than {MAX_ALIASES} aliases"
+                    if aliases > MAX_ALIASES
+                    else f"aliases that expand to more than {MAX_ALIASED_VALUES:,} values"
+                )
+                raise YamlError(
+                    f"{limit}, at *{event.anchor}",
+                    mark.line + 1,
+                    mark.column + 1,
+                    "write the values out instead of aliasing them",
+                )
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                expanded[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            open_nodes.append([event.anchor, 1])
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+            if anchor:
+                expanded[anchor] = size
+        else:
+            continue
+        if open_nodes:
+            open_nodes[-1][1] += size
+
+
+_LOADER: type | None = None
+
+
+def _strict_loader() -> type:
+    """libyaml's safe loader when PyYAML was built with it (several times faster than pure
+    Python), refusing a key given twice in one mapping: YAML keeps the last silently, so a
+    setting written twice, or a stray key a comma cut from a title, would pass unnoticed."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    merge = "tag:yaml.org,2002:merge"
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                # Keys merged in with `<<:` may be overridden; keys written twice may not.
+                first: dict[Any, Any] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == merge:
+                        continue
+                    key = self.construct_object(key_node, deep=deep)  # kept: built once
+                    try:
+                        earlier = first.setdefault(key, key_node)
+                    except TypeError:
+                        continue  # unhashable: the base class says so, with its position
+                    if earlier is not key_node:
+                        mark, was = key_node.start_mark, earlier.start_mark
+                        raise YamlError(
+                            f"duplicate key {_short(key)}, first given at line {was.line + 1}",
+                            mark.line + 1,
+                            mark.column + 1,
+                            "give each key once",
+                        )
+            return super().construct_mapping(node, deep=deep)
+
+    _LOADER = StrictLoader
+    return StrictLoader
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -59,7 +59,7 @@ def test_unknown_engine_is_named():
         ({"runs": "many"}, r"runs: expected int, got str 'many'"),
         ({"runs": 1.5}, r"runs: expected a whole number"),
         ({"runs": 0}, r"runs: must be at least 1"),
-        ({"timeout_seconds": -1}, r"timeout_seconds: must be positive"),
+        ({"timeout_seconds": -1}, r"timeout_seconds: must be a positive number \(got -1\)"),
         ({"engines": []}, r"engines: expected a mapping"),
         ({"workloads": {"tpch": {"queries": "q01"}}}, r"workloads\.tpch\.queries: expected a list"),
         (["runs"], r"top level must be a mapping"),
@@ -87,6 +87,7 @@ def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypa
 
 def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
     # Snowflake's password and token are typed Secret; the key file's path and the user are not.
+    # A reference's default is a value written in the config, so it is masked too.
     raw = {
         "engines": {
             "snowflake": {
@@ -103,7 +104,7 @@ def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
         "snowflake": {
             "password": "***",
             "private_key_file": "/k.p8",
-            "token": "${WHB_TEST_TOKEN:-t}",
+            "token": "${WHB_TEST_TOKEN:-***}",
             "user": "me",
         },
         "redshift": {"password": "***", "host": "h"},
@@ -271,5 +272,7 @@ def test_secret_files_resolve_and_stay_references_when_stored(tmp_path):
     config = parse_config({"engines": {"redshift": {"password": f"${{file:{secret}}}"}}})
     assert config.engines["redshift"].password == "s3cr3t-from-a-file"
     assert config.redacted()["engines"]["redshift"]["password"] == f"${{file:{secret}}}"
-    with pytest.raises(ConfigError, match=r"engines\.redshift\.password: cannot read secret file"):
+    with pytest.raises(
+        ConfigError, match=r"engines\.redshift\.password: secret file /no/such/secret not found"
+    ):
         parse_config({"engines": {"redshift": {"password": "${file:/no/such/secret}"}}})

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
@@ -51,7 +52,8 @@ class BigQuerySettings:
     # keep their datasets apart: "alice_" gives whb_alice_tpch_sf1.
     dataset_prefix: str = ""
     credentials_file: str | None = None  # external_account (keyless) or a service-account key
-    maximum_bytes_billed: int | None = None  # per-query hard limit (at least 10485760)
+    # Per-query hard limit (at least MINIMUM_BYTES_LIMIT).
+    maximum_bytes_billed: Annotated[int, Range(MINIMUM_BYTES_LIMIT, 2**63 - 1)] | None = None
     # gs://BUCKET/PREFIX: upload generated files there once and load them from there (large
     # scales); unset, the client streams local files to each load job.
     data_uri: str | None = None

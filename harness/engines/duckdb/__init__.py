@@ -8,8 +8,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
@@ -27,7 +28,7 @@ from harness.errors import EngineError, first_line, lock_holder
 class DuckDBSettings:
     # A file keeps loaded tables between runs; ":memory:" loads them again each time.
     database: str = "results/duckdb/bench.duckdb"
-    threads: int | None = None  # None: DuckDB's default, one per core
+    threads: Annotated[int, Range(1, 4096)] | None = None  # None: DuckDB's default, one per core
     memory_limit: str | None = None  # e.g. "8GB"; None: DuckDB's default (80% of RAM)
     # Before each query's cold attempt, also drop the operating system's page cache (Linux,
     # needs root: it slows everything else on the machine for a moment). Off by default.

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
@@ -42,7 +43,7 @@ CONNECT_ATTEMPTS = 3  # network failures are retried after 1 s and 2 s
 @dataclass
 class RedshiftSettings:
     host: str | None = None  # provisioned endpoint or Serverless workgroup endpoint
-    port: int = 5439
+    port: Annotated[int, PORT] = 5439
     database: str = "dev"
     user: str | None = None
     password: Secret | None = None  # last resort; prefer IAM
@@ -55,9 +56,9 @@ class RedshiftSettings:
     ssl: bool = True
     data_uri: str | None = None  # s3://BUCKET/PREFIX: files are uploaded there for COPY
     iam_role_arn: str | None = None  # the role COPY reads S3 with (default: the cluster's)
-    base_rpu: int | None = None  # Serverless base capacity, recorded for cost
+    base_rpu: Annotated[int, Range(1, 1024)] | None = None  # Serverless capacity, for cost
     node_type: str | None = None  # provisioned node type and count, recorded for cost
-    nodes: int | None = None
+    nodes: Annotated[int, Range(1, 1000)] | None = None
 
     def credentials(self) -> Credentials:
         if self.iam:

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
@@ -63,7 +64,8 @@ class SnowflakeSettings:
     # when the role cannot see it.
     warehouse_size: str | None = None  # XS, S, M …
     warehouse_generation: str | None = None  # "1" or "2" (Gen2 bills more per hour)
-    auto_suspend_seconds: int | None = None  # None: Snowflake's default for new warehouses, 600
+    # None: Snowflake's default for new warehouses, 600.
+    auto_suspend_seconds: Annotated[int, Range(0, 365 * 86400)] | None = None
     # Suspend the warehouse after the run if the run resumed it: that ends the billed idle tail.
     # The honest way to benchmark is a warehouse of its own, so nothing else shares the bill.
     suspend_after_run: bool = False
@@ -78,13 +80,13 @@ class SnowflakeSettings:
     data_uri: str | None = None
     storage_integration: str | None = None
     external_stage: str | None = None  # e.g. MYDB.PUBLIC.BENCH_STAGE
-    login_timeout_seconds: int = 60
+    login_timeout_seconds: Annotated[int, Range(1, 86400)] = 60
     # Stop retrying a request the server keeps failing after this long (None: the connector's
     # default, which retries server errors for minutes).
-    network_timeout_seconds: int | None = None
+    network_timeout_seconds: Annotated[int, Range(1, 86400)] | None = None
     # Only for a local stand-in (fakesnow): where to reach it.
     host: str | None = None
-    port: int | None = None
+    port: Annotated[int, PORT] | None = None
     protocol: str | None = None
 
     def credentials(self) -> Credentials:
