@@ -32,7 +32,7 @@ from harness.answers import (
 )
 from harness.budget import Budget
 from harness.config import Config, WorkloadChoice
-from harness.datagen import DataSet, ensure_data
+from harness.datagen import DataSet, check_generation, ensure_data
 from harness.engines import connected, engine_class
 from harness.engines.base import Engine, QueryCancelled
 from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
@@ -41,7 +41,7 @@ from harness.load import summary as load_summary
 from harness.measure import Judge, measure
 from harness.pricing import Catalog, billing, load_catalog
 from harness.stats import timing
-from harness.store import Attempt, Store
+from harness.store import Attempt, Store, StoreFull
 from harness.translate import Untranslatable
 from harness.workloads import Renderer, Workload, discover, sql_orders_rows
 
@@ -146,6 +146,8 @@ def plan(
                 workload.name,
             )
             workload_options = workload.check_options({**choice.options, **(options or {})})
+            # what the generator would refuse after other workloads ran, refused before any
+            check_generation(workload, workload_scale, workload_options)
             renderer = Renderer(workload, cls.dialect, workload_scale, workload_options)
             planned = []
             for query in workload.select(queries or choice.queries):
@@ -174,12 +176,39 @@ def plan(
     return tasks
 
 
+def invocation_plan(tasks: list[Task]) -> dict[str, Any]:
+    """What a `whbench run` set out to do, kept in the store so that `--resume` finishes all
+    of it, also the tasks an interruption kept from starting."""
+    return {
+        "tasks": [
+            {
+                "engine": task.engine,
+                "workload": task.workload.name,
+                "scale": task.scale,
+                "options": task.options,
+                "queries": [query.id for query in task.queries],
+                "load": task.load.as_json() if task.load else None,
+            }
+            for task in tasks
+        ]
+    }
+
+
 class Runner:
-    def __init__(self, config: Config, store: Store | None, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store | None,
+        quiet: bool = False,
+        invocation_id: str | None = None,
+    ) -> None:
+        """`invocation_id`: the `whbench run` a --resume continues (its plan is stored)."""
         self.config = config
         self.store = store
         self.progress = _NoProgress() if quiet else _progress_bars()
-        self.invocation_id = _new_id()
+        self.resuming = invocation_id is not None
+        self.invocation_id = invocation_id or _new_id()
+        self.started_runs: list[str] = []  # runs this process started or reopened
         self.stop = StopOnCtrlC()
         self.budget: Budget | None = None
         if config.max_cost is not None and store is not None:
@@ -211,6 +240,8 @@ class Runner:
         # much again when the interpreter exits. Left frozen, for that reason; a program that
         # runs whbench inside a process of its own may call gc.unfreeze() after.
         gc.freeze()
+        if self.store is not None and not load_only and not self.resuming:
+            self.store.record_invocation(self.invocation_id, invocation_plan(tasks))
         summaries = []
         with self.progress, self.stop:
             for task in tasks:
@@ -438,6 +469,8 @@ class _TaskRun:
         self.expected: dict[str, Expected] = {}
         self.ran: set[str] = set()
         self.ready = False
+        # the run is in the store: started here, or the run a --resume continues
+        self.run_started = task.resume_of is not None
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> _TaskRun:
@@ -456,8 +489,14 @@ class _TaskRun:
         runner.stop.engines = [engine]
         if task.resume_of:
             self.store.reopen_run(run_id)
+            if not self.store.query_ids(run_id):  # the store failed as the run started
+                self.store.record_queries(
+                    run_id, [(q.id, q.title, q.ordered, q.sql) for q in task.queries]
+                )
         else:
             runner._start_run(run_id, task, engine)
+        self.run_started = True
+        runner.started_runs.append(run_id)
         if runner.budget:
             runner.budget.start(task.engine, engine.describe(), task.workload.name, task.scale)
         namespace = task.namespace
@@ -512,24 +551,26 @@ class _TaskRun:
         elif wrong:
             summary.error = f"wrong answers: {', '.join(wrong)}"
 
-    def _close_engine(self) -> None:
-        """Keep what the engine could not do (however the run ends), then close it."""
-        if self.engine is not None and self.engine.notes:
+    def _close_engine(self, keep_notes: bool = True) -> None:
+        """Keep what the engine could not do (however the run ends, unless the store failed),
+        then close it."""
+        if keep_notes and self.engine is not None and self.engine.notes:
             self.store.record_notes(self.run_id, self.engine.notes)
         self._stack.close()
-
-    @property
-    def run_started(self) -> bool:
-        return bool(self.store.rows("SELECT 1 FROM runs WHERE run_id = ?", [self.run_id]))
 
     def _end(self, exc: BaseException) -> bool:
         """A run that did not finish: close the engine and record why. True when the other
         tasks can go on (this run failed); False to stop (a store error, or Ctrl-C before the
         run began); Ctrl-C after it began marks it interrupted and raises RunInterrupted."""
-        self._close_engine()
+        store_failed = isinstance(exc, StoreError)
+        self._close_engine(keep_notes=not store_failed)
         summary = self.summary
-        if isinstance(exc, StoreError):
-            return False  # without a store nothing more can be recorded: stop
+        if store_failed:
+            # Without a store nothing more can be recorded: stop. After a full disk, say which
+            # run to resume once there is space (the store resumes all of its invocation).
+            if isinstance(exc, StoreFull) and self.runner.started_runs:
+                exc.resume_command = f"whbench run --resume {self.runner.started_runs[-1]}"
+            return False
         if isinstance(exc, KeyboardInterrupt):
             if not self.run_started:
                 return False

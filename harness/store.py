@@ -5,17 +5,27 @@ store as one JSON line, handed to the OS at once (a crash of the process, even k
 most the attempt in flight) and fsynced when the query's attempts are done (a crash of the
 machine loses at most the query in flight). The journal moves into the tables in one statement
 when the run ends: a DuckDB commit per attempt would cost 1.5-2 ms each, more than many TPC-H
-queries take at SF 1. Opening the store moves in what a crashed process left in the journal. A
-quantity an engine did not report is stored as NULL, never as 0.
+queries take at SF 1. Opening the store moves in what a crashed process left in the journal: a
+line it cannot read (torn by the crash, or damaged) is skipped and counted, every other one is
+recovered, and the journal is kept aside for a look. A quantity an engine did not report is
+stored as NULL, never as 0.
+
+The store refuses a file that is not one (someone's DuckDB database is left byte for byte as it
+was), and its failures are told as what they mean to the user: a damaged file (nothing was
+changed; move it aside), a full disk (what is safe; what to run next).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +33,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from harness.errors import StoreError, UsageError, first_line, lock_holder
+from harness.errors import HarnessError, StoreError, UsageError, first_line, lock_holder
 from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -41,6 +51,14 @@ CREATE OR REPLACE VIEW attempt_details AS
     FROM attempts a
     JOIN runs r USING (run_id)
     LEFT JOIN queries q USING (run_id, query_id);
+"""
+
+INVOCATIONS = """
+CREATE TABLE IF NOT EXISTS invocations (  -- each `whbench run`: its plan, for --resume
+    invocation_id VARCHAR,
+    started_at TIMESTAMPTZ,
+    plan JSON                      -- runs, timeout_seconds, tasks (engine, workload, scale, …)
+);
 """
 
 # What takes a store from version N-1 to N. SCHEMA below is always the newest shape.
@@ -88,6 +106,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "UPDATE results SET rows_digest = sha256(rows::VARCHAR)",
         "ALTER TABLE results DROP COLUMN rows",
     ],
+    11: [INVOCATIONS],
 }
 
 SCHEMA = (
@@ -195,6 +214,7 @@ CREATE TABLE kept_rows (
     rows JSON
 );
 """
+    + INVOCATIONS
     + ATTEMPT_DETAILS
 )
 
@@ -254,37 +274,67 @@ class Store:
         self._pending: list[dict[str, Any]] = []  # journaled attempts, not yet in the tables
         self._pending_results: list[dict[str, Any]] = []  # and journaled results
         self.con = self._connect(read_only)
-        # A reader got the file, so no writer holds it: a journal left beside it is a crashed
-        # run's, and an older schema needs upgrading. Both need a moment of write access.
-        if self._check_schema(read_only) or (read_only and self.journal_path.exists()):
-            self.con.close()
-            self.con = self._connect(read_only=False)
-            self._check_schema(read_only=False)
-            self._recover()
-            self.con.close()
-            self.con = self._connect(read_only=True)
-        if not read_only:
-            self._recover()
+        try:
+            # A reader got the file, so no writer holds it: a journal left beside it is a
+            # crashed run's, and an older schema needs upgrading. Both need a moment of write
+            # access.
+            if self._check_schema(read_only) or (read_only and self.journal_path.exists()):
+                self.con.close()
+                self.con = self._connect(read_only=False)
+                self._check_schema(read_only=False)
+                self._recover()
+                self.con.close()
+                self.con = self._connect(read_only=True)
+            if not read_only:
+                self._recover()
+        except BaseException:
+            self.con.close()  # a refused or damaged file is left as it was, and not held
+            raise
 
-    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _connect(self, read_only: bool) -> _Connection:
         with _explained_open_errors(self.path):
-            # One thread: the store's writes are tiny, and its own worker threads would compete
-            # for cores with the engine being measured in the same process.
-            return duckdb.connect(str(self.path), read_only=read_only, config={"threads": 1})
+            con = duckdb.connect(
+                str(self.path),
+                read_only=read_only,
+                config={
+                    # One thread: the store's writes are tiny, and its own worker threads
+                    # would compete for cores with the engine measured in the same process.
+                    "threads": 1,
+                    # A SQLite file given as the store would otherwise make DuckDB download
+                    # its SQLite extension and create whbench's tables inside that file.
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                },
+            )
+        return _Connection(con, self.path, self.journal_path)
 
     def _check_schema(self, read_only: bool) -> bool:
         """Create or upgrade the schema; True when a read-only store needs an upgrade first."""
         try:  # straight to the version: listing the tables first costs 5 ms every command
             row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.BinderException:  # a meta table of someone else's shape
+            raise NotAStore(self.path) from None
         except duckdb.CatalogException:  # no meta table: a new file, or not a store
+            # Only here, never on the way to an existing store's version: is anything in it?
+            if self._holds_anything():
+                raise NotAStore(self.path, " (a DuckDB database with tables of its own)") from None
             if read_only:
-                raise StoreError(f"{self.path} is not a whbench results store") from None
+                raise NotAStore(self.path) from None
             self.con.execute("BEGIN")
             self.con.execute(SCHEMA)
             self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
             self.con.execute("COMMIT")
             return False
-        version = int(row[0]) if row else 0
+        if row is None:
+            raise NotAStore(self.path)
+        try:
+            version = int(row[0])
+        except (TypeError, ValueError):
+            raise StoreError(
+                _damaged(self.path, f"its schema version is {str(row[0])[:40]!r}, not a number")
+            ) from None
+        if version < 1:
+            raise StoreError(_damaged(self.path, f"its schema version is {version}"))
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer whbench (schema {version}); upgrade whbench"
@@ -301,9 +351,30 @@ class Store:
         self.con.execute("COMMIT")
         return False
 
-    def close(self) -> None:
-        self.flush()
-        self.con.close()
+    def _holds_anything(self) -> bool:
+        """Whether the file holds a table, view or sequence of its own: someone's database."""
+        (count,) = self.con.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE NOT internal)"
+            " + (SELECT count(*) FROM duckdb_views() WHERE NOT internal)"
+            " + (SELECT count(*) FROM duckdb_sequences())"
+        ).fetchone()
+        return count > 0
+
+    def close(self, quietly: bool = False) -> None:
+        """Move what is journaled into the tables and close. `quietly` (the command failed
+        already): a failure to move it is not told, and the journal keeps it for the next
+        opening."""
+        try:
+            self.flush()
+        except Exception:
+            if not quietly:
+                raise
+        finally:
+            if self._journal is not None:
+                with suppress(OSError):
+                    self._journal.close()
+                self._journal = None
+            self.con.close()
 
     def flush(self) -> None:
         """Move the journaled attempts and results into the tables and drop the journal."""
@@ -327,23 +398,85 @@ class Store:
         self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
     def _replay_journal(self) -> None:
-        lines = self.journal_path.read_text(encoding="utf-8").splitlines()
-        rows, results = {}, []
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                break  # the line being written when the process died: that attempt is lost
-            if "result" in row:
-                results.append(row["result"])
-                continue
-            for key in ("started_at", "ended_at"):
-                if row.get(key) is not None:
-                    row[key] = datetime.fromisoformat(row[key])
-            rows[row["run_id"], row["query_id"], row["attempt"]] = row
-        self._insert_attempts(list(rows.values()))
-        self._insert_results(results)
-        self.journal_path.unlink()
+        """Every line of the journal that reads as an attempt or a result goes into the
+        tables; one that does not (the line being written when the process died, or a line
+        damaged since) is skipped, counted and said, and the journal is then kept aside
+        rather than deleted, so nothing is thrown away unseen."""
+        attempts: dict[tuple[str, str, int], tuple[int, dict[str, Any]]] = {}
+        results: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        damaged: list[int] = []
+        lines = 0
+        torn = False
+        try:
+            journal = open(self.journal_path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read the journal {self.journal_path}: {exc.strerror}; it holds attempts "
+                "not yet in the store: make it readable and run the command again"
+            ) from None
+        with journal:
+            for number, raw in enumerate(journal, 1):
+                if not raw.strip():
+                    continue  # nothing was written there, so nothing is lost
+                lines += 1
+                try:
+                    kind, row = journal_row(json.loads(raw))
+                except (ValueError, TypeError, OverflowError, RecursionError):
+                    damaged.append(number)
+                    torn = not raw.endswith(b"\n")  # only the last line can lack one
+                    continue
+                if kind == "result":  # a query's first answer is the one kept
+                    results.setdefault((row["run_id"], row["query_id"]), (number, row))
+                else:  # an attempt journaled twice (a crash mid-flush) is one attempt
+                    attempts[row["run_id"], row["query_id"], row["attempt"]] = (number, row)
+        damaged += self._insert_recovered(self._insert_attempts, list(attempts.values()))
+        damaged += self._insert_recovered(self._insert_results, list(results.values()))
+        if not damaged:
+            self.journal_path.unlink()
+            return
+        _warn(self._kept_aside(sorted(damaged), lines, torn))
+
+    @staticmethod
+    def _insert_recovered(
+        insert: Callable[[list[dict[str, Any]]], None], rows: list[tuple[int, dict[str, Any]]]
+    ) -> list[int]:
+        """Insert (line number, row) pairs; the line numbers of rows the store refused. All at
+        once first; if a value slipped past the checks, row by row (each insert skips what is
+        stored already), so one bad row costs only itself."""
+        try:
+            insert([row for _, row in rows])
+            return []
+        except duckdb.Error:
+            refused = []
+            for number, row in rows:
+                try:
+                    insert([row])
+                except duckdb.Error:
+                    refused.append(number)
+            return refused
+
+    def _kept_aside(self, damaged: list[int], lines: int, torn: bool) -> str:
+        """Move the journal aside after a replay that left lines out; what to tell the user."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        copy = self.journal_path.with_name(f"{self.journal_path.name}.damaged-{stamp}")
+        for n in range(2, 100):
+            if not copy.exists():
+                break
+            copy = self.journal_path.with_name(f"{self.journal_path.name}.damaged-{stamp}-{n}")
+        listed = ", ".join(map(str, damaged[:5])) + (", …" if len(damaged) > 5 else "")
+        count = len(damaged)
+        told = (
+            f"{count} line{'s' if count > 1 else ''} of the journal of results store {self.path} "
+            f"could not be read (line{'s' if count > 1 else ''} {listed} of {lines}"
+            + (", the last cut off as it was written when whbench stopped" if torn else "")
+            + f") and {'are' if count > 1 else 'is'} left out; the other {lines - count} "
+            "were recovered"
+        )
+        try:
+            self.journal_path.rename(copy)
+        except OSError as exc:
+            return f"{told}; the journal stays at {self.journal_path} ({exc.strerror})"
+        return f"{told}; the journal is kept as {copy}"
 
     def _insert_new(self, table: str, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         """Insert rows whose `keys` are not in `table` yet, 500 to a statement: a crash between
@@ -591,12 +724,23 @@ class Store:
         self._pending.append(row)
 
     def _journal_line(self, row: dict[str, Any], sync: bool) -> None:
-        if self._journal is None:
-            self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._journal.write(json.dumps(row, default=datetime.isoformat) + "\n")
-        self._journal.flush()  # with the OS: survives a crash of this process, even kill -9
-        if sync:  # on the disk: survives a crash of the OS too
-            os.fsync(self._journal.fileno())
+        line = json.dumps(row, default=datetime.isoformat) + "\n"
+        try:
+            if self._journal is None:
+                self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
+            self._journal.write(line)
+            self._journal.flush()  # with the OS: survives a crash of this process, even kill -9
+            if sync:  # on the disk: survives a crash of the OS too
+                os.fsync(self._journal.fileno())
+        except OSError as exc:
+            # What the journal held before this line stays there (the next opening recovers
+            # it, and counts this line if part of it was written). The file is let go: its
+            # buffer holds a line the disk refused.
+            if self._journal is not None:
+                with suppress(OSError, ValueError):
+                    self._journal.close()
+                self._journal = None
+            raise _write_failure(self.path, exc, self.journal_path) from None
 
     # -- reading --------------------------------------------------------------------------------
     def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -662,18 +806,43 @@ class Store:
         return self.rows("SELECT * FROM loads WHERE run_id = ? ORDER BY table_name", [run_id])
 
     def export(self, run_id: str, fmt: str, destination: Path) -> None:
+        """The run's attempts as a file (`destination` a regular file, or - for stdout)."""
         options = EXPORT_FORMATS[fmt]
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".partial")
         query = (
             f"SELECT * FROM attempt_details WHERE run_id = '{_literal(run_id)}' "
             "ORDER BY query_id, attempt"
         )
-        try:
-            self.con.execute(f"COPY ({query}) TO '{_literal(str(partial))}' ({options})")
-            partial.replace(destination)
-        finally:
-            partial.unlink(missing_ok=True)
+        with output_file(destination, "export") as partial:
+            # the raw connection: a full disk here is the export's, not the store's
+            self.con.raw.execute(f"COPY ({query}) TO '{_literal(str(partial))}' ({options})")
+
+    # -- what a `whbench run` planned, for --resume -------------------------------------------
+    def record_invocation(self, invocation_id: str, plan: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO invocations VALUES (?, ?, ?)",
+            [invocation_id, _now(), json.dumps(plan, default=str)],
+        )
+
+    def invocation(self, invocation_id: str | None) -> dict[str, Any] | None:
+        """The plan of a `whbench run` (None for one made before plans were kept)."""
+        if invocation_id is None:
+            return None
+        row = self.con.execute(
+            "SELECT plan FROM invocations WHERE invocation_id = ?", [invocation_id]
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def runs_of_invocation(self, invocation_id: str) -> list[dict[str, Any]]:
+        """Every run a `whbench run` (and its resumptions) started, oldest first."""
+        ids = [
+            r["run_id"]
+            for r in self.rows(
+                "SELECT run_id FROM runs WHERE invocation_id = ? ORDER BY started_at, run_id",
+                [invocation_id],
+            )
+        ]
+        found = {run["run_id"]: run for run in self.runs(ids)} if ids else {}
+        return [found[run_id] for run_id in ids]
 
 
 @contextmanager
@@ -681,7 +850,7 @@ def _explained_open_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except (OSError, duckdb.Error) as exc:
-        raise StoreError(_explain_open_error(path, exc)) from None
+        raise _open_failure(path, exc) from None
 
 
 @contextmanager
@@ -689,8 +858,12 @@ def open_store(path: Path, read_only: bool = False) -> Iterator[Store]:
     store = Store(path, read_only=read_only)
     try:
         yield store
-    finally:
-        store.close()
+    except BaseException:
+        # The command failed already (a full disk, Ctrl-C …): what is journaled moves into the
+        # tables if it can, else the journal keeps it; either way that failure is the one told.
+        store.close(quietly=True)
+        raise
+    store.close()
 
 
 def _now() -> datetime:
@@ -701,14 +874,387 @@ def _literal(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _explain_open_error(path: Path, exc: Exception) -> str:
+def _warn(text: str) -> None:
+    """One line on stderr: stdout stays clean for what the command prints (and --json)."""
+    print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+# -- failures, told as what they mean -----------------------------------------------------------
+# What an OS or DuckDB says when a write does not fit: the disk is full, a quota is reached, or
+# the file size limit (RLIMIT_FSIZE) is.
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_FULL_WORDS = ("No space left on device", "File too large", "Disk quota exceeded")
+# What DuckDB says of a file that is cut short or whose blocks are not what it wrote.
+_DAMAGED_WORDS = (
+    "Corrupt database file",
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+    "checksum",
+)
+
+
+class NotAStore(StoreError):
+    """A file that is not a whbench results store (someone's DuckDB database, a SQLite file):
+    left as it was. Bad input, so exit 2."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, what: str = "") -> None:
+        super().__init__(
+            f"{path} is not a whbench results store{what}; it was left as it was: choose "
+            "another store with --results-dir (or store: in the config)"
+        )
+
+
+class StoreFull(StoreError):
+    """A write to the store or its journal that the disk refused. Every attempt finished before
+    it is kept (in the tables, or in the journal the next opening moves in); `resume_command`,
+    when a run was under way, is how to finish it once there is space."""
+
+    def __init__(self, path: Path, reason: str, journal: Path) -> None:
+        super().__init__(path, reason, journal)
+        self.path, self.reason, self.journal = path, reason, journal
+        self.resume_command: str | None = None
+
+    def __str__(self) -> str:
+        then = (
+            f"then: {self.resume_command}"
+            if self.resume_command
+            else "then run the same command again"
+        )
+        return (
+            f"the disk holding results store {self.path} is full ({self.reason}); every attempt "
+            f"that finished before is kept ({self.journal} holds those not yet in the store): "
+            f"free space on that disk, {then}"
+        )
+
+
+def _damaged(path: Path, detail: str) -> str:
+    return (
+        f"results store {path} is damaged ({detail}); whbench changed nothing in it: move it "
+        f"aside (mv {path} {path}.damaged) to start a new store there, or choose another store "
+        "with --results-dir"
+    )
+
+
+def _full_reason(text: str) -> str | None:
+    return next((words for words in _FULL_WORDS if words in text), None)
+
+
+def _write_failure(path: Path, exc: OSError, journal: Path) -> StoreError:
+    """An OS error writing the journal, as the user needs it."""
+    if exc.errno in _FULL_ERRNOS:
+        return StoreFull(path, exc.strerror or first_line(exc), journal)
+    return StoreError(
+        f"cannot write the journal {journal} of results store {path}: "
+        f"{exc.strerror or first_line(exc)}; every attempt that finished before is kept in it: "
+        "make its folder writable, then run the command again"
+    )
+
+
+def _open_failure(path: Path, exc: Exception) -> StoreError:
     text = first_line(exc)
     who = lock_holder(exc)
     if who is not None:
-        return (
+        return StoreError(
             f"results store {path} is in use by another process{who}; wait for it to finish "
             "or choose another store with --results-dir"
         )
+    journal = path.with_name(path.name + ".journal")
     if isinstance(exc, OSError):
+        if exc.errno in _FULL_ERRNOS:
+            return StoreFull(path, exc.strerror or text, journal)
         text = exc.strerror or text
-    return f"cannot open results store {path}: {text}; choose a writable folder with --results-dir"
+    elif reason := _full_reason(str(exc)):
+        return StoreFull(path, reason, journal)
+    elif any(words in str(exc) for words in _DAMAGED_WORDS):
+        return StoreError(_damaged(path, text.removeprefix("IO Error: ")))
+    elif "extension" in str(exc).lower() and path.exists():
+        # DuckDB recognised another database's file (SQLite …) and wanted an extension
+        return NotAStore(path, " (it is another kind of database file)")
+    return StoreError(
+        f"cannot open results store {path}: {text}; choose a writable folder with --results-dir"
+    )
+
+
+class _Connection:
+    """The store's DuckDB connection, whose failures are told as what they mean to the user:
+    a full disk (what is safe, what to run next) or a damaged file. Any other error (whbench's
+    own SQL, a missing table) passes through as DuckDB raised it, so that the schema check can
+    still tell a new file by its CatalogException."""
+
+    __slots__ = ("_full", "_journal", "_path", "raw")
+
+    def __init__(self, raw: duckdb.DuckDBPyConnection, path: Path, journal: Path) -> None:
+        self.raw = raw
+        self._path, self._journal = path, journal
+        self._full: str | None = None  # once the disk refused a write: what it said
+
+    def execute(self, sql: str, params: Any = None) -> _Connection:
+        try:
+            if params is None:
+                self.raw.execute(sql)
+            else:
+                self.raw.execute(sql, params)
+        except duckdb.Error as exc:
+            raise self._explained(exc) from None
+        return self
+
+    def fetchone(self) -> tuple | None:
+        try:
+            return self.raw.fetchone()
+        except duckdb.Error as exc:
+            raise self._explained(exc) from None
+
+    def fetchall(self) -> list[tuple]:
+        try:
+            return self.raw.fetchall()
+        except duckdb.Error as exc:
+            raise self._explained(exc) from None
+
+    @property
+    def description(self) -> Any:
+        return self.raw.description
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        except duckdb.Error:
+            if self._full is None:
+                raise  # after a full disk, its last checkpoint failing is no news
+
+    def __getattr__(self, name: str) -> Any:  # register, unregister …: DuckDB's own
+        return getattr(self.raw, name)
+
+    def _explained(self, exc: duckdb.Error) -> Exception:
+        text = str(exc)
+        if reason := _full_reason(text):
+            self._full = reason
+            return StoreFull(self._path, reason, self._journal)
+        if self._full is not None and "invalidated" in text:  # DuckDB gave up after that
+            return StoreFull(self._path, self._full, self._journal)
+        if any(words in text for words in _DAMAGED_WORDS):
+            return StoreError(_damaged(self._path, first_line(exc).removeprefix("IO Error: ")))
+        return exc
+
+
+# -- journal lines ------------------------------------------------------------------------------
+# A journal line is read back only after a crash, and anything may have happened to it (torn,
+# overwritten, edited): it counts as an attempt or a result only if it has exactly the columns
+# one has, each of the type its column takes. Every other line is damaged, however it parses.
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    value.encode("utf-8")  # a lone surrogate ("\ud800" in the JSON) is no text DuckDB takes
+    if "\0" in value:
+        raise ValueError("NUL in text")
+    return value
+
+
+def _whole(bits: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if type(value) is not int or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+            raise ValueError(f"not a {bits}-bit whole number")
+        return value
+
+    return check
+
+
+def _number(value: Any) -> float:
+    if type(value) not in (int, float):  # not a bool, though bool is an int
+        raise TypeError("not a number")
+    return float(value)  # an int too large for a double: OverflowError
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise TypeError("not true or false")
+    return value
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(_text(value))
+
+
+def _json_text(value: Any) -> str:
+    json.loads(_text(value))
+    return value
+
+
+_INT, _BIGINT = _whole(32), _whole(64)
+# column -> its check; the required columns first (a row needs them, not None)
+_ATTEMPT_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    "run_id": _text,
+    "query_id": _text,
+    "attempt": _INT,
+    "phase": _text,
+    "status": _text,
+    "started_at": _moment,
+    "client_seconds": _number,
+    "engine_seconds": _number,
+    "rows": _BIGINT,
+    "checksum": _text,
+    "engine_query_id": _text,
+    "bytes_scanned": _BIGINT,
+    "bytes_billed": _BIGINT,
+    "slot_ms": _BIGINT,
+    "warehouse_seconds": _number,
+    "rpu_seconds": _number,
+    "cache_hit": _flag,
+    "cloud_services_credits": _number,
+    "queued_seconds": _number,
+    "compile_seconds": _number,
+    "execution_seconds": _number,
+    "error": _text,
+    "ended_at": _moment,
+    "answer": _text,
+    "cold_method": _text,
+    "stream": _INT,
+    "level": _INT,
+    "harness_queue_seconds": _number,
+}
+_ATTEMPT_REQUIRED = ("run_id", "query_id", "attempt", "phase", "status", "started_at")
+_RESULT_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    "run_id": _text,
+    "query_id": _text,
+    "attempt": _INT,
+    "columns": _json_text,
+    "total_rows": _BIGINT,
+    "rest_fingerprint": _text,
+    "rows": _json_text,
+    "answer": _text,
+    "difference": _json_text,
+}
+_RESULT_REQUIRED = ("run_id", "query_id", "attempt", "columns", "rows")
+
+
+def journal_row(line: Any) -> tuple[str, dict[str, Any]]:
+    """("attempt" | "result", the row as the tables take it) from a parsed journal line;
+    ValueError or TypeError (or OverflowError) when it is not one. A column missing from an
+    older whbench's line is None; an unknown one makes the line damaged."""
+    if not isinstance(line, dict):
+        raise TypeError("not an object")
+    kind, columns, required = "attempt", _ATTEMPT_COLUMNS, _ATTEMPT_REQUIRED
+    if "result" in line:
+        if len(line) != 1:
+            raise ValueError("a result line holds only the result")
+        line = line["result"]
+        if not isinstance(line, dict):
+            raise TypeError("not an object")
+        kind, columns, required = "result", _RESULT_COLUMNS, _RESULT_REQUIRED
+    if unknown := set(line) - set(columns):
+        raise ValueError(f"unknown columns {sorted(unknown)[:3]}")
+    row = {}
+    for name, check in columns.items():  # in one order: a batch inserts by the first row's
+        value = line.get(name)
+        if value is None:
+            if name in required:
+                raise ValueError(f"{name} is missing")
+            row[name] = None
+        else:
+            row[name] = check(value)
+    if kind == "result":
+        row["rows"] = line["rows"]  # as written: its digest names the kept rows
+    return kind, row
+
+
+# -- files written for the user (-o) ------------------------------------------------------------
+_KINDS = (
+    (stat.S_ISLNK, "symbolic link"),
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISFIFO, "named pipe"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+@contextmanager
+def output_file(target: Path, what: str) -> Iterator[Path]:
+    """A new file to write `what` into, moved over `target` once written whole (readers never
+    see half of it), or with `target` "-" copied to stdout. Refused as bad input (one line,
+    exit 2): a target that exists and is not a regular file, since the move would replace a
+    device node or a symbolic link (and writing to a fixed partial name could follow one); a
+    path under a file; a folder that cannot be made or written. A full disk is exit 1."""
+    to_stdout = str(target) == "-"
+    folder = None if to_stdout else target.parent
+    try:
+        if folder is not None:
+            _check_output_path(target, what)
+            folder.mkdir(parents=True, exist_ok=True)
+        # a name nobody has (O_EXCL): never a file, or a link, that was there before
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
+        os.close(handle)
+    except OSError as exc:
+        raise _output_error(target, what, exc.errno, exc.strerror or first_line(exc)) from None
+    partial = Path(name)
+    try:
+        yield partial
+        if to_stdout:
+            sys.stdout.flush()
+            with partial.open("rb") as written:
+                while chunk := written.read(1 << 20):
+                    sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+        else:
+            partial.chmod(_mode_for(target))
+            partial.replace(target)
+    except OSError as exc:
+        raise _output_error(target, what, exc.errno, exc.strerror or first_line(exc)) from None
+    except duckdb.Error as exc:  # DuckDB writes some files itself (COPY … TO)
+        reason = _full_reason(str(exc))
+        raise _output_error(
+            target, what, errno.ENOSPC if reason else None, reason or first_line(exc)
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _check_output_path(target: Path, what: str) -> None:
+    try:
+        found = os.lstat(target)
+    except FileNotFoundError:
+        found = None
+    except NotADirectoryError:
+        found = None  # a file on the way: named below
+    except OSError as exc:
+        raise _output_error(target, what, exc.errno, exc.strerror or first_line(exc)) from None
+    if found is not None:
+        if stat.S_ISREG(found.st_mode):
+            return
+        kind = next((name for test, name in _KINDS if test(found.st_mode)), "special file")
+        raise UsageError(
+            f"cannot write {what} to {target}: it is a {kind}, and whbench writes only regular "
+            "files; choose another file with -o (or - for standard output)"
+        )
+    for folder in target.parents:  # the nearest that exists must be a folder
+        if os.path.lexists(folder):
+            if not folder.is_dir():
+                raise UsageError(
+                    f"cannot write {what} to {target}: {folder} is a file, not a folder; "
+                    "choose another path with -o"
+                )
+            return
+
+
+def _output_error(target: Path, what: str, number: int | None, reason: str) -> HarnessError:
+    if number in _FULL_ERRNOS:
+        return HarnessError(
+            f"cannot write {what} {target}: {reason}; free space on that disk or choose another "
+            "file with -o"
+        )
+    return UsageError(
+        f"cannot write {what} {target}: {reason}; choose a file in a folder you can write "
+        "with -o (or - for standard output)"
+    )
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a file written anew gets (a replaced file keeps its own): mkstemp makes
+    it private, but a report is written to be shared."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask

@@ -82,6 +82,7 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     # Take it back to schema 1, as an earlier whbench wrote it.
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW attempt_details")
+    con.execute("DROP TABLE invocations")
     con.execute("DROP TABLE kept_rows")
     con.execute("DROP TABLE levels")
     con.execute("ALTER TABLE runs DROP COLUMN load")

@@ -3,6 +3,7 @@ drops what whbench created in an engine."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,11 @@ def show(config: Config, run: str) -> dict[str, Any]:
 
 
 def export(config: Config, run: str, fmt: str = "json", output: Path | None = None) -> Path:
+    """One run's attempts as a file (`output` - : to stdout); the path written."""
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"no export format {fmt!r}; choose {', '.join(sorted(EXPORT_FORMATS))}")
+    if str(output) == "-" and fmt == "parquet" and sys.stdout.isatty():
+        raise UsageError("Parquet is binary: redirect it (-o - > run.parquet) or give -o FILE")
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run)
         destination = output or config.results_dir / f"{run_id}.{fmt}"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from harness import console
 from harness.commands.selection import Selection
 from harness.config import Config
 from harness.errors import HarnessError, RunInterrupted, UsageError
 from harness.load import LoadPlan
 from harness.paths import default_config_file
 from harness.runner import Runner, RunSummary, Task, plan
-from harness.store import open_store
+from harness.store import StoreFull, open_store
 
 
 def generate(config: Config, selection: Selection, force: bool = False) -> list[dict[str, Any]]:
@@ -33,10 +35,39 @@ def generate(config: Config, selection: Selection, force: bool = False) -> list[
 
 
 def execute(
-    config: Config, tasks: list[Task], load_only: bool = False, quiet: bool = False
+    config: Config,
+    tasks: list[Task],
+    load_only: bool = False,
+    quiet: bool = False,
+    invocation_id: str | None = None,
 ) -> list[RunSummary]:
+    """Run the tasks into the store (`invocation_id`: the `whbench run` they resume)."""
+    check_store_apart(config, tasks)
     with open_store(config.store_path) as store:
-        return Runner(config, store, quiet=quiet).run(tasks, load_only=load_only)
+        runner = Runner(config, store, quiet=quiet, invocation_id=invocation_id)
+        return runner.run(tasks, load_only=load_only)
+
+
+def check_store_apart(config: Config, tasks: list[Task]) -> None:
+    """The results store and a DuckDB engine's database are two files: one file opened as both
+    fails with DuckDB's jargon mid-run, or mixes the benchmark's tables with the results."""
+    store = config.store_path
+    for task in tasks:
+        database = getattr(task.settings, "database", None) if task.engine == "duckdb" else None
+        if not database or database == ":memory:" or not _same_file(Path(database), store):
+            continue
+        raise UsageError(
+            f"engines.duckdb.database ({database}) is the results store ({store}); give the "
+            "engine a file of its own (default: results/duckdb/bench.duckdb)"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, by resolved path (or by inode, through a hard link, when both exist)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def run(
@@ -75,44 +106,99 @@ def run(
     }.items():
         if value is not None:
             setattr(config, key, value)
-    tasks = resumed(config, resume) if resume else selection.plan(config, load)
+    invocation_id = None
+    if resume:
+        tasks, invocation_id, told = resumed(config, resume)
+        console.echo(told, err=True)
+    else:
+        tasks = selection.plan(config, load)
     try:
-        return execute(config, tasks, quiet=quiet)
-    except RunInterrupted as stop:
-        if Path(config.source) != default_config_file():
-            stop.resume_command += f" --config {config.source}"
-        stop.resume_command += f" --results-dir {config.results_dir}"
+        return execute(config, tasks, quiet=quiet, invocation_id=invocation_id)
+    except (RunInterrupted, StoreFull) as stop:
+        if stop.resume_command is not None:  # the same files again
+            if Path(config.source) != default_config_file():
+                stop.resume_command += f" --config {config.source}"
+            stop.resume_command += f" --results-dir {config.results_dir}"
         raise
 
 
-def resumed(config: Config, run: str) -> list[Task]:
-    """The task that finishes an interrupted run: its engine, workload, scale, options and
-    queries as stored, the attempts it already has left out. Engine settings (and secrets)
-    come from the config given now."""
+def resumed(config: Config, run: str) -> tuple[list[Task], str | None, str]:
+    """What finishes the `whbench run` that made `run`: each of its runs not finished, the
+    attempts it has left out, and each task it planned but never started (an interruption
+    stops every task after it); with its engines, workloads, scales, options, queries,
+    attempts and time limit as stored. Engine settings (and secrets) come from the config
+    given now. Also the invocation to continue, and a line saying what is resumed."""
     if not config.store_path.exists():
         raise UsageError(f"no results store at {config.store_path}; nothing to resume")
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run)
         stored = store.run(run_id)
-        if stored["status"] == "finished":
-            raise UsageError(f"run {run_id} finished; there is nothing to resume")
-        queries = store.query_ids(run_id)
-        done = store.attempted(run_id)
+        invocation_id = stored["invocation_id"]
+        planned = store.invocation(invocation_id)
+        if planned is None:  # a run from before plans were kept: that run alone
+            others, planned = [stored], {"tasks": [_planned_task(stored, [])]}
+        else:
+            others = store.runs_of_invocation(invocation_id)
+        todo: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        finished = []
+        for want in planned["tasks"]:
+            match = [r for r in others if _planned_task(r, want["queries"]) == want]
+            found = match[-1] if match else None
+            if found is not None and found["status"] == "finished":
+                finished.append(found["run_id"])
+            else:
+                todo.append((want, found))
+        if not todo:
+            also = " and so did every run started with it" if len(finished) > 1 else ""
+            raise UsageError(f"run {run_id} finished{also}; there is nothing to resume")
+        progress = {
+            found["run_id"]: (store.query_ids(found["run_id"]), store.attempted(found["run_id"]))
+            for _, found in todo
+            if found is not None
+        }
     config.runs = stored["runs_per_query"]
     config.timeout_seconds = stored["timeout_seconds"]
-    (task,) = plan(
-        config,
-        [stored["engine"]],
-        [stored["workload"]],
-        stored["scale"],
-        queries,
-        {k: str(v) for k, v in (stored["workload_options"] or {}).items()},
-        LoadPlan(**{**stored["load"], "levels": tuple(stored["load"]["levels"])})
-        if stored["load"]
-        else None,
-    )
-    task.resume_of, task.done = run_id, frozenset(done)
-    return [task]
+    tasks, told = [], []
+    for want, found in todo:
+        # the plan's queries; a run from before plans were kept has its own
+        queries = want["queries"] or (progress[found["run_id"]][0] if found else [])
+        load = want["load"]
+        (task,) = plan(
+            config,
+            [want["engine"]],
+            [want["workload"]],
+            want["scale"],
+            queries or None,
+            {k: str(v) for k, v in (want["options"] or {}).items()},
+            LoadPlan(**{**load, "levels": tuple(load["levels"])}) if load else None,
+        )
+        if found is None:
+            told.append(f"{want['engine']} {want['workload']} (not started before)")
+        else:
+            done = progress[found["run_id"]][1]
+            task.resume_of, task.done = found["run_id"], frozenset(done)
+            told.append(
+                f"{found['run_id']} ({found['status']}, {len(done)} attempt"
+                f"{'' if len(done) == 1 else 's'} kept)"
+            )
+        tasks.append(task)
+    line = "resuming " + ", then ".join(told)
+    if finished:
+        line += f"; finished already: {', '.join(finished)}"
+    return tasks, invocation_id, line
+
+
+def _planned_task(run: dict[str, Any], queries: list[str]) -> dict[str, Any]:
+    """A stored run as the task of an invocation's plan it ran (`queries`: the plan's own, as
+    a run keeps its queries elsewhere)."""
+    return {
+        "engine": run["engine"],
+        "workload": run["workload"],
+        "scale": run["scale"],
+        "options": run["workload_options"] or {},
+        "queries": queries,
+        "load": run["load"],
+    }
 
 
 def interleave(
@@ -145,6 +231,7 @@ def interleave(
             f"{task_a.scale:g} but {configs[1]} plans {task_b.engine} {task_b.workload.name} at "
             f"{task_b.scale:g}; choose one with -e, -w and --scale"
         )
+    check_store_apart(a, [task_a, task_b])
     with open_store(a.store_path) as store:
         first, second = Runner(a, store).interleave(task_a, task_b)
     for summary in (first, second):

@@ -25,7 +25,9 @@ from harness.errors import HarnessError, WorkloadError
 from harness.workloads import Workload
 
 # generator name in workload.yaml -> its module, imported when used. The module has
-# generate(workload, scale, options, out_dir, progress) -> Generated and, where the generator
+# generate(workload, scale, options, out_dir, progress) -> Generated; where some scales or
+# options cannot be generated, check(scale, options), which raises WorkloadError (called when a
+# run is planned, so a bad choice stops it before anything runs); and, where the generator
 # knows what queries must return, expected_answers(truth, workload) -> query id -> rows.
 GENERATORS = {
     "tpch": "harness.datagen.tpch",
@@ -37,6 +39,15 @@ GENERATORS = {
 
 def generator_module(name: str) -> ModuleType | None:
     return importlib.import_module(GENERATORS[name]) if name in GENERATORS else None
+
+
+def check_generation(workload: Workload, scale: float, options: dict[str, int]) -> None:
+    """Refuse now what the workload's generator would refuse when it runs (a scale too small
+    for its options, …): WorkloadError, exit 2, before anything is generated, loaded or run."""
+    module = generator_module(workload.generator)
+    check = getattr(module, "check", None)
+    if check is not None:
+        check(scale, options)
 
 
 def known_answers(name: str) -> Callable[[dict, Workload], dict[str, dict]] | None:

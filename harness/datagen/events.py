@@ -186,6 +186,18 @@ def user_count(total: int) -> int:
     return max(100, total // 40)
 
 
+def check(scale: float, options: dict[str, int]) -> None:
+    """The heartbeat needs an event every minute of the time range, and a session after it:
+    a scale below that for the chosen --days cannot be generated."""
+    total, days = int(scale), options["days"]
+    minimum = days * 1440 + SESSION_LENGTH
+    if total < minimum:
+        raise WorkloadError(
+            f"events: scale {total} is too small for {days} days (one event a minute needs "
+            f"{minimum}); raise --scale to {minimum} or more, or lower --days"
+        )
+
+
 def generate(
     workload: Workload,
     scale: float,
@@ -193,13 +205,8 @@ def generate(
     out_dir: Path,
     progress: Progress | None = None,
 ) -> Generated:
+    check(scale, options)
     total, days, seed, gap = int(scale), options["days"], options["seed"], options["gap_minutes"]
-    minimum = days * 1440 + SESSION_LENGTH
-    if total < minimum:
-        raise WorkloadError(
-            f"events: scale {total} is too small for {days} days (one event a minute needs "
-            f"{minimum}); raise --scale or lower --days"
-        )
     (out_dir / "events").mkdir()
 
     def write_part(con: duckdb.DuckDBPyConnection, part: int, first: int, end: int) -> Any:

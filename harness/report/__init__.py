@@ -16,12 +16,12 @@ import jinja2
 
 from harness import __version__
 from harness.config import Pattern
-from harness.errors import HarnessError, UsageError
+from harness.errors import UsageError
 from harness.pricing import Catalog, dollars, dollars_per_query, load_catalog
 from harness.report import model
 from harness.scale import Scale
 from harness.stats import geometric_mean
-from harness.store import Store
+from harness.store import Store, output_file
 from harness.workloads import Workload
 
 # What the folded detail of each query shows per engine.
@@ -63,16 +63,10 @@ def write_report(
             harness_version=__version__,
         )
     )
-    partial = output.with_name(output.name + ".partial")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
+    # A regular file (or - for stdout), replaced whole: readers never see half a report, and
+    # a device node or symbolic link given as -o is refused, not replaced.
+    with output_file(output, "report") as partial:
         partial.write_text(html, encoding="utf-8")
-        partial.replace(output)  # readers never see half a report
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise HarnessError(
-            f"cannot write report {output}: {exc.strerror}; choose -o FILE"
-        ) from None
     return output
 
 
