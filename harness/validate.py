@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.errors import WorkloadError, first_line
 from harness.translate import Untranslatable
-from harness.workloads import Renderer, Workload
+from harness.workloads import DEFAULT_LIMITS, Renderer, Workload
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,9 @@ class Validation:
     untranslatable: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def validate_workload(workload: Workload) -> Validation:
-    """Every query, schema and load statement in every dialect, rendered and parsed."""
+def validate_workload(workload: Workload, limits: TemplateLimits = DEFAULT_LIMITS) -> Validation:
+    """Every query, schema and load statement in every dialect, rendered (within the config's
+    `templates:` limits) and parsed."""
     import sqlglot  # only validation needs the parser
     from sqlglot import exp
 
@@ -53,7 +55,7 @@ def validate_workload(workload: Workload) -> Validation:
     for dialect in dialects():
         good = 0
         try:
-            renderer = Renderer(workload, dialect, workload.scale.default)
+            renderer = Renderer(workload, dialect, workload.scale.default, limits=limits)
             for query in workload.queries:
                 try:
                     sql = renderer.query(query.id)

@@ -48,7 +48,7 @@ def render(
     spec = get_workload(workload, config.workload_dirs)
     chosen = spec.scale.check(scale if scale is not None else spec.scale.default, spec.name)
     target = dialect or engine_class(engine).dialect
-    return Renderer(spec, target, chosen, parameters).query(query)
+    return Renderer(spec, target, chosen, parameters, config.templates).query(query)
 
 
 def validate(config: Config) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def validate(config: Config) -> dict[str, Any]:
     plan(config)  # the config's engines, workloads and scales are all usable
     found = []
     for workload in discover(config.workload_dirs).values():
-        checked = validate_workload(workload)
+        checked = validate_workload(workload, config.templates)
         found.append(
             {
                 "workload": workload.name,
