@@ -148,7 +148,9 @@ def plan(
             workload_options = workload.check_options({**choice.options, **(options or {})})
             # what the generator would refuse after other workloads ran, refused before any
             check_generation(workload, workload_scale, workload_options)
-            renderer = Renderer(workload, cls.dialect, workload_scale, workload_options)
+            renderer = Renderer(
+                workload, cls.dialect, workload_scale, workload_options, config.templates
+            )
             planned = []
             for query in workload.select(queries or choice.queries):
                 try:
