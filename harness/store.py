@@ -965,6 +965,9 @@ def _open_failure(path: Path, exc: Exception) -> StoreError:
         if exc.errno in _FULL_ERRNOS:
             return StoreFull(path, exc.strerror or text, journal)
         text = exc.strerror or text
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):  # a file on the way
+            blocker = next((p for p in path.parents if p.is_file()), None)
+            text = f"{blocker} is a file, not a folder" if blocker else text
     elif reason := _full_reason(str(exc)):
         return StoreFull(path, reason, journal)
     elif any(words in str(exc) for words in _DAMAGED_WORDS):

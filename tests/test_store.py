@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
@@ -167,3 +168,84 @@ def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_
     assert (kept["query_id"], kept["rows"], kept["answer"]) == ("q02", [("x", 1)], "correct")
     assert rows == [("q01", 1), ("q01", 2), ("q01", 3), ("q02", 1)]
     assert not store.journal_path.exists()
+
+
+def test_every_journal_line_the_store_writes_reads_back_as_a_row(tmp_path):
+    """The replay's checks know every column an attempt or a result is journaled with."""
+    from harness.store import journal_row
+
+    store = Store(tmp_path / "r.duckdb")
+    start(store, "run-1")
+    store.record_result("run-1", "q01", 1, keep([("x", 1.5)], False, 2, ("a", "b")), "wrong", None)
+    attempt = Attempt(
+        "q01",
+        1,
+        "cold",
+        "ok",
+        datetime.now(UTC),
+        0.5,
+        0.4,
+        1,
+        "abc",
+        "engine-1",
+        Usage(bytes_scanned=10, cache_hit=False, warehouse_seconds=1.0),
+        ended_at=datetime.now(UTC),
+        answer="wrong",
+        cold_method="reopened",
+        stream=1,
+        level=2,
+        harness_queue_seconds=0.0,
+    )
+    store.record_attempt("run-1", attempt)
+    result_line, attempt_line = store.journal_path.read_text().splitlines()
+    store.close()
+    kind, row = journal_row(json.loads(result_line))
+    assert kind == "result" and set(row) == set(json.loads(result_line)["result"])
+    kind, row = journal_row(json.loads(attempt_line))
+    assert kind == "attempt" and set(row) == set(json.loads(attempt_line))
+    assert row["started_at"] == attempt.started_at and row["cache_hit"] is False
+
+
+def test_a_damaged_journal_line_is_skipped_counted_and_the_journal_kept(tmp_path, capsys):
+    path = tmp_path / "r.duckdb"
+    store = Store(path)
+    start(store, "run-1")
+    for number in range(1, 6):
+        store.record_attempt("run-1", Attempt("q01", number, "hot", "ok", datetime.now(UTC), 0.1))
+    lines = store.journal_path.read_text().splitlines()
+    store.con.close()  # killed: nothing moved into the tables
+    lines[1] = lines[1].replace('"attempt": 2', '"attempt": true')  # JSON, but no attempt
+    lines[3] = "\x00" * 30
+    store.journal_path.write_text("\n".join(lines) + "\n")
+    with open_store(path, read_only=True) as reader:
+        assert [a["attempt"] for a in reader.attempts("run-1")] == [1, 3, 5]
+    (warning,) = capsys.readouterr().err.splitlines()
+    assert "2 lines of the journal" in warning and "(lines 2, 4 of 5)" in warning
+    (copy,) = tmp_path.glob("r.duckdb.journal.damaged-*")
+    assert str(copy) in warning and copy.read_text().splitlines() == lines
+    assert not store.journal_path.exists()
+    with open_store(path) as again:  # nothing more to say the next time
+        assert len(again.attempts("run-1")) == 3
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "CREATE TABLE customers (id INTEGER)",
+        "CREATE VIEW v AS SELECT 1",
+        "CREATE TABLE meta (k VARCHAR, v VARCHAR)",  # someone's meta, of another shape
+        "CREATE TABLE meta (key VARCHAR, value VARCHAR)",  # a meta with no schema version
+    ],
+)
+def test_a_duckdb_database_that_is_not_a_store_is_refused_and_left_as_it_was(tmp_path, setup):
+    path = tmp_path / "theirs.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(setup)
+    con.close()
+    before = path.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="not a whbench results store") as refused:
+            Store(path, read_only=read_only)
+        assert refused.value.exit_code == 2
+    assert path.read_bytes() == before
