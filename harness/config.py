@@ -51,7 +51,9 @@ class Range:
         low, high = self.low, self.high
         if low is not None and (value <= low if self.low_open else value < low):
             if self.low_open:
-                return "must be a positive number" if low == 0 else f"must be more than {_number(low)}"
+                return (
+                    "must be a positive number" if low == 0 else f"must be more than {_number(low)}"
+                )
             return f"must be at least {_number(low)}"
         if high is not None and value > high:
             return f"must be at most {_number(high)}"
@@ -150,28 +152,22 @@ class Config:
 
     def check_folders(self) -> None:
         """The results and data folders can be folders: a path that names an existing file
-        (or runs through one) is refused now, in one line, not as "File exists" from deep in
-        the store once a run has started."""
+        is refused now, in one line, not as "File exists" from deep in the store once a run
+        has started. (A path under a file is left to whoever makes the folder: the store
+        says it cannot open itself there.)"""
         import stat
 
         for key, folder in (("results_dir", self.results_dir), ("data_dir", self.data_dir)):
-            if folder is None:
-                continue
-            for part in (folder, *folder.parents):
-                try:
-                    mode = part.stat().st_mode
-                except FileNotFoundError:
-                    continue  # made when needed, under the first part that exists
-                except (OSError, ValueError):
-                    break  # unreadable: whoever makes the folder says why
-                if not stat.S_ISDIR(mode):
-                    at = "" if part == folder else f" (its parent {part} is a file)"
-                    option = "--results-dir or " if key == "results_dir" else ""
-                    raise ConfigError(
-                        f"{key} {folder} is not a folder{at}: an existing file is in the way; "
-                        f"give a folder with {option}{key}: in {self.source}"
-                    )
-                break
+            try:
+                mode = folder.stat().st_mode if folder is not None else None
+            except (OSError, ValueError):
+                continue  # missing (made when needed) or unreadable: its maker says why
+            if mode is not None and not stat.S_ISDIR(mode):
+                option = "--results-dir or " if key == "results_dir" else ""
+                raise ConfigError(
+                    f"{key} {folder} is a file, not a folder; give a folder with "
+                    f"{option}{key}: in {self.source}"
+                )
 
 
 # ${VAR}, ${VAR:-default}, or ${file:PATH} (a secret file, e.g. /run/secrets/name): resolved
