@@ -3,7 +3,9 @@ functions, identifier quoting in the dialect macros, and config parsing."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from decimal import Decimal
 
 import sqlglot
@@ -142,24 +144,48 @@ def test_a_quoted_identifier_stays_one_identifier_whatever_it_holds(dialect, nam
 
 # -- config ----------------------------------------------------------------------------------
 yaml_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),  # nan and inf too: YAML's .nan and .inf
+        st.text(),
+        st.sampled_from(["${WHB_PROPERTY_SECRET}", "${WHB_UNSET:-canary-default}"]),
+    ),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
     ),
     max_leaves=8,
 )
 config_keys = st.sampled_from(
-    ["runs", "timeout_seconds", "results_dir", "engines", "workloads", "max_cost", "nope"]
+    [
+        "runs",
+        "timeout_seconds",
+        "results_dir",
+        "engines",
+        "workloads",
+        "max_cost",
+        "projection",
+        "templates",
+        "nope",
+    ]
 )
 
 
 @settings(max_examples=200)
 @given(st.dictionaries(config_keys, yaml_values, max_size=4))
 def test_any_config_either_parses_or_is_a_config_error(data):
+    os.environ["WHB_PROPERTY_SECRET"] = "canary-property-secret"
     try:
         config = parse_config(data)
     except ConfigError as exc:
-        assert str(exc) and "\n" not in str(exc)  # one line, naming what is wrong
+        message = str(exc)
+        assert message and "\n" not in message  # one line, naming what is wrong
+        assert "canary" not in message  # no value from a reference, not even a default
         return
-    assert config.runs >= 1 and config.timeout_seconds > 0
-    assert math.isfinite(config.timeout_seconds)
+    assert 1 <= config.runs <= 10_000
+    assert 0 < config.timeout_seconds < math.inf
+    assert config.max_cost is None or 0 < config.max_cost < math.inf
+    for value in vars(config.projection).values():
+        assert value is None or math.isfinite(value)
+    assert "canary" not in json.dumps(config.redacted(), default=str)

@@ -3,12 +3,16 @@
 `whbench engines` describes it from the type alone.
 
 A secret is a type too: a settings field annotated `Secret` is masked wherever the config is
-recorded (the store, exports, the report), whatever the field is called.
+recorded (the store, exports, the report), whatever the field is called. A description names
+settings that are not secret by type (a connection's name, a key file's path); one that came
+from a ${…} reference is shown as that reference (harness.errors.scrub), as every such value is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from harness.errors import scrub
 
 
 class Secret(str):
@@ -57,7 +61,7 @@ class NamedConnection(Credentials):
     name: str
 
     def describe(self) -> str:
-        return f"named connection {self.name!r} (connections.toml)"
+        return scrub(f"named connection {self.name!r} (connections.toml)")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Authenticator(Credentials):
     name: str
 
     def describe(self) -> str:
-        return f"authenticator {self.name}"
+        return scrub(f"authenticator {self.name}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class IAM(Credentials):
     target: str  # "cluster" or "Serverless workgroup"
 
     def describe(self) -> str:
-        return f"IAM temporary credentials ({self.target})"
+        return f"IAM temporary credentials ({self.target})"  # a fixed word, never a setting
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class CredentialsFile(Credentials):
     path: str
 
     def describe(self) -> str:
-        return f"credentials file {self.path}"
+        return scrub(f"credentials file {self.path}")
 
 
 @dataclass(frozen=True)
