@@ -374,7 +374,11 @@ class Store:
                 with suppress(OSError):
                     self._journal.close()
                 self._journal = None
-            self.con.close()
+            if quietly:  # the failure already told is the one to tell
+                with suppress(Exception):
+                    self.con.close()
+            else:
+                self.con.close()
 
     def flush(self) -> None:
         """Move the journaled attempts and results into the tables and drop the journal."""
