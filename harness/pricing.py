@@ -108,23 +108,84 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """The bundled prices, or a user's catalog file (engine -> section) over them."""
     if path is None:
         return Catalog({}, "the bundled prices (harness/engines/*/pricing.yaml)")
-    data = _read_catalog(Path(path))
-    from harness.engines import engine_class  # the engines import this module
-
-    for engine in data:
-        engine_class(engine)  # an unknown engine is an error naming it
+    data = _read_catalog(Path(path), user=True)
     return Catalog(data, f"{path} (engines it leaves out: the bundled prices)")
 
 
-def _read_catalog(path: Path) -> dict[str, Any]:
+PRICE_FIELDS = ("price", "unit", "source", "as_of")
+
+
+def _read_catalog(path: Path, user: bool = False) -> dict[str, Any]:
+    """A catalog file, checked: every price has exactly PRICE_FIELDS, no key is without a
+    value, and (in a user's catalog) each section has only keys its engine's own catalog has,
+    which are the ones its billing rules read. A key written twice is refused by read_yaml."""
+    text = read_text(path, "price catalog", ConfigError)
     try:
-        data = read_yaml(read_text(path, "price catalog", ConfigError))
+        data = read_yaml(text)
     except YamlError as exc:
         where = f"{path}:{exc.where}"
-        raise ConfigError(f"{where}: malformed YAML in the price catalog ({exc})") from None
+        raise ConfigError(
+            f"{where}: malformed YAML in the price catalog ({exc})"
+            + (f"; {exc.hint}" if exc.hint else "")
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
+    for engine, section in data.items():
+        if user:
+            from harness.engines import engine_class  # the engines import this module
+
+            engine_class(engine)  # an unknown engine is an error naming it
+        if section is None:
+            continue  # no prices for it: an error only when it is priced (Catalog.section)
+        if not isinstance(section, dict):
+            _catalog_error(path, text, (engine,), f"{engine}: a section is a mapping of prices")
+        own = _bundled_section(engine) if user else None
+        for key in section if own is not None else ():
+            if key not in own:
+                import difflib
+
+                close = difflib.get_close_matches(str(key), list(own), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(own)}"
+                _catalog_error(
+                    path, text, (engine, key), f"unknown key {key!r} in {engine}; {hint}"
+                )
+        _check_prices(path, text, (engine,), section)
     return data
+
+
+def _check_prices(path: Path, text: str, at: tuple[str, ...], section: dict[str, Any]) -> None:
+    """Every mapping with a `price` is a price: exactly PRICE_FIELDS. No key without a value
+    (an unquoted comma in a `{ }` mapping makes one, and cuts the value before it)."""
+    from harness.workloads import COMMA_HINT
+
+    where = ".".join(map(str, at))
+    if "price" in section:
+        for key in section:
+            if key not in PRICE_FIELDS:
+                hint = COMMA_HINT if section[key] is None else "remove it"
+                _catalog_error(
+                    path, text, (*at, key), f"unknown key {key!r} in the price {where}; {hint}"
+                )
+        if missing := [key for key in PRICE_FIELDS if key not in section]:
+            _catalog_error(
+                path,
+                text,
+                at,
+                f"{where}: a price needs price, unit, source and as_of; add {', '.join(missing)}",
+            )
+        return
+    for key, value in section.items():
+        if value is None:
+            _catalog_error(path, text, (*at, key), f"{where}.{key} has no value; {COMMA_HINT}")
+        if isinstance(value, dict):
+            _check_prices(path, text, (*at, key), value)
+
+
+def _catalog_error(path: Path, text: str, at: tuple[str, ...], problem: str) -> None:
+    from harness.workloads import key_line
+
+    line = key_line(text, at)
+    raise ConfigError(f"{path}:{f' line {line}:' if line else ''} {problem}")
 
 
 def _bundled_section(engine: str) -> dict[str, Any] | None:

@@ -264,13 +264,130 @@ def get_workload(name: str, extra: list[Path] | None = None) -> Workload:
     return workloads[name]
 
 
+# What workload.yaml may hold: every key read_workload reads, level by level, so that a typo or
+# a stray key (an unquoted comma in a `{ }` mapping starts a new one) is an error, not a setting
+# silently ignored or a title silently cut. A dict lists a mapping's keys ("*": any name, such as
+# a table or an option); a list, a sequence of such items; NAMES, a mapping of names to values
+# that must be given (a table's column -> type); ANY, not checked here; None, a plain value.
+NAMES, ANY = "names", "any"
+_OPTION_KEYS = {"default": None, "min": None, "max": None, "help": None}
+WORKLOAD_KEYS: dict[str, Any] = {
+    "name": None,
+    "title": None,
+    "data_type": None,
+    "description": None,
+    "generator": None,
+    "dialect": None,
+    "checksum_decimals": None,  # what `answers: decimals` was called before
+    "scale": {"default": None, "min": None, "max": None, "unit": None},
+    "data": NAMES,
+    "tables": {"*": NAMES},
+    "queries": [{"id": None, "title": None, "params": ANY}],
+    "options": {"*": _OPTION_KEYS},
+    "streams": {"orders": ANY, "metric": None, "min_streams": ANY},
+    "answers": {
+        "decimals": None,
+        "relative": None,
+        "looser": ANY,
+        "files": ANY,
+        "source": None,
+        "trimmed": None,
+    },
+}
+COMMA_HINT = "an unquoted comma in a { } mapping starts a new key: quote the value"
+
+
+def check_keys(
+    data: Any, schema: Any, text: str, file: Path, error: type[Exception], path: tuple = ()
+) -> None:
+    """Refuse a key `schema` does not list, or a name given no value, with the file and line.
+    The line is looked up only for an error (by composing the text), so a good file costs a
+    walk over its keys."""
+    if isinstance(schema, dict):
+        if not isinstance(data, dict):
+            if data is not None:
+                _key_error(error, file, text, path, f"{_dotted(path)} must be a mapping")
+            return
+        for key, value in data.items():
+            if key in schema:
+                check_keys(value, schema[key], text, file, error, (*path, key))
+            elif "*" in schema:
+                check_keys(value, schema["*"], text, file, error, (*path, key))
+            else:
+                import difflib
+
+                known = [k for k in schema if k != "*"]
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else COMMA_HINT
+                    if value is None
+                    else f"known: {', '.join(known)}"
+                )
+                where = f" in {_dotted(path)}" if path else ""
+                _key_error(error, file, text, (*path, key), f"unknown key {key!r}{where}; {hint}")
+    elif isinstance(schema, list) and isinstance(data, list):
+        for number, item in enumerate(data):
+            check_keys(item, schema[0], text, file, error, (*path, number))
+    elif schema == NAMES and isinstance(data, dict):
+        for key, value in data.items():
+            if value is None:
+                _key_error(
+                    error,
+                    file,
+                    text,
+                    (*path, key),
+                    f"{_dotted((*path, key))} has no value; give one ({COMMA_HINT})",
+                )
+
+
+def _dotted(path: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _key_error(error: type[Exception], file: Path, text: str, path: tuple, problem: str) -> None:
+    line = key_line(text, path)
+    raise error(f"{file}:{f' line {line}:' if line else ''} {problem}")
+
+
+def key_line(text: str, path: tuple) -> int | None:
+    """The line (1-based) of the key at `path` (mapping keys and list indexes) in a YAML text."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = None
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if k.value == str(step)]
+            if not found:
+                return line
+            key, node = found[-1]
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            node = node.value[step]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
 def read_workload(folder: Path) -> Workload:
     spec_file = folder / "workload.yaml"
     try:
-        spec = read_yaml(read_text(spec_file, "workload file", WorkloadError))
+        text = read_text(spec_file, "workload file", WorkloadError)
+        spec = read_yaml(text)
     except YamlError as exc:
         where = f"{spec_file}:{exc.where}"
-        raise WorkloadError(f"{where}: cannot read workload ({exc}); fix the file") from None
+        raise WorkloadError(
+            f"{where}: cannot read workload ({exc}); {exc.hint or 'fix the file'}"
+        ) from None
+    if not isinstance(spec, dict):
+        raise WorkloadError(f"{spec_file}: a workload file is a mapping (name:, data_type: …)")
+    check_keys(spec, WORKLOAD_KEYS, text, spec_file, WorkloadError)
     try:
         data_type = spec["data_type"]
         if data_type not in DATA_TYPES:

@@ -112,6 +112,57 @@ def test_a_malformed_price_catalog_names_the_line(tmp_path):
         load_catalog(path)
 
 
+def test_every_bundled_catalog_passes_the_strict_reader_and_its_keys_are_read():
+    from pathlib import Path
+
+    import harness.engines
+    from harness.engines import REGISTRY
+    from harness.pricing import _read_catalog
+
+    engines = Path(harness.engines.__file__).parent
+    for engine in REGISTRY:
+        catalog = engines / engine / "pricing.yaml"
+        section = _read_catalog(catalog, user=True)[engine]
+        # Every key of a section is one its billing rules read: none is there for nothing.
+        rules = (Path(catalog).parent / "billing.py").read_text()
+        for key in section:
+            assert f'"{key}"' in rules, (engine, key)
+    # An unquoted comma in a flow mapping once cut this unit and made stray keys.
+    unit = CATALOG.price("duckdb", "machine_hour").unit
+    assert unit == "USD per hour (m6i.large, 2 vCPU, 8 GiB, on demand)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "duckdb:\n  machine_hour:\n    {price: 0.096, unit: USD per hour (m6i.large, 2 vCPU),"
+            "\n     as_of: '2026-11-25', source: x}\n",
+            r"line 3: unknown key '2 vCPU\)' in the price duckdb\.machine_hour; an unquoted comma",
+        ),
+        (
+            "redshift:\n  minimum_second: 60\n",
+            r"line 2: unknown key 'minimum_second' in redshift; did you mean 'minimum_seconds'\?",
+        ),
+        (
+            "duckdb:\n  machine_hour: {price: 1, unit: u, source: s, as_of: d, per: hour}\n",
+            r"line 2: unknown key 'per' in the price duckdb\.machine_hour",
+        ),
+        (
+            "duckdb:\n  machine_hour: {price: 1, unit: u, source: s, as_of: d}\n"
+            "  machine_hour: {price: 2, unit: u, source: s, as_of: d}\n",
+            r"line 3, column 3: .*duplicate key 'machine_hour'",
+        ),
+        ("snowflake:\n  edition:\n", r"line 2: snowflake\.edition has no value"),
+    ],
+)
+def test_unknown_and_duplicate_catalog_keys_name_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"p\.yaml: " + message):
+        load_catalog(path)
+
+
 def test_a_price_without_its_source_is_refused(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("duckdb: {machine_hour: {price: 1.0, unit: USD per hour}}\n")
@@ -295,7 +346,7 @@ def test_bad_price_catalogs_are_one_line_errors(tmp_path, catalog, message):
 
 def test_a_budget_must_be_positive(whbench, make_config):
     result = whbench("run", "--config", make_config(max_cost=-5))
-    assert result.code == 2 and "max_cost: must be a positive number of dollars" in result.stderr
+    assert result.code == 2 and "max_cost: must be a positive number" in result.stderr
     result = whbench("run", "--config", make_config(), "--max-cost", "0")
     assert result.code == 2 and "must be a positive number" in result.stderr
 

@@ -132,6 +132,58 @@ def test_a_malformed_workload_file_names_the_line(tmp_path):
         read_workload(tmp_path / "broken")
 
 
+def test_every_bundled_workload_passes_the_strict_reader_with_its_titles_whole():
+    # An unquoted comma in a flow mapping once cut t03's and t06's titles and made stray keys.
+    workloads = discover()
+    assert set(workloads) >= {"tpch", "events", "text", "shop"}
+    text = workloads["text"]
+    assert text.query("t03").title == "Counting e-mails, phone numbers, order ids and URLs (regex)"
+    assert text.query("t06").title == "Top words (tokenise, unnest, group)"
+
+
+def strict_case(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "workload.yaml").write_text(text)
+    (folder / "queries").mkdir()
+    (folder / "queries" / "q1.sql.j2").write_text("select 1")
+    return folder
+
+
+SPEC = (
+    "name: mine\n"
+    "data_type: structured\n"
+    "generator: tpch\n"
+    "scale: {default: 1, min: 1, max: 1, unit: rows}\n"
+    "tables: {t: {a: int}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("titel: Mine\n", r"line 6: unknown key 'titel'; did you mean 'title'\?"),
+        (
+            "queries:\n  - {id: q1, title: Counting e-mails, phone numbers}\n",
+            r"line 7: unknown key 'phone numbers' in queries\[0\]; an unquoted comma",
+        ),
+        ("options:\n  seed: {default: 1, min: 0, max: 9, hlep: x}\n", r"line 7: .*'hlep'"),
+        ("answers: {decimals: 2, relativ: 0.1}\n", r"line 6: .*did you mean 'relative'"),
+        ("name: again\n", r"line 6, column 1: .*duplicate key 'name'"),
+    ],
+)
+def test_unknown_and_duplicate_workload_keys_name_the_file_and_line(tmp_path, extra, message):
+    folder = strict_case(tmp_path, SPEC + extra)
+    with pytest.raises(WorkloadError, match=r"mine/workload\.yaml: " + message):
+        read_workload(folder)
+
+
+def test_a_column_cut_by_a_comma_is_named(tmp_path):
+    spec = SPEC.replace("{t: {a: int}}", "{t: {a: decimal(15,2)}}")
+    with pytest.raises(WorkloadError, match=r"line 5: tables\.t\.2\) has no value"):
+        read_workload(strict_case(tmp_path, spec))
+
+
 def test_unknown_query_and_workload_list_what_exists():
     with pytest.raises(WorkloadError, match=r"no query 'q99'.*q01, q02"):
         TPCH.query("q99")
