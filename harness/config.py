@@ -36,15 +36,22 @@ RESOLVED_LIMIT = 1 * MIB  # all that ${…} references in one config may resolve
 MAX_DEPTH = 32  # nesting of mappings and lists: a real config has 4 levels
 
 
-@dataclass(frozen=True)
 class Range:
     """The values a number setting may take, written beside its field as data:
     `port: Annotated[int, Range(1, 65535)] = 5439`. Every int and float field is also checked
-    to be finite (and an int to fit in 64 bits) whether or not it has a Range."""
+    to be finite (and an int to fit in 64 bits) whether or not it has a Range. (A plain class,
+    not a dataclass: this module is read by every command, and a dataclass costs its start.)"""
 
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False  # the low end itself is not allowed: a time limit of 0
+    __slots__ = ("high", "low", "low_open")
+
+    def __init__(
+        self, low: float | None = None, high: float | None = None, low_open: bool = False
+    ) -> None:
+        self.low, self.high = low, high
+        self.low_open = low_open  # the low end itself is not allowed: a time limit of 0
+
+    def __repr__(self) -> str:
+        return f"Range({self.low}, {self.high}, low_open={self.low_open})"
 
     def problem(self, value: float) -> str | None:
         """What is wrong with `value`, or None when it is in range."""
@@ -298,12 +305,11 @@ class _Resolved(str):
     shown: str
 
 
-@dataclass
 class _Budget:
     """What the references of one config have resolved to so far, in characters: a config of
     100,000 `${file:…}` references must not read gigabytes."""
 
-    used: int = 0
+    used = 0
 
 
 def _resolve_env(value: Any, origin: _Origin, keys: Keys, budget: _Budget) -> Any:

@@ -51,13 +51,6 @@ class Number(click.ParamType):
         return number
 
 
-def positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """A callback for a float option that must be a positive, finite number."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter("must be a positive, finite number")
-    return value
-
-
 SCALE = option("--scale -s", "Scale (TPC-H: scale factor).", type=Number(float, "SCALE"))
 PRICING = option("--pricing", "Your price catalog, over the bundled prices.", type=PATH)
 COUNT = Number(int, "QUERIES")

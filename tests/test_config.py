@@ -276,3 +276,131 @@ def test_secret_files_resolve_and_stay_references_when_stored(tmp_path):
         ConfigError, match=r"engines\.redshift\.password: secret file /no/such/secret not found"
     ):
         parse_config({"engines": {"redshift": {"password": "${file:/no/such/secret}"}}})
+
+
+def test_a_key_given_twice_at_any_level_is_a_yaml_error_with_its_position():
+    with pytest.raises(YamlError) as twice:
+        read_yaml("a: 1\nb:\n  c: [1, {d: 1, d: 2}]\n")
+    assert (twice.value.line, twice.value.column) == (3, 17)
+    assert "duplicate key 'd'" in str(twice.value) and twice.value.hint
+    # A key merged in with `<<:` may be overridden: that is what merging is for.
+    assert read_yaml("a: &a {k: 1, j: 2}\nb:\n  <<: *a\n  k: 3\n")["b"] == {"k": 3, "j": 2}
+
+
+def test_aliases_are_counted_before_anything_is_expanded():
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    with pytest.raises(YamlError, match="aliases that expand to more than") as bomb:
+        read_yaml("\n".join(laughs))  # 72 aliases standing for 10 * 9**8 values
+    assert bomb.value.line is not None
+    with pytest.raises(YamlError, match="more than 100 aliases"):
+        read_yaml("b: &b 1\nl: [" + ", ".join(["*b"] * 101) + "]\n")
+    assert read_yaml("b: &b 1\nl: [*b, *b]\nsql: 'SELECT * FROM t WHERE a & 1'\n")["l"] == [1, 1]
+
+
+def test_reads_are_capped_and_only_of_regular_files(tmp_path):
+    from harness.paths import read_text
+
+    big = tmp_path / "big.yaml"
+    big.write_text("x" * 2000)
+    assert read_text(big, "file", ConfigError) == "x" * 2000
+    with pytest.raises(ConfigError, match=r"big\.yaml is larger than 1 KiB"):
+        read_text(big, "file", ConfigError, limit=1024)
+    for path, kind in (("/dev/zero", "a character device"), (tmp_path, "a directory")):
+        with pytest.raises(ConfigError, match=f"is {kind}, not a regular file"):
+            read_text(path, "file", ConfigError)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(ConfigError, match="is a symlink loop"):
+        load_config(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match="is a symlink to a missing file"):
+        load_config(tmp_path / "dangling")
+
+
+def test_an_error_names_the_file_and_the_line_of_its_key(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("runs: 2\nengines:\n  duckdb:\n    threads: 0\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: line 4: engines\.duckdb\.threads: must be"):
+        load_config(path).engines["duckdb"]
+    path.write_text("runs: 2\nworkload_dirs: [a, 3, {x: 1}]\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: line 2: workload_dirs\[2\]: expected Path"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"runs": 10_001}, r"runs: must be at most 10,000 \(got 10001\)"),
+        ({"runs": float("nan")}, r"runs: must be a finite number, got nan"),
+        ({"timeout_seconds": float("inf")}, r"timeout_seconds: must be a finite number"),
+        ({"timeout_seconds": 10**400}, r"timeout_seconds: must be at most 604,800"),
+        ({"max_cost": 0}, r"max_cost: must be a positive number"),
+        ({"projection": {"queries_per_day": -1}}, r"projection\.queries_per_day: must be at"),
+        ({"templates": {"output_mb": float("nan")}}, r"templates\.output_mb: must be a finite"),
+        ({"workloads": {"events": {"options": {"gap": 2**70}}}}, r"options\.gap: must be at most"),
+        ({"engines": {"redshift": {"port": 0}}}, r"engines\.redshift\.port: must be at least 1"),
+        ({"engines": {"snowflake": {"port": "99999"}}}, r"snowflake\.port: must be at most 65,535"),
+        ({"engines": {"bigquery": {"maximum_bytes_billed": 1}}}, r"must be at least 10,485,760"),
+    ],
+)
+def test_every_number_is_finite_and_in_its_range(data, message):
+    with pytest.raises(ConfigError, match=message):
+        config = parse_config(data)
+        for name in config.engines:
+            config.engines[name]
+
+
+def test_no_message_shows_a_value_that_came_from_a_reference(monkeypatch):
+    monkeypatch.setenv("WHB_TEST_SECRET", "canary-config-4a1b")
+    cases = [
+        {"engines": {"redshift": {"password": {"value": "${WHB_TEST_SECRET}"}}}},
+        {"engines": {"redshift": {"port": "${WHB_TEST_SECRET}"}}},
+        {"engines": {"snowflake": {"warehouse": "${WHB_TEST_SECRET}!"}}},
+        {"runs": "${WHB_UNSET:-canary-default}"},
+        {"timeout_seconds": "x${WHB_TEST_SECRET}"},
+        {"engines": {"snowflake": {"token": ["canary-literal"]}}},
+    ]
+    for data in cases:
+        with pytest.raises(ConfigError) as error:
+            config = parse_config(data)
+            for name in config.engines:
+                config.engines[name]
+        assert "canary" not in str(error.value), str(error.value)
+        assert "${WHB" in str(error.value) or "not shown" in str(error.value)
+
+
+def test_the_stored_config_masks_every_credential_and_every_default(monkeypatch):
+    monkeypatch.delenv("WHB_UNSET", raising=False)
+    config = parse_config(
+        {
+            "results_dir": "${WHB_UNSET:-canary-folder}",
+            "engines": {
+                "redshift": {"password": "${WHB_UNSET:-canary-password}", "port": 5439},
+                "snowflake": {"token": 12345, "private_key_passphrase": "${WHB_UNSET:-}"},
+            },
+        }
+    )
+    stored = config.redacted()
+    assert "canary" not in json.dumps(stored)
+    assert stored["results_dir"] == "${WHB_UNSET:-***}"
+    assert stored["engines"]["redshift"] == {"password": "${WHB_UNSET:-***}", "port": 5439}
+    assert stored["engines"]["snowflake"]["token"] == "***"
+    assert config.raw["results_dir"] == "${WHB_UNSET:-canary-folder}"  # as written, not stored
+
+
+def test_a_driver_message_quoting_a_secret_is_scrubbed(monkeypatch):
+    from harness.errors import EngineError, one_line, scrub
+
+    monkeypatch.setenv("WHB_TEST_SECRET", "canary-driver-9c2d")
+    parse_config({"engines": {"redshift": {"host": "${WHB_TEST_SECRET}"}}})
+    message, code = one_line(EngineError("could not reach\ncanary-driver-9c2d:5439"))
+    assert message == "error: could not reach ${WHB_TEST_SECRET}:5439" and code == 1
+    assert scrub("'canary-driver-9c2d'") == "${WHB_TEST_SECRET}"
+
+
+def test_a_results_folder_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "afile").write_text("")
+    config = parse_config({"results_dir": str(tmp_path / "afile")})
+    with pytest.raises(ConfigError, match=r"results_dir .*afile is a file, not a folder"):
+        config.check_folders()
+    parse_config({"results_dir": str(tmp_path / "new")}).check_folders()  # made when needed
