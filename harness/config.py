@@ -140,22 +140,8 @@ class Config:
         return self.store or self.results_dir / "results.duckdb"
 
     def redacted(self) -> dict[str, Any]:
-        """The config as written, safe to store: ${VAR} and ${file:PATH} references stay
-        references (their values are never read into it), the default of ${VAR:-default} is
-        masked wherever it is written, and any value written in a setting typed Secret is
-        masked, whatever its shape (text, a number, a mapping)."""
-        from harness.engines.credentials import secret_fields
-
-        raw = _mask_defaults(self.raw)
-        engines = raw.get("engines")
-        for name, section in engines.items() if isinstance(engines, dict) else ():
-            if name not in REGISTRY or not isinstance(section, dict):
-                continue
-            for key in secret_fields(engine_class(name).settings_class):
-                value = section.get(key)
-                if value is not None and not (isinstance(value, str) and _ENV_REF.fullmatch(value)):
-                    section[key] = "***"
-        return raw
+        """The config as written, safe to store (see redact)."""
+        return redact(self.raw)
 
     def check_folders(self) -> None:
         """The results and data folders can be folders: a path that names an existing file
@@ -180,6 +166,27 @@ class Config:
 # ${VAR}, ${VAR:-default}, or ${file:PATH} (a secret file, e.g. /run/secrets/name): resolved
 # when the config is read, kept as written in what is stored.
 _ENV_REF = re.compile(r"\$\{(?:file:([^}]+)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}")
+
+
+def redact(raw: Any) -> Any:
+    """A config as written (or as stored by an older whbench), safe to store and show: ${VAR}
+    and ${file:PATH} references stay references (their values are never read into it), the
+    default of ${VAR:-default} is masked wherever it is written, and any value written in a
+    setting typed Secret is masked, whatever its shape (text, a number, a mapping)."""
+    raw = _mask_defaults(raw)
+    engines = raw.get("engines") if isinstance(raw, dict) else None
+    if not isinstance(engines, dict):
+        return raw
+    from harness.engines.credentials import secret_fields
+
+    for name, section in engines.items():
+        if name not in REGISTRY or not isinstance(section, dict):
+            continue
+        for key in secret_fields(engine_class(name).settings_class):
+            value = section.get(key)
+            if value is not None and not (isinstance(value, str) and _ENV_REF.fullmatch(value)):
+                section[key] = "***"
+    return raw
 
 
 def load_config(path: Path | None) -> Config:
