@@ -144,7 +144,7 @@ class Config:
         return redact(self.raw)
 
     def check_folders(self) -> None:
-        """The results and data folders can be folders: a path that names an existing file
+        """The results and data folders must be folders: a path that names an existing file
         is refused now, in one line, not as "File exists" from deep in the store once a run
         has started. (A path under a file is left to whoever makes the folder: the store
         says it cannot open itself there.)"""
