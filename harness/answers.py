@@ -22,7 +22,9 @@ which of the tied rows made it in is the engine's choice, so only its keys are c
 
 A stored result keeps its first `KEPT_ROWS` rows; beyond that only the row count and a
 fingerprint of the rest are kept, so rows past the cap are compared by their count only (the
-fingerprint is exact, and float noise between engines would make it a false alarm).
+fingerprint is exact, and float noise between engines would make it a false alarm). A large
+result (harness.spool.Spooled) keeps the same rows and the same fingerprint, read batch by batch
+and sorted in a scratch DuckDB that spills to disk, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.checksum import encode_row
+from harness.checksum import batch_lines, encode_row, line_bytes
+from harness.spool import Spooled, arrow_reader, scratch
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 KEPT_ROWS = 10_000  # rows of each query's result kept in the store
 SHOWN_ROWS = 5  # differing rows shown per side in a report
@@ -123,9 +129,14 @@ def check(
 ) -> Difference | None:
     """`compare` against a known answer; when it knows only some columns, those columns of
     every row, as a multiset."""
-    if expected.trimmed and _padded(actual):  # blanks the answer file cannot show
-        actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
-    difference = _check(expected, actual, shape, tolerance)
+    counted = expected.columns is None and len(actual) != len(expected.rows)
+    if counted and isinstance(actual, Spooled):
+        # The row count decides: a large result is not read whole to strip its blanks.
+        difference = compare(expected.rows, actual, Shape, tolerance)
+    else:
+        if expected.trimmed and _padded(actual):  # blanks the answer file cannot show
+            actual = [tuple(v.strip() if isinstance(v, str) else v for v in row) for row in actual]
+        difference = _check(expected, actual, shape, tolerance)
     return difference and dataclasses.replace(difference, against=f"the {expected.source}")
 
 
@@ -480,9 +491,13 @@ def _sortable(value: Any, decimals: int) -> tuple:
 
 
 # -- what the store keeps ---------------------------------------------------------------------
-def keep(rows: list[tuple], ordered: bool, decimals: int, columns: Sequence[str] = ()) -> Stored:
+def keep(
+    rows: list[tuple] | Spooled, ordered: bool, decimals: int, columns: Sequence[str] = ()
+) -> Stored:
     """The first KEPT_ROWS rows and a fingerprint of the rest. Rows in no particular order are
     sorted first, so that two engines keep the same ones."""
+    if isinstance(rows, Spooled):
+        return _keep_spooled(rows, ordered, decimals, columns)
     if not ordered and len(rows) > KEPT_ROWS:
         rows = sorted(rows, key=functools.partial(_sort_key, decimals=decimals))
     rest = rows[KEPT_ROWS:]
@@ -493,6 +508,134 @@ def keep(rows: list[tuple], ordered: bool, decimals: int, columns: Sequence[str]
             digest.update(encode_row(row, 12).encode())
         fingerprint = digest.hexdigest()[:16]
     return Stored(rows[:KEPT_ROWS], len(rows), fingerprint, tuple(c.lower() for c in columns))
+
+
+REST_DECIMALS = 12  # the rest's fingerprint is exact: encode_row at 12 decimals
+
+
+def _keep_spooled(rows: Spooled, ordered: bool, decimals: int, columns: Sequence[str]) -> Stored:
+    """`keep` of a spooled result: the same rows and fingerprint, read batch by batch."""
+    names = tuple(c.lower() for c in columns)
+    if len(rows) <= KEPT_ROWS:
+        return keep(list(rows), ordered, decimals, columns)
+    digest = hashlib.sha256()
+    if ordered:
+        kept = rows[:KEPT_ROWS]
+        position = 0
+        for batch in rows.batches():
+            size = len(batch) if isinstance(batch, list) else batch.num_rows
+            skip = min(max(KEPT_ROWS - position, 0), size)
+            position += size
+            if skip < size:
+                rest = batch[skip:] if isinstance(batch, list) else batch.slice(skip)
+                digest.update(line_bytes(batch_lines(rest, REST_DECIMALS)))
+        return Stored(kept, len(rows), digest.hexdigest()[:16], names)
+    # Sorted as sorted(rows, key=_sort_key) sorts them: on each column's (kind, key) and, for
+    # rows that tie, their place in the result (sorted() is stable).
+    width = len(rows[0])
+    order = ", ".join(
+        [f"k{i}, n{i} NULLS LAST, t{i} NULLS LAST" for i in range(width)] + ["position"]
+    )
+    positions: list[int] = []
+    with scratch() as con:
+        schema = _keyed_schema(width)
+        con.register(
+            "keyed",
+            _keyed_batches(rows, schema, width, decimals),
+        )
+        result = con.execute(f"SELECT position, line FROM keyed ORDER BY {order}")
+        for batch in arrow_reader(result):
+            wanted = KEPT_ROWS - len(positions)
+            if wanted > 0:
+                positions.extend(batch.column(0).slice(0, wanted).to_pylist())
+            if wanted < batch.num_rows:
+                digest.update(line_bytes(batch.column(1).slice(max(wanted, 0))))
+    return Stored(rows.take(positions), len(rows), digest.hexdigest()[:16], names)
+
+
+def _keyed_schema(width: int) -> pa.Schema:
+    import pyarrow as pa
+
+    fields = [("position", pa.int64()), ("line", pa.string())]
+    for i in range(width):
+        fields += [(f"k{i}", pa.int8()), (f"n{i}", pa.float64()), (f"t{i}", pa.string())]
+    return pa.schema(fields)
+
+
+def _keyed_batches(rows: Spooled, schema: pa.Schema, width: int, decimals: int) -> Any:
+    """Each batch's rows as (position, line at REST_DECIMALS, and per column the kind, the
+    number and the text of `_sortable`): a reader DuckDB sorts from."""
+    import pyarrow as pa
+
+    def batches() -> Any:
+        start = 0
+        for batch in rows.batches():
+            size = len(batch) if isinstance(batch, list) else batch.num_rows
+            arrays = [pa.array(range(start, start + size), pa.int64())]
+            arrays.append(batch_lines(batch, REST_DECIMALS))
+            for i in range(width):
+                arrays += _key_columns(batch, i, decimals)
+            start += size
+            yield pa.record_batch(arrays, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _key_columns(batch: Any, i: int, decimals: int) -> list[pa.Array]:
+    """Column i's `_sortable` as three Arrow columns: the kind (0 NULL, 1 number, 2 date,
+    3 other; -1 for a row too short to have column i, which sorts first as a shorter tuple
+    does), the rounded number, and the text (a non-finite number's too)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(batch, list):
+        column = batch.column(i)
+        kind = column.type
+        if pa.types.is_integer(kind) and decimals >= 0:
+            # round(float(v), decimals) is float(v) for a whole number.
+            nulls = pc.is_null(column)
+            return [
+                pc.if_else(nulls, 0, 1).cast(pa.int8()),
+                column.cast(pa.float64(), safe=False),
+                pa.nulls(len(column), pa.string()),
+            ]
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return [
+                pc.if_else(pc.is_null(column), 0, 3).cast(pa.int8()),
+                pa.nulls(len(column), pa.float64()),
+                column.cast(pa.string()),
+            ]
+        values = column.to_pylist()
+    else:
+        values = [row[i] if i < len(row) else _ABSENT for row in batch]
+    kinds: list[int] = []
+    numbers: list[float | None] = []
+    texts: list[str | None] = []
+    for value in values:
+        if value is _ABSENT:
+            kinds.append(-1)
+            numbers.append(None)
+            texts.append(None)
+            continue
+        kind, key = _sortable(value, decimals)
+        kinds.append(kind)
+        if kind == 0:
+            numbers.append(None)
+            texts.append(None)
+        elif isinstance(key, float):
+            numbers.append(key + 0.0)  # -0.0 and 0.0 tie in Python; make them one for DuckDB
+            texts.append(None)
+        else:
+            numbers.append(None)
+            texts.append(key)
+    return [
+        pa.array(kinds, pa.int8()),
+        pa.array(numbers, pa.float64()),
+        pa.array(texts, pa.string()),
+    ]
+
+
+_ABSENT = object()
 
 
 def to_json(stored: Stored) -> str:

@@ -185,3 +185,25 @@ def test_a_known_answer_written_as_text_is_read_as_the_results_types():
     assert difference is not None and difference.expected[0][1] == "one"
     untrimmed = dataclasses.replace(expected, trimmed=False)
     assert check(untrimmed, actual, lambda: UNORDERED, CENTS) is not None
+
+
+def test_a_spooled_result_keeps_the_rows_and_fingerprint_a_list_keeps(monkeypatch):
+    """keep() of a large result read batch by batch (harness.spool): the same first rows, in
+    no particular order sorted as sorted() sorts them (ties in their order in the result), and
+    the same fingerprint of the rest. Some columns mix kinds: numbers, text, dates, NULL."""
+    import random
+
+    from harness import answers
+
+    monkeypatch.setattr(answers, "KEPT_ROWS", 700)
+    from test_checksum import mixed_rows, spooled_like
+
+    rows = mixed_rows(3000, seed=11)
+    rng = random.Random(3)
+    kinds = [None, 5, 2.5, "5", dt.date(2020, 1, 2), Decimal("2.50"), True]
+    rows[:1000] = [(rng.choice(kinds), b, c) for _, b, c in rows[:1000]]  # spooled as rows
+    spooled = spooled_like(rows, first=1000, batch=250)
+    for ordered in (True, False):
+        kept = keep(spooled, ordered, 2, ("A", "b", "c"))
+        assert kept == keep(rows, ordered, 2, ("A", "b", "c")), ordered
+        assert len(kept.rows) == 700 and kept.total_rows == 3000 and kept.columns[0] == "a"

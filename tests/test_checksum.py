@@ -88,3 +88,59 @@ def test_column_by_column_gives_the_fingerprint_value_by_value_gives():
         assert result_checksum(rows, ordered, 2) == digest.hexdigest()[:16]
     # True is an int to Python but not to the fingerprint: a bool column stays b1:t.
     assert result_checksum([(True,), (1,)], True, 2) != result_checksum([(1,), (1,)], True, 2)
+
+
+def mixed_rows(count: int, seed: int) -> list[tuple]:
+    """Whole numbers, text (several bytes a character, a NUL, the encoding's own separators),
+    NULLs and doubles with signed zeros, with ties."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "aé€😀\x00 ~:rns"
+    return [
+        (
+            rng.randrange(-50, 50),
+            "".join(rng.choices(alphabet, k=rng.randrange(4))) if rng.random() > 0.1 else None,
+            rng.choice([None, 1.5, 2.125, -0.0, 0.0, 1e-9]),
+        )
+        for _ in range(count)
+    ]
+
+
+def spooled_like(rows: list[tuple], first: int, batch: int):
+    """The same rows spooled: `first` of them as a list, then batches of `batch`, by turns a
+    pyarrow record batch and a list of rows."""
+    import pyarrow as pa
+
+    from harness import spool
+
+    batches = []
+    for number, start in enumerate(range(first, len(rows), batch)):
+        part = rows[start : start + batch]
+        if number % 2:
+            batches.append(part)
+            continue
+        a, b, c = zip(*part, strict=True)
+        batches.append(
+            pa.record_batch(
+                [pa.array(a, pa.int64()), pa.array(b, pa.string()), pa.array(c, pa.float64())],
+                names=["a", "b", "c"],
+            )
+        )
+    return spool.spooled(rows[:first], batches)
+
+
+def test_a_spooled_result_has_the_fingerprint_of_the_same_rows_in_a_list():
+    from harness.spool import Spooled
+
+    rows = mixed_rows(3000, seed=7)
+    spooled = spooled_like(rows, first=1000, batch=300)
+    assert isinstance(spooled, Spooled) and spooled == rows and len(spooled) == 3000
+    for ordered in (True, False):
+        for decimals in (0, 2, 12):
+            assert result_checksum(spooled, ordered, decimals) == result_checksum(
+                rows, ordered, decimals
+            ), (ordered, decimals)
+    shuffled = spooled_like(rows[::-1], first=1000, batch=300)
+    assert result_checksum(shuffled, False, 2) == result_checksum(spooled, False, 2)
+    assert result_checksum(shuffled, True, 2) != result_checksum(spooled, True, 2)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness import answers, spool
+from harness.answers import keep
+from harness.checksum import result_checksum
 from harness.datagen import ensure_data
 from harness.engines import all_engines, engine_class
 from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
@@ -125,3 +128,49 @@ def test_dropping_the_os_cache_is_opt_in_and_a_refusal_is_a_note(tmp_path):
         and engine.notes
         and engine.notes[0].startswith("could not drop the OS page cache")
     )
+
+
+# Ties, out of order; NULLs; text of several bytes a character; decimals, doubles, negative
+# numbers and dates: every kind of column the fingerprint and the kept answer treat apart.
+LARGE = """SELECT (range * 7919) % 5003 AS k,
+    CASE WHEN range % 11 = 0 THEN NULL ELSE 'té' || (range % 97) || '€' END AS word,
+    (range / 7)::DECIMAL(15, 2) AS amount, range / 3 AS ratio, -range AS negative,
+    DATE '2020-01-01' + (range % 400)::INT AS day
+FROM range(12000)"""
+# INTERVAL reads back from Arrow as another type: this result is spooled as rows instead.
+LARGE_NOT_ARROW = "SELECT range % 13 AS k, INTERVAL (range % 100) MINUTE AS gap FROM range(12000)"
+
+
+@pytest.mark.parametrize("sql", [LARGE, LARGE_NOT_ARROW], ids=["arrow", "rows"])
+def test_a_large_result_in_many_batches_has_the_one_shot_fingerprint_and_kept_answer(
+    engine, monkeypatch, sql
+):
+    """Past SPOOL_ROWS a result is fetched in batches and spooled to disk; its row count,
+    rows, fingerprint (ordered or not, at any decimals) and kept answer are those of the same
+    result fetched whole, as every result was before."""
+    monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
+    monkeypatch.setattr(spool, "BATCH_ROWS", 700)
+    monkeypatch.setattr(answers, "KEPT_ROWS", 500)
+    result = engine.execute(sql, 60)
+    whole = engine._con.execute(sql).fetchall()  # the one-shot path
+    assert isinstance(result.rows, spool.Spooled)
+    assert len(list(result.rows.batches())) > 10
+    assert len(result.rows) == len(whole) == 12000 and result.rows == whole
+    assert result.rows[:3] == whole[:3] and result.rows[7777] == whole[7777]
+    assert result.rows[-1] == whole[-1]
+    for ordered in (True, False):
+        for decimals in (0, 2):
+            assert result_checksum(result.rows, ordered, decimals) == result_checksum(
+                whole, ordered, decimals
+            )
+        kept = keep(result.rows, ordered, 2, result.columns)
+        assert kept == keep(whole, ordered, 2, result.columns)
+        assert kept.total_rows == 12000 and kept.rest_fingerprint is not None
+    again = engine.execute(sql, 60)  # a hot attempt: equal, so its judge skips the work
+    assert again.rows == result.rows and (again.rows != result.rows) is False  # Judge.of asks !=
+
+
+def test_a_result_below_the_spool_threshold_is_a_plain_list(engine, monkeypatch):
+    monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
+    assert type(engine.execute("SELECT range FROM range(999)", 60).rows) is list
+    assert engine.execute("SELECT range FROM range(0)", 60).rows == []

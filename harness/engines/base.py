@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness import spool
 from harness.errors import EngineError, UsageError, first_line
 from harness.records import LoadOutcome, Usage
 
@@ -96,9 +97,11 @@ WATCHDOG = Watchdog()
 
 @dataclass(frozen=True)
 class QueryResult:
-    """What `Engine.execute` returns: the rows, fetched in full, and what the engine reported."""
+    """What `Engine.execute` returns: the rows, fetched in full, and what the engine reported.
+    A large result's rows are spooled to a temporary file (harness.spool.Spooled, a read-only
+    sequence of the same rows), so memory stays bounded however many there are."""
 
-    rows: list[tuple]
+    rows: list[tuple] | spool.Spooled
     client_seconds: float
     columns: tuple[str, ...] = ()  # the result's column names, as the engine gave them
     engine_seconds: float | None = None
@@ -133,10 +136,11 @@ class QueryCancelled(Exception):
 
 @dataclass(frozen=True)
 class Ran:
-    """What an engine's driver call returns: every row, the column names, and what the engine
-    said about the query."""
+    """What an engine's driver call returns: every row (a list, or spooled when there are more
+    than harness.spool.SPOOL_ROWS), the column names, and what the engine said about the
+    query."""
 
-    rows: list[tuple]
+    rows: list[tuple] | spool.Spooled
     columns: tuple[str, ...] = ()
     engine_query_id: str | None = None
     engine_seconds: float | None = None
@@ -483,12 +487,19 @@ class CursorEngine(Engine):
     def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
         cursor = self._con.cursor()
         self._cursor_execute(cursor, sql, timeout_seconds)
-        rows = cursor.fetchall() if cursor.description else []
         return Ran(
-            rows=[tuple(r) for r in rows],
+            rows=self._fetch(cursor) if cursor.description else [],
             columns=tuple(str(d[0]) for d in cursor.description or ()),
             engine_query_id=self._cursor_query_id(cursor),
         )
+
+    def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
+        """Every row of the query just run: a list while they are few (SPOOL_ROWS), the rest
+        of a large result fetched in batches and spooled, so memory stays bounded."""
+        rows = [tuple(r) for r in cursor.fetchmany(spool.SPOOL_ROWS)]
+        if len(rows) < spool.SPOOL_ROWS:
+            return rows
+        return spool.spooled(rows, spool.fetched_many(cursor))
 
     def _cursor_execute(self, cursor: Any, sql: str, timeout_seconds: float) -> None:
         cursor.execute(sql)

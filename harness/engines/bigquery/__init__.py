@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from harness import spool
 from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
@@ -42,6 +43,18 @@ if TYPE_CHECKING:
 
 MINIMUM_BYTES_LIMIT = 10 * 2**20  # BigQuery refuses a maximum_bytes_billed below 10 MB
 _SOURCE_FORMATS = {"parquet": "PARQUET", "ndjson": "NEWLINE_DELIMITED_JSON"}
+# Column types whose Arrow form reads back (to_pylist) as the client's rows give them: not
+# JSON (text in Arrow, parsed in rows), GEOGRAPHY, INTERVAL, RANGE, RECORD, nor any REPEATED.
+_ARROW_FAITHFUL = {
+    *("INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "BOOL"),
+    *("STRING", "BYTES", "DATE", "DATETIME", "TIME", "TIMESTAMP"),
+}
+
+
+def _arrow_faithful(schema: Sequence[Any] | None) -> bool:
+    return bool(schema) and all(
+        field.field_type in _ARROW_FAITHFUL and field.mode != "REPEATED" for field in schema
+    )
 
 
 @dataclass
@@ -260,7 +273,7 @@ class BigQueryEngine(Engine):
         except concurrent.futures.TimeoutError:
             job.cancel()  # the client stopped waiting; the job would run on, and bill
             raise
-        rows = [tuple(row.values()) for row in result]
+        rows = self._fetch(result)
         engine_seconds = None
         if job.started and job.ended:
             engine_seconds = (job.ended - job.started).total_seconds()
@@ -271,6 +284,16 @@ class BigQueryEngine(Engine):
             engine_seconds=engine_seconds,
             usage=self._usage(job),
         )
+
+    @staticmethod
+    def _fetch(result: Any) -> list[tuple] | spool.Spooled:
+        """Every row: a list while they are few, a large result (its row count is known once
+        the job is done) as Arrow record batches, spooled, when every column reads back from
+        Arrow as the client's rows would give it; else row by row, spooled in batches."""
+        total = result.total_rows
+        if total is not None and total >= spool.SPOOL_ROWS and _arrow_faithful(result.schema):
+            return spool.spooled([], result.to_arrow_iterable())
+        return spool.collect(row.values() for row in result)
 
     def is_timeout(self, exc: Exception) -> bool:
         import concurrent.futures

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from harness import spool
 from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
@@ -176,8 +177,18 @@ class DuckDBEngine(Engine):
     def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
         self._untouched = False
         cursor = self._con.execute(sql)
-        rows = cursor.fetchall()
-        return Ran(rows, tuple(d[0] for d in cursor.description or ()))
+        columns = tuple(d[0] for d in cursor.description or ())
+        rows = cursor.fetchmany(spool.SPOOL_ROWS)
+        if len(rows) < spool.SPOOL_ROWS:  # the whole result, as fetchall() would give it
+            return Ran(rows, columns)
+        # A large result: the rest in batches, spooled, so memory stays bounded. As Arrow
+        # record batches when every column converts to the value fetchall() gives (not
+        # INTERVAL, HUGEINT, UUID, MAP …), else as rows.
+        if all(_arrow_faithful(str(d[1])) for d in cursor.description):
+            rest = spool.arrow_reader(cursor)
+        else:
+            rest = spool.fetched_many(cursor)
+        return Ran(spool.spooled(rows, rest), columns)
 
     def interrupt(self) -> None:
         if self._con is not None:
@@ -195,6 +206,20 @@ class DuckDBEngine(Engine):
         self._untouched = False
         self._con.execute("USE memory" if self.settings.database == ":memory:" else "USE main")
         self._con.execute(f"DROP SCHEMA IF EXISTS {_quote(owned(namespace))} CASCADE")
+
+
+# DuckDB types whose Arrow form reads back (to_pylist) as the value fetchall() gives.
+_ARROW_FAITHFUL = {
+    "BOOLEAN",
+    *("TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+    *("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"),
+    *("FLOAT", "DOUBLE", "VARCHAR", "DATE", "TIME", "TIMESTAMP", "BLOB"),
+    "TIMESTAMP WITH TIME ZONE",  # the same instant (in UTC rather than the session's zone)
+}
+
+
+def _arrow_faithful(type_name: str) -> bool:
+    return type_name in _ARROW_FAITHFUL or type_name.startswith(("DECIMAL(", "ENUM("))
 
 
 def _drop_os_cache() -> str | None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from harness import spool
 from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
@@ -46,6 +47,20 @@ if TYPE_CHECKING:
 _OBJECT_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){0,2}")
 # Errors Snowflake gives for a statement it stopped: cancelled (604) or over its timeout (630).
 _STOPPED = {604, 630}
+# Column types whose Arrow batches read back (to_pylist) as the connector's rows do. Not
+# NUMBER with a scale (float64 in Arrow unless arrow_number_to_decimal, Decimal in rows), nor
+# timestamps (nanoseconds), VARIANT, OBJECT, ARRAY.
+_ARROW_FAITHFUL = {"FIXED", "REAL", "TEXT", "DATE", "BOOLEAN", "BINARY"}
+
+
+def _arrow_faithful(description: Sequence[Any]) -> bool:
+    from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+    return all(
+        FIELD_ID_TO_NAME.get(column.type_code) in _ARROW_FAITHFUL
+        and not (FIELD_ID_TO_NAME.get(column.type_code) == "FIXED" and column.scale)
+        for column in description
+    )
 
 
 @dataclass
@@ -334,6 +349,22 @@ class SnowflakeEngine(CursorEngine):
 
     def _cursor_query_id(self, cursor: Any) -> str | None:
         return cursor.sfqid
+
+    def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
+        """A large result (the row count is known once the query ran) as the connector's Arrow
+        batches, spooled, when every column reads back from Arrow as the connector's own rows
+        would give it; else row by row, as the base class does. The choice is made before the
+        first row is read: the Arrow batches always start at the first row."""
+        total = cursor.rowcount
+        if total is None or total < spool.SPOOL_ROWS or not _arrow_faithful(cursor.description):
+            return super()._fetch(cursor)
+        from snowflake.connector.errors import NotSupportedError, ProgrammingError
+
+        try:
+            batches = cursor.fetch_arrow_batches()
+        except (NotSupportedError, ProgrammingError):  # a JSON result, or no Arrow support
+            return super()._fetch(cursor)  # (raised before any row was read)
+        return spool.spooled([], batches)
 
     def is_timeout(self, exc: Exception) -> bool:
         return getattr(exc, "errno", None) in _STOPPED
