@@ -154,6 +154,50 @@ def test_file_problems_are_one_clear_line_before_anything_loads(whbench, make_co
     problem({"t": "exports/*.parquet"}, "b.parquet has columns (id VARCHAR)", "one schema")
     (folder / "exports" / "c.xlsx").write_text("x")
     problem({"t": "exports/c.*"}, "c.xlsx is not Parquet, CSV or NDJSON")
+    # An empty file has no columns: DuckDB would invent one (column0, or json).
+    (folder / "exports" / "d.csv").write_text("")
+    problem({"t": "exports/d.csv"}, "d.csv is empty: no header and no rows")
+    (folder / "exports" / "e.ndjson").write_text("\n")
+    problem({"t": "exports/e.ndjson"}, "e.ndjson is empty")
+
+
+def test_files_are_inspected_once_until_they_change(tmp_path, monkeypatch):
+    import os
+
+    from harness.datagen import files
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "mine"
+    (folder / "exports").mkdir(parents=True)
+    for number in range(30):
+        (folder / "exports" / f"p{number:02d}.csv").write_text(f"id,name\n{number},n\n")
+    old = 1_600_000_000  # files older than a clock tick: their size and time can be trusted
+    for file in (folder / "exports").iterdir():
+        os.utime(file, (old, old))
+    read: list[str] = []
+    real = files.file_columns
+    monkeypatch.setattr(
+        files, "file_columns", lambda con, file: read.append(file.name) or real(con, file)
+    )
+    data = {"t": "exports/*.csv"}
+    expected = {"t": [("id", "bigint"), ("name", "varchar")]}
+    assert files.inspect_tables(folder, data) == expected
+    assert len(read) == 30
+    read.clear()
+    assert files.inspect_tables(folder, data) == expected
+    assert read == []  # every file known by path, size and time: DuckDB not even opened
+    changed = folder / "exports" / "p07.csv"
+    changed.write_text("id,label\n7,n\n")
+    os.utime(changed, (old + 1, old + 1))
+    with pytest.raises(UsageError, match=r"p07\.csv has columns \(id BIGINT, label VARCHAR\)"):
+        files.inspect_tables(folder, data)
+    assert read == ["p07.csv"]  # only the changed file read again
+    # A file written just now is not remembered: it could change again within a clock tick.
+    changed.write_text("id,name\n7,n\n")
+    read.clear()
+    files.inspect_tables(folder, data)
+    files.inspect_tables(folder, data)
+    assert read == ["p07.csv", "p07.csv"]
 
 
 def test_a_query_that_cannot_be_translated_is_skipped_with_the_reason(
