@@ -251,7 +251,7 @@ def results_show(config: Any, run: str, as_json: bool) -> None:
 @option("--output -o", "File to write (default: results/<run>.<format>).", type=PATH)
 def results_export(config: Any, run: str, fmt: str, output: Path | None) -> None:
     """Export one run's attempts (with engine, workload and SQL) as JSON, CSV or Parquet."""
-    console.echo(str(commands.results.export(config, run, fmt, output)))
+    written_to(commands.results.export(config, run, fmt, output))
 
 
 @command(
@@ -318,4 +318,11 @@ def project(config: Any, run_ids: tuple[str, ...], as_json: bool, **options: Any
 @PRICING
 def report(config: Any, run_ids: tuple[str, ...], output: Path | None, pricing: Any) -> None:
     """Render the HTML report (default: the latest run of each engine and workload)."""
-    console.echo(str(commands.results.report(config, list(run_ids), output, pricing)))
+    written_to(commands.results.report(config, list(run_ids), output, pricing))
+
+
+def written_to(path: Path) -> None:
+    """Name the file a command wrote; nothing when it went to stdout (`-o -`), where the name
+    would end up inside the output."""
+    if str(path) != "-":
+        console.echo(str(path))

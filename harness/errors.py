@@ -90,8 +90,10 @@ def lock_holder(exc: Exception) -> str | None:
 
 
 def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (drivers often add pages of detail)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    """The first line of an exception's message (drivers often add pages of detail), with any
+    secret a driver quoted in it (a connection string, a setting) taken out: every engine error
+    that reaches a note, a stored attempt or a message passes through here."""
+    return scrub((str(exc).strip().splitlines() or [type(exc).__name__])[0])
 
 
 def one_line(exc: BaseException) -> tuple[str, int]:

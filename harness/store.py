@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from harness.errors import HarnessError, StoreError, UsageError, first_line, lock_holder
+from harness.errors import HarnessError, StoreError, UsageError, first_line, lock_holder, scrub
 from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
@@ -537,7 +537,8 @@ class Store:
         run = {**run, "status": "running", "started_at": _now()}
         for key in ("engine_settings", "workload_options", "config", "load"):
             value = run.get(key)
-            run[key] = None if value is None else json.dumps(value, default=str)
+            # scrub: an engine's settings may hold a value from a ${…} reference (a path, a host)
+            run[key] = None if value is None else scrub(json.dumps(value, default=str))
         columns = ", ".join(run)
         self.con.execute(
             f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
@@ -786,6 +787,12 @@ class Store:
         for run in runs:
             for column in RUN_JSON_COLUMNS:
                 run[column] = json.loads(run[column]) if run[column] is not None else None
+        if any(run["config"] for run in runs):
+            # A run stored by an older whbench may hold a ${VAR:-default}'s default as written.
+            from harness.config import redact
+
+            for run in runs:
+                run["config"] = redact(run["config"])
         return runs
 
     def attempts(self, run_id: str) -> list[dict[str, Any]]:

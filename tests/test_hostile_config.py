@@ -318,6 +318,26 @@ ROWS = [
         {},
         ("--threshold", "finite"),
     ),
+    # -- a referenced value quoted by a driver, or kept in the engine's recorded settings -------
+    Row(
+        "driver-error-quotes-a-referenced-path",
+        ("run", "--config", CONFIG, "--quiet"),
+        {"engines": {"duckdb": {"database": "afile/" + REF + "/bench.duckdb"}}},
+        ("duckdb", "Not a directory", "afile/" + REF),
+        code=1,
+        setup=file_in_the_way,
+    ),
+    Row(
+        "engine-settings-from-a-reference-are-stored-masked",
+        ("run", "--config", CONFIG),
+        {
+            "engines": {"duckdb": {"database": REF + ".duckdb"}},  # outside results/
+            "timeout_seconds": "${WHB_HOSTILE_UNSET:-60}",
+            "workloads": {"tpch": {"scale": 0.01, "queries": ["q06"]}},
+        },
+        code=0,
+        stores=True,
+    ),
     # -- the results folder -------------------------------------------------------------------
     Row(
         "results-dir-is-a-file",
@@ -401,7 +421,7 @@ def stored_and_shown(whbench, config: Path, folder: Path) -> list[str]:
         shown.append(details.stdout)
         for fmt in ("json", "csv"):
             exported = whbench(
-                "results", "export", run["run_id"], "--config", config, "--format", fmt
+                "results", "export", run["run_id"], "--config", config, "--format", fmt, env=ENV
             )
             assert exported.code == 0, exported.stderr
     report = whbench("report", "--config", config, env=ENV)

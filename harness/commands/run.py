@@ -212,6 +212,8 @@ def interleave(
     if len(configs) != 2:
         raise UsageError("--interleave takes two config files: CONFIG_A CONFIG_B")
     a, b = (load_config(Path(path)) for path in configs)
+    for side in (a, b):
+        side.check_folders()
     if runs:
         a.runs = runs
     tasks = [selection.plan(side) for side in (a, b)]
