@@ -881,6 +881,14 @@ def _jinja_classes() -> tuple[type, type]:
                 return not attr.startswith("_")
             return super().is_safe_attribute(obj, attr, value)
 
+        def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+            # Refused at once, rather than as an undefined value that fails only when used:
+            # `cycler|attr('__init__')|attr('__globals__')` would otherwise end as a puzzling
+            # "undefined" error about the last step, not the unsafe first one.
+            raise jinja2.sandbox.SecurityError(
+                f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+            )
+
         def finalized(self, value: Any) -> Any:
             """Every `{{ … }}` value, before it becomes text."""
             return value if type(value) is str else self.guard.check(value, "a printed value")
