@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,6 +83,15 @@ class QueryChange:
     new_attempts: int
 
 
+class RunAttempts(list):
+    """One run's attempts, and its row of the store's runs table when it came from the store
+    (None for an exported file): what the gate checks the two sides are comparable on."""
+
+    def __init__(self, attempts: list[dict[str, Any]], run: dict[str, Any] | None = None):
+        super().__init__(attempts)
+        self.run = run
+
+
 def side_of(store: Store | None, refs: str) -> tuple[str, list[list[dict[str, Any]]]]:
     """A side of the comparison: one run, or several separated by commas (processes run in
     turn with the other side's), each a run id (or prefix) or an exported .json file."""
@@ -91,7 +101,7 @@ def side_of(store: Store | None, refs: str) -> tuple[str, list[list[dict[str, An
     return ",".join(name for name, _ in named), [attempts for _, attempts in named]
 
 
-def attempts_of(store: Store | None, ref: str) -> tuple[str, list[dict[str, Any]]]:
+def attempts_of(store: Store | None, ref: str) -> tuple[str, RunAttempts]:
     """One run's attempts: a run id (or prefix) in the store, or a JSON file written by
     `whbench results export RUN --format json`."""
     path = Path(ref)
@@ -103,13 +113,108 @@ def attempts_of(store: Store | None, ref: str) -> tuple[str, list[dict[str, Any]
                 f"{path}: not a whbench export ({exc}); export one with "
                 "`whbench results export RUN --format json`"
             ) from None
-        if not isinstance(rows, list) or not all("query_id" in r for r in rows):
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and "query_id" in r for r in rows
+        ):
             raise UsageError(f"{path}: not a whbench export of attempts")
-        return str(path), rows
+        return str(path), RunAttempts(rows)
     if store is None:
         raise UsageError(f"no results store, and {ref!r} is not an exported .json file")
     run_id = store.resolve_run(ref)
-    return run_id, store.attempts(run_id)
+    return run_id, RunAttempts(store.attempts(run_id), store.run(run_id))
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What a run measured, as far as it is known (None: not known, as for an exported file
+    without it): runs that differ in any of it measured different work, so no change in time
+    between them says anything about the code."""
+
+    run_id: str | None
+    workload: str | None
+    scale: float | None
+    options: str | None  # the workload's options (generator parameters), as sorted JSON
+    data: str | None  # your data's files, by their fingerprint (harness.datagen.files)
+
+    @classmethod
+    def of(cls, attempts: list[dict[str, Any]]) -> RunIdentity:
+        run = getattr(attempts, "run", None) or {}
+        first = attempts[0] if attempts else {}
+
+        def known(key: str) -> Any:
+            value = run.get(key)
+            return first.get(key) if value is None else value
+
+        options = run.get("workload_options")
+        data = re.search(r"_data_([0-9a-f]{8})$", run.get("namespace") or "")
+        scale = known("scale")
+        return cls(
+            known("run_id"),
+            known("workload"),
+            float(scale) if scale is not None else None,
+            json.dumps(options, sort_keys=True) if options is not None else None,
+            data.group(1) if data else None,
+        )
+
+    def named(self) -> str:
+        return self.run_id or "an exported run"
+
+
+# What a gate refuses to compare across, in the order it says so: (field, in words).
+_SAME = (
+    ("workload", "workloads"),
+    ("scale", "scales"),
+    ("options", "workload options"),
+    ("data", "data (your data's files changed)"),
+)
+
+
+def check_comparable(base: list[list[dict[str, Any]]], new: list[list[dict[str, Any]]]) -> None:
+    """Refuse (UsageError, exit 2) what a CI gate must not pass on: a run compared with itself
+    (or twice on one side), and runs of different workloads, scales, workload options or data,
+    whose times differ for reasons other than the code. Only what both runs record is checked:
+    an exported file knows its workload and scale but not its options."""
+    identities = [
+        (side, RunIdentity.of(attempts))
+        for side, runs in (("base", base), ("new", new))
+        for attempts in runs
+    ]
+    seen: dict[str, str] = {}
+    for side, identity in identities:
+        if identity.run_id is None:
+            continue
+        if identity.run_id in seen:
+            where = (
+                "on both sides" if seen[identity.run_id] != side else f"twice on the {side} side"
+            )
+            raise UsageError(
+                f"run {identity.run_id} is {where} of the comparison: compare a run with a "
+                "different one (see `whbench results list`)"
+            )
+        seen[identity.run_id] = side
+    for field, words in _SAME:
+        values = {
+            getattr(identity, field): identity
+            for _, identity in identities
+            if getattr(identity, field) is not None
+        }
+        if len(values) > 1:
+            shown = " against ".join(
+                f"{_shown(field, value)} ({identity.named()})"
+                for value, identity in list(values.items())[:2]
+            )
+            raise UsageError(
+                f"the runs compared ran different {words}: {shown}; a gate compares runs of "
+                "one workload at one scale on the same data, so give runs that match"
+            )
+
+
+def _shown(field: str, value: Any) -> str:
+    if field == "scale":
+        return f"scale {value:g}"
+    if field == "data":
+        return f"data {value}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -133,7 +238,9 @@ def compare(
     """Each side is one run's attempts or several runs' (separate processes, run in turn with
     the other side's): their times are pooled, and their spread from process to process sets
     each query's own noise floor. `interleaved`: the two sides ran in one process, in turn
-    (`whbench compare --interleave`), so no process-to-process noise lies between them."""
+    (`whbench compare --interleave`), so no process-to-process noise lies between them.
+    Refuses (UsageError) sides that are not comparable: see check_comparable."""
+    check_comparable(base, new)
     base_runs, new_runs = [_times(run) for run in base], [_times(run) for run in new]
     base_by, new_by = _pooled(base_runs), _pooled(new_runs)
     both = {
