@@ -556,7 +556,6 @@ _VALUE_FILTERS = frozenset(
         "replace",
     }
 )
-# Filters and str methods whose output can be their input times a string argument.
 # Filters and str methods whose output can be their input times an argument: its strings, and
 # (True) its numbers too (`indent(1000)` adds 1,000 characters to every line).
 _MULTIPLYING = {
@@ -617,10 +616,11 @@ class _Watchdog:
         return token
 
     def disarm(self, token: int) -> None:
+        """Idempotent: the caller repeats it if a timeout cut it short (see Renderer._guard)."""
         with self._lock:
-            _, thread, fired = self._armed.pop(token)
-            if fired:  # raised, maybe not yet delivered: withdraw it
-                _async_raise(thread, None)
+            entry = self._armed.pop(token, None)
+            if entry is not None and entry[2]:  # raised, maybe not yet delivered: withdraw it
+                _async_raise(entry[1], None)
 
     def _watch(self) -> None:
         with self._lock:
@@ -1220,6 +1220,14 @@ class Renderer:
             finally:
                 _WATCHDOG.disarm(token)
         except _OutOfTime as exc:
+            # The timeout may have landed inside disarm(), before it took the render off the
+            # watch: disarm until it has, or the watchdog would raise again later, elsewhere.
+            while True:
+                try:
+                    _WATCHDOG.disarm(token)
+                    break
+                except _OutOfTime:
+                    continue
             raise TemplateError(
                 f"{_template_frame(exc, name)}: rendering took over {self.limits.seconds:g} s "
                 "(templates.seconds in the config); fix the template, or raise the limit if it "
