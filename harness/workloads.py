@@ -467,12 +467,24 @@ def _query_files(folder: Path) -> list[dict[str, Any]]:
     for file in sorted((folder / "queries").glob("*.sql*")):
         query_id = file.name.removesuffix(".j2").removesuffix(".sql")
         if file.name.endswith((".sql", ".sql.j2")) and query_id not in found:
-            first = file.read_text(encoding="utf-8", errors="replace").lstrip().split("\n", 1)[0]
+            first = _first_line(file)
             title = first[2:].strip() if first.startswith("--") else query_id
             found[query_id] = {"id": query_id, "title": title or query_id}
     if not found:
         raise ValueError("no queries: list them under `queries:` or put .sql files in queries/")
     return list(found.values())
+
+
+def _first_line(file: Path) -> str:
+    """The first non-blank line of a query file, from at most its first 64 KiB; "" for what is
+    not a regular file (a FIFO would block: reading the query names it as the error)."""
+    if not file.is_file():
+        return ""
+    try:
+        with file.open(encoding="utf-8", errors="replace") as text:
+            return text.read(64 * 1024).lstrip().split("\n", 1)[0]
+    except OSError:
+        return ""
 
 
 def _plain_sql(folder: Path) -> bool:
@@ -1038,7 +1050,11 @@ def _template_cache() -> Any:
                 with contextlib.suppress(OSError):
                     os.unlink(partial)
                 return
-            _prune(Path(self.directory))
+            global _WRITTEN
+            _WRITTEN += len(data)
+            if _WRITTEN >= 0:  # the first write of the process, then every eighth of the total
+                _WRITTEN = -CACHE_TOTAL_BYTES // 8
+                _prune(Path(self.directory))
 
     directory = cache_dir() / CACHE_FOLDER
     try:
@@ -1046,6 +1062,9 @@ def _template_cache() -> Any:
     except OSError:
         return None
     return TemplateCache(str(directory))
+
+
+_WRITTEN = 0  # bytes this process wrote to the template cache since it last pruned it, less 1/8
 
 
 def _prune(directory: Path, total: int = CACHE_TOTAL_BYTES) -> None:
