@@ -615,7 +615,8 @@ class _Watchdog:
         self._wake_at = math.inf
 
     def arm(self, seconds: float) -> int:
-        deadline = time.monotonic() + seconds
+        # An infinite (or NaN) limit is no limit: the render is watched by nothing.
+        deadline = time.monotonic() + seconds if seconds < math.inf else math.inf
         with self._lock:
             token = next(self._tokens)
             self._armed[token] = [deadline, threading.get_ident(), False]
@@ -1103,6 +1104,10 @@ class Renderer:
         import jinja2
 
         self.workload, self.dialect, self.scale, self.limits = workload, dialect, scale, limits
+        if not 0 < limits.output_mb < math.inf:
+            raise TemplateError(
+                f"templates.output_mb {limits.output_mb} must be a positive number of MB"
+            )
         self.max_chars = max(1, int(limits.output_mb * 2**20))
         shared = bundled("workloads") / SHARED_DIR
         sandbox, loader = _jinja_classes()
