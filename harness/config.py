@@ -28,7 +28,17 @@ from typing import Annotated, Any
 
 from harness.engines import REGISTRY, engine_class
 from harness.errors import ConfigError, register_secret, scrub
-from harness.paths import KIB, MIB, YamlError, default_config_file, read_text, read_yaml
+from harness.paths import (
+    KIB,
+    MIB,
+    Keys,
+    YamlError,
+    default_config_file,
+    dotted,
+    key_line,
+    read_text,
+    read_yaml,
+)
 
 CONFIG_LIMIT = 1 * MIB  # a config file: a real one is a few KiB
 SECRET_FILE_LIMIT = 64 * KIB  # a ${file:…} secret: a password, a token, a key
@@ -217,9 +227,6 @@ def parse_config(data: Any, source: str = "<config>", text: str | None = None) -
     return config
 
 
-Keys = tuple[str | int, ...]  # where a value is: mapping keys and list indices from the top
-
-
 class _Origin:
     """Where a config came from, for messages: its name, and its text, in which the line of
     the key an error is about is looked up (only then: the parse cache keeps no positions)."""
@@ -228,38 +235,14 @@ class _Origin:
         self.name, self.text = name, text
 
     def error(self, keys: Keys, message: str) -> ConfigError:
-        return ConfigError(f"{self.where(keys)}: {_dotted(keys)}: {message}")
+        return ConfigError(f"{self.where(keys)}: {dotted(keys)}: {message}")
 
     def where(self, keys: Keys) -> str:
         line = self.line_of(keys)
         return f"{self.name}: line {line}" if line else self.name
 
     def line_of(self, keys: Keys) -> int | None:
-        """The line of the deepest of `keys` found in the text (1-based), or None."""
-        if self.text is None or not keys:
-            return None
-        import yaml
-
-        try:
-            node = yaml.compose(self.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
-            return None
-        line = None
-        for key in keys:
-            if isinstance(node, yaml.MappingNode):
-                found = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(key)]
-                if not found:
-                    break
-                key_node, node = found[-1]
-                line = key_node.start_mark.line + 1
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-                if key >= len(node.value):
-                    break
-                node = node.value[key]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
+        return key_line(self.text, keys) if self.text is not None else None
 
 
 def _parse_engines(data: Any, origin: _Origin) -> EngineSections:
@@ -513,20 +496,6 @@ def _kind(value: Any) -> str:
 
 def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
-
-
-def _dotted(keys: Keys) -> str:
-    """keys as a path: engines.duckdb.threads, workload_dirs[0]; a key that is not plain text
-    (a newline, a tab, 200 characters) is quoted, so that a message stays one short line."""
-    path = ""
-    for key in keys:
-        if isinstance(key, int):
-            path += f"[{key}]"
-        else:
-            key = str(key)
-            shown = key if key.isprintable() and 0 < len(key) <= 60 else _short(key)
-            path += f".{shown}" if path else shown
-    return path
 
 
 def _suggest(word: Any, choices: typing.Iterable[str]) -> str:

@@ -274,3 +274,105 @@ def _strict_loader() -> type:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- where a key is, and which keys a file may hold ---------------------------------------------
+Keys = tuple[str | int, ...]  # where a value is: mapping keys and list indices from the top
+NAMES, ANY = "names", "any"  # check_keys: a mapping of names to values given; anything
+
+
+def dotted(keys: Keys) -> str:
+    """keys as a path: engines.duckdb.threads, workload_dirs[0]; a key that is not plain text
+    (a newline, a tab, 200 characters) is quoted, so that a message stays one short line."""
+    path = ""
+    for key in keys:
+        if isinstance(key, int):
+            path += f"[{key}]"
+        else:
+            key = str(key)
+            shown = key if key.isprintable() and 0 < len(key) <= 60 else _short(key)
+            path += f".{shown}" if path else shown
+    return path
+
+
+def key_line(text: str, keys: Keys) -> int | None:
+    """The line (1-based) of the deepest of `keys` (mapping keys and list indices from the top)
+    found in a YAML text, or None. Only for an error: composing the text costs a parse, and the
+    parse cache keeps no positions."""
+    if not keys:
+        return None
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(key)]
+            if not found:
+                break
+            key_node, node = found[-1]
+            line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+COMMA_HINT = "an unquoted comma in a { } mapping starts a new key: quote the value"
+
+
+def check_keys(
+    data: Any, schema: Any, text: str, file: Path, error: type[Exception], path: tuple = ()
+) -> None:
+    """Refuse a key `schema` does not list, or a name given no value, with the file and line.
+    The line is looked up only for an error (by composing the text), so a good file costs a
+    walk over its keys."""
+    if isinstance(schema, dict):
+        if not isinstance(data, dict):
+            if data is not None:
+                _key_error(error, file, text, path, f"{dotted(path)} must be a mapping")
+            return
+        for key, value in data.items():
+            if key in schema:
+                check_keys(value, schema[key], text, file, error, (*path, key))
+            elif "*" in schema:
+                check_keys(value, schema["*"], text, file, error, (*path, key))
+            else:
+                import difflib
+
+                known = [k for k in schema if k != "*"]
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else COMMA_HINT
+                    if value is None
+                    else f"known: {', '.join(known)}"
+                )
+                where = f" in {dotted(path)}" if path else ""
+                _key_error(error, file, text, (*path, key), f"unknown key {key!r}{where}; {hint}")
+    elif isinstance(schema, list) and isinstance(data, list):
+        for number, item in enumerate(data):
+            check_keys(item, schema[0], text, file, error, (*path, number))
+    elif schema == NAMES and isinstance(data, dict):
+        for key, value in data.items():
+            if value is None:
+                _key_error(
+                    error,
+                    file,
+                    text,
+                    (*path, key),
+                    f"{dotted((*path, key))} has no value; give one ({COMMA_HINT})",
+                )
+
+
+def _key_error(error: type[Exception], file: Path, text: str, path: tuple, problem: str) -> None:
+    line = key_line(text, path)
+    raise error(f"{file}:{f' line {line}:' if line else ''} {problem}")

@@ -156,7 +156,7 @@ def _read_catalog(path: Path, user: bool = False) -> dict[str, Any]:
 def _check_prices(path: Path, text: str, at: tuple[str, ...], section: dict[str, Any]) -> None:
     """Every mapping with a `price` is a price: exactly PRICE_FIELDS. No key without a value
     (an unquoted comma in a `{ }` mapping makes one, and cuts the value before it)."""
-    from harness.workloads import COMMA_HINT
+    from harness.paths import COMMA_HINT
 
     where = ".".join(map(str, at))
     if "price" in section:
@@ -182,7 +182,7 @@ def _check_prices(path: Path, text: str, at: tuple[str, ...], section: dict[str,
 
 
 def _catalog_error(path: Path, text: str, at: tuple[str, ...], problem: str) -> None:
-    from harness.workloads import key_line
+    from harness.paths import key_line
 
     line = key_line(text, at)
     raise ConfigError(f"{path}:{f' line {line}:' if line else ''} {problem}")

@@ -9,7 +9,7 @@ from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.errors import WorkloadError, first_line
 from harness.translate import Untranslatable
-from harness.workloads import DEFAULT_LIMITS, Renderer, Workload
+from harness.workloads import Renderer, Workload
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Validation:
     untranslatable: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def validate_workload(workload: Workload, limits: TemplateLimits = DEFAULT_LIMITS) -> Validation:
+def validate_workload(workload: Workload, limits: TemplateLimits) -> Validation:
     """Every query, schema and load statement in every dialect, rendered (within the config's
     `templates:` limits) and parsed."""
     import sqlglot  # only validation needs the parser

@@ -241,7 +241,7 @@ def test_a_hostile_template_is_one_line_naming_file_and_line(whbench, make_confi
 def test_the_compiled_template_cache_is_bounded(whbench, make_config, workdir):
     """A template whose compiled form is over 1 MB renders but is not cached; the folder is
     pruned, oldest first, once over its total; an earlier version's folder goes."""
-    from harness.workloads import CACHE_FOLDER, CACHE_TOTAL_BYTES, _prune
+    from harness.sandbox import CACHE_FOLDER, CACHE_TOTAL_BYTES, _prune
 
     root = workdir / "workloads"
     shutil.copytree(bundled("workloads") / "tpch", root / "tpch")

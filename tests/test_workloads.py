@@ -9,6 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled
@@ -43,7 +44,7 @@ def test_tpch_has_22_queries_and_8_tables():
 
 def test_validate_finds_no_problem_in_bundled_workloads():
     for workload in discover().values():
-        checked = validate_workload(workload)
+        checked = validate_workload(workload, TemplateLimits())
         assert checked.problems == []
         assert checked.untranslatable == {}
         assert checked.statements >= len(dialects()) * (

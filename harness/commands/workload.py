@@ -81,7 +81,7 @@ def init(
         + yaml.safe_dump(spec, sort_keys=False)
     )
     workload = read_workload(folder)
-    checked = validate_workload(workload)
+    checked = validate_workload(workload, config.templates)
     return {
         "workload": name,
         "folder": str(folder),
