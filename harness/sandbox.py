@@ -133,7 +133,7 @@ class _Watchdog:
         return token
 
     def disarm(self, token: int) -> None:
-        """Idempotent: the caller repeats it if a timeout cut it short (see Renderer._guard)."""
+        """Idempotent: the caller repeats it if a timeout cut it short (see guard())."""
         with self._lock:
             entry = self._armed.pop(token, None)
             if entry is not None and entry[2]:  # raised, maybe not yet delivered: withdraw it
