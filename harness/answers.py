@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checksum import batch_lines, encode_row, line_bytes
-from harness.spool import Spooled, arrow_reader, scratch
+from harness.spool import Spooled, in_scratch, sorted_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -518,8 +518,8 @@ def _keep_spooled(rows: Spooled, ordered: bool, decimals: int, columns: Sequence
     names = tuple(c.lower() for c in columns)
     if len(rows) <= KEPT_ROWS:
         return keep(list(rows), ordered, decimals, columns)
-    digest = hashlib.sha256()
     if ordered:
+        digest = hashlib.sha256()
         kept = rows[:KEPT_ROWS]
         position = 0
         for batch in rows.batches():
@@ -532,39 +532,95 @@ def _keep_spooled(rows: Spooled, ordered: bool, decimals: int, columns: Sequence
         return Stored(kept, len(rows), digest.hexdigest()[:16], names)
     # Sorted as sorted(rows, key=_sort_key) sorts them: on each column's (kind, key) and, for
     # rows that tie, their place in the result (sorted() is stable).
-    width = len(rows[0])
-    order = ", ".join(
-        [f"k{i}, n{i} NULLS LAST, t{i} NULLS LAST" for i in range(width)] + ["position"]
-    )
-    positions: list[int] = []
-    with scratch() as con:
-        schema = _keyed_schema(width)
-        con.register(
-            "keyed",
-            _keyed_batches(rows, schema, width, decimals),
-        )
-        result = con.execute(f"SELECT position, line FROM keyed ORDER BY {order}")
-        for batch in arrow_reader(result):
+    keys = _sort_keys(rows, decimals)
+    order = ", ".join([key.order(i) for i, key in enumerate(keys)] + ["position"])
+    schema = _keyed_schema(keys)
+
+    def sort(con: Any) -> tuple[list[int], str]:
+        positions: list[int] = []
+        rest = hashlib.sha256()
+        con.register("keyed", _keyed_batches(rows, schema, keys, decimals))
+        for batch in sorted_batches(con, f"SELECT position, line FROM keyed ORDER BY {order}"):
             wanted = KEPT_ROWS - len(positions)
             if wanted > 0:
                 positions.extend(batch.column(0).slice(0, wanted).to_pylist())
             if wanted < batch.num_rows:
-                digest.update(line_bytes(batch.column(1).slice(max(wanted, 0))))
-    return Stored(rows.take(positions), len(rows), digest.hexdigest()[:16], names)
+                rest.update(line_bytes(batch.column(1).slice(max(wanted, 0))))
+        return positions, rest.hexdigest()[:16]
+
+    positions, fingerprint = in_scratch(sort)
+    return Stored(rows.take(positions), len(rows), fingerprint, names)
 
 
-def _keyed_schema(width: int) -> pa.Schema:
+@dataclass(frozen=True)
+class _SortKey:
+    """How one column's `_sortable` goes to the scratch DuckDB: one typed column when every
+    batch holds the column as Arrow whole numbers (kind 1, the number) or text (kind 3, the
+    text), NULL sorting first as kind 0 does; else three (the kind, the number, the text)."""
+
+    kind: str  # "number", "text" or "any"
+
+    def order(self, i: int) -> str:
+        if self.kind == "any":
+            return f"k{i}, n{i} NULLS LAST, t{i} NULLS LAST"
+        return f"c{i} NULLS FIRST"
+
+    def fields(self, i: int) -> list[tuple[str, Any]]:
+        import pyarrow as pa
+
+        if self.kind == "number":
+            return [(f"c{i}", pa.float64())]
+        if self.kind == "text":
+            return [(f"c{i}", pa.string())]
+        return [(f"k{i}", pa.int8()), (f"n{i}", pa.float64()), (f"t{i}", pa.string())]
+
+
+def _sort_keys(rows: Spooled, decimals: int) -> list[_SortKey]:
+    """Each column's _SortKey: from each Arrow batch's schema, and from the values of each
+    batch of rows (a large result's first SPOOL_ROWS, or a driver's rows): whole numbers
+    (not bool) and NULL, or text and NULL, take one typed column."""
+    import pyarrow as pa
+
+    width = len(rows[0])
+    kinds: list[set[str]] = [set() for _ in range(width)]
+    for schema, batch in zip(rows.schemas(), rows.batches(rows_only=True), strict=True):
+        for i in range(width):
+            if schema is None:
+                kinds[i].add(_python_kind(batch, i))
+                continue
+            kind = schema.field(i).type if i < len(schema) else None
+            if kind is not None and pa.types.is_integer(kind):
+                kinds[i].add("number")
+            elif kind is not None and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                kinds[i].add("text")
+            else:
+                kinds[i].add("any")
+    if decimals < 0:  # round(v, decimals) then changes whole numbers too
+        kinds = [{"any"} if "number" in found else found for found in kinds]
+    return [_SortKey(found.pop() if len(found) == 1 else "any") for found in kinds]
+
+
+def _python_kind(rows: list[tuple], i: int) -> str:
+    if i >= len(rows[0]) or any(len(row) != len(rows[0]) for row in rows):
+        return "any"  # rows of different lengths: the absent value has a kind of its own
+    found = set(map(type, (row[i] for row in rows))) - {type(None)}
+    if found == {int}:
+        return "number"
+    return "text" if found == {str} else "any"
+
+
+def _keyed_schema(keys: list[_SortKey]) -> pa.Schema:
     import pyarrow as pa
 
     fields = [("position", pa.int64()), ("line", pa.string())]
-    for i in range(width):
-        fields += [(f"k{i}", pa.int8()), (f"n{i}", pa.float64()), (f"t{i}", pa.string())]
+    for i, key in enumerate(keys):
+        fields += key.fields(i)
     return pa.schema(fields)
 
 
-def _keyed_batches(rows: Spooled, schema: pa.Schema, width: int, decimals: int) -> Any:
-    """Each batch's rows as (position, line at REST_DECIMALS, and per column the kind, the
-    number and the text of `_sortable`): a reader DuckDB sorts from."""
+def _keyed_batches(rows: Spooled, schema: pa.Schema, keys: list[_SortKey], decimals: int) -> Any:
+    """Each batch's rows as (position, line at REST_DECIMALS, each column's sort key): a
+    reader DuckDB sorts from."""
     import pyarrow as pa
 
     def batches() -> Any:
@@ -573,41 +629,34 @@ def _keyed_batches(rows: Spooled, schema: pa.Schema, width: int, decimals: int) 
             size = len(batch) if isinstance(batch, list) else batch.num_rows
             arrays = [pa.array(range(start, start + size), pa.int64())]
             arrays.append(batch_lines(batch, REST_DECIMALS))
-            for i in range(width):
-                arrays += _key_columns(batch, i, decimals)
+            for i, key in enumerate(keys):
+                arrays += _key_columns(batch, i, key, decimals)
             start += size
             yield pa.record_batch(arrays, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def _key_columns(batch: Any, i: int, decimals: int) -> list[pa.Array]:
-    """Column i's `_sortable` as three Arrow columns: the kind (0 NULL, 1 number, 2 date,
-    3 other; -1 for a row too short to have column i, which sorts first as a shorter tuple
-    does), the rounded number, and the text (a non-finite number's too)."""
+def _key_columns(batch: Any, i: int, key: _SortKey, decimals: int) -> list[pa.Array]:
+    """Column i's `_sortable`: for a whole-number column the number (round(float(v), decimals)
+    is float(v) for a whole number), for a text column the text; else the kind (0 NULL,
+    1 number, 2 date, 3 other; -1 for a row too short to have column i, which sorts first as a
+    shorter tuple does), the rounded number, and the text (a non-finite number's too)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if not isinstance(batch, list):
-        column = batch.column(i)
-        kind = column.type
-        if pa.types.is_integer(kind) and decimals >= 0:
-            # round(float(v), decimals) is float(v) for a whole number.
-            nulls = pc.is_null(column)
-            return [
-                pc.if_else(nulls, 0, 1).cast(pa.int8()),
-                column.cast(pa.float64(), safe=False),
-                pa.nulls(len(column), pa.string()),
-            ]
-        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            return [
-                pc.if_else(pc.is_null(column), 0, 3).cast(pa.int8()),
-                pa.nulls(len(column), pa.float64()),
-                column.cast(pa.string()),
-            ]
-        values = column.to_pylist()
-    else:
+    if isinstance(batch, list) and key.kind != "any":
+        values = [row[i] for row in batch]
+        if key.kind == "number":
+            return [pa.array([None if v is None else float(v) for v in values], pa.float64())]
+        return [pa.array(values, pa.string())]
+    if key.kind == "number":
+        return [batch.column(i).cast(pa.float64(), safe=False)]
+    if key.kind == "text":
+        return [batch.column(i).cast(pa.string())]
+    if isinstance(batch, list):
         values = [row[i] if i < len(row) else _ABSENT for row in batch]
+    else:
+        values = batch.column(i).to_pylist()
     kinds: list[int] = []
     numbers: list[float | None] = []
     texts: list[str | None] = []
@@ -617,17 +666,17 @@ def _key_columns(batch: Any, i: int, decimals: int) -> list[pa.Array]:
             numbers.append(None)
             texts.append(None)
             continue
-        kind, key = _sortable(value, decimals)
+        kind, sortable = _sortable(value, decimals)
         kinds.append(kind)
         if kind == 0:
             numbers.append(None)
             texts.append(None)
-        elif isinstance(key, float):
-            numbers.append(key + 0.0)  # -0.0 and 0.0 tie in Python; make them one for DuckDB
+        elif isinstance(sortable, float):
+            numbers.append(sortable + 0.0)  # -0.0 and 0.0 tie in Python; make them one here
             texts.append(None)
         else:
             numbers.append(None)
-            texts.append(key)
+            texts.append(sortable)
     return [
         pa.array(kinds, pa.int8()),
         pa.array(numbers, pa.float64()),

@@ -29,7 +29,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from harness.spool import Spooled, arrow_reader, scratch
+from harness.spool import Spooled, in_scratch, sorted_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -141,13 +141,16 @@ def _spooled_checksum(rows: Spooled, ordered: bool, decimals: int) -> str:
             digest.update(line_bytes(batch_lines(batch, decimals)))
         return digest.hexdigest()[:16]
     schema = pa.schema([("line", pa.string())])
-    lines = (pa.record_batch([batch_lines(b, decimals)], schema=schema) for b in rows.batches())
-    with scratch() as con:
+
+    def sort(con: Any) -> str:
+        sorted_digest = digest.copy()
+        lines = (pa.record_batch([batch_lines(b, decimals)], schema=schema) for b in rows.batches())
         con.register("spooled", pa.RecordBatchReader.from_batches(schema, lines))
-        result = con.execute("SELECT line FROM spooled ORDER BY line")
-        for batch in arrow_reader(result):
-            digest.update(line_bytes(batch.column(0)))
-    return digest.hexdigest()[:16]
+        for batch in sorted_batches(con, "SELECT line FROM spooled ORDER BY line"):
+            sorted_digest.update(line_bytes(batch.column(0)))
+        return sorted_digest.hexdigest()[:16]
+
+    return in_scratch(sort)
 
 
 def batch_lines(batch: Any, decimals: int) -> pa.Array:

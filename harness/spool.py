@@ -23,19 +23,23 @@ import bisect
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+T = TypeVar("T")
+
 SPOOL_ROWS = 100_000  # rows fetched as a plain list; a result with more is spooled
 BATCH_ROWS = 250_000  # rows per batch asked of a driver past SPOOL_ROWS
-SORT_MEMORY = "256MB"  # the scratch DuckDB's memory limit; past it, its sort spills to disk
+# The scratch DuckDB's memory limit (past it, its sort spills to disk), and the larger ones
+# tried in turn when very wide rows need more; then DuckDB's default.
+SORT_MEMORY = ("256MB", "1GB", "4GB")
+SORT_THREADS = 2  # sorting is not measured: two threads, whatever the machine
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,11 @@ class _Chunk:
     length: int
     start: int  # position of its first row in the result
     rows: int
-    arrow: bool  # a record batch (else a list of tuples)
+    schema: pa.Schema | None  # a record batch's (None: a list of tuples)
+
+    @property
+    def arrow(self) -> bool:
+        return self.schema is not None
 
 
 class Spool:
@@ -88,7 +96,8 @@ class Spool:
         data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         self._file.write(data)
         rows = batch.num_rows if arrow else len(batch)
-        self._chunks.append(_Chunk(self._end, len(data), self._count, rows, arrow))
+        schema = batch.schema if arrow else None
+        self._chunks.append(_Chunk(self._end, len(data), self._count, rows, schema))
         self._end += len(data)
         self._count += rows
 
@@ -156,10 +165,16 @@ class Spooled(Sequence[tuple]):
         data = os.pread(self._file.fileno(), chunk.length, chunk.offset)
         return pickle.loads(data)  # our own file, written above: trusted
 
-    def batches(self) -> Iterator[Any]:
-        """Each batch as spooled: a pyarrow RecordBatch or a list of tuples."""
+    def batches(self, rows_only: bool = False) -> Iterator[Any]:
+        """Each batch as spooled: a pyarrow RecordBatch or a list of tuples. `rows_only`: the
+        lists of tuples, and None in place of each record batch (which is not read)."""
         for chunk in self._chunks:
-            yield self._load(chunk)
+            yield None if rows_only and chunk.arrow else self._load(chunk)
+
+    def schemas(self) -> Iterator[pa.Schema | None]:
+        """Each batch's Arrow schema (None for a list of rows), without reading it."""
+        for chunk in self._chunks:
+            yield chunk.schema
 
     def row_batches(self) -> Iterator[list[tuple]]:
         """Each batch as a list of tuples."""
@@ -262,21 +277,38 @@ def python_rows(batch: Any) -> list[tuple]:
     return list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
 
 
-@contextmanager
-def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB to sort a spooled result in: past SORT_MEMORY it spills to a
-    temporary folder, so a sort of any size stays within it. (preserve_insertion_order keeps
-    its default: without it DuckDB 2 may hand an ORDER BY result to Arrow out of order.)"""
+def in_scratch(work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """work(con) on a scratch in-memory DuckDB that spills to a temporary folder past
+    SORT_MEMORY, so a sort of any length stays within it. DuckDB needs more for very wide rows
+    (a hundred columns): when it runs out, `work` starts again with four times the memory, and
+    last with DuckDB's own default. (preserve_insertion_order keeps its default: without it
+    DuckDB 2 may hand an ORDER BY result to Arrow out of order.)"""
     import duckdb
 
-    with tempfile.TemporaryDirectory(prefix="whbench-sort-") as folder:
-        con = duckdb.connect(
-            ":memory:", config={"memory_limit": SORT_MEMORY, "temp_directory": folder}
-        )
-        try:
-            yield con
-        finally:
-            con.close()
+    for limit in (*SORT_MEMORY, None):
+        config: dict[str, Any] = {"threads": SORT_THREADS}
+        if limit is not None:
+            config["memory_limit"] = limit
+        with tempfile.TemporaryDirectory(prefix="whbench-sort-") as folder:
+            con = duckdb.connect(":memory:", config={**config, "temp_directory": folder})
+            try:
+                return work(con)
+            except (duckdb.OutOfMemoryException, OSError) as exc:
+                # Through an Arrow reader, DuckDB's error arrives as an OSError.
+                if limit is None or "Out of Memory" not in str(exc):
+                    raise
+            finally:
+                con.close()
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def sorted_batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[pa.RecordBatch]:
+    """A query's result on a scratch connection as record batches of BATCH_ROWS, streamed
+    through a relation: a DB-API result would first be copied whole (DuckDB 2), which is the
+    memory a sort that spills is there to save."""
+    relation = con.sql(sql)
+    read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader  # DuckDB 1
+    yield from read(BATCH_ROWS)
 
 
 def arrow_reader(cursor: Any) -> Iterator[pa.RecordBatch]:

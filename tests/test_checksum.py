@@ -144,3 +144,25 @@ def test_a_spooled_result_has_the_fingerprint_of_the_same_rows_in_a_list():
     shuffled = spooled_like(rows[::-1], first=1000, batch=300)
     assert result_checksum(shuffled, False, 2) == result_checksum(spooled, False, 2)
     assert result_checksum(shuffled, True, 2) != result_checksum(spooled, True, 2)
+
+
+def test_a_sort_that_does_not_fit_the_scratch_memory_is_done_again_with_more(monkeypatch):
+    """DuckDB needs more than SORT_MEMORY for very wide rows: it runs out, and the sort starts
+    over with more memory (last with DuckDB's default) and gives the same fingerprint."""
+    import duckdb
+
+    from harness import spool
+
+    limits = []
+    connect = duckdb.connect
+
+    def counted(*args, **kwargs):
+        limits.append(kwargs["config"].get("memory_limit"))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(spool, "SORT_MEMORY", ("1MB",))
+    monkeypatch.setattr(duckdb, "connect", counted)
+    rows = mixed_rows(20000, seed=5)
+    spooled = spooled_like(rows, first=1000, batch=3000)
+    assert result_checksum(spooled, False, 2) == result_checksum(rows, False, 2)
+    assert limits == ["1MB", None]
