@@ -69,8 +69,8 @@ class Spool:
         self._count = 0  # rows written
 
     def add(self, batch: Any) -> None:
-        """A pyarrow RecordBatch or Table, or a list of rows."""
-        arrow = not isinstance(batch, list)
+        """A pyarrow RecordBatch or Table, or a list (or tuple) of rows."""
+        arrow = not isinstance(batch, (list, tuple))
         if arrow:
             import pyarrow as pa
 
