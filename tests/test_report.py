@@ -283,3 +283,35 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     assert row["cells"]["duckdb"]["badges"] == ["fastest", "cheapest", "best value"]
     assert "snowflake not ranked: 1 wrong answer" in row["verdicts"][0]
     assert any("snowflake gave wrong answers to q3" in note for note in data["missing"])
+
+
+def test_best_value_counts_time_once_whatever_the_billing_model():
+    """Best value ranks one pass's marginal cost (price-performance as TPC prices a system per
+    unit of throughput): for an engine billed by time that is its rate x the pass's seconds, for
+    one billed by bytes the bytes' price. Worked example: a warehouse at $0.0008 a second (2
+    credits an hour at $1.44, say) takes 10 s a pass, $0.008; BigQuery on-demand scans 2 GiB,
+    $0.0122 (at $6.25 a TiB), in 40 s. The time-billed engine is the better value, 1.5x; had it
+    taken twice as long it would cost twice as much a pass ($0.016) and lose by 1.3x, not by the
+    factor of four that seconds x the run bill (time squared) would have given."""
+    from harness.pricing import Cost
+    from harness.report import model
+
+    def cell(seconds: float, bill: float, marginal: float) -> dict:
+        measured = Cost(bill, "modelled")
+        return {
+            "hot": seconds,
+            "cost": measured,
+            "marginal": Cost(marginal, "modelled"),
+            "value": marginal,
+            "wrong": 0,
+            "badges": [],
+        }
+
+    bytes_pass = 2 / 1024 * 6.25
+    fast = {"warehouse": cell(10, 0.48, 0.008), "bigquery": cell(40, 0.0122, bytes_pass)}
+    (value,) = [v for v in model._verdicts(fast) if v.startswith("Best value")]
+    assert value.startswith("Best value: warehouse ($0.008")
+    assert "1.5x less per pass than bigquery" in value
+    slow = {"warehouse": cell(20, 0.48, 0.016), "bigquery": cell(40, 0.0122, bytes_pass)}
+    (value,) = [v for v in model._verdicts(slow) if v.startswith("Best value")]
+    assert value.startswith("Best value: bigquery") and "1.3x less per pass" in value
