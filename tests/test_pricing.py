@@ -80,13 +80,15 @@ def test_bigquery_cached_and_failed_queries_are_free_and_missing_usage_is_unknow
 
 
 def test_duckdb_is_priced_as_the_machine_it_ran_on():
-    assert cost("duckdb", client_seconds=3600) == Cost(0.096, "modelled", "2026-11-25")
+    # 2 threads, 6.2 GiB: m6i.large (tests/test_billing_duckdb.py has the worked examples)
+    two = {"threads": 2, "memory_limit": "6.2 GiB"}
+    assert cost("duckdb", two, client_seconds=3600) == Cost(0.096, "modelled", "2026-12-06")
 
 
 @pytest.mark.parametrize("seconds", [0.0, 0.5, 10.0, 1e6])
 def test_costs_are_never_negative_and_grow_with_usage(seconds):
     for engine, settings, usage in (
-        ("duckdb", {}, "client_seconds"),
+        ("duckdb", {"threads": 2, "memory_limit": "6.2 GiB"}, "client_seconds"),
         ("redshift", {}, "engine_seconds"),
         ("snowflake", {"warehouse_size": "L"}, "warehouse_seconds"),
         ("bigquery", {}, "bytes_scanned"),
@@ -128,25 +130,25 @@ def test_every_bundled_catalog_passes_the_strict_reader_and_its_keys_are_read():
         for key in section:
             assert f'"{key}"' in rules, (engine, key)
     # An unquoted comma in a flow mapping once cut this unit and made stray keys.
-    unit = CATALOG.price("duckdb", "machine_hour").unit
-    assert unit == "USD per hour (m6i.large, 2 vCPU, 8 GiB, on demand)"
+    unit = CATALOG.price("duckdb", "machines", "m6i.large", "hour").unit
+    assert unit == "USD per hour (m6i.large, 2 vCPU, 8 GiB, Linux, on demand)"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         (
-            "duckdb:\n  machine_hour:\n    {price: 0.096, unit: USD per hour (m6i.large, 2 vCPU),"
+            "duckdb:\n  storage_gb_month:\n    {price: 0.08, unit: USD per GB (gp3, 2^30 B),"
             "\n     as_of: '2026-11-25', source: x}\n",
-            r"line 3: unknown key '2 vCPU\)' in the price duckdb\.machine_hour; an unquoted comma",
+            r"line 3: unknown key '2\^30 B\)' in the price duckdb\.storage_gb_month; an unquoted",
         ),
         (
             "redshift:\n  minimum_second: 60\n",
             r"line 2: unknown key 'minimum_second' in redshift; did you mean 'minimum_seconds'\?",
         ),
         (
-            "duckdb:\n  machine_hour: {price: 1, unit: u, source: s, as_of: d, per: hour}\n",
-            r"line 2: unknown key 'per' in the price duckdb\.machine_hour",
+            "duckdb:\n  storage_gb_month: {price: 1, unit: u, source: s, as_of: d, per: hour}\n",
+            r"line 2: unknown key 'per' in the price duckdb\.storage_gb_month",
         ),
         (
             "duckdb:\n  machine_hour: {price: 1, unit: u, source: s, as_of: d}\n"
@@ -165,9 +167,9 @@ def test_unknown_and_duplicate_catalog_keys_name_the_file_and_line(tmp_path, tex
 
 def test_a_price_without_its_source_is_refused(tmp_path):
     path = tmp_path / "p.yaml"
-    path.write_text("duckdb: {machine_hour: {price: 1.0, unit: USD per hour}}\n")
+    path.write_text("duckdb: {storage_gb_month: {price: 1.0, unit: USD per hour}}\n")
     with pytest.raises(ConfigError, match="needs price, unit, source and as_of"):
-        load_catalog(path).price("duckdb", "machine_hour")
+        load_catalog(path).price("duckdb", "storage_gb_month")
 
 
 def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
@@ -179,7 +181,8 @@ def test_cost_command_reprices_a_stored_run(whbench, make_config, workdir):
     assert listed["engines"]["duckdb"]["dollars"] == default["dollars"]
     cheaper = workdir / "cheap.yaml"
     catalog = bundled_prices()
-    catalog["duckdb"]["machine_hour"]["price"] = 0.048
+    for machine in catalog["duckdb"]["machines"].values():
+        machine["hour"]["price"] /= 2
     # A catalog file with only the engine it changes: the others keep the bundled prices.
     cheaper.write_text(yaml.safe_dump({"duckdb": catalog["duckdb"]}))
     again = whbench("cost", run["run_id"], "--config", config, "--json", "--pricing", cheaper)
@@ -259,7 +262,7 @@ def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
 def test_price_performance_of_one_pass():
     from harness.pricing import price_performance
 
-    run = {"engine": "duckdb", "engine_settings": {}}
+    run = {"engine": "duckdb", "engine_settings": {"threads": 2, "memory_limit": "6.2 GiB"}}
     attempts = [attempt(query_id="q01", client_seconds=s) for s in (3600.0, 1800.0, 1800.0)]
     attempts += [attempt(query_id="q02", client_seconds=3600.0)]
     value = price_performance(run, attempts, CATALOG)
@@ -277,7 +280,8 @@ def test_report_renders_with_another_catalog(whbench, make_config, workdir):
     config = make_config(runs=1)
     assert whbench("run", "--config", config, "--quiet", "-q", "q06").code == 0
     catalog = bundled_prices()
-    catalog["duckdb"]["machine_hour"]["as_of"] = "2031-01-01"
+    for machine in catalog["duckdb"]["machines"].values():
+        machine["hour"]["as_of"] = "2031-01-01"
     other = workdir / "other.yaml"
     other.write_text(yaml.safe_dump(catalog))
     assert whbench("report", "--config", config, "-o", "a.html").code == 0
@@ -319,8 +323,12 @@ def test_edge_cases_by_hand():
     ("catalog", "message"),
     [
         (
-            {"duckdb": {"machine_hour": {"price": -1, "unit": "USD", "source": "s", "as_of": "d"}}},
-            r"duckdb.machine_hour: price -1 must be zero or more",
+            {
+                "duckdb": {
+                    "storage_gb_month": {"price": -1, "unit": "USD", "source": "s", "as_of": "d"}
+                }
+            },
+            r"duckdb.storage_gb_month: price -1 must be zero or more",
         ),
         ({"oracle": {}}, r"unknown engine 'oracle'"),
         (
