@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -370,26 +370,91 @@ class RedshiftEngine(CursorEngine):
             periods, started.replace(tzinfo=None), ended.replace(tzinfo=None)
         )
 
+    # SYS_SERVERLESS_USAGE: one row per 1-minute interval (start_time, end_time), with
+    # charged_seconds, the RPU-seconds billed in it "after transactions complete", minimum
+    # charges included; the whole workgroup; visible only to superusers.
+    # https://docs.aws.amazon.com/redshift/latest/dg/SYS_SERVERLESS_USAGE.html and
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html (read 2026-12-06)
     def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
         if self.settings.node_type:  # provisioned: billed by node-hours, nothing per window
             return None
+        first, last = usage_minutes(started, ended)
         cursor = self._con.cursor()
-        # charged_seconds: the RPU-seconds billed, minimum charges included, per minute. The
-        # view holds the whole workgroup, so other work in the window counts too.
-        cursor.execute(
-            "SELECT sum(charged_seconds), max(end_time) FROM sys_serverless_usage "
-            "WHERE end_time > %s AND start_time < %s",
-            (started.replace(tzinfo=None), ended.replace(tzinfo=None)),
-        )
-        charged, covered_until = cursor.fetchone()
-        complete = covered_until is not None and covered_until >= ended.replace(tzinfo=None)
+        superuser = self._superuser()
+        try:
+            cursor.execute(
+                "SELECT sum(charged_seconds), count(*) FROM sys_serverless_usage "
+                "WHERE start_time >= %s AND start_time < %s",
+                (first, last),
+            )
+            charged, rows = cursor.fetchone()
+            # How far the view has been written: by anything in the workgroup, not only us.
+            cursor.execute("SELECT max(end_time) FROM sys_serverless_usage")
+            (written_until,) = cursor.fetchone()
+        except Exception as exc:
+            if superuser is False and "permission denied" in str(exc).lower():
+                return not_visible(self.settings.user, superuser)
+            raise
+        if written_until is None:
+            # A view that holds 7 days of the workgroup's minutes and shows none, right after a
+            # run on that workgroup: this user cannot see it, and waiting will not change that.
+            return not_visible(self.settings.user, superuser)
+        complete = written_until >= last
         return {
             "rpu_seconds": None if charged is None else float(charged),
+            "minutes": int(rows),
+            "window_minutes": [first.isoformat(), last.isoformat()],
             "complete": complete,
             "pending": None
             if complete
-            else "SYS_SERVERLESS_USAGE does not cover the query window yet (it lags minutes)",
+            else (
+                f"SYS_SERVERLESS_USAGE is written up to {written_until:%H:%M} UTC, the run's "
+                f"billed minutes end at {last:%H:%M} (it is written after transactions end)"
+            ),
         }
+
+    def _superuser(self) -> bool | None:
+        """Whether this session's user is a superuser (PG_USER.usesuper); None if unknown."""
+        try:
+            value = self._scalar("SELECT usesuper FROM pg_user WHERE usename = current_user")
+        except Exception:
+            return None
+        return None if value is None else bool(value)
+
+
+def usage_minutes(started: datetime, ended: datetime) -> tuple[datetime, datetime]:
+    """The SYS_SERVERLESS_USAGE intervals that hold a query window's charges, as naive UTC
+    (the view's timestamps): from the minute the first query started up to and including the
+    minute in which a 60 s minimum begun by the last query would end. Charges are written to
+    the minute a transaction completes in, and the minimum can run past the last query's end,
+    so `start_time < ended` would drop the last minute or two."""
+    from harness.engines.redshift.billing import MINIMUM_SECONDS
+
+    def utc(moment: datetime) -> datetime:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.replace(second=0, microsecond=0)
+
+    last = utc(ended + timedelta(seconds=MINIMUM_SECONDS)) + timedelta(minutes=1)
+    return utc(started), last
+
+
+def not_visible(user: str | None, superuser: bool | None) -> dict[str, Any]:
+    """The measured bill cannot be read by this user (not a lag: it will not arrive)."""
+    who = f"user {user!r}" if user else "this user"
+    reason = (
+        f"{who} is not a superuser, and SYS_SERVERLESS_USAGE is visible only to superusers"
+        if superuser is False
+        else f"SYS_SERVERLESS_USAGE shows {who} no rows at all (it is visible only to superusers)"
+    )
+    return {
+        "rpu_seconds": None,
+        "complete": False,
+        "pending": None,
+        "not_visible": f"{reason}; a superuser can run `whbench cost --refresh RUN` "
+        "(https://docs.aws.amazon.com/redshift/latest/dg/SYS_SERVERLESS_USAGE.html, read "
+        "2026-12-06)",
+    }
 
 
 def _seconds(microseconds: int | None) -> float | None:

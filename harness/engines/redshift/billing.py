@@ -1,13 +1,30 @@
-"""How Amazon Redshift bills, as AWS's pages state (read 2026-11-26):
+"""How Amazon Redshift bills, as AWS's pages state.
 
-- Serverless: RPU-hours, billed per second for the time the workgroup processes work, with a
-  60-second minimum charge; base capacity 8 to 512 RPU (128 by default).
-  https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html and
-  https://aws.amazon.com/redshift/pricing/ . The pages do not say how long an idle gap must be
-  before a new minimum applies; the model applies it once to the run's query window.
-- Measured: SYS_SERVERLESS_USAGE.charged_seconds, RPU-seconds at 1-minute granularity, "used to
-  calculate the cost", for the whole workgroup, computed after each transaction ends (so it lags).
-  https://docs.aws.amazon.com/redshift/latest/dg/SYS_SERVERLESS_USAGE.html
+- Serverless: RPU-hours, billed per second while queries run, with a 60-second minimum; base
+  capacity 8 to 512 RPU (128 by default); nothing while the workgroup is idle.
+  https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html ("Minimum charge -
+  The minimum charge is for 60 seconds, metered on a per-second basis"; "When no queries are
+  running, you aren't billed for compute capacity"; read 2026-12-06 through the stored copy of
+  awsdocs/amazon-redshift-management-guide doc_source/serverless-billing.md) and
+  https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-express-capacity-billing.html
+  ("billed for each second, with a 60-second minimum ... You pay only while your queries run
+  and nothing while the endpoint is idle", read 2026-12-06).
+  **What the minimum applies to is not stated** on either page: not per query, not per
+  transaction, not per idle-to-active transition of the workgroup. Two third-party sources say
+  per query (github.com/dbt-labs/dbt-redshift/issues/855, a user; awsnegotiations.com
+  /redshift-serverless-pricing.html, "60-second minimum after each query starts"), neither is
+  AWS. So both readings are modelled and both figures are shown:
+    lower bound, one minimum per active period: queries with pauses shorter than the minimum
+      between them are one period (the pause is counted as billed: a new minimum would cost
+      as much), each period billed its length, at least 60 s;
+    upper bound, one minimum per query: each query billed its own time, at least 60 s.
+  The catalog's `minimum_applies_to` (active_period, the default, or query) picks which is
+  the headline figure; the other is printed beside it. A superuser's measured bill
+  (SYS_SERVERLESS_USAGE) settles it for a run: the bounds are shown beside it.
+- Measured: SYS_SERVERLESS_USAGE.charged_seconds, RPU-seconds in 1-minute intervals, "used to
+  calculate the cost", minimum charges included, for the whole workgroup, computed after each
+  transaction ends (so it lags); visible only to superusers.
+  https://docs.aws.amazon.com/redshift/latest/dg/SYS_SERVERLESS_USAGE.html (read 2026-12-06)
 - Provisioned: each node-hour the cluster exists, busy or not (on demand, per second). A run is
   charged the wall time of its query window; a month is 730 hours.
   https://aws.amazon.com/redshift/pricing/
@@ -24,6 +41,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.pricing import (
@@ -34,10 +53,52 @@ from harness.pricing import (
     Billing,
     Cost,
     Priced,
-    busy_seconds_per_day,
+    dollars,
     held_seconds,
     seconds,
+    spans,
 )
+
+MINIMUM_SECONDS = 60.0  # the Serverless minimum charge (serverless-billing.html, 2026-12-06)
+MINIMUM_SOURCE = (
+    "https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html (read 2026-12-06)"
+)
+READINGS = ("active_period", "query")
+
+
+def per_active_period(periods: Iterable[tuple[float, float]], minimum: float) -> float:
+    """Billed seconds if the minimum applies once per active period (the lower bound): spans
+    (start, end) in seconds that are less than `minimum` apart are one period, billed from its
+    first start to its last end and at least `minimum`."""
+    merged: list[list[float]] = []
+    for start, end in sorted(periods):
+        if merged and start - merged[-1][1] < minimum:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return sum(max(end - start, minimum) for start, end in merged)
+
+
+def per_query(periods: Iterable[tuple[float, float]], minimum: float) -> float:
+    """Billed seconds if every query carries its own minimum (the upper bound)."""
+    return sum(max(end - start, minimum) for start, end in periods)
+
+
+def daily_bounds(
+    count: float, each_seconds: float, active_hours: float, minimum: float
+) -> tuple[float, float]:
+    """(lower, upper) billed seconds a day for `count` queries of `each_seconds` arriving
+    evenly over `active_hours`: the two readings of the minimum, as `per_active_period` and
+    `per_query` would bill that day's queries."""
+    if count <= 0:
+        return 0.0, 0.0
+    upper = count * max(each_seconds, minimum)
+    gap = active_hours * 3600 / count  # from one query's start to the next one's
+    if gap - each_seconds < minimum:
+        # One period a day, from the first query's start to the last one's end, pauses
+        # included (never more than every query's own minimum).
+        return min(max((count - 1) * gap + each_seconds, minimum), upper), upper
+    return upper, upper  # every query its own period: both readings agree
 
 
 class RedshiftBilling(Billing):
@@ -57,13 +118,72 @@ class RedshiftBilling(Billing):
     def _base_rpu(self) -> int:
         return int(self.settings.get("base_rpu") or self.section["default_base_rpu"])
 
+    def _minimum(self) -> float:
+        return float(self.section.get("minimum_seconds", MINIMUM_SECONDS))
+
+    def _reading(self) -> str:
+        """Which reading of the minimum is the headline figure (the other is printed)."""
+        reading = str(self.section.get("minimum_applies_to", "active_period"))
+        if reading not in READINGS:
+            raise ConfigError(
+                f"redshift.minimum_applies_to: {reading!r}; expected one of {', '.join(READINGS)}"
+            )
+        return reading
+
+    def _unpriced(self, node_type: str) -> str | None:
+        """Why a known node type has no price in the catalog (None: it has one)."""
+        return (self.section.get("unpriced_node_types") or {}).get(node_type)
+
+    def _node_notes(self) -> list[str]:
+        """What the catalog says about the cluster's node type (e.g. that it is retiring)."""
+        node_type = str(self.settings["node_type"])
+        notes = []
+        if (retiring := (self.section.get("retiring_node_types") or {}).get(node_type)) is not None:
+            notes.append(f"{node_type}: {retiring}")
+        cost = self._compute(0.0)
+        if cost.dollars is None and cost.note:
+            notes.append(cost.note)
+        return notes
+
     def _compute(self, busy_seconds: float) -> Cost:
         """What `busy_seconds` of the cluster or workgroup cost."""
         if self.provisioned:
-            price = self.price("node_hour", str(self.settings["node_type"]))
+            node_type = str(self.settings["node_type"])
+            priced = node_type in (self.section.get("node_hour") or {})
+            if not priced and (why := self._unpriced(node_type)) is not None:
+                return Cost(None, "unknown", note=f"{node_type}: {why}")
+            price = self.price("node_hour", node_type)
             return Cost(busy_seconds / 3600 * self._nodes() * price.price, "modelled", price.as_of)
         price = self.price("serverless_rpu_hour")
         return Cost(busy_seconds * self._base_rpu() / 3600 * price.price, "modelled", price.as_of)
+
+    def _bounds(self, lower: float, upper: float, what: str) -> Priced:
+        """The headline reading's cost, with both readings in words."""
+        low, high = self._compute(lower), self._compute(upper)
+        reading = self._reading()
+        cost = low if reading == "active_period" else high
+        note = (
+            f"60 s minimum per active period {dollars(low.dollars)}, per query "
+            f"{dollars(high.dollars)}; AWS does not say which ({MINIMUM_SOURCE})"
+        )
+        explain = [
+            f"Serverless: {self._base_rpu()} RPU for {what}: {lower:.4g} s if the "
+            f"{self._minimum():g} s minimum applies once per active period "
+            f"({dollars(low.dollars)}), {upper:.4g} s if it applies to each query "
+            f"({dollars(high.dollars)}); AWS's billing page states the minimum but not what it "
+            f"applies to, so both are shown; the headline is per {reading.replace('_', ' ')}"
+        ]
+        return Priced(Cost(cost.dollars, cost.basis, cost.as_of, note), explain)
+
+    def _span_seconds(self, attempts: list[dict]) -> list[tuple[float, float]]:
+        found = spans(attempts)
+        if not found:
+            return []
+        origin = found[0][0]
+        return [
+            ((start - origin).total_seconds(), (end - origin).total_seconds())
+            for start, end in found
+        ]
 
     def marginal(self, attempt: dict) -> Cost:
         if attempt["status"] == "skipped":
@@ -81,9 +201,17 @@ class RedshiftBilling(Billing):
                 self._compute(wall),
                 [
                     f"provisioned: {self._nodes()} x {self.settings['node_type']} for the query "
-                    f"window, {wall:.4g} s (a cluster bills every hour it exists, busy or not)"
+                    f"window, {wall:.4g} s (a cluster bills every hour it exists, busy or not)",
+                    *self._node_notes(),
                 ],
             )
+        minimum = self._minimum()
+        periods = self._span_seconds(attempts)
+        modelled = self._bounds(
+            per_active_period(periods, minimum),
+            per_query(periods, minimum),
+            f"the run's {len(periods)} queries",
+        )
         usage = self.run.get("run_usage") or {}
         price = self.price("serverless_rpu_hour")
         if usage.get("rpu_seconds") is not None and usage.get("complete"):
@@ -91,19 +219,19 @@ class RedshiftBilling(Billing):
                 Cost(usage["rpu_seconds"] / 3600 * price.price, "measured", price.as_of),
                 [
                     f"SYS_SERVERLESS_USAGE: {usage['rpu_seconds']:.0f} RPU-seconds charged in the "
-                    f"query window (fetched {usage.get('fetched_at')}; the whole workgroup's work "
-                    "in that window counts)"
+                    f"query window's minutes (fetched {usage.get('fetched_at')}; the whole "
+                    "workgroup's work in those minutes counts)",
+                    f"modelled beside it: {modelled.cost.note}",
                 ],
             )
-        minimum = float(self.section["minimum_seconds"])
-        billed = max(wall, minimum)
-        explain = [
-            f"Serverless: {self._base_rpu()} RPU for the query window, {wall:.3g} s "
-            f"(at least {minimum:g} s)"
-        ]
-        if usage.get("pending"):
+        explain = list(modelled.explain)
+        cost = modelled.cost
+        if usage.get("not_visible"):
+            # Not a lag: it will never arrive for this user, so no "pending".
+            explain.append(f"measured figures not visible to this user: {usage['not_visible']}")
+        elif usage.get("pending"):
             explain.append(f"measured figures pending: {usage['pending']}")
-        return Priced(self._compute(billed), explain)
+        return Priced(cost, explain)
 
     def scale_out_bill(self, scale_out: dict | None) -> Priced | None:
         used = (scale_out or {}).get("concurrency_scaling_seconds")
@@ -123,9 +251,20 @@ class RedshiftBilling(Billing):
         if not loaded:
             return Priced(FREE, [])
         busy = sum(loaded)
-        if not self.provisioned:
-            busy = max(busy, float(self.section["minimum_seconds"]))
-        return Priced(self._compute(busy), [f"loading: {sum(loaded):.3g} s of COPY"])
+        if self.provisioned:
+            return Priced(self._compute(busy), [f"loading: {busy:.3g} s of COPY"])
+        # Tables load one after another in one session: one active period (at least the
+        # minimum) for the lower bound, a minimum per COPY for the upper.
+        minimum = self._minimum()
+        one_after_another, at = [], 0.0
+        for each in loaded:
+            one_after_another.append((at, at + each))
+            at += each
+        return self._bounds(
+            per_active_period(one_after_another, minimum),
+            per_query(one_after_another, minimum),
+            f"loading, {busy:.3g} s of COPY in {len(loaded)} tables",
+        )
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
         price = self.price("managed_storage_gb_month")
@@ -135,18 +274,32 @@ class RedshiftBilling(Billing):
         if self.provisioned:
             return Priced(
                 self._compute(HOURS_PER_MONTH * 3600),
-                [f"provisioned: {self._nodes()} nodes for all {HOURS_PER_MONTH} hours"],
+                [
+                    f"provisioned: {self._nodes()} nodes for all {HOURS_PER_MONTH} hours",
+                    *self._node_notes(),
+                ],
             )
-        daily = busy_seconds_per_day(
-            pattern.queries_per_day, seconds_per_query, pattern.active_hours
+        lower, upper = daily_bounds(
+            pattern.queries_per_day, seconds_per_query, pattern.active_hours, self._minimum()
         )
-        daily = max(daily, float(self.section["minimum_seconds"]))
+        daily = self._bounds(lower, upper, "a day's queries")
+        low = self._compute(lower).times(DAYS_PER_MONTH)
+        high = self._compute(upper).times(DAYS_PER_MONTH)
+        headline = low if self._reading() == "active_period" else high
+        note = (
+            f"a month at one 60 s minimum per active period {dollars(low.dollars)}, per query "
+            f"{dollars(high.dollars)}; AWS does not say which ({MINIMUM_SOURCE})"
+        )
         return Priced(
-            self._compute(daily).times(DAYS_PER_MONTH),
-            [f"Serverless: {self._base_rpu()} RPU busy {daily / 3600:.2f} h a day"],
+            Cost(headline.dollars, headline.basis, headline.as_of, note),
+            [
+                *daily.explain,
+                f"a month: {dollars(low.dollars)} (per active period) to {dollars(high.dollars)} "
+                "(per query)",
+            ],
         )
 
     def minimum_charge(self) -> Cost | None:
         if self.provisioned:
             return None
-        return self._compute(float(self.section["minimum_seconds"]))
+        return self._compute(self._minimum())
