@@ -235,3 +235,75 @@ def test_concurrency_scaling_is_measured_per_level_and_billed(whbench, make_conf
     finally:
         cursor.execute("DROP TABLE whb_tpch_sf0_01.svcs_concurrency_scaling_usage")
         con.close()
+
+
+def test_serverless_usage_is_read_by_the_minute_and_not_visible_to_a_non_superuser(redshift_port):
+    """SYS_SERVERLESS_USAGE on the stand-in: a view of 1-minute rows that, like Redshift's,
+    shows rows only to superusers ("visible only to superusers",
+    https://docs.aws.amazon.com/redshift/latest/dg/SYS_SERVERLESS_USAGE.html, read
+    2026-12-06). A superuser's bill counts the last minute and the minimum after it; a user
+    who is not one is told the bill is not visible to them, not that it is pending."""
+    from datetime import UTC, datetime, timedelta
+
+    import redshift_connector
+
+    server = {"host": "127.0.0.1", "port": redshift_port, "database": "postgres", "ssl": False}
+    admin = redshift_connector.connect(**server, user="bench", password="x")
+    admin.autocommit = True
+    cursor = admin.cursor()
+    minute = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    cursor.execute("CREATE SCHEMA whb_usage_test")
+    try:
+        cursor.execute(
+            "CREATE TABLE whb_usage_test.minutes (start_time TIMESTAMP, end_time TIMESTAMP, "
+            "charged_seconds BIGINT)"
+        )
+        # The run's minutes (480 RPU-seconds each), the minute after its end (the rest of a
+        # 60 s minimum: 240) and one long after (someone else's: not counted).
+        for offset, charged in ((-2, 480), (-1, 480), (0, 480), (1, 240), (9, 999)):
+            start = minute + timedelta(minutes=offset)
+            cursor.execute(
+                "INSERT INTO whb_usage_test.minutes VALUES (%s, %s, %s)",
+                (start, start + timedelta(minutes=1), charged),
+            )
+        cursor.execute(
+            "CREATE VIEW whb_usage_test.sys_serverless_usage AS SELECT * FROM "
+            "whb_usage_test.minutes WHERE (SELECT usesuper FROM pg_user "
+            "WHERE usename = current_user)"
+        )
+        cursor.execute("CREATE ROLE whb_analyst LOGIN")
+        cursor.execute("GRANT USAGE ON SCHEMA whb_usage_test TO whb_analyst")
+        cursor.execute("GRANT SELECT ON whb_usage_test.sys_serverless_usage TO whb_analyst")
+        started = (minute - timedelta(minutes=1, seconds=50)).replace(tzinfo=UTC)
+        ended = minute.replace(tzinfo=UTC)  # exactly on the minute
+
+        def usage(user: str) -> dict:
+            engine = RedshiftEngine(
+                RedshiftSettings(
+                    host="127.0.0.1",
+                    port=redshift_port,
+                    database="postgres",
+                    user=user,
+                    password="x",
+                    ssl=False,
+                )
+            )
+            engine.connect()
+            try:
+                engine.use("whb_usage_test")
+                return engine.billed_usage(started, ended)
+            finally:
+                engine.close()
+
+        # Minutes -2, -1, 0 (which `start_time < ended` dropped) and +1: 480 x 3 + 240.
+        measured = usage("bench")
+        assert measured["rpu_seconds"] == 480 * 3 + 240
+        assert measured["complete"] and measured["pending"] is None
+        hidden = usage("whb_analyst")
+        assert hidden["rpu_seconds"] is None and not hidden["complete"]
+        assert hidden["pending"] is None
+        assert "'whb_analyst' is not a superuser" in hidden["not_visible"]
+    finally:
+        cursor.execute("DROP SCHEMA whb_usage_test CASCADE")
+        cursor.execute("DROP ROLE IF EXISTS whb_analyst")
+        admin.close()
