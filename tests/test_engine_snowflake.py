@@ -115,6 +115,9 @@ def test_real_snowflake_sessions_under_load_report_their_queueing():
     try:
         results = at_once(engine, "PUBLIC", "SELECT 42", sessions=4)
         history = engine.query_history([r.engine_query_id for r in results])
+        # Every stream's query is found, each in its own session's history (SESSION_ID).
+        assert set(history) == {r.engine_query_id for r in results}
+        assert len(engine.session_ids) == 5 and None not in engine.session_ids
         for _, usage in history.values():
             assert usage.queued_seconds is not None and usage.execution_seconds is not None
     finally:
@@ -285,3 +288,49 @@ def test_real_snowflake_shows_its_started_clusters():
         assert sample is not None and sample["clusters_started"] >= 0
     finally:
         engine.close()
+
+
+def test_each_stream_session_is_read_by_its_own_id(fakesnow_port):
+    """Under --streams each stream runs in a session of its own, and its queries are only in
+    that session's QUERY_HISTORY_BY_SESSION: the engine keeps every session's id for the one
+    look-up after the run. fakesnow has no CURRENT_SESSION() and its connector reports no
+    session id, so against it the ids are unknown and a note says what that costs; what a real
+    account returns for another session's SESSION_ID is not provable here
+    (test_real_snowflake_sessions_under_load_report_their_queueing proves it on one)."""
+    engine = SnowflakeEngine(SnowflakeSettings(**_plain(fakesnow_settings(fakesnow_port))))
+    engine.connect()
+    try:
+        assert engine.session_ids == [None]  # unknown: read as the current session
+        stream = engine.open_session()
+        stream.close()
+        assert engine.session_ids == [None]
+        assert any("stream session's id is unknown" in n for n in engine.notes)
+    finally:
+        engine.close()
+
+    class Numbered(SnowflakeEngine):
+        """The same engine, real connections to fakesnow, with the ids a real server gives."""
+
+        issued = iter(range(1001, 2000))
+
+        def _session_id(self) -> int | None:
+            return next(self.issued)
+
+    engine = Numbered(SnowflakeSettings(**_plain(fakesnow_settings(fakesnow_port))))
+    engine.connect()
+    try:
+        streams = [engine.open_session() for _ in range(3)]
+        for stream in streams:
+            stream.close()
+        assert engine.session_ids == [1001, 1002, 1003, 1004]
+        assert not any("unknown" in n for n in engine.notes)
+        # The look-up fakesnow cannot run is recorded as unavailable, never as zero time.
+        assert engine.query_history(["01a"]) == {}
+        assert any("QUERY_HISTORY_BY_SESSION unavailable" in n for n in engine.notes)
+    finally:
+        engine.close()
+
+
+def _plain(settings: dict) -> dict:
+    """fakesnow_settings with its ${…} password reference resolved to the default it names."""
+    return {**settings, "password": "x"}

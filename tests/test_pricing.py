@@ -388,7 +388,8 @@ def test_worked_snowflake_xs_one_resume_and_the_600_s_tail():
     # Queries from 0 s to 30 s, then idle until AUTO_SUSPEND (600 s) suspends it: 630 s of an
     # XS warehouse (1 credit/hour) at $2/credit = 630 / 3600 x 2 = $0.35.
     bill = price_run(snowflake_run(auto_suspend_seconds=600), SNOWFLAKE_QUERIES, CATALOG)
-    assert bill.total == Cost(pytest.approx(0.35), "modelled", "2026-11-25")
+    # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
+    assert bill.total == Cost(pytest.approx(0.35), "modelled", "2026-12-06")
     # The marginal cost is the queries' own 30 s: 30 / 3600 x 2 = $0.01667.
     assert bill.marginal.dollars == pytest.approx(30 / 3600 * 2)
 
@@ -438,10 +439,12 @@ def test_worked_snowflake_two_cluster_burst():
     # /hour x $2 = $0.5111.
     run = snowflake_run(auto_suspend_seconds=600, min_clusters=1, max_clusters=2)
     burst = [timed(f"q{n:02}", 0, 100) for n in range(12)]
-    assert price_run(run, burst, CATALOG).total.dollars == pytest.approx(920 / 3600 * 2)
+    # $3/credit, not $2: a multi-cluster warehouse needs Enterprise edition or higher
+    # (warehouses-multicluster, read 2026-12-06; tests/test_billing_snowflake.py).
+    assert price_run(run, burst, CATALOG).total.dollars == pytest.approx(920 / 3600 * 3)
     # Eight at once fit one cluster: 700 s only.
     fits = [timed(f"q{n:02}", 0, 100) for n in range(8)]
-    assert price_run(run, fits, CATALOG).total.dollars == pytest.approx(700 / 3600 * 2)
+    assert price_run(run, fits, CATALOG).total.dollars == pytest.approx(700 / 3600 * 3)
 
 
 def test_worked_snowflake_gen2_bills_its_own_rate():
@@ -465,7 +468,8 @@ def test_worked_snowflake_cloud_services_beyond_ten_percent_are_modelled():
     run = snowflake_run(auto_suspend_seconds=0)
     hour = [timed("q01", 0, 3600, cloud_services_credits=0.6)]
     bill = price_run(run, hour, CATALOG)
-    assert bill.total == Cost(pytest.approx(2.0 + 0.5 * 2.0), "modelled", "2026-11-25")
+    # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
+    assert bill.total == Cost(pytest.approx(2.0 + 0.5 * 2.0), "modelled", "2026-12-06")
 
 
 def test_measured_snowflake_metering_wins_only_when_complete():
@@ -474,7 +478,8 @@ def test_measured_snowflake_metering_wins_only_when_complete():
     pending = price_run(run, SNOWFLAKE_QUERIES, CATALOG)
     assert pending.total.basis == "modelled" and any("pending" in e for e in pending.explain)
     run["run_usage"] = {"credits_compute": 0.2, "complete": True, "fetched_at": "x"}
-    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total == Cost(0.4, "measured", "2026-11-25")
+    # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
+    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total == Cost(0.4, "measured", "2026-12-06")
 
 
 def editions(**overrides):
@@ -563,8 +568,9 @@ def test_worked_redshift_concurrency_scaling_under_load():
     [
         # 10^12 bytes = 931.32 GiB x $0.02 logical active (cloud.google.com/bigquery/pricing)
         ("bigquery", 1e12 / 2**30 * 0.02),
-        # $23 per TB-month on capacity (snowflake.com/pricing)
-        ("snowflake", 23.0),
+        # $40 per TB-month on demand, the default storage_contract; $23 is the capacity price
+        # (snowflake/pricing.yaml, read 2026-12-06; tests/test_billing_snowflake.py)
+        ("snowflake", 40.0),
         # 931.32 GB (AWS's GB is 2^30) x $0.024 managed storage (aws.amazon.com/redshift/pricing)
         ("redshift", 1e12 / 2**30 * 0.024),
         # 931.32 GB x $0.08 EBS gp3 (aws.amazon.com/ebs/pricing)

@@ -5,7 +5,9 @@ passphrase from the environment); OAuth token; external browser (`authenticator:
 externalbrowser`); password. Files are PUT to a temporary stage per table and format, then
 loaded with COPY INTO; for large scales they go once to a bucket (`data_uri`, s3:// or gs://)
 and COPY INTO reads them through an external stage. Per-query elapsed time and bytes scanned
-come from one QUERY_HISTORY_BY_SESSION look-up per workload, never one per query.
+come from one QUERY_HISTORY_BY_SESSION look-up per workload, never one per query: one statement
+that reads the history of every session the run used (its own and, under `--streams`, each
+stream's), each by its SESSION_ID.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from harness.engines.credentials import (
     Password,
     Secret,
 )
-from harness.engines.snowflake.billing import SnowflakeBilling
+from harness.engines.snowflake.billing import SnowflakeBilling, metering_complete
 from harness.errors import ConfigError, EngineError, first_line
 
 if TYPE_CHECKING:
@@ -142,6 +144,10 @@ class SnowflakeEngine(CursorEngine):
 
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
+        # CURRENT_SESSION() of this connection (None: unknown, read as "the current session")
+        # and of every stream session opened from it: the query history is read per session
+        # (QUERY_HISTORY_BY_SESSION's SESSION_ID).
+        self.session_ids: list[int | None] = []
         # These go into SQL as they are: names only, nothing that could end a statement.
         for key in ("database", "warehouse", "storage_integration", "external_stage"):
             name = getattr(settings, key)
@@ -194,11 +200,35 @@ class SnowflakeEngine(CursorEngine):
             cursor = self._con.cursor()
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS {s.database}")
             cursor.execute(f"USE DATABASE {s.database}")
+            self.session_ids = [self._session_id()]
         except snowflake.connector.errors.Error as exc:
             raise EngineError(
                 f"cannot connect to Snowflake ({first_line(exc)}); check engines.snowflake "
                 "credentials and account"
             ) from None
+
+    def _session_id(self) -> int | None:
+        """This connection's session id, as CURRENT_SESSION() gives it (the connector's own
+        `session_id` when the server cannot say); None when neither is a number."""
+        try:
+            value = self._scalar("SELECT CURRENT_SESSION()")
+        except Exception:  # a stand-in without it: the connector knows its session too
+            value = getattr(self._con, "session_id", None)
+        return _int(value)
+
+    def open_session(self) -> SnowflakeEngine:
+        """A stream's own session: its queries are only in its own session's history, so its
+        id is kept for the one history look-up after the run."""
+        other = super().open_session()
+        own = other.session_ids[0] if other.session_ids else None
+        if own is not None:
+            self.session_ids = [*self.session_ids, own]
+        else:
+            self._note(
+                "a stream session's id is unknown (CURRENT_SESSION() failed), so its queries' "
+                "engine times and warehouse seconds are not read from the query history"
+            )
+        return other
 
     def version(self) -> str:
         return str(self._scalar("SELECT CURRENT_VERSION()"))
@@ -375,16 +405,9 @@ class SnowflakeEngine(CursorEngine):
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         if not query_ids:
             return {}
-        listed = ", ".join(f"'{q}'" for q in query_ids)
         cursor = self._con.cursor()
         try:
-            cursor.execute(
-                "SELECT query_id, total_elapsed_time, execution_time, bytes_scanned, "
-                "credits_used_cloud_services, compilation_time, queued_provisioning_time "
-                "+ queued_repair_time + queued_overload_time "
-                "FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION(RESULT_LIMIT => 10000)) "
-                f"WHERE query_id IN ({listed})"
-            )
+            cursor.execute(history_by_session_sql(self.session_ids, query_ids))
         except Exception as exc:
             self.notes.append(
                 "QUERY_HISTORY_BY_SESSION unavailable, so engine times and bytes scanned are "
@@ -484,15 +507,44 @@ class SnowflakeEngine(CursorEngine):
             ),
         )
         last, compute, services = cursor.fetchone()
-        complete = last is not None and last >= ended
+        # `ended` is when the warehouse stops billing (the last query plus its AUTO_SUSPEND
+        # tail), which may not have happened yet: the figure is complete only once the hour
+        # holding it has closed and is in the history (billing.metering_complete).
+        complete, pending = metering_complete(last, ended, datetime.now(UTC))
         return {
             "credits_compute": compute,
             "credits_cloud_services": services,
             "complete": complete,
-            "pending": None
-            if complete
-            else "WAREHOUSE_METERING_HISTORY does not cover the run's hours yet",
+            "metered_until": None if last is None else last.isoformat(),
+            "pending": pending,
         }
+
+
+# QUERY_HISTORY_BY_SESSION(SESSION_ID => …, RESULT_LIMIT => …): "returns queries within a
+# specified session"; without SESSION_ID, the current session's only; RESULT_LIMIT at most
+# 10,000 (https://docs.snowflake.com/en/sql-reference/functions/query_history, read
+# 2026-12-06). The docs do not say whether a session that has ended can still be read this way;
+# the stream sessions are closed by the time the run reads the history.
+HISTORY_RESULT_LIMIT = 10000
+
+
+def history_by_session_sql(session_ids: Sequence[int | None], query_ids: Sequence[str]) -> str:
+    """One statement that reads the given queries from each session's history (a stream's
+    queries are only in its own session's); None, or no session at all, is the current one."""
+    columns = (
+        "query_id, total_elapsed_time, execution_time, bytes_scanned, "
+        "credits_used_cloud_services, compilation_time, queued_provisioning_time "
+        "+ queued_repair_time + queued_overload_time"
+    )
+    listed = ", ".join("'" + str(q).replace("'", "''") + "'" for q in query_ids)
+    sessions = [
+        "" if i is None else f"SESSION_ID => {int(i)}, " for i in dict.fromkeys(session_ids)
+    ] or [""]
+    return " UNION ALL ".join(
+        f"SELECT {columns} FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION("
+        f"{session}RESULT_LIMIT => {HISTORY_RESULT_LIMIT})) WHERE query_id IN ({listed})"
+        for session in sessions
+    )
 
 
 def _int(value: Any, default: int | None = None) -> int | None:

@@ -20,16 +20,34 @@
   per day, so a per-run figure for them is modelled, never measured.
   https://docs.snowflake.com/en/user-guide/cost-understanding-compute#cloud-services-credit-usage
 - Measured: WAREHOUSE_METERING_HISTORY gives credits per warehouse per hour (compute and cloud
-  services); an hour may hold other work on the same warehouse.
+  services); an hour may hold other work on the same warehouse. Each row is one hour, START_TIME
+  to END_TIME, "the date and end of the hour in which the warehouse usage took place"
+  (https://docs.snowflake.com/en/sql-reference/account-usage/warehouse_metering_history, read
+  2026-12-06), so the row of the hour still under way already has its END_TIME and only part of
+  its credits. A run's bill ends when the warehouse suspends (its last query + AUTO_SUSPEND), so
+  the figure is complete only once the hour holding that suspend has closed and the history has
+  a row up to its end (`metering_complete`). The docs give the ACCOUNT_USAGE view's latency (up
+  to 3 hours) but not the table function's; they do not say which time zone's hours meter a
+  half-hour-offset account: UTC hours are assumed.
   https://docs.snowflake.com/en/sql-reference/functions/warehouse_metering_history
-- Storage: per TB-month of compressed data, capacity or on-demand price.
-  https://www.snowflake.com/pricing/ (the docs do not say whether a TB is 10^12 or 2^40 bytes;
-  10^12 is used.)
+- Edition: the credit price depends on the account's edition. Multi-cluster warehouses need
+  Enterprise Edition or higher (https://docs.snowflake.com/en/user-guide/warehouses-multicluster;
+  the editions table of https://www.snowflake.com/en/pricing-options/ lists multi-cluster
+  warehouses under Enterprise, not Standard; both read 2026-12-06), so with `edition: auto`
+  (the bundled default) a warehouse whose max_cluster_count is above 1 is priced at Enterprise,
+  and the bill says why.
+- Storage: per TB-month of compressed data, at the on-demand price unless the catalog says the
+  account has pre-purchased capacity (`storage_contract`): "Database tables, including historical
+  data for Time Travel" and Fail-safe count
+  (https://docs.snowflake.com/en/user-guide/admin-usage-billing, read 2026-12-06); the bytes the
+  harness records are the tables' own (INFORMATION_SCHEMA.TABLES.BYTES), which for freshly
+  loaded tables have no Time Travel or Fail-safe history yet. The docs do not say whether a TB
+  is 10^12 or 2^40 bytes; 10^12 is used.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harness.config import Pattern
@@ -105,8 +123,43 @@ class SnowflakeBilling(Billing):
             )
         return float(table[size])
 
+    @property
+    def multi_cluster(self) -> bool:
+        """A warehouse that may run more than one cluster (SHOW WAREHOUSES max_cluster_count)."""
+        return int(self.settings.get("max_clusters") or 1) > 1
+
+    def edition(self) -> tuple[str, str | None]:
+        """The edition whose credit price applies, and a sentence when the warehouse's facts
+        decided it or contradict the catalog. Multi-cluster warehouses need Enterprise or higher
+        (https://docs.snowflake.com/en/user-guide/warehouses-multicluster, read 2026-12-06)."""
+        edition = str(self.section.get("edition", "auto"))
+        most = self.settings.get("max_clusters")
+        if edition == "auto":
+            if self.multi_cluster:
+                return "enterprise", (
+                    f"edition: Enterprise, because the warehouse is multi-cluster "
+                    f"(max_cluster_count {most}) and multi-cluster warehouses need Enterprise "
+                    "Edition or higher; set snowflake.edition in your price catalog if yours is "
+                    "Business Critical"
+                )
+            return "standard", None
+        if edition == "standard" and self.multi_cluster:
+            return edition, (
+                f"the catalog says Standard edition, but the warehouse is multi-cluster "
+                f"(max_cluster_count {most}), which needs Enterprise or higher: check "
+                "snowflake.edition"
+            )
+        return edition, None
+
+    def _credit_price(self):
+        return self.price("credit", self.edition()[0])
+
+    def _edition_note(self) -> list[str]:
+        note = self.edition()[1]
+        return [note] if note else []
+
     def _credits(self, seconds_running: float, basis: str = "modelled") -> Cost:
-        price = self.price("credit", self.section.get("edition", "standard"))
+        price = self._credit_price()
         rate = self._credits_per_hour()
         if rate is None:
             return Cost(None, "unknown", price.as_of, "warehouse size unknown")
@@ -126,16 +179,15 @@ class SnowflakeBilling(Billing):
         return self._credits(seconds_used)
 
     def run_bill(self, attempts: list[dict]) -> Priced:
-        measured = self._measured()
+        measured, pending = self._measured()
         if measured is not None:
-            return measured
+            return Priced(measured.cost, measured.explain + self._edition_note())
         # A cold attempt (`cold: suspend`) began a new resume: the warehouse was suspended just
         # before it.
         restarts = [a["started_at"] for a in attempts if a.get("phase") == "cold"]
         modelled = self.uptime(spans(attempts), restarts)
         services = self._cloud_services(attempts, modelled.cost)
-        pending = (self.run.get("run_usage") or {}).get("pending")
-        explain = modelled.explain + services.explain
+        explain = modelled.explain + services.explain + self._edition_note()
         if pending:
             explain.append(f"measured figures pending: {pending}")
         return Priced(modelled.cost + services.cost, explain)
@@ -230,7 +282,7 @@ class SnowflakeBilling(Billing):
         ]
         if not reported:
             return Priced(FREE, ["cloud-services credits not reported: not included"])
-        price = self.price("credit", self.section.get("edition", "standard"))
+        price = self._credit_price()
         if warehouse.dollars is None:
             return Priced(Cost(None, "unknown", price.as_of), [])
         warehouse_credits = warehouse.dollars / price.price
@@ -245,11 +297,25 @@ class SnowflakeBilling(Billing):
             ],
         )
 
-    def _measured(self) -> Priced | None:
+    def _measured(self) -> tuple[Priced | None, str | None]:
+        """The metered bill when WAREHOUSE_METERING_HISTORY covered the run's whole billed
+        window when it was fetched, else None and why it is still pending. A figure stored as
+        complete is checked again against when it was fetched and the window it was fetched
+        for (runs stored before this rule counted a still-open hour as complete)."""
         usage = self.run.get("run_usage") or {}
-        if usage.get("credits_compute") is None or not usage.get("complete"):
-            return None
-        price = self.price("credit", self.section.get("edition", "standard"))
+        if usage.get("credits_compute") is None:
+            return None, usage.get("pending")
+        if not usage.get("complete"):
+            return None, usage.get("pending") or "WAREHOUSE_METERING_HISTORY is not complete"
+        window, fetched = usage.get("window"), _when(usage.get("fetched_at"), strict=False)
+        if window and fetched is not None:
+            # Stored before `metered_until` was: "complete" then meant a row ending at or after
+            # the window's end, and any hour's end at or after it is at or after its hour's end.
+            until = _when(usage.get("metered_until"), strict=False) or hour_end(_when(window[1]))
+            complete, why = metering_complete(until, _when(window[1]), fetched)
+            if not complete:
+                return None, why
+        price = self._credit_price()
         credits = float(usage["credits_compute"])
         return Priced(
             Cost(credits * price.price, "measured", price.as_of),
@@ -258,7 +324,7 @@ class SnowflakeBilling(Billing):
                 f"run (fetched {usage.get('fetched_at')}; other work on the warehouse in those "
                 "hours counts too: a dedicated warehouse keeps this exact)"
             ],
-        )
+        ), None
 
     def billed_window(self, attempts: list[dict]) -> Span | None:
         found = spans(attempts)
@@ -279,8 +345,21 @@ class SnowflakeBilling(Billing):
         )
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
-        price = self.price("storage_tb_month")
-        return self._stored(stored_bytes, price, 1e12, "TB", "(compressed)")
+        """Compressed bytes per TB-month at the on-demand or the capacity price
+        (`storage_contract`; capacity is pre-purchased, on demand is what an account without a
+        storage commitment pays)."""
+        contract = str(self.section.get("storage_contract", "on_demand"))
+        prices = self.section["storage_tb_month"]
+        if "price" in prices:  # a catalog with one storage price (before storage_contract)
+            return self._stored(stored_bytes, self.price("storage_tb_month"), 1e12, "TB", "")
+        if contract not in prices:
+            raise ConfigError(
+                f"{self.catalog.source}: snowflake.storage_contract {contract!r} has no price in "
+                f"snowflake.storage_tb_month (known: {', '.join(prices)})"
+            )
+        price = self.price("storage_tb_month", contract)
+        what = f"(compressed, {contract.replace('_', '-')} storage)"
+        return self._stored(stored_bytes, price, 1e12, "TB", what)
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         """The warehouse stays up while queries come closer together than AUTO_SUSPEND, and
@@ -298,6 +377,7 @@ class SnowflakeBilling(Billing):
                 f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
                 + (f" x {clusters} clusters" if clusters > 1 else ""),
                 "cloud-services credits beyond 10% a day are not projected",
+                *self._edition_note(),
             ],
         )
 
@@ -306,7 +386,48 @@ class SnowflakeBilling(Billing):
         return None if cost.dollars is None else cost
 
 
-def _when(value: Any) -> datetime | None:
+def hour_end(moment: datetime) -> datetime:
+    """The end of the (UTC) hour that holds `moment`: when WAREHOUSE_METERING_HISTORY's row for
+    it stops growing. A moment exactly on the hour belongs to the hour before it."""
+    moment = _utc(moment)
+    start = moment.replace(minute=0, second=0, microsecond=0)
+    return start if start == moment else start + timedelta(hours=1)
+
+
+def metering_complete(
+    latest_end: datetime | None, billed_end: datetime, now: datetime
+) -> tuple[bool, str | None]:
+    """Whether WAREHOUSE_METERING_HISTORY, fetched at `now` with rows up to `latest_end`, holds
+    the whole bill of a warehouse that stops billing at `billed_end` (its last query plus the
+    AUTO_SUSPEND tail, or when whbench suspended it), and if not, why. Complete only when the
+    hour holding `billed_end` has closed and the history has a row up to that hour's end:
+    before that, the tail has not happened yet, or its hour's credits are still being added."""
+    closes = hour_end(billed_end)
+    if _utc(now) < closes:
+        return False, (
+            f"the warehouse bills until {_utc(billed_end):%Y-%m-%d %H:%M:%S} UTC (the last "
+            f"query plus its AUTO_SUSPEND tail); that hour's WAREHOUSE_METERING_HISTORY row is "
+            f"partial until it closes at {closes:%H:%M} UTC: run `whbench cost --refresh` then"
+        )
+    if latest_end is None or _utc(latest_end) < closes:
+        return False, (
+            f"WAREHOUSE_METERING_HISTORY has no row up to {closes:%Y-%m-%d %H:%M} UTC yet (the end "
+            "of the hour the warehouse suspended in); it lags"
+        )
+    return True, None
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive times are the harness's own, which are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _when(value: Any, strict: bool = True) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value))
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        if strict:
+            raise
+        return None
