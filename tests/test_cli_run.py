@@ -27,7 +27,7 @@ def test_run_records_every_attempt_with_cold_then_hot(finished_run, workdir):
     phases = con.execute(
         "SELECT attempt, phase, count(*) FROM attempts GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    assert phases == [(1, "cold", 22), (2, "hot", 22)]
+    assert phases == [(1, "lukewarm", 22), (2, "hot", 22)]  # page cache not dropped
     # DuckDB reports no engine time and no usage: stored as unknown (NULL), never 0.
     unknown = con.execute(
         """SELECT count(*) FROM attempts WHERE client_seconds > 0 AND engine_seconds IS NULL

@@ -14,6 +14,9 @@ from harness.errors import ConfigError, EngineError
 from harness.workloads import Renderer, get_workload
 
 TPCH = get_workload("tpch")
+# What make_cold says with drop_os_cache off: DuckDB's buffer pool is empty, the OS page cache
+# is not, so the first attempt is lukewarm (the runner records the text after "lukewarm: ").
+WARM = "lukewarm: database opened afresh: buffer pool empty, page cache warm (drop_os_cache off)"
 
 
 @pytest.fixture
@@ -82,9 +85,10 @@ def test_a_cold_attempt_starts_on_an_empty_buffer_pool(engine, data_dir):
     engine.execute("SELECT sum(v) FROM t", 60)
     assert cached_table_bytes(engine) > 4 * empty  # warm: the table is in memory
     before = engine._con
-    assert engine.make_cold() == "database opened afresh"
+    # The buffer pool is emptied; the page cache is not (drop_os_cache is off): lukewarm.
+    assert engine.make_cold() == WARM
     assert engine._con is not before
-    assert cached_table_bytes(engine) < empty  # cold: nothing of it is
+    assert cached_table_bytes(engine) < empty  # nothing of it is in DuckDB's memory
     # The session is set up again: queries still find their tables unqualified.
     assert engine.execute("SELECT count(*) FROM t", 60).rows == [(2000000,)]
 
@@ -97,12 +101,12 @@ def test_a_database_opened_for_the_run_and_not_yet_read_is_cold_without_a_second
     assert engine.existing_tables("whb_cold") == {"t"}
     engine.prepare_session("whb_cold", "test", 60)
     opened = engine._con
-    assert engine.make_cold() == "database opened afresh"
+    assert engine.make_cold() == WARM
     assert engine._con is opened
     as_opened = cached_table_bytes(engine)  # the table's metadata, nothing of its data
     assert engine.execute("SELECT sum(v) > 0 FROM t", 60).rows == [(True,)]
     assert cached_table_bytes(engine) > 4 * as_opened
-    assert engine.make_cold() == "database opened afresh"  # read since: opened again
+    assert engine.make_cold() == WARM  # read since: opened again
     assert engine._con is not opened
     assert cached_table_bytes(engine) == as_opened  # as cold as the first query's database
 
@@ -122,9 +126,12 @@ def test_dropping_the_os_cache_is_opt_in_and_a_refusal_is_a_note(tmp_path):
     engine.prepare_session("whb_x", "test", 60)
     method = engine.make_cold()
     engine.close()
-    # Root on a host may drop it; in a container the kernel refuses: either is recorded.
+    # Root on a host may drop it (cold); in a container the kernel refuses: lukewarm, with what
+    # was done and a note of why.
     assert method == "database opened afresh, OS page cache dropped" or (
-        method == "database opened afresh"
+        method
+        == "lukewarm: database opened afresh: buffer pool empty, page cache warm "
+        "(could not drop it)"
         and engine.notes
         and engine.notes[0].startswith("could not drop the OS page cache")
     )
@@ -174,3 +181,55 @@ def test_a_result_below_the_spool_threshold_is_a_plain_list(engine, monkeypatch)
     monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
     assert type(engine.execute("SELECT range FROM range(999)", 60).rows) is list
     assert engine.execute("SELECT range FROM range(0)", 60).rows == []
+
+
+def _first_attempts(workdir) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT DISTINCT phase, cold_method FROM attempts WHERE attempt = 1"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_run_without_a_dropped_page_cache_never_labels_a_first_attempt_cold(
+    whbench, make_config, workdir
+):
+    # drop_os_cache off (the default): every first attempt is lukewarm, with what it was.
+    config = make_config(runs=2)
+    result = whbench("run", "--config", config, "--json", "--quiet", "-q", "q01", "-q", "q06")
+    assert result.code == 0, result.stderr
+    (run,) = result.json()
+    assert {q["first_run"] for q in run["queries"]} == {"lukewarm"}
+    assert _first_attempts(workdir) == [
+        (
+            "lukewarm",
+            "database opened afresh: buffer pool empty, page cache warm (drop_os_cache off)",
+        )
+    ]
+
+
+def test_a_run_that_drops_the_page_cache_is_cold_only_where_it_was_dropped(
+    whbench, make_config, workdir
+):
+    # drop_os_cache on: cold where the kernel let the page cache be dropped (root on a host);
+    # where it refused (a container), lukewarm, with a note. Never cold with the cache warm.
+    config = make_config(
+        runs=2,
+        engines={"duckdb": {"database": "results/bench.duckdb", "drop_os_cache": True}},
+    )
+    result = whbench("run", "--config", config, "--json", "--quiet", "-q", "q06")
+    assert result.code == 0, result.stderr
+    found = _first_attempts(workdir)
+    assert found in (
+        [("cold", "database opened afresh, OS page cache dropped")],
+        [
+            (
+                "lukewarm",
+                "database opened afresh: buffer pool empty, page cache warm (could not drop it)",
+            )
+        ],
+    )

@@ -239,7 +239,10 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
                 timeout_seconds=timeout,
                 runs_per_query=2,
                 checksum_decimals=2,
-                engine_settings={},
+                # DuckDB is priced as the VM its threads and memory limit need (m6i.large here)
+                engine_settings={"threads": 2, "memory_limit": "6 GiB"}
+                if engine == "duckdb"
+                else {},
                 config={},
             )
             for n, seconds in enumerate(times, start=1):
