@@ -217,3 +217,33 @@ def test_real_bigquery_history_is_estimated_then_read():
         assert all(e.text and e.elapsed_seconds is not None for e in entries)
     finally:
         engine.close()
+
+
+def test_physical_storage_uses_the_tables_physical_bytes(whbench, both_engines, workdir):
+    """After its last query the run records its tables' logical and physical bytes (table
+    metadata, free to read); `storage_model: physical` prices the physical ones. bqemulator
+    reports no numTotalPhysicalBytes, so here physical storage is unknown, never 0: the physical
+    arithmetic itself is worked in tests/test_billing_bigquery.py."""
+    import json
+
+    import yaml
+
+    from harness.pricing import load_catalog
+
+    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    run_engines(whbench, config)
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    run_id, after_run, notes = con.execute(
+        "SELECT run_id, after_run, notes FROM runs WHERE engine = 'bigquery'"
+    ).fetchone()
+    con.close()
+    storage = json.loads(after_run)["storage"]
+    assert storage["tables"] == 8
+    assert storage["physical_bytes"] is None  # not reported by the stand-in: unknown
+    assert "reported no physical bytes (numTotalPhysicalBytes)" in notes
+    section = load_catalog().section("bigquery") | {"storage_model": "physical"}
+    physical = workdir / "physical.yaml"
+    physical.write_text(yaml.safe_dump({"bigquery": section}))
+    priced = whbench("cost", run_id, "--config", config, "--json", "--pricing", physical).json()
+    storage_cost = priced["runs"][0]["storage_per_month"]
+    assert storage_cost["dollars"] is None and storage_cost["basis"] == "unknown"

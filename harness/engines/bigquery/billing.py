@@ -7,13 +7,26 @@
 - Editions: the autoscaler scales a reservation in multiples of 50 slots (rounded up from what
   the jobs need), keeps scaled capacity at least 60 s (the scale-down window), and bills the
   slots it scaled to, not the slot-ms a job used -- failed jobs included. Baseline slots bill
-  whether used or not. https://cloud.google.com/bigquery/docs/slots-autoscaling-intro
-  (The English page read on 2026-11-26 says "multiples of 100" and calls scaling an estimate,
-  while its translations say 50: the step is `autoscale_step_slots` in the catalog.)
+  whether used or not. https://cloud.google.com/bigquery/docs/slots-autoscaling-intro, read
+  2026-12-06: "Slots always autoscale to a multiple of 50", "Scaling up is based on actual
+  usage, and is rounded up to the nearest 50 slot increment", "You are charged for the number
+  of scaled slots, not the number of slots used. This charge applies even if the job that
+  causes BigQuery to scale up fails." (An older copy of the same page, still served on
+  2026-11-26, said "multiples of 100" and called scaling an estimate; Google moved the step from
+  100 to 50 in 2024. The step is `autoscale_step_slots` in the catalog.)
 - Batch loads from files use the free shared slot pool.
   https://cloud.google.com/bigquery/pricing#data_ingestion_pricing
-- Storage: logical active bytes per GiB-month (physical billing is a dataset option; the
-  catalog holds both, `storage_model` picks one). https://cloud.google.com/bigquery/pricing#storage
+- Storage: per GiB-month of logical bytes (the default) or of physical, compressed bytes (a
+  dataset option; `storage_model` in the catalog picks one).
+  https://cloud.google.com/bigquery/pricing#storage. On the physical model time-travel and
+  fail-safe bytes are billed too, and the logical model bills neither
+  (https://cloud.google.com/bigquery/docs/time-travel, read 2026-12-06: a shorter time travel
+  window "lets you save on storage costs when using the physical storage billing model"), so
+  physical storage is priced from the tables' numTotalPhysicalBytes ("also includes storage used
+  for time travel", https://cloud.google.com/bigquery/docs/reference/rest/v2/tables, read
+  2026-12-06), never from numBytes, which is logical. That page does not say whether fail-safe
+  bytes are in it; the run's freshly loaded tables have neither history yet. A server that does
+  not report them (the bqemulator stand-in) leaves physical storage unknown, never 0.
 - Measured: each job's statistics (bytes billed, slot-ms) are on the job object and are the
   on-demand bill itself. An Editions reservation's autoscaled capacity is only visible in
   INFORMATION_SCHEMA.RESERVATIONS_TIMELINE, which bills a query to read; it is not fetched, so
@@ -36,6 +49,7 @@ from harness.pricing import (
     TIB,
     Billing,
     Cost,
+    Price,
     Priced,
     Span,
     attempt_span,
@@ -133,10 +147,44 @@ class BigQueryBilling(Billing):
         return Priced(FREE, ["loading: batch load jobs use the free shared slot pool"])
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:
-        # Long-term storage (90 days unmodified) costs half; the free 10 GiB is not applied.
+        """`stored_bytes` are logical (numBytes, what the loads recorded, or the user's data
+        size). Long-term storage (90 days unmodified) costs half; the free 10 GiB is not
+        applied."""
         model = self.section.get("storage_model", "logical")
         price = self.price("storage", f"{model}_active")
-        return self._stored(stored_bytes, price, GIB, "GiB", f"{model} active")
+        if model != "physical":
+            return self._stored(stored_bytes, price, GIB, "GiB", f"{model} active")
+        return self._physical(stored_bytes, price)
+
+    def _physical(self, stored_bytes: float | None, price: Price) -> Priced:
+        """Physical (compressed) bytes at the physical price: the run's tables' physical bytes,
+        recorded after its last query, scaled to `stored_bytes` by the tables' own physical to
+        logical ratio (the same data compresses alike); unknown when they were not reported."""
+        facts = (self.run.get("after_run") or {}).get("storage") or {}
+        physical, logical = facts.get("physical_bytes"), facts.get("logical_bytes")
+        what = "physical active (numTotalPhysicalBytes: compressed, time travel included)"
+        if physical is None:
+            why = (
+                "the server did not report the tables' physical bytes (numTotalPhysicalBytes)"
+                if facts
+                else "the run recorded no physical bytes"
+            )
+            return Priced(
+                Cost(None, "unknown", price.as_of),
+                [f"storage: physical billing, but {why}: unknown, not 0"],
+            )
+        if stored_bytes is None or not logical:
+            return self._stored(physical, price, GIB, "GiB", what)
+        ratio = physical / logical
+        priced = self._stored(stored_bytes * ratio, price, GIB, "GiB", what)
+        return Priced(
+            priced.cost,
+            [
+                *priced.explain,
+                f"physical bytes are {ratio:.3g} of logical in this run's tables "
+                f"({physical:,} of {logical:,})",
+            ],
+        )
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
         if self.on_demand:
