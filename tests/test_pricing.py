@@ -519,7 +519,8 @@ def test_worked_redshift_serverless_30_s_bills_the_60_s_minimum():
     queries = [timed("q01", 0, 10), timed("q02", 10, 30)]
     assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(0.05)
     run["run_usage"] = {"rpu_seconds": 7200.0, "complete": True}  # measured: 2 RPU-hours
-    assert price_run(run, queries, CATALOG).total == Cost(0.75, "measured", "2026-11-25")
+    # as_of: the RPU-hour price re-checked 2026-12-06 (was 2026-11-25)
+    assert price_run(run, queries, CATALOG).total == Cost(0.75, "measured", "2026-12-06")
 
 
 def test_worked_redshift_provisioned_two_ra3_xlplus_nodes():
@@ -601,10 +602,12 @@ def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
         {"engine": "bigquery", "engine_settings": {}}, two_seconds, CATALOG, pattern, None
     )
     assert bq.cost.dollars == pytest.approx(6.25 / 1024 * 1000 * days)
-    # Redshift Serverless, base 8 RPU: 1000 x 2 s = 2000 s a day x 8 RPU x $0.375/3600 x 30.42.
+    # Redshift Serverless, base 8 RPU: queries 28.8 s apart, closer than the 60 s minimum, are
+    # one active period a day: 999 x 28.8 + 2 = 28,773.2 s x 8 RPU x $0.375/3600 x 30.42 (the
+    # lower bound; was 2000 busy s, one minimum a day; see tests/test_billing_redshift.py).
     rs = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
     serverless = project_month(rs, two_seconds, CATALOG, pattern, None)
-    assert serverless.cost.dollars == pytest.approx(2000 * 8 / 3600 * 0.375 * days)
+    assert serverless.cost.dollars == pytest.approx((999 * 28.8 + 2) * 8 / 3600 * 0.375 * days)
     # A provisioned 2-node ra3.xlplus cluster bills all 730 hours whatever the pattern.
     nodes = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
     assert project_month(nodes, two_seconds, CATALOG, pattern, None).cost.dollars == (
