@@ -122,7 +122,7 @@ def test_loading_is_inside_the_run_bill_not_added_to_it():
     loads = [{"status": "loaded", "seconds": 12.0, "bytes_stored": 2**30}]
     priced = price_run(run(wall=600), [attempt(30, 30)], CATALOG, loads)
     assert priced.total.dollars == pytest.approx(600 / 3600 * 0.768)
-    assert priced.load.dollars == 0
+    assert priced.load.dollars == 0 and priced.load.basis == "modelled"
     assert any("inside the run bill" in line for line in priced.explain)
 
 

@@ -105,8 +105,8 @@ class DuckDBBilling(Billing):
             if machine.vcpu >= int(threads) and machine.memory_gib >= need_gib:
                 why = (
                     f"{machine.name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) at "
-                    f"${machine.hour.price}/h: the cheapest catalog VM with {int(threads)} "
-                    f"threads' vCPU and the {need_gib:.3g} GiB memory limit"
+                    f"${machine.hour.price}/h: the cheapest catalog VM with at least "
+                    f"{int(threads)} vCPU (threads) and {need_gib:.3g} GiB (the memory limit)"
                 )
                 if not machine.confirmed:
                     why += " (its price is not confirmed on AWS's page: see the catalog)"
@@ -175,7 +175,7 @@ class DuckDBBilling(Billing):
         # The loading ran on the same VM within the run's wall time, which the run bill prices
         # whole: a VM bills its uptime, not its tasks, so nothing is added here.
         return Priced(
-            FREE,
+            Cost(0.0, "modelled"),
             [f"loading: {sum(loaded):.3g} s on the same VM, inside the run bill's wall time"],
         )
 
