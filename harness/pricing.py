@@ -62,7 +62,9 @@ class Cost:
         return Cost(self.dollars + other.dollars, basis, as_of, note)
 
     def times(self, factor: float) -> Cost:
-        return self if self.dollars is None else Cost(self.dollars * factor, self.basis, self.as_of)
+        if self.dollars is None:
+            return self
+        return Cost(self.dollars * factor, self.basis, self.as_of, self.note)
 
 
 FREE = Cost(0.0, "measured")
