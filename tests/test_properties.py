@@ -97,7 +97,7 @@ COST_RULES = {
     "bigquery": ("bytes_billed", {}),
     "snowflake": ("warehouse_seconds", {"warehouse_size": "MEDIUM"}),
     "redshift": ("engine_seconds", {"base_rpu": 8}),
-    "duckdb": ("client_seconds", {}),
+    "duckdb": ("client_seconds", {"threads": 2, "memory_limit": "6.2 GiB"}),
 }
 usage_amounts = st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_infinity=False)
 
