@@ -287,7 +287,9 @@ class Engine(abc.ABC):
 
     def make_cold(self) -> str | None:
         """Empty the caches a query could profit from, before its first attempt: how it was
-        done, in words, or None when it was not (the attempt is then lukewarm)."""
+        done, in words, or None when it was not (the attempt is then lukewarm). A method that
+        emptied only some caches starts with "lukewarm: " and says which (DuckDB without a
+        dropped page cache): the attempt is lukewarm and the rest is kept as its cold_method."""
         return None
 
     # -- data ----------------------------------------------------------------------------------
