@@ -3,9 +3,10 @@
 Planning renders every query for every engine before anything connects, so a template error
 costs nothing. Executing generates and loads what is missing, then runs each query N times.
 Attempt 1 is the first run: "cold" when the engine emptied every cache first (its
-`cold_method`), else "lukewarm" (with what was emptied, where something was); the others are hot. Every attempt is written to the store as soon as it
-finishes, its answer checked against the workload's known answer where there is one, and a
-failing query is recorded with its error while the run goes on.
+`cold_method`), else "lukewarm" (with what was emptied, where something was); the others are
+hot. Every attempt is written to the store as soon as it finishes, its answer checked against
+the workload's known answer where there is one, and a failing query is recorded with its error
+while the run goes on.
 """
 
 from __future__ import annotations
