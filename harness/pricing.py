@@ -264,6 +264,17 @@ class Priced:
     explain: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Driver:
+    """A setting that drives a run bill, for the report's "what your setting would change"."""
+
+    setting: str  # the key in the run's engine settings
+    label: str  # how the report names it: "AUTO_SUSPEND (s)"
+    value: float  # this run's
+    choices: tuple[float, ...]  # values teams commonly choose
+    caveat: str = ""  # what the figures at other values do not account for
+
+
 class Billing(abc.ABC):
     """One engine's billing rules, bound to a stored run's settings and a catalog.
 
@@ -327,6 +338,27 @@ class Billing(abc.ABC):
         """The least a run can cost before its first query, for the budget guard."""
         return None
 
+    def bill_driver(self) -> Driver | None:
+        """The setting that most drives this engine's run bill (Snowflake's AUTO_SUSPEND), its
+        value for this run and other values teams commonly choose; None when no one setting
+        does (a bill of bytes scanned)."""
+        return None
+
+    def sensitivity(self, attempts: list[dict]) -> list[tuple[float, Cost]]:
+        """The run bill modelled again with the driving setting at each of its common values
+        and the run's own, at the times measured: how much the reader's own setting would move
+        the figure. Modelled, so a measured bill is left out of it."""
+        driver = self.bill_driver()
+        if driver is None:
+            return []
+        bills = []
+        for value in sorted({driver.value, *driver.choices}):
+            settings = {**self.settings, driver.setting: value}
+            run = {**self.run, "engine_settings": settings, "run_usage": None}
+            other = type(self)(self.catalog, self.engine, run)
+            bills.append((value, other.run_bill(attempts).cost))
+        return bills
+
     def price_per_byte_billed(self) -> float | None:
         """What one billed byte costs where the engine bills bytes (its hard spend limit)."""
         return None
@@ -352,6 +384,8 @@ class RunBill:
     load: Cost
     storage_per_month: Cost
     explain: list[str]
+    # The run bill at other values of the setting that drives it, in words (bill_driver)
+    sensitivity: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -360,6 +394,7 @@ class RunBill:
             "load": vars(self.load),
             "storage_per_month": vars(self.storage_per_month),
             "explain": self.explain,
+            "sensitivity": self.sensitivity,
             "queries": {q: vars(c) for q, c in sorted(self.queries.items())},
         }
 
@@ -384,7 +419,21 @@ def price_run(
         load=load.cost,
         storage_per_month=storage.cost,
         explain=bill.explain + load.explain + storage.explain,
+        sensitivity=_sensitivity(rules, attempts),
     )
+
+
+def _sensitivity(rules: Billing, attempts: list[dict]) -> str | None:
+    """ "run bill at AUTO_SUSPEND (s) 60: $0.09 · 600 (this run's): $0.39 …", or None."""
+    driver, bills = rules.bill_driver(), rules.sensitivity(attempts)
+    if driver is None or not bills:
+        return None
+    figures = " · ".join(
+        f"{value:g}{' (this run)' if value == driver.value else ''}: {dollars(cost.dollars)}"
+        for value, cost in bills
+    )
+    caveat = f" ({driver.caveat})" if driver.caveat else ""
+    return f"run bill at {driver.label} {figures}{caveat}"
 
 
 def stored_bytes(loads: list[dict]) -> float | None:

@@ -188,3 +188,19 @@ def test_worked_dc2_large_is_priced_and_said_to_be_retiring():
     assert any("dc2.large: being retired" in e for e in bill.explain)
     month = project_month(run, [timed("q01", 0, 2)], CATALOG, Pattern(1000, 8, 0), None)
     assert any("being retired" in e for e in month.explain)
+
+
+def test_worked_the_run_bill_at_each_base_rpu():
+    # One 10 s query: billed 60 s (the minimum) at the base capacity, $0.375 an RPU-hour
+    # (serverless-billing.html; base capacity 8 to 512 RPU, 128 unless set:
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-capacity.html, read
+    # 2026-12-06). At 8 RPU $0.05, 32 $0.20, 128 $0.80, 512 $3.20: at the times measured, which
+    # more RPUs would usually shorten, as the line says.
+    bill = price_run(serverless(base_rpu=8), [timed("q01", 0, 10)], CATALOG)
+    assert bill.sensitivity == (
+        "run bill at base RPU 8 (this run): $0.050 · 32: $0.20 · 128: $0.80 · 512: $3.20 "
+        "(at the times measured: more RPUs usually run the same queries faster)"
+    )
+    cluster = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    provisioned = price_run(cluster, [timed("q01", 0, 10)], CATALOG)
+    assert provisioned.sensitivity is None  # nodes bill the window whatever they do

@@ -210,3 +210,25 @@ def test_a_query_id_cannot_end_the_statement():
     assert "'x'') OR 1=1 --'" in sql
     with pytest.raises(ValueError):
         history_by_session_sql(["1; DROP TABLE t"], ["q"])  # type: ignore[list-item]
+
+
+# -- what the reader's own AUTO_SUSPEND would make of the run bill ------------------------------
+def test_worked_the_run_bill_at_each_common_auto_suspend():
+    # One 10 s query on an X-Small (1 credit an hour, Standard $2 a credit). The warehouse bills
+    # from the resume to AUTO_SUSPEND after the query, at least 60 s per resume (CREATE
+    # WAREHOUSE, https://docs.snowflake.com/en/sql-reference/sql/create-warehouse, and "Warehouse
+    # considerations", read 2026-12-06): at 60 s, 70 s = $0.0389; at 300 s, 310 s = $0.1722; at
+    # 600 s (this run's, the default), 610 s = $0.3389; at 3600 s, 3610 s = $2.0056. The report
+    # shows all four beside the bill: the run's own setting moves it 8.7x between 60 and 600.
+    attempts = [timed("q01", 0, 10)]
+    bills = dict(billing(run(auto_suspend_seconds=600), CATALOG).sensitivity(attempts))
+    assert {value: round(cost.dollars, 4) for value, cost in bills.items()} == {
+        60.0: round(70 / 3600 * 2, 4),
+        300.0: round(310 / 3600 * 2, 4),
+        600.0: round(610 / 3600 * 2, 4),
+        3600.0: round(3610 / 3600 * 2, 4),
+    }
+    # The run's own figure is the run bill as modelled; a value of its own is added to the row.
+    bill = price_run(run(auto_suspend_seconds=120), attempts, CATALOG)
+    assert bill.sensitivity.startswith("run bill at AUTO_SUSPEND (s) 60: $0.039")
+    assert "120 (this run): $0.072 ·" in bill.sensitivity  # 130 s

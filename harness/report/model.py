@@ -474,6 +474,10 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
                 ),
                 "seconds": pass_seconds,
                 "cost": cost,
+                # what the reader's own setting of the bill's driver would make of it
+                "sensitivity": [
+                    s.bills[engine].sensitivity for s in present if s.bills[engine].sensitivity
+                ],
                 "marginal": marginal,
                 # Price-performance: what one pass of the work costs at the measured speed on a
                 # warehouse kept busy (the marginal cost), as TPC prices a system per unit of

@@ -52,6 +52,7 @@ from harness.pricing import (
     HOURS_PER_MONTH,
     Billing,
     Cost,
+    Driver,
     Priced,
     dollars,
     held_seconds,
@@ -101,6 +102,9 @@ def daily_bounds(
     return upper, upper  # every query its own period: both readings agree
 
 
+BASE_RPUS = (8.0, 32.0, 128.0, 512.0)  # base capacities, for bill_driver
+
+
 class RedshiftBilling(Billing):
     @property
     def provisioned(self) -> bool:
@@ -117,6 +121,21 @@ class RedshiftBilling(Billing):
 
     def _base_rpu(self) -> int:
         return int(self.settings.get("base_rpu") or self.section["default_base_rpu"])
+
+    def bill_driver(self) -> Driver | None:
+        """Serverless: the base capacity in RPUs, 8 to 512 in steps of 8, 128 unless set
+        (Amazon Redshift Serverless "Understanding Amazon Redshift Serverless capacity",
+        https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-capacity.html, read
+        2026-12-06). A provisioned cluster bills its nodes for the window whatever it does."""
+        if self.provisioned:
+            return None
+        return Driver(
+            "base_rpu",
+            "base RPU",
+            float(self._base_rpu()),
+            BASE_RPUS,
+            "at the times measured: more RPUs usually run the same queries faster",
+        )
 
     def _minimum(self) -> float:
         return float(self.section.get("minimum_seconds", MINIMUM_SECONDS))
