@@ -67,7 +67,7 @@ def read_text(path: Path, what: str, error: type[Exception], limit: int = TEXT_L
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise error(
-                f"{what} {path} is {_file_kind(info.st_mode)}, not a regular file; give a file"
+                f"{what} {path} is {file_kind(info.st_mode)}, not a regular file; give a file"
             )
         if info.st_size > limit:
             raise error(_too_large(what, path, limit))
@@ -103,15 +103,18 @@ def _size(limit: int) -> str:
     return f"{limit // MIB} MiB" if limit >= MIB else f"{limit // KIB} KiB"
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words ("a character device"), from its
+    st_mode (lstat's, to name a symbolic link)."""
     kinds = (
+        (stat.S_ISLNK, "a symbolic link"),
         (stat.S_ISDIR, "a directory"),
         (stat.S_ISCHR, "a character device"),
         (stat.S_ISBLK, "a block device"),
         (stat.S_ISFIFO, "a named pipe"),
         (stat.S_ISSOCK, "a socket"),
     )
-    return next((name for test, name in kinds if test(mode)), "not a file")
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class YamlError(Exception):

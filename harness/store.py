@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 import duckdb
 
 from harness.errors import HarnessError, StoreError, UsageError, first_line, lock_holder, scrub
+from harness.paths import file_kind
 from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
@@ -1173,14 +1174,6 @@ def journal_row(line: Any) -> tuple[str, dict[str, Any]]:
 
 
 # -- files written for the user (-o) ------------------------------------------------------------
-_KINDS = (
-    (stat.S_ISLNK, "symbolic link"),
-    (stat.S_ISDIR, "folder"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-    (stat.S_ISFIFO, "named pipe"),
-    (stat.S_ISSOCK, "socket"),
-)
 
 
 @contextmanager
@@ -1236,10 +1229,9 @@ def _check_output_path(target: Path, what: str) -> None:
     if found is not None:
         if stat.S_ISREG(found.st_mode):
             return
-        kind = next((name for test, name in _KINDS if test(found.st_mode)), "special file")
         raise UsageError(
-            f"cannot write {what} to {target}: it is a {kind}, and whbench writes only regular "
-            "files; choose another file with -o (or - for standard output)"
+            f"cannot write {what} to {target}: it is {file_kind(found.st_mode)}, and whbench "
+            "writes only regular files; choose another file with -o (or - for standard output)"
         )
     for folder in target.parents:  # the nearest that exists must be a folder
         if os.path.lexists(folder):

@@ -394,7 +394,7 @@ ROWS = [
         "report -o a folder",
         write_to("report", "results"),
         2,
-        ("results: it is a folder",),
+        ("results: it is a directory",),
     ),
     Row(
         "report -o a path under a file",
