@@ -442,11 +442,43 @@ def stored_bytes(loads: list[dict]) -> float | None:
     return sum(stored) if stored and None not in stored else None
 
 
+@dataclass(frozen=True)
+class Need:
+    """The capacity a pattern needs at the measured speed (`capacity_needed`)."""
+
+    compute_hours: float  # a day: queries_per_day x seconds_per_query / 3600
+    busy: float  # compute_hours / active_hours: copies of the run's capacity busy all day
+    units: int  # `busy` rounded up: the copies to provision (0 only for no queries)
+    active_hours: float
+
+    def says(self, unit: str) -> str:
+        """ "87.5 compute-hours a day: needs 3.65 m6i.2xlarge busy all 24 h, so 4" """
+        return (
+            f"{self.compute_hours:.3g} compute-hours a day at the measured speed (queries a day "
+            f"x seconds a query): needs {self.busy:.3g} {unit} busy all {self.active_hours:g} "
+            f"active hours, so {self.units}"
+        )
+
+
+def capacity_needed(pattern: Pattern, seconds_per_query: float) -> Need:
+    """How many copies of the capacity a run had (its machine, cluster, base RPU) a pattern
+    keeps busy: the compute-hours a day it needs at the run's measured time per query, spread
+    over its active hours, rounded up. This assumes each copy runs the mix at the measured
+    speed, one query at a time, as the run did; running several at once on one copy shares it
+    and was not measured."""
+    hours = pattern.queries_per_day * max(seconds_per_query, 0.0) / 3600
+    busy = hours / pattern.active_hours if pattern.active_hours > 0 else 0.0
+    units = 0 if hours <= 0 else max(1, math.ceil(busy - 1e-9))
+    return Need(hours, busy, units, pattern.active_hours)
+
+
 def project_month(
     run: dict, attempts: list[dict], catalog: Catalog, pattern: Pattern, stored_bytes: float | None
 ) -> Priced:
     """A month of the user's pattern on this run's engine: the query mix's typical marginal
-    cost and time, the engine's uptime model for the pattern, and storage."""
+    cost and time, the capacity the pattern needs at that time (`capacity_needed`; each
+    engine's `month()` says how many machines, clusters, RPUs or slots it provisions and prices
+    them), the engine's uptime model for the pattern, and storage."""
     rules = billing(run, catalog)
     one_pass = price_performance(run, attempts, catalog)
     if one_pass.seconds is None or one_pass.cost.dollars is None or not one_pass.queries:

@@ -26,14 +26,15 @@ from typing import Any
 
 from harness.config import Pattern
 from harness.pricing import (
+    DAYS_PER_MONTH,
     FREE,
     GIB,
-    HOURS_PER_MONTH,
     Billing,
     Cost,
     Price,
     Priced,
     Span,
+    capacity_needed,
     held_seconds,
     seconds,
     spans,
@@ -184,5 +185,43 @@ class DuckDBBilling(Billing):
         return self._stored(stored_bytes, self.price("storage_gb_month"), GIB, "GB", "on a disk")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
-        cost, why = self._machine_seconds(HOURS_PER_MONTH * 3600)
-        return Priced(cost, [f"a VM up all month ({HOURS_PER_MONTH} h)", why])
+        """As many VMs of the run's size as the pattern keeps busy at the measured speed
+        (`capacity_needed`: queries a day x seconds a query / 3600 compute-hours, over the
+        active hours, rounded up), each started for the active hours of every day and stopped
+        after: per-second billing with a 60 s minimum per start
+        (https://repost.aws/knowledge-center/ec2-instance-hour-billing, read 2026-12-06). DuckDB
+        runs in one process on one machine, so more machines means a copy of the database on
+        each; one larger machine is named beside it but not priced, because DuckDB's speed on
+        more threads was not measured."""
+        machine, why = self.machine()
+        need = capacity_needed(pattern, seconds_per_query)
+        if machine is None:
+            return Priced(Cost(None, "unknown", None, why), [why])
+        minimum = float(self.section["minimum_seconds_per_start"])
+        up = max(pattern.active_hours * 3600, minimum) if need.units else 0.0
+        hours = need.units * up / 3600 * DAYS_PER_MONTH
+        cost = Cost(hours * machine.hour.price, "modelled", machine.hour.as_of)
+        explain = [
+            need.says(f"x {machine.name}"),
+            f"{need.units} x {machine.name} for {up / 3600:g} h a day (each VM started for the "
+            f"active hours and stopped after; EC2 bills per second, at least {minimum:g} s a "
+            f"start): {hours:,.0f} machine-hours a month",
+            why,
+        ]
+        if need.units > 1 and (bigger := self._one_machine_for(machine, need.units)):
+            explain.append(
+                f"or one {bigger.name} ({bigger.vcpu} vCPU, {bigger.memory_gib:g} GiB) at "
+                f"${bigger.hour.price}/h, if DuckDB ran {need.units}x as many queries on it: "
+                "not measured, so not priced"
+            )
+        return Priced(cost, explain)
+
+    def _one_machine_for(self, machine: Machine, copies: int) -> Machine | None:
+        """The cheapest catalog VM with `copies` times `machine`'s vCPU and memory."""
+        for bigger in self.machines():
+            if (
+                bigger.vcpu >= copies * machine.vcpu
+                and bigger.memory_gib >= copies * machine.memory_gib
+            ):
+                return bigger
+        return None

@@ -61,6 +61,7 @@ from harness.pricing import (
     Priced,
     Span,
     busy_seconds_per_day,
+    capacity_needed,
     held_seconds,
     merge,
     seconds,
@@ -97,6 +98,13 @@ def catalog_size(size: Any) -> str | None:
 
 
 SUSPENDS = (60.0, 300.0, 600.0, 3600.0)  # common AUTO_SUSPEND choices, for bill_driver
+
+# The most clusters a multi-cluster warehouse of each size may have, and the limit every
+# warehouse has unless it is raised (https://docs.snowflake.com/en/user-guide/warehouses-multicluster,
+# "Upper limit on number of clusters for a multi-cluster warehouse", read 2026-12-06).
+MAX_CLUSTERS = {"XS": 300, "S": 300, "M": 300, "L": 160, "XL": 80, "2XL": 40, "3XL": 20}
+MAX_CLUSTERS.update({"4XL": 10, "5XL": 10, "6XL": 10})
+DEFAULT_MAX_CLUSTERS = 10
 
 
 class SnowflakeBilling(Billing):
@@ -373,24 +381,79 @@ class SnowflakeBilling(Billing):
         return self._stored(stored_bytes, price, 1e12, "TB", what)
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
-        """The warehouse stays up while queries come closer together than AUTO_SUSPEND, and
-        each one keeps it up AUTO_SUSPEND seconds after it ends (60 s at the least)."""
-        each = max(
-            seconds_per_query + self.auto_suspend, self.section["minimum_seconds_per_resume"]
-        )
-        daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)
-        clusters = max(1, int(self.settings.get("min_clusters") or 1))
-        cost = self._credits(daily * clusters).times(DAYS_PER_MONTH)
-        return Priced(
-            cost,
-            [
-                f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
-                f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
-                + (f" x {clusters} clusters" if clusters > 1 else ""),
-                "cloud-services credits beyond 10% a day are not projected",
-                *self._edition_note(),
-            ],
-        )
+        """The clusters of the run's warehouse size the pattern keeps busy at the measured speed
+        (`capacity_needed`), and how long they run.
+
+        One cluster: the warehouse stays up while queries come closer together than
+        AUTO_SUSPEND, and each one keeps it up AUTO_SUSPEND seconds after it ends (60 s at the
+        least). More than one: a multi-cluster warehouse of that many clusters, the first up
+        all the active hours and one AUTO_SUSPEND tail a day, each further one the active hours
+        and `cluster_shutdown_seconds` after (its load checks). Multi-cluster warehouses need
+        Enterprise Edition or higher, and a warehouse may have at most 300 (XS to M), 160 (L),
+        80 (XL), 40 (2XL), 20 (3XL) or 10 (4XL to 6XL) clusters, 10 unless raised
+        (https://docs.snowflake.com/en/user-guide/warehouses-multicluster, read 2026-12-06).
+        A cluster runs up to 8 queries at once, sharing its resources: whether that is faster
+        than one after another was not measured, so a cluster is taken to do the mix at the
+        measured speed, one query at a time."""
+        need = capacity_needed(pattern, seconds_per_query)
+        running = max(1, int(self.settings.get("min_clusters") or 1))
+        if need.units <= 1:
+            each = max(
+                seconds_per_query + self.auto_suspend, self.section["minimum_seconds_per_resume"]
+            )
+            daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)
+            cost = self._credits(daily * running).times(DAYS_PER_MONTH)
+            return Priced(
+                cost,
+                [
+                    need.says("clusters") + ": one cluster keeps up",
+                    f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
+                    f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
+                    + (f" x {running} clusters" if running > 1 else ""),
+                    "cloud-services credits beyond 10% a day are not projected",
+                    *self._edition_note(),
+                ],
+            )
+        clusters = max(need.units, running)
+        # As the warehouse the pattern needs: `clusters` at most, so the edition rule applies.
+        most = max(clusters, int(self.settings.get("max_clusters") or 1))
+        settings = {**self.settings, "max_clusters": most}
+        sized = type(self)(self.catalog, self.engine, {**self.run, "engine_settings": settings})
+        first = pattern.active_hours * 3600 + self.auto_suspend
+        further = pattern.active_hours * 3600 + float(self.section["cluster_shutdown_seconds"])
+        daily = first + (clusters - 1) * further
+        cost = sized._credits(daily).times(DAYS_PER_MONTH)
+        size = catalog_size(self.settings.get("warehouse_size")) or "unknown size"
+        explain = [
+            need.says(f"{size} clusters"),
+            f"a multi-cluster warehouse of {clusters} x {size} clusters, up all "
+            f"{pattern.active_hours:g} active hours a day (the first with its AUTO_SUSPEND "
+            f"{self.auto_suspend:g} s tail, the others shutting down after the load checks): "
+            f"{daily / 3600:,.1f} cluster-hours a day",
+            "a cluster is taken to run the mix at the measured speed, one query at a time (it "
+            "can run 8 at once, sharing its resources: not measured)",
+            "cloud-services credits beyond 10% a day are not projected",
+            *sized._edition_note(),
+        ]
+        current = int(self.settings.get("max_clusters") or 1)
+        if current < clusters:
+            explain.append(
+                f"the run's warehouse has max_cluster_count {current}: at {clusters} or more "
+                "the pattern runs at the measured speed, below it queries queue"
+            )
+        limit = MAX_CLUSTERS.get(size)
+        if limit is not None and clusters > limit:
+            explain.append(
+                f"a {size} warehouse can have at most {limit} clusters (Snowflake, "
+                "warehouses-multicluster, read 2026-12-06): this needs a larger size or more "
+                "than one warehouse"
+            )
+        elif clusters > DEFAULT_MAX_CLUSTERS:
+            explain.append(
+                f"more than {DEFAULT_MAX_CLUSTERS} clusters: a warehouse is limited to "
+                f"{DEFAULT_MAX_CLUSTERS} unless the limit is raised (up to {limit} for {size})"
+            )
+        return Priced(cost, explain)
 
     def minimum_charge(self) -> Cost | None:
         cost = self._credits(float(self.section["minimum_seconds_per_resume"]))
