@@ -141,3 +141,61 @@ def test_worked_snowflake_beyond_a_sizes_cluster_limit_says_so():
     # An XS may have 300, but 10 unless the limit is raised.
     month = billing(snowflake(), CATALOG).month(ISSUE, FREE_COST, 20.0)
     assert any("limited to 10 unless the limit is raised" in e for e in month.explain)
+
+
+# -- Redshift: Serverless RPUs, provisioned clusters ---------------------------------------------
+def serverless(base_rpu: int = 8) -> dict:
+    return {"engine": "redshift", "engine_settings": {"base_rpu": base_rpu}}
+
+
+def test_worked_serverless_the_issues_pattern_is_4_x_the_base_rpu():
+    # Base 8 RPU, 4 copies busy: 32 RPU all 24 h, never idle: 768 RPU-hours a day x $0.375
+    # (RS_BILLING) = $288 a day, x 30.42 = $8,760.00 a month (one 60 s minimum per active
+    # period, the headline). A minimum per query at the base: 50,000 x 60 s x 8 RPU = 6,666.7
+    # RPU-hours a day = $76,041.67 a month. The old projection (8 RPU, the day one period) gave
+    # 86,404.6 s x 8 RPU = $2,190.12: 4x low.
+    month = billing(serverless(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    assert month.cost.dollars == pytest.approx(32 * 24 * 0.375 * DAYS)
+    assert month.cost.dollars == pytest.approx(8760.00, abs=0.01)
+    assert "$76,041.67" in month.cost.note
+    text = "\n".join(month.explain)
+    assert "needs 3.65 x 8 RPU busy all 24 active hours, so 4" in text
+    assert "4 x the base 8 RPU = 32 RPU for all 24 active hours a day: 768 RPU-hours" in text
+
+
+def test_worked_serverless_is_held_to_the_1024_rpu_maximum():
+    # Base 512 x 4 = 2,048 RPU, more than the 1024 RPU of RS_CAPACITY (US East): priced at
+    # 1024 RPU x 24 h x $0.375 x 30.42 = $280,320 a month, and said to be a lower bound.
+    month = billing(serverless(512), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    assert month.cost.dollars == pytest.approx(1024 * 24 * 0.375 * DAYS)
+    text = "\n".join(month.explain)
+    assert "= 2048 RPU, held to 1024" in text and "lower bound" in text
+
+
+def test_worked_serverless_a_light_pattern_keeps_the_base_model():
+    # 1,000 queries of 2 s over 8 h need 0.56 compute-hours a day: the base keeps up, and the
+    # month is tests/test_billing_redshift.py's $729.32 (one active period a day at 8 RPU).
+    month = billing(serverless(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    assert month.cost.dollars == pytest.approx((999 * 28.8 + 2) * 8 / 3600 * 0.375 * DAYS)
+    assert "the base capacity keeps up" in month.explain[0]
+
+
+def test_worked_provisioned_beyond_one_cluster_adds_concurrency_scaling():
+    # 2 x ra3.xlplus ($1.086 a node-hour, catalog) all 730 h: $1,585.56. The pattern needs 4
+    # clusters: 3 concurrency scaling clusters of 2 nodes for 24 h a day (RS_PRICING: per
+    # second at the on-demand rate), 3 x 24 x 30.42 = 2,190 cluster-hours, less 30.42 free (an
+    # hour a day): 2,159.58 x 2 x $1.086 = $4,690.61. Together $6,276.17. RS_SCALING: 1 scaling
+    # cluster by default, so the bill says to raise it to 3.
+    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    month = billing(run, CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    main = 730 * 2 * 1.086
+    scaling = (3 * 24 * DAYS - DAYS) * 2 * 1.086
+    assert month.cost.dollars == pytest.approx(main + scaling)
+    assert month.cost.dollars == pytest.approx(6276.17, abs=0.01)
+    text = "\n".join(month.explain)
+    assert "needs 3.65 x 2-node ra3.xlplus clusters busy all 24 active hours, so 4" in text
+    assert "3 concurrency scaling cluster(s)" in text
+    assert "max_concurrency_scaling_clusters is 1 by default: set it to at least 3" in text
+    # A pattern one cluster keeps up with is the 730 hours alone.
+    light = billing(run, CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    assert light.cost.dollars == pytest.approx(main)

@@ -53,7 +53,9 @@ from harness.pricing import (
     Billing,
     Cost,
     Driver,
+    Need,
     Priced,
+    capacity_needed,
     dollars,
     held_seconds,
     seconds,
@@ -103,6 +105,22 @@ def daily_bounds(
 
 
 BASE_RPUS = (8.0, 32.0, 128.0, 512.0)  # base capacities, for bill_driver
+
+# The most RPUs a month is priced at: the largest base capacity, 1024 RPU in US East (N.
+# Virginia) and four other Regions, 512 elsewhere
+# (https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-capacity.html), and the express
+# configuration's maximum, 64 to 1024 RPU, 512 unless set
+# (https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-express-capacity-billing.html);
+# both read 2026-12-06. The catalog prices US East.
+MAX_RPU = 1024
+MAX_RPU_SOURCE = (
+    "serverless-capacity.html and serverless-express-capacity-billing.html, read 2026-12-06"
+)
+# Concurrency scaling clusters a provisioned cluster may add: 1 by default, 0 to 10
+# (https://docs.aws.amazon.com/redshift/latest/dg/r_max_concurrency_scaling_clusters.html, read
+# 2026-12-06; the 10 is an adjustable quota).
+DEFAULT_SCALING_CLUSTERS = 1
+MAX_SCALING_CLUSTERS = 10
 
 
 class RedshiftBilling(Billing):
@@ -290,14 +308,27 @@ class RedshiftBilling(Billing):
         return self._stored(stored_bytes, price, GIB, "GB", "of managed storage")
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
+        """The capacity the pattern keeps busy at the measured speed (`capacity_needed`: copies
+        of the run's cluster or base RPU), priced.
+
+        Provisioned: the cluster's nodes all 730 hours; a pattern that needs more than one
+        cluster runs the rest on concurrency scaling clusters (`_scaling_month`). Serverless:
+        one copy keeps up: the day's queries with both readings of the 60 s minimum
+        (`daily_bounds`); more: the workgroup at base RPU x copies (`_scaled_serverless`)."""
+        need = capacity_needed(pattern, seconds_per_query)
         if self.provisioned:
-            return Priced(
-                self._compute(HOURS_PER_MONTH * 3600),
-                [
-                    f"provisioned: {self._nodes()} nodes for all {HOURS_PER_MONTH} hours",
-                    *self._node_notes(),
-                ],
-            )
+            main = self._compute(HOURS_PER_MONTH * 3600)
+            explain = [
+                need.says(f"x {self._nodes()}-node {self.settings['node_type']} clusters"),
+                f"provisioned: {self._nodes()} nodes for all {HOURS_PER_MONTH} hours",
+                *self._node_notes(),
+            ]
+            if need.units <= 1:
+                return Priced(main, explain)
+            scaling = self._scaling_month(need)
+            return Priced(main + scaling.cost, explain + scaling.explain)
+        if need.units > 1:
+            return self._scaled_serverless(pattern, seconds_per_query, need)
         lower, upper = daily_bounds(
             pattern.queries_per_day, seconds_per_query, pattern.active_hours, self._minimum()
         )
@@ -312,11 +343,87 @@ class RedshiftBilling(Billing):
         return Priced(
             Cost(headline.dollars, headline.basis, headline.as_of, note),
             [
+                need.says(f"x {self._base_rpu()} RPU") + ": the base capacity keeps up",
                 *daily.explain,
                 f"a month: {dollars(low.dollars)} (per active period) to {dollars(high.dollars)} "
                 "(per query)",
             ],
         )
+
+    def _scaled_serverless(self, pattern: Pattern, seconds_per_query: float, need: Need) -> Priced:
+        """Serverless scales above its base capacity automatically as the number of queries
+        grows (https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing-on-demand.html,
+        read 2026-12-06 in its Japanese and China-Region copies, paraphrased): a pattern that keeps
+        `need.units` copies of the base busy runs at base x units RPU, never idle in the active
+        hours, up to MAX_RPU. Lower bound (one minimum per active period): that many RPU for
+        the active hours, one period a day. Upper bound (a minimum per query): every query its
+        own max(time, 60 s) at the base RPU, never below the lower."""
+        price, base = self.price("serverless_rpu_hour"), self._base_rpu()
+        wanted = base * need.units
+        rpu = min(wanted, MAX_RPU)
+        lower = rpu * pattern.active_hours * 3600  # RPU-seconds a day
+        each = max(seconds_per_query, self._minimum())
+        upper = max(lower, base * pattern.queries_per_day * each)
+        low = Cost(lower / 3600 * price.price * DAYS_PER_MONTH, "modelled", price.as_of)
+        high = Cost(upper / 3600 * price.price * DAYS_PER_MONTH, "modelled", price.as_of)
+        headline = low if self._reading() == "active_period" else high
+        note = (
+            f"a month at one 60 s minimum per active period {dollars(low.dollars)}, per query "
+            f"{dollars(high.dollars)}; AWS does not say which ({MINIMUM_SOURCE})"
+        )
+        explain = [
+            need.says(f"x {base} RPU"),
+            f"Serverless: {need.units} x the base {base} RPU = {wanted} RPU"
+            + (f", held to {MAX_RPU}" if wanted > MAX_RPU else "")
+            + f" for all {pattern.active_hours:g} active hours a day: "
+            f"{lower / 3600:,.0f} RPU-hours a day if the 60 s minimum applies once per active "
+            f"period ({dollars(low.dollars)} a month), {upper / 3600:,.0f} if every query "
+            f"carries its own at {base} RPU ({dollars(high.dollars)}); AWS does not say which; "
+            f"the headline is per {self._reading().replace('_', ' ')}",
+        ]
+        if wanted > MAX_RPU:
+            explain.append(
+                f"{wanted} RPU is more than the {MAX_RPU} RPU AWS gives as the most base "
+                f"capacity (US East; 512 in most Regions) and as the express configuration's "
+                f"maximum ({MAX_RPU_SOURCE}); AWS does not say how far automatic scaling goes "
+                f"beyond it: priced at {MAX_RPU}, so queries would queue and this is a lower "
+                "bound"
+            )
+        return Priced(Cost(headline.dollars, headline.basis, headline.as_of, note), explain)
+
+    def _scaling_month(self, need: Need) -> Priced:
+        """The clusters beyond the main one, as concurrency scaling clusters: each a copy of the
+        main cluster billed per second at its on-demand rate while it runs (here, the active
+        hours of every day), less the one hour of free credit accrued per 24 hours the main
+        cluster runs (https://aws.amazon.com/redshift/pricing/, as gathered 2026-11-25; not
+        re-read). At most `max_concurrency_scaling_clusters` run: 1 by default, 0 to 10, an
+        adjustable quota (https://docs.aws.amazon.com/redshift/latest/dg/
+        r_max_concurrency_scaling_clusters.html, read 2026-12-06). Only queries that
+        concurrency scaling can run (reads, COPY) leave the main cluster: a mix of writes needs
+        a larger cluster instead."""
+        extra = need.units - 1
+        hours = extra * need.active_hours * DAYS_PER_MONTH
+        free = min(hours, HOURS_PER_MONTH / 24)  # an hour of credit a day the cluster runs
+        cost = self._compute((hours - free) * 3600)
+        explain = [
+            f"the pattern needs {need.units} clusters at the measured speed, more than one: "
+            f"{extra} concurrency scaling cluster(s) of the same nodes for "
+            f"{need.active_hours:g} h a day, {hours:,.0f} cluster-hours a month less "
+            f"{free:,.1f} free (one hour of credit a day): {dollars(cost.dollars)}",
+        ]
+        if extra > DEFAULT_SCALING_CLUSTERS:
+            explain.append(
+                f"max_concurrency_scaling_clusters is {DEFAULT_SCALING_CLUSTERS} by default: set "
+                f"it to at least {extra}"
+                + (
+                    f" (more than {MAX_SCALING_CLUSTERS} needs the quota raised, or a larger "
+                    "cluster)"
+                    if extra > MAX_SCALING_CLUSTERS
+                    else ""
+                )
+                + ", or queries queue"
+            )
+        return Priced(cost, explain)
 
     def minimum_charge(self) -> Cost | None:
         if self.provisioned:
