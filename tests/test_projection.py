@@ -35,7 +35,7 @@ from __future__ import annotations
 import pytest
 
 from harness.config import Pattern
-from harness.pricing import Cost, billing, capacity_needed, load_catalog
+from harness.pricing import Catalog, Cost, billing, capacity_needed, load_catalog
 
 CATALOG = load_catalog()
 DAYS = 730 / 24
@@ -199,3 +199,45 @@ def test_worked_provisioned_beyond_one_cluster_adds_concurrency_scaling():
     # A pattern one cluster keeps up with is the 730 hours alone.
     light = billing(run, CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
     assert light.cost.dollars == pytest.approx(main)
+
+
+# -- BigQuery: bytes on demand, slots on Editions -------------------------------------------------
+BIGQUERY = {"engine": "bigquery", "engine_settings": {}}
+
+
+def editions() -> Catalog:
+    return Catalog({"bigquery": dict(CATALOG.section("bigquery"), model="editions")}, "test")
+
+
+def test_worked_bigquery_on_demand_needs_no_capacity_bytes_scale_linearly():
+    # 1 GiB billed a query at $6.25 a TiB (BQ_PRICING): 50,000 x 30.42 x $6.25 / 1024 =
+    # $9,282.43 a month whatever the speed; the compute-hours are stated, not priced.
+    per_query = Cost(6.25 / 1024, "measured")
+    month = billing(BIGQUERY, CATALOG).month(ISSUE, per_query, SECONDS)
+    assert month.cost.dollars == pytest.approx(6.25 / 1024 * 50_000 * DAYS)
+    assert month.cost.dollars == pytest.approx(9282.43, abs=0.01)
+    assert "no capacity to provision: the 87.5 compute-hours a day" in month.explain[0]
+    assert "scale linearly" in month.explain[0]
+
+
+def test_worked_bigquery_editions_the_slots_the_pattern_keeps_busy():
+    # Each query uses 200 slot-seconds (its marginal cost: 200 / 3600 slot-hours x $0.04,
+    # Standard). 50,000 x 200 / 86,400 = 115.7 slots busy all day, autoscaled to 150 (multiples
+    # of 50, BQ_AUTOSCALE), held 24 h and the 60 s window: 150 x 86,460 / 3600 = 3,602.5
+    # slot-hours a day x $0.04 x 30.42 = $4,383.04 a month.
+    per_query = Cost(200 / 3600 * 0.04, "modelled")
+    month = billing(BIGQUERY, editions()).month(ISSUE, per_query, SECONDS)
+    assert month.cost.dollars == pytest.approx(150 * 86_460 / 3600 * 0.04 * DAYS)
+    assert month.cost.dollars == pytest.approx(4383.04, abs=0.01)
+    text = "\n".join(month.explain)
+    assert "115.7 slots busy all 24 active hours, autoscaled to 150" in text
+
+
+def test_worked_bigquery_editions_within_one_step_keeps_the_hold_model():
+    # 1,000 queries of 2 s and 20 slot-seconds over 8 h: 0.7 slots busy, within one 50-slot
+    # step: each job holds 50 slots for the 60 s window; jobs 28.8 s apart keep them up all 8 h
+    # and one window: (28,800 + 60) x 50 / 3600 x $0.04 x 30.42 = $487.67 a month.
+    per_query = Cost(20 / 3600 * 0.04, "modelled")
+    month = billing(BIGQUERY, editions()).month(Pattern(1000, 8), per_query, 2.0)
+    assert month.cost.dollars == pytest.approx((28_800 + 60) * 50 / 3600 * 0.04 * DAYS)
+    assert "the mix keeps 0.694 slots busy" in month.explain[0]

@@ -54,6 +54,7 @@ from harness.pricing import (
     Span,
     attempt_span,
     busy_seconds_per_day,
+    capacity_needed,
     seconds,
     total,
 )
@@ -187,26 +188,68 @@ class BigQueryBilling(Billing):
         )
 
     def month(self, pattern: Pattern, per_query: Cost, seconds_per_query: float) -> Priced:
+        """On demand: the bytes, which scale linearly with the queries; there is no capacity to
+        provision (the bill is bytes processed, https://cloud.google.com/bigquery/pricing
+        #on_demand_pricing, read 2026-12-06), so the compute-hours the pattern needs are only
+        stated. Editions: the slots the pattern keeps busy (the mix's slot time a query x
+        queries, over the active hours), autoscaled in multiples of the step and billed for
+        the slots scaled to (https://cloud.google.com/bigquery/docs/slots-autoscaling-intro,
+        read 2026-12-06); while that is one step, every job holds a step for the scale-down
+        window, as before. How many slots a reservation may scale to is its own setting, not
+        known here."""
+        need = capacity_needed(pattern, seconds_per_query)
         if self.on_demand:
             return Priced(
                 per_query.times(pattern.queries_per_day * DAYS_PER_MONTH),
-                ["on demand: the mix's bytes billed per query x queries"],
+                [
+                    f"on demand: no capacity to provision: the {need.compute_hours:.3g} "
+                    "compute-hours a day the pattern needs at the measured speed run on "
+                    "Google's shared slots, and the bill is bytes, which scale linearly: the "
+                    "mix's bytes billed per query x queries"
+                ],
             )
-        # Editions: every job holds at least one step for the scale-down window.
         price, step = self._slot_price(), self._step()
         window = float(self.section["scale_down_window_seconds"])
+        baseline = int(self.section.get("baseline_slots") or 0)
+        slots = self._slots_needed(pattern, per_query)
+        if slots is not None and slots[1] > step:
+            busy, scaled = slots
+            daily = scaled * (pattern.active_hours * 3600 + window)  # slot-seconds a day
+            slot_hours = daily / 3600 * DAYS_PER_MONTH + baseline * 24 * DAYS_PER_MONTH
+            return Priced(
+                Cost(slot_hours * price.price, "modelled", price.as_of),
+                [
+                    f"Editions: the mix uses {busy * pattern.active_hours:,.0f} slot-hours a "
+                    f"day ({per_query.dollars / price.price * 3600:.3g} slot-seconds a query x "
+                    f"queries): {busy:,.1f} slots busy all {pattern.active_hours:g} active "
+                    f"hours, autoscaled to {scaled} (multiples of {step}), held all the active "
+                    f"hours and the {window:g} s scale-down window: {daily / 3600:,.0f} "
+                    f"slot-hours a day; {baseline} baseline slots all month",
+                ],
+            )
         each = max(seconds_per_query, window)
         daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)
         slot_hours = daily * step / 3600 * DAYS_PER_MONTH
-        baseline = int(self.section.get("baseline_slots") or 0)
         slot_hours += baseline * 24 * DAYS_PER_MONTH
         return Priced(
             Cost(slot_hours * price.price, "modelled", price.as_of),
             [
                 f"Editions: {step} slots up {daily / 3600:.2f} h a day (each job holds them "
                 f"{each:.0f} s), {baseline} baseline slots all month"
+                + ("" if slots is None else f"; the mix keeps {slots[0]:.3g} slots busy"),
             ],
         )
+
+    def _slots_needed(self, pattern: Pattern, per_query: Cost) -> tuple[float, int] | None:
+        """The slots the pattern keeps busy on average over its active hours (the mix's slot
+        time a query, from its marginal cost, which is slot-ms at the slot price), and that
+        rounded up to the autoscaler's step; None when the slot time is unknown."""
+        price, step = self._slot_price(), self._step()
+        if per_query.dollars is None or not price.price or pattern.active_hours <= 0:
+            return None
+        slot_seconds = per_query.dollars / price.price * 3600
+        busy = pattern.queries_per_day * slot_seconds / (pattern.active_hours * 3600)
+        return busy, max(step, math.ceil(busy / step - 1e-9) * step)
 
     def minimum_charge(self) -> Cost | None:
         if self.on_demand:
