@@ -4,11 +4,13 @@ plain SQL written in one dialect, whether each query translates for each dialect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from harness.config import TemplateLimits
 from harness.engines import dialects
-from harness.errors import WorkloadError, first_line
-from harness.translate import Untranslatable
+from harness.errors import WorkloadError
+from harness.paths import read_text
+from harness.translate import SourceSyntaxError, Untranslatable, parse_source, syntax_position
 from harness.workloads import Renderer, Workload
 
 
@@ -30,6 +32,40 @@ class Validation:
     untranslatable: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
+def translated_from(workload: Workload, query_id: str, dialect: str) -> Path | None:
+    """The shared plain SQL file a query's SQL for `dialect` is translated from, or None when
+    the dialect has its own file or a template (Renderer.query's order: a dialect's own file,
+    then a template, then the shared .sql)."""
+    queries = workload.path / "queries"
+    plain = queries / f"{query_id}.sql"
+    own = [
+        queries / dialect / f"{query_id}.sql",
+        queries / dialect / f"{query_id}.sql.j2",
+        queries / f"{query_id}.sql.j2",
+    ]
+    if not workload.dialect or not plain.is_file() or any(p.is_file() for p in own):
+        return None
+    return plain
+
+
+def syntax_error(workload: Workload, query_id: str) -> str | None:
+    """The one line naming the file and position where a query's shared plain SQL does not
+    parse in the workload's dialect, or None. Said once per query, not once per dialect it
+    would have been translated to."""
+    plain = workload.path / "queries" / f"{query_id}.sql"
+    shared_template = workload.path / "queries" / f"{query_id}.sql.j2"
+    if workload.dialect is None or not plain.is_file() or shared_template.is_file():
+        return None
+    try:
+        parse_source(read_text(plain, "query file", WorkloadError), workload.dialect)
+    except SourceSyntaxError as exc:
+        where = plain.relative_to(workload.path).as_posix()
+        return f"{where} does not parse as {workload.dialect} SQL: {exc.position}"
+    except Untranslatable:  # not a syntax error: each dialect says why, as before
+        return None
+    return None
+
+
 def validate_workload(workload: Workload, limits: TemplateLimits) -> Validation:
     """Every query, schema and load statement in every dialect, rendered (within the config's
     `templates:` limits) and parsed."""
@@ -37,13 +73,19 @@ def validate_workload(workload: Workload, limits: TemplateLimits) -> Validation:
     from sqlglot import exp
 
     found = Validation()
+    broken: dict[str, str] = {}  # query id -> its syntax error, said once
+    for query in workload.queries:
+        problem = syntax_error(workload, query.id)
+        if problem is not None:
+            broken[query.id] = problem
+            found.problems.append(Problem(workload.name, workload.dialect or "", query.id, problem))
 
     def parses(dialect: str, item: str, sql: str) -> bool:
         found.statements += 1
         try:
             tree = sqlglot.parse_one(sql, read=dialect)
         except sqlglot.errors.ParseError as exc:
-            found.problems.append(Problem(workload.name, dialect, item, first_line(exc)))
+            found.problems.append(Problem(workload.name, dialect, item, str(syntax_position(exc))))
             return False
         if isinstance(tree, exp.Command):  # sqlglot's fallback for text it did not understand
             found.problems.append(
@@ -57,6 +99,8 @@ def validate_workload(workload: Workload, limits: TemplateLimits) -> Validation:
         try:
             renderer = Renderer(workload, dialect, workload.scale.default, limits=limits)
             for query in workload.queries:
+                if query.id in broken and translated_from(workload, query.id, dialect):
+                    continue  # its syntax error is a problem above, said once
                 try:
                     sql = renderer.query(query.id)
                 except Untranslatable as exc:

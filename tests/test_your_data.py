@@ -255,6 +255,81 @@ def test_translation_keeps_the_same_dialect_as_written_and_refuses_what_it_canno
         translate("SELECT 1", "klingon", "duckdb")
 
 
+def test_a_function_the_target_may_not_have_is_unverified_never_counted_or_sent(
+    whbench, make_config, workdir
+):
+    """Snowflake SQL calling MEDIAN and APPROX_QUANTILE: BigQuery has neither, so validate
+    counts them there as unverified, named, not as translated; DuckDB has both and runs them. A
+    user-defined function is unverified everywhere but its own dialect, and DuckDB records it
+    skipped with the reason instead of being sent it."""
+    folder = workdir / "mine" / "stats"
+    (folder / "queries").mkdir(parents=True)
+    (folder / "data.csv").write_text("id,amount\n1,10\n2,20\n3,40\n")
+    spec = {"name": "stats", "data_type": "structured", "dialect": "snowflake",
+            "data": {"t": "data.csv"}}  # fmt: skip
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    queries = folder / "queries"
+    (queries / "plain.sql").write_text("SELECT IFF(COUNT(*) > 1, 'many', 'one') AS n FROM t;\n")
+    (queries / "median.sql").write_text("-- middle\nSELECT MEDIAN(amount) AS m FROM t;\n")
+    (queries / "approx.sql").write_text("SELECT APPROX_QUANTILE(amount, 0.5) AS q FROM t;\n")
+    (queries / "udf.sql").write_text("SELECT my_udf(amount) AS u FROM t;\n")
+    config = make_config(runs=1, workload_dirs=["mine"], workloads={"stats": {}})
+
+    validated = whbench("validate", "--config", config, "--json")
+    assert validated.code == 0, validated.stderr
+    (stats,) = [w for w in validated.json()["workloads"] if w["workload"] == "stats"]
+    assert stats["queries"]["bigquery"] == {"ok": 1, "of": 4}
+    assert stats["queries"]["duckdb"] == {"ok": 3, "of": 4}
+    assert stats["queries"]["snowflake"] == {"ok": 4, "of": 4}  # its own dialect, as written
+    bigquery = stats["untranslatable"]["bigquery"]
+    assert "unverified: MEDIAN has no bigquery equivalent that sqlglot knows" in bigquery["median"]
+    assert "APPROX_QUANTILE has no bigquery equivalent" in bigquery["approx"]
+    assert "MY_UDF is a function sqlglot knows in neither" in bigquery["udf"]
+    assert set(stats["untranslatable"]["duckdb"]) == {"udf"}
+
+    text = whbench("validate", "--config", config)
+    assert "bigquery 1/4" in text.stdout and "duckdb 3/4" in text.stdout
+    assert "skipped: median cannot be translated to bigquery: unverified: MEDIAN" in text.stdout
+
+    rendered = whbench("render", "--config", config, "stats", "median", "--dialect", "bigquery")
+    assert_one_line_error(rendered, "median cannot be translated to bigquery", "MEDIAN", code=2)
+    own = whbench("render", "--config", config, "stats", "udf", "--dialect", "snowflake")
+    assert own.code == 0 and "my_udf(amount)" in own.stdout
+
+    result = whbench("run", "--config", config, "-e", "duckdb", "-w", "stats", "--json")
+    assert result.code == 0, result.stderr
+    ran = {q["query_id"]: q for q in result.json()[0]["queries"]}
+    assert {ran[q]["status"] for q in ("plain", "median", "approx")} == {"ok"}
+    assert ran["udf"]["status"] == "skipped"
+    assert "unverified: MY_UDF" in ran["udf"]["error"]
+
+
+def test_a_syntax_error_in_a_users_query_is_one_line_with_the_file_and_position(
+    whbench, make_config, workdir
+):
+    folder = workdir / "mine" / "typo"
+    (folder / "queries").mkdir(parents=True)
+    (folder / "data.csv").write_text("id,grp\n1,a\n")
+    spec = {"name": "typo", "data_type": "structured", "dialect": "snowflake",
+            "data": {"t": "data.csv"}}  # fmt: skip
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    (folder / "queries" / "good.sql").write_text("SELECT grp FROM t")
+    (folder / "queries" / "bad.sql").write_text("-- a typo\nSELECT grp,\n  FROM WHERE grp = 'a'\n")
+    config = make_config(runs=1, workload_dirs=["mine"], workloads={"typo": {}})
+
+    validated = whbench("validate", "--config", config)
+    assert validated.code == 1
+    where = "queries/bad.sql does not parse as snowflake SQL: line 3, column 8"
+    lines = [line for line in validated.stdout.splitlines() if "bad" in line]
+    assert len(lines) == 1, validated.stdout  # once, not once per dialect
+    assert where in lines[0] and "Expected table name but got 'WHERE'" in lines[0]
+    assert "Token" not in validated.stdout and "\x1b" not in validated.stdout
+    assert "duckdb 1/2" in validated.stdout and "snowflake 1/2" in validated.stdout
+
+    rendered = whbench("render", "--config", config, "typo", "bad", "--dialect", "duckdb")
+    assert_one_line_error(rendered, where, code=2)
+
+
 # -- history ------------------------------------------------------------------------------------
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 REVENUE = "SELECT region, SUM(amount) FROM sales.orders WHERE day = '{day}' GROUP BY region"

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.config import Config
 from harness.engines import all_engines, dialects, driver_version, engine_class
-from harness.errors import UsageError
+from harness.errors import UsageError, WorkloadError
 from harness.runner import plan
 from harness.workloads import Renderer, discover, get_workload
 
@@ -48,6 +48,14 @@ def render(
     spec = get_workload(workload, config.workload_dirs)
     chosen = spec.scale.check(scale if scale is not None else spec.scale.default, spec.name)
     target = dialect or engine_class(engine).dialect
+    from harness.validate import syntax_error, translated_from
+
+    # A syntax error in the user's file is named with the file and position, not as one more
+    # dialect it "cannot be translated to"; the query's own dialect gets its text as written.
+    if spec.dialect != target and translated_from(spec, spec.query(query).id, target):
+        problem = syntax_error(spec, spec.query(query).id)
+        if problem is not None:
+            raise WorkloadError(f"workload {spec.name}: {problem}")
     return Renderer(spec, target, chosen, parameters, config.templates).query(query)
 
 
