@@ -241,3 +241,45 @@ def test_worked_bigquery_editions_within_one_step_keeps_the_hold_model():
     month = billing(BIGQUERY, editions()).month(Pattern(1000, 8), per_query, 2.0)
     assert month.cost.dollars == pytest.approx((28_800 + 60) * 50 / 3600 * 0.04 * DAYS)
     assert "the mix keeps 0.694 slots busy" in month.explain[0]
+
+
+# -- the real CLI ---------------------------------------------------------------------------------
+def test_whbench_project_states_and_prices_the_capacity(whbench, make_config):
+    # A DuckDB run of tpch at scale 0.01, then the pattern through `whbench project`:
+    # the month names the compute-hours, the machines they need and prices exactly those.
+    import re
+
+    config = make_config(runs=1)
+    ran = whbench("run", "--config", config, "--quiet")
+    assert ran.code == 0, ran.stderr
+    result = whbench(
+        "project", "--config", config, "--queries-per-day", 50000, "--active-hours", 24, "--json"
+    )
+    assert result.code == 0, result.stderr
+    (month,) = result.json()["months"]
+    text = "\n".join(month["explain"])
+    assert "compute-hours a day at the measured speed" in text
+    found = re.search(r"needs \S+ x (m6i\.\w+) busy all 24 active hours, so (\d+)", text)
+    assert found, text
+    machine, count = found.group(1), int(found.group(2))
+    assert count >= 1
+    assert f"{count} x {machine} for 24 h a day" in text
+    hour = CATALOG.section("duckdb")["machines"][machine]["hour"]["price"]
+    storage = [line for line in month["explain"] if line.startswith("storage:")]
+    assert storage  # the month adds the stored data on a disk
+    compute = count * 24 * DAYS * hour
+    assert month["dollars"] > compute and month["dollars"] < compute + 1  # + the tiny disk
+    # A volume that keeps 3.5 of those machines busy all day (from the measured time a query
+    # the month states) needs 4 of them.
+    seconds = float(re.search(r"this run's query mix: (\S+) s", text).group(1))
+    volume = round(3.5 * 86_400 / seconds)
+    busier = whbench(
+        "project", "--config", config, "--queries-per-day", volume, "--active-hours", 24, "--json"
+    )
+    assert busier.code == 0, busier.stderr
+    (month,) = busier.json()["months"]
+    text = "\n".join(month["explain"])
+    assert re.search(r"needs 3\.\d+ x m6i\.\w+ busy all 24 active hours, so 4", text), text
+    assert f"4 x {machine} for 24 h a day" in text
+    assert "or one " in text  # the one larger machine, named and not priced
+    assert month["dollars"] > 4 * 24 * DAYS * hour
