@@ -406,7 +406,8 @@ class SnowflakeBilling(Billing):
             return Priced(
                 cost,
                 [
-                    need.says("clusters") + ": one cluster keeps up",
+                    need.says(f"{catalog_size(self.settings.get('warehouse_size'))} clusters")
+                    + ": one cluster keeps up",
                     f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
                     f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
                     + (f" x {running} clusters" if running > 1 else ""),
@@ -429,7 +430,8 @@ class SnowflakeBilling(Billing):
             f"a multi-cluster warehouse of {clusters} x {size} clusters, up all "
             f"{pattern.active_hours:g} active hours a day (the first with its AUTO_SUSPEND "
             f"{self.auto_suspend:g} s tail, the others shutting down after the load checks): "
-            f"{daily / 3600:,.1f} cluster-hours a day",
+            f"{daily / 3600:,.1f} cluster-hours a day (the queries alone use "
+            f"{need.compute_hours:,.1f}: a running cluster bills idle or busy)",
             "a cluster is taken to run the mix at the measured speed, one query at a time (it "
             "can run 8 at once, sharing its resources: not measured)",
             "cloud-services credits beyond 10% a day are not projected",
