@@ -87,6 +87,11 @@ def parse_source(sql: str, source: str) -> exp.Expr:
         statements = [tree for tree in sqlglot.parse(text, read=source) if tree is not None]
     except ParseError as exc:
         raise SourceSyntaxError(source, syntax_position(exc)) from None
+    except Exception as exc:  # sqlglot's own failure (an IndexError on odd arguments): not sendable
+        raise Untranslatable(
+            f"sqlglot failed to read this {source} statement ({type(exc).__name__}: "
+            f"{first_line(exc)})"
+        ) from None
     if len(statements) != 1:
         raise Untranslatable(f"the file holds {len(statements)} statements, not one")
     tree = statements[0]
@@ -134,36 +139,44 @@ def unverified_functions(
     """Why the translation (`target_tree`, the translated SQL parsed again in `target`'s
     dialect) is unverified, one reason per function; empty when sqlglot vouches for every call.
 
-    The rule, for a query translated from one dialect to another:
-    - An anonymous call in the translation (a name sqlglot does not model in the target) whose
-      name the user also wrote as an anonymous call in the source is a user-defined function or
-      an engine function sqlglot does not model in either dialect. sqlglot passed it through
-      unchanged without knowing whether the target has it, so it is unverified; a query that
-      needs it there is written by hand in `queries/<target>/`.
-    - Any other anonymous call in the translation came from a function sqlglot knew in the
-      source and rewrote into a name it does not know in the target: unverified, "has no
+    The rule, for a query translated from one dialect to another, looks at every function call
+    in the translation:
+    - An anonymous call (a name sqlglot does not model in the target) that the user also wrote
+      as an anonymous call in the source is a user-defined function or an engine function
+      sqlglot does not model in either dialect. sqlglot passed it through without knowing
+      whether the target has it, so it is unverified (a query that needs it there is written
+      by hand in `queries/<target>/`). A same-dialect query is not checked: it runs as written.
+    - An anonymous call under the generic name of a function sqlglot knew in the source
+      (exp.Median is MEDIAN) is that function carried across unmapped: sqlglot had no rule for
+      the target and its own target parser does not know the name. Unverified: "MEDIAN has no
       <target> equivalent that sqlglot knows".
-    - A typed function the target is known not to have (`_absent_functions`: sqlglot writes it
-      under its generic name, e.g. MEDIAN for BigQuery) is the same case, named the same way.
-    A query written in the engine's own dialect is never checked: it is sent as written.
+    - An anonymous call under any other name is one the target's generator wrote on purpose
+      (Snowflake ARRAY_CONTAINS is DuckDB LIST_COUNT, though sqlglot's DuckDB parser does not
+      model LIST_COUNT): sqlglot's mapping, trusted like every other.
+    - A typed function the target is known not to have (`_absent_functions`: sqlglot models it
+      everywhere and writes it under its generic name, e.g. MEDIAN for BigQuery) is unverified
+      as in the second case. An Anonymous check alone cannot see these.
     """
     from sqlglot import exp
 
     written = {_function_name(n) for n in source_tree.find_all(exp.Anonymous)}
+    generic = {
+        _function_name(n)
+        for n in source_tree.find_all(exp.Func)
+        if not isinstance(n, exp.Anonymous)
+    }
     absent = _absent_functions().get(target, {})
     reasons: dict[str, str] = {}  # by name: a function called twice is named once
     for node in target_tree.find_all(exp.Func):
         name = _function_name(node)
-        if isinstance(node, exp.Anonymous):
-            if name in written:
-                reasons[name] = (
-                    f"{name} is a function sqlglot knows in neither {source} nor "
-                    f"{target} (a user-defined function, or one sqlglot does not model), so "
-                    f"nothing says {target} has it; write the query for {target} in "
-                    f"queries/{target}/ if it does"
-                )
-            else:
-                reasons[name] = f"{name} has no {target} equivalent that sqlglot knows"
+        if isinstance(node, exp.Anonymous) and name in written:
+            reasons[name] = (
+                f"{name} is a function sqlglot knows in neither {source} nor {target} (a "
+                f"user-defined function, or one sqlglot does not model), so nothing says "
+                f"{target} has it; write the query for {target} in queries/{target}/ if it does"
+            )
+        elif isinstance(node, exp.Anonymous) and name in generic:
+            reasons[name] = f"{name} has no {target} equivalent that sqlglot knows"
         elif type(node) in absent:
             name = absent[type(node)]
             reasons[name] = f"{name} has no {target} equivalent that sqlglot knows"
@@ -198,6 +211,11 @@ def translate(sql: str, source: str, target: str) -> str:
         again = sqlglot.parse_one(translated, read=target)
     except ParseError as exc:
         raise Untranslatable(f"the translation does not parse: {syntax_position(exc)}") from None
+    except Exception as exc:  # sqlglot failing on its own output: nothing vouches for it
+        raise Untranslatable(
+            f"sqlglot cannot read its own {target} translation ({type(exc).__name__}: "
+            f"{first_line(exc)})"
+        ) from None
     reasons = unverified_functions(tree, again, source, target)
     if reasons:
         raise Untranslatable("unverified: " + "; ".join(reasons))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from harness.translate import (
     SourceSyntaxError,
@@ -29,6 +30,24 @@ def test_a_function_sqlglot_knew_in_the_source_but_cannot_map_is_unverified_and_
     assert "MEDIAN has no bigquery equivalent that sqlglot knows" in message
     assert "APPROX_QUANTILE has no bigquery equivalent that sqlglot knows" in message
     assert message.count("MEDIAN") == 1  # called twice, named once
+
+
+def test_a_function_name_sqlglot_wrote_for_the_target_on_purpose_is_trusted():
+    # sqlglot's DuckDB parser does not model LIST_COUNT, but its DuckDB generator wrote it for
+    # Snowflake's ARRAY_CONTAINS: a mapping, not a name carried across unmapped.
+    assert "LIST_COUNT" in translate("SELECT ARRAY_CONTAINS(a, b) FROM t", "snowflake", "duckdb")
+
+
+def test_a_function_sqlglot_passes_through_untranslated_is_unverified():
+    # Snowflake TO_TIMESTAMP_NTZ of a column is left anonymous by sqlglot and written as is for
+    # DuckDB, which has no such function.
+    with pytest.raises(Untranslatable, match="unverified: TO_TIMESTAMP_NTZ is a function"):
+        translate("SELECT TO_TIMESTAMP_NTZ(a) FROM t", "snowflake", "duckdb")
+
+
+def test_sqlglot_failing_on_odd_arguments_is_untranslatable_not_a_crash():
+    with pytest.raises(Untranslatable, match="sqlglot failed to read this snowflake statement"):
+        translate("SELECT OBJECT_CONSTRUCT(a) FROM t", "snowflake", "duckdb")
 
 
 def test_the_same_functions_translate_where_the_target_has_them():
@@ -62,14 +81,18 @@ def test_a_query_in_the_engines_own_dialect_is_sent_as_written_unchecked():
     assert translate(sql + ";\n", "bigquery", "bigquery") == sql
 
 
-def test_an_anonymous_call_sqlglot_wrote_from_a_known_function_is_unverified():
-    # A typed function in the source that came out as a name sqlglot does not model in the
-    # target: sqlglot rewrote it into something it cannot vouch for.
+def test_a_known_function_carried_across_under_its_generic_name_is_unverified():
+    # As a target parser that does not model MEDIAN would read sqlglot's fallback MEDIAN(a): the
+    # generic name of a function sqlglot knew in the source, unmapped. Any other anonymous name
+    # is one the target's generator chose, and trusted.
     source = sqlglot.parse_one("SELECT MEDIAN(a) FROM t", read="snowflake")
-    target = sqlglot.parse_one("SELECT NOT_A_FUNCTION(a) FROM t", read="duckdb")
-    assert unverified_functions(source, target, "snowflake", "duckdb") == [
-        "NOT_A_FUNCTION has no duckdb equivalent that sqlglot knows"
+    column = exp.column("a")
+    unmapped = exp.select(exp.Anonymous(this="median", expressions=[column])).from_("t")
+    assert unverified_functions(source, unmapped, "snowflake", "duckdb") == [
+        "MEDIAN has no duckdb equivalent that sqlglot knows"
     ]
+    mapped = exp.select(exp.Anonymous(this="QUANTILE_CONT", expressions=[column])).from_("t")
+    assert unverified_functions(source, mapped, "snowflake", "duckdb") == []
     assert unverified_functions(source, source, "snowflake", "duckdb") == []
 
 
