@@ -110,10 +110,12 @@ def _absent_functions() -> dict[str, dict[type, str]]:
     their generic name where the dialect has no rule of its own, that the dialect does not have.
     sqlglot holds no per-dialect list of functions, so an Anonymous node cannot reveal these:
     `SELECT MEDIAN(x)` parses as exp.Median in BigQuery too. Each entry is a function the
-    vendor's function reference does not list (BigQuery "Aggregate functions" and "Approximate
-    aggregate functions", cloud.google.com/bigquery/docs/reference/standard-sql; the approximate
-    quantile there is APPROX_QUANTILES(x, n)[OFFSET(k)], the exact median PERCENTILE_CONT(x, 0.5)
-    OVER ()). Known incomplete: it grows as users meet more."""
+    vendor's function lists do not name: Google Cloud, "Aggregate functions" and "Approximate
+    aggregate functions" (cloud.google.com/bigquery/docs/reference/standard-sql/
+    aggregate_functions and approximate_aggregate_functions, read 2026-12-06): BigQuery's
+    approximate quantile is APPROX_QUANTILES(x, n)[OFFSET(k)], its exact median the window
+    function PERCENTILE_CONT(x, 0.5) OVER (). Known incomplete: it grows as users meet more.
+    """
     from sqlglot import exp
 
     return {
