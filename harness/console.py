@@ -388,7 +388,7 @@ def validation(result: dict[str, Any], as_json: bool) -> None:
         counts = item["queries"]
         if item["written_in"] or any(c["ok"] < c["of"] for c in counts.values()):
             show(
-                "  queries that translate and parse: "
+                "  queries that translate, parse and are verified: "
                 + ", ".join(f"{d} {c['ok']}/{c['of']}" for d, c in counts.items())
             )
         for skipped in item["untranslatable"].values():
@@ -432,7 +432,7 @@ def workload_written(result: dict[str, Any], as_json: bool) -> None:
     tables = ", ".join(f"{t} ({n} columns)" for t, n in result["tables"].items())
     show(f"  tables: {tables}; {result['queries']} queries")
     show(
-        "  queries that translate and parse: "
+        "  queries that translate, parse and are verified: "
         + ", ".join(f"{d} {c['ok']}/{c['of']}" for d, c in result["translated"].items())
     )
     for skipped in result["untranslatable"].values():
