@@ -15,6 +15,8 @@ billed as AWS bills a VM (read 2026-12-06):
   installing whbench are not timed, so the model is a lower bound on a real VM's bill.
 - The marginal cost: a query's own client seconds on the same machine, already running (no
   minimum).
+- The month: as many VMs of the run's size as the pattern keeps busy at the measured speed
+  (pricing.capacity_needed), each up the pattern's active hours a day.
 - Storage: EBS gp3 per GB-month of the database file. https://aws.amazon.com/ebs/pricing/
 """
 
