@@ -75,6 +75,22 @@ def fmt_seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f} s"
 
 
+def round_trip(floor: dict[str, Any] | None) -> str:
+    """A session's round-trip floor in words: "SELECT 1 x 5: min 0.146 ms, median 0.177 ms",
+    or why there is none (never "0")."""
+    if not floor:
+        return "not measured (see the notes; a run before whbench measured it has none)"
+    return (
+        f"{floor.get('sql', 'SELECT 1')} x {floor['n']}: min {_short(floor['min'])}, "
+        f"median {_short(floor['median'])} (client time every query pays at least)"
+    )
+
+
+def _short(seconds: float) -> str:
+    """Milliseconds to three figures below a second: a round trip is often under 1 ms."""
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
 def title(item: dict[str, Any]) -> str:
     where = f"{item['engine']} · {item['workload']} · {Scale.named(item['scale'])}"
     return f"{item['run_id']}  ({where})"
@@ -323,6 +339,8 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
     run = found["run"]
     for key in RUN_FIELDS:
         show(f"{key:>16}: {fmt(run[key])}")
+    # Beside the attempts' client and engine seconds: what a query that does nothing cost.
+    show(f"{'round trip':>16}: {round_trip(run.get('round_trip_seconds'))}")
     for note in run["notes"] or []:  # what the engine could not do as asked
         show(f"{'note':>16}: {note}")
     if found["loads"]:

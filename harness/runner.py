@@ -513,6 +513,13 @@ class _TaskRun:
         if not self.load_only:
             engine.prepare_session(namespace, run_id, runner.config.timeout_seconds)
             self.store.record_result_cache(run_id, engine.result_cache)
+            # The session's round-trip floor, once, before its first query: what client time
+            # costs when the query does nothing (the report weighs margins against it).
+            try:
+                floor = engine.measure_round_trip(runner.config.timeout_seconds)
+            except QueryCancelled:  # Ctrl-C: the run is interrupted, as in an attempt
+                raise KeyboardInterrupt from None
+            self.store.record_round_trip(run_id, floor)
             self.expected = expected_answers(
                 task.workload.answer_folder(task.scale),
                 task.workload.answers,

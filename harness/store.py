@@ -40,7 +40,7 @@ from harness.records import LoadOutcome, Usage
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -108,6 +108,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE results DROP COLUMN rows",
     ],
     11: [INVOCATIONS],
+    # IF NOT EXISTS: a store taken back to an older version by hand (the tests) may keep it.
+    12: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS round_trip_seconds JSON"],
 }
 
 SCHEMA = (
@@ -139,7 +141,9 @@ CREATE TABLE runs (
     run_usage JSON,                -- the vendor's billed figures for the run's window, fetched
     after_run JSON,                -- what the engine did after the last query (a suspend …)
     result_cache VARCHAR,          -- off, not turned off (the engine refused), none (has none)
-    load JSON                      -- under load: levels, iterations or duration, arrival rate
+    load JSON,                     -- under load: levels, iterations or duration, arrival rate
+    round_trip_seconds JSON        -- the session's floor: SELECT 1 x n, {min, median, n, sql};
+                                   -- NULL where it was not measured (never 0)
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -227,6 +231,7 @@ RUN_JSON_COLUMNS = (
     "notes",
     "run_usage",
     "after_run",
+    "round_trip_seconds",
 )
 
 EXPORT_FORMATS = {
@@ -607,6 +612,15 @@ class Store:
 
     def record_result_cache(self, run_id: str, state: str) -> None:
         self.con.execute("UPDATE runs SET result_cache = ? WHERE run_id = ?", [state, run_id])
+
+    def record_round_trip(self, run_id: str, floor: dict[str, Any] | None) -> None:
+        """The session's round-trip floor (Engine.measure_round_trip), or NULL when it could
+        not be measured: written once per session, before the first query, so straight to the
+        table (no journal: nothing is lost that the next session would not measure again)."""
+        self.con.execute(
+            "UPDATE runs SET round_trip_seconds = ? WHERE run_id = ?",
+            [None if floor is None else json.dumps(floor), run_id],
+        )
 
     def record_result(
         self,

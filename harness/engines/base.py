@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import heapq
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -160,6 +161,12 @@ class SessionSetting:
 
 NAMESPACE_PREFIX = "whb_"
 
+# The round-trip floor (Engine.measure_round_trip): a query with no table, run a few times
+# through the same path as the workload's queries. Five tries give a minimum and a median that
+# one slow packet cannot move, for a few milliseconds once per session.
+ROUND_TRIP_SQL = "SELECT 1"
+ROUND_TRIP_TRIES = 5
+
 
 def owned(namespace: str) -> str:
     """`namespace` if the harness made it (its name has the harness prefix); else refuse, so a
@@ -272,6 +279,58 @@ class Engine(abc.ABC):
             else:
                 if setting.result_cache:
                     self.result_cache = "off"
+
+    def round_trip_refusal(self) -> str | None:
+        """Why this session's round-trip floor must not be measured, in words, or None to
+        measure it. The floor must bill nothing beyond a trivial query. `SELECT 1` reads no
+        table: on Snowflake it runs on the warehouse the session's queries resume anyway (in
+        the same minute, so inside the run's billed uptime), on Redshift Serverless inside the
+        run's own billed window, on DuckDB it is local. An engine that prices each query by what
+        it reads (it offers a pre-run estimate of that, `supports_dry_run`) may bill a minimum
+        even for a query that reads nothing. BigQuery on-demand bills a 10 MB minimum per table
+        referenced (https://cloud.google.com/bigquery/pricing, on-demand compute pricing), but
+        the summaries of that page read for this (2026-12-06; the page itself was not at hand)
+        give a 10 MB minimum per query as well, so a free `SELECT 1` could not be confirmed:
+        its floor is not measured, and recorded as None, never 0. An engine whose own module
+        can confirm a free trivial query (BigQuery under capacity pricing) overrides this."""
+        if self.supports_dry_run:
+            return (
+                "each query is priced by the bytes it processes, with a per-query minimum "
+                "that a query reading no table may still be billed; not measured, so as to "
+                "bill nothing"
+            )
+        return None
+
+    def measure_round_trip(
+        self, timeout_seconds: float, tries: int = ROUND_TRIP_TRIES
+    ) -> dict[str, Any] | None:
+        """The session's round-trip floor: `SELECT 1` run `tries` times through `execute`, the
+        path and fetch every query takes (after `prepare_session`, so with the result cache
+        off as for every query), before the first query. Client time includes the round trip
+        from wherever whbench runs; this is what it costs when the query does nothing, so a
+        margin between engines smaller than it may be the network, not the warehouse.
+
+        {"min", "median", "n", "sql"} in seconds, or None (with a note saying why) when it
+        could not be measured: unknown, never 0. Ctrl-C (QueryCancelled) propagates."""
+        if refusal := self.round_trip_refusal():
+            self.notes.append(f"round-trip floor not measured: {refusal}")
+            return None
+        times: list[float] = []
+        try:
+            for _ in range(tries):
+                result = self.execute(ROUND_TRIP_SQL, timeout_seconds, "round_trip")
+                times.append(result.client_seconds)
+        except QueryCancelled:
+            raise
+        except Exception as exc:  # a refusal is a note: the run goes on without a floor
+            self.notes.append(f"round-trip floor not measured: {self.error_text(exc)}")
+            return None
+        return {
+            "min": min(times),
+            "median": statistics.median(times),
+            "n": len(times),
+            "sql": ROUND_TRIP_SQL,
+        }
 
     @abc.abstractmethod
     def use(self, namespace: str) -> None:

@@ -56,6 +56,10 @@ class Cell:
     first: float | None = None  # the first attempt
     first_kind: str | None = None  # cold or lukewarm
     hot: float | None = None  # best of the hot attempts
+    # What the engine reported for the same attempts (None where it reports nothing): shown
+    # beside client time, which also holds the round trip from wherever whbench ran.
+    engine_hot: float | None = None  # engine seconds of the best hot attempt
+    engine_median: float | None = None  # median engine seconds of the attempts timed
     median: float | None = None
     low: float | None = None
     high: float | None = None
@@ -94,6 +98,8 @@ class Section:
     unanswered: list[str]  # queries no engine answered: left out of the scores
     # from `workload import-history`: query id -> how it ran on the team's own warehouse
     history: dict[str, dict] = field(default_factory=dict)
+    # engine -> its session's round-trip floor ({min, median, n, sql}), None: not measured
+    round_trips: dict[str, dict | None] = field(default_factory=dict)
 
     def skipped(self) -> list[tuple[str, str, str]]:
         """(query, engine, why) for every query an engine skipped (a translation it could not
@@ -289,6 +295,12 @@ def _section(
             cells[query_id[0], engine[0]] = _cell(tries, run, catalog, kept.get(query_id[0]))
     workload = workloads.get(first["workload"])
     _compare_with_baseline(cells, results, engines, workload, first["checksum_decimals"])
+    round_trips: dict[str, dict | None] = {}
+    for engine, engine_runs in _group(runs, ("engine",)).items():
+        # The pass pools every run of the engine here: the largest floor among them, so a
+        # margin is never weighed against the network's best session only.
+        floors = [r["round_trip_seconds"] for r in engine_runs if r.get("round_trip_seconds")]
+        round_trips[engine[0]] = max(floors, key=lambda f: f["median"]) if floors else None
     section = Section(
         workload=first["workload"],
         data_type=first["data_type"],
@@ -302,6 +314,7 @@ def _section(
         ratios={},
         unanswered=[],
         history=workload.history if workload else {},
+        round_trips=round_trips,
     )
     _score(section)
     _shade(section)
@@ -323,11 +336,18 @@ def _cell(attempts: list[dict], run: dict, catalog: Catalog, kept: dict | None) 
     else:
         typical = Cost(median([c.dollars for c in costs]), costs[0].basis, costs[0].as_of)
     scanned = [a["bytes_scanned"] for a in ok if a["bytes_scanned"] is not None]
+    # the engine's own time of the attempts whose client time is shown (cache-suspect ones out)
+    timed = [a for a in ok if a["client_seconds"] is not None and not a.get("excluded")]
+    hot = [a for a in timed if a["phase"] == "hot"]
+    best_hot = min(hot, key=lambda a: a["client_seconds"]) if hot else None
+    engine_times = [a["engine_seconds"] for a in timed if a["engine_seconds"] is not None]
     return Cell(
         status="partly failed" if failures else "ok",
         first=times.first,
         first_kind=times.first_kind,
         hot=times.best_hot,
+        engine_hot=best_hot["engine_seconds"] if best_hot else None,
+        engine_median=median(engine_times) if engine_times else None,
         median=times.median,
         low=times.spread[0],
         high=times.spread[1],
@@ -459,6 +479,15 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
             cost = sum((s.bills[engine].total for s in present), Cost(0.0, "measured"))
             marginal = sum((s.passes[engine].cost for s in present), Cost(0.0, "measured"))
             pass_seconds = None if None in seconds else sum(seconds)
+            # The round trip one pass pays: each query once x its session's median SELECT 1
+            # (every query pays a typical round trip, not the best one); None when a section's
+            # floor was not measured.
+            floors = [(s.round_trips.get(engine), s.passes[engine].queries) for s in present]
+            round_trip = None
+            if floors and all(f is not None for f, _ in floors):
+                queries = sum(n for _, n in floors)
+                total = sum(f["median"] * n for f, n in floors)
+                round_trip = {"seconds": total, "queries": queries, "per_query": total / queries}
             cells[engine] = {
                 "first": geometric_mean(
                     [r for s in present for r in s.ratios.get((engine, "first"), [])]
@@ -473,6 +502,7 @@ def _matrix(sections: list[Section], engines: list[str]) -> list[dict[str, Any]]
                     [r for s in present for r in s.ratios.get((engine, "hot"), [])]
                 ),
                 "seconds": pass_seconds,
+                "round_trip": round_trip,
                 "cost": cost,
                 # what the reader's own setting of the bill's driver would make of it
                 "sensitivity": [
@@ -546,7 +576,11 @@ def _verdicts(cells: dict[str, dict]) -> list[str]:
         sentence = f"{badge.capitalize()}: {winner} ({figure})"
         if len(ranked) > 1:
             runner_value, runner = ranked[1]
-            if value > 0:
+            # a time margin inside the round trip may be the network: no factor claimed
+            within = key == "hot" and _within_round_trip(cells[winner], cells[runner], runner)
+            if within:
+                sentence += ", " + within
+            elif value > 0:
                 sentence += ", " + margin.format(ratio=runner_value / value, other=runner)
             else:
                 sentence += f", ahead of {runner}"
@@ -556,6 +590,27 @@ def _verdicts(cells: dict[str, dict]) -> list[str]:
             sentence += f"; unknown for {', '.join(unknown)}"
         sentences.append(sentence + lost + ".")
     return sentences
+
+
+def _within_round_trip(winner: dict, runner_up: dict, runner: str) -> str | None:
+    """When the fastest engine's one pass differs from the runner-up's by no more than the
+    round trip one pass pays (its queries x the larger of the two sessions' median SELECT 1),
+    the words that say so; else None, and the margin stands. Client time holds the network
+    between whbench and each warehouse, so a margin inside it says nothing of the engines."""
+    ours, theirs = winner.get("seconds"), runner_up.get("seconds")
+    floors = [f for f in (winner.get("round_trip"), runner_up.get("round_trip")) if f]
+    if ours is None or theirs is None or not floors:
+        return None
+    floor = max(floors, key=lambda f: f["seconds"])
+    gap = abs(theirs - ours)
+    if gap > floor["seconds"]:
+        return None
+    return (
+        f"within the round-trip floor (one pass differs from {runner}'s by "
+        f"{_short_seconds(gap)}, inside {floor['queries']} queries x "
+        f"{_short_seconds(floor['per_query'])} median SELECT 1 round trip = "
+        f"{_short_seconds(floor['seconds'])}): the margin may be the network, not the engine"
+    )
 
 
 # -- loads, charts, provenance -----------------------------------------------------------------
