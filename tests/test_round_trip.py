@@ -153,3 +153,74 @@ def test_a_schema_11_store_opens_and_gains_the_round_trip_column(tmp_path):
         assert store.run("run-1")["round_trip_seconds"]["median"] == pytest.approx(0.02)
         store.record_round_trip("run-1", None)
         assert store.run("run-1")["round_trip_seconds"] is None
+
+
+def test_the_report_weighs_the_fastest_margin_against_the_recorded_floors(tmp_path):
+    """Through the store and the report model: duckdb's pass is 0.5 s, snowflake's 0.6 s, and
+    snowflake's session measured an 80 ms round trip, so two queries carry up to 160 ms of
+    network: the matrix's fastest verdict says the margin is within the floor. Snowflake's own
+    engine time stands beside its client time in the per-query table."""
+    from datetime import UTC, datetime
+
+    from harness.pricing import load_catalog
+    from harness.report import write_report
+    from harness.store import Attempt
+
+    floors = {"duckdb": 0.0002, "snowflake": 0.080}
+    times = {"duckdb": (0.2, 0.3), "snowflake": (0.25, 0.35)}
+    with open_store(tmp_path / "r.duckdb") as store:
+        for engine, (q1, q2) in times.items():
+            run_id = f"run-{engine}"
+            store.start_run(
+                run_id=run_id,
+                engine=engine,
+                workload="tpch",
+                data_type="structured",
+                scale=1.0,
+                timeout_seconds=60.0,
+                runs_per_query=2,
+                checksum_decimals=2,
+                engine_settings={"threads": 2, "memory_limit": "6 GiB"}
+                if engine == "duckdb"
+                else {},
+                config={},
+            )
+            median = floors[engine]
+            store.record_round_trip(
+                run_id, {"min": median / 2, "median": median, "n": 5, "sql": "SELECT 1"}
+            )
+            for query, seconds in (("q1", q1), ("q2", q2)):
+                for attempt in (1, 2):
+                    store.record_attempt(
+                        run_id,
+                        Attempt(
+                            query,
+                            attempt,
+                            "lukewarm" if attempt == 1 else "hot",
+                            "ok",
+                            datetime.now(UTC),
+                            client_seconds=seconds,
+                            # DuckDB reports no engine time; Snowflake does (80 ms less)
+                            engine_seconds=None if engine == "duckdb" else seconds - 0.08,
+                            rows=1,
+                            checksum=f"sum-{query}",
+                            answer="unchecked",
+                        ),
+                    )
+            store.finish_run(run_id, "finished")
+        data = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
+        write_report(store, None, tmp_path / "r.html")
+    (section,) = data["sections"]
+    assert section.round_trips["snowflake"]["median"] == 0.080
+    assert section.cells["q1", "snowflake"].engine_hot == pytest.approx(0.17)
+    assert section.cells["q1", "snowflake"].engine_median == pytest.approx(0.17)
+    assert section.cells["q1", "duckdb"].engine_hot is None  # not reported: not 0
+    (row,) = data["matrix"]
+    assert row["cells"]["snowflake"]["round_trip"]["seconds"] == pytest.approx(0.16)
+    fastest = row["verdicts"][0]
+    assert fastest.startswith("Fastest: duckdb")
+    assert "within the round-trip floor" in fastest and "faster than" not in fastest
+    html = (tmp_path / "r.html").read_text()
+    assert "engine 170.0 ms" in html  # beside snowflake's client 250.0 ms
+    assert "<b>snowflake</b> SELECT 1 x 5, min 40.0 ms, median 80.0 ms" in html
+    assert "within the round-trip floor" in html
