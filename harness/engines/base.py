@@ -283,9 +283,11 @@ class Engine(abc.ABC):
     def round_trip_refusal(self) -> str | None:
         """Why this session's round-trip floor must not be measured, in words, or None to
         measure it. The floor must bill nothing beyond a trivial query. `SELECT 1` reads no
-        table: on Snowflake it runs on the warehouse the session's queries resume anyway (in
-        the same minute, so inside the run's billed uptime), on Redshift Serverless inside the
-        run's own billed window, on DuckDB it is local. An engine that prices each query by what
+        table: on Snowflake it runs on the warehouse the session's first query resumes anyway,
+        milliseconds later, so inside the same billed minute (with `cold: suspend` that query's
+        suspend and resume follows it: where SELECT 1 itself resumed a suspended warehouse,
+        that is one resume more); on Redshift Serverless it falls in the same billed minute as
+        the first query; on DuckDB it is local. An engine that prices each query by what
         it reads (it offers a pre-run estimate of that, `supports_dry_run`) may bill a minimum
         even for a query that reads nothing. BigQuery on-demand bills a 10 MB minimum per table
         referenced (https://cloud.google.com/bigquery/pricing, on-demand compute pricing), but
