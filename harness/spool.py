@@ -15,6 +15,16 @@ batches column by column without making a Python object per value where they can
 what must be sorted in a scratch DuckDB that spills to disk past SORT_MEMORY.
 
 pyarrow and duckdb are imported only when a result is large, so small results pay nothing.
+
+Which path, and why (issue 25 item 12): each engine fetches by its driver's fastest documented
+path for the size, measured rather than assumed (benchmarks/fetch_paths.py, each engine on its
+stand-in, 2 cores, 2026-12-06). A small result must end as a list of tuples, and the driver's own
+rows get there fastest: DuckDB fetchmany 2.0M rows/s at 100k rows where Arrow then to_pylist
+gives 0.84M (2.3x slower; 3.4x at 1k rows), Snowflake (fakesnow) 0.90M against 0.85M. A large
+result is spooled, and kept as Arrow it is 7x (DuckDB: 14M rows/s against 1.9M) to 12x
+(Snowflake: 11M against 0.93M) faster than rows at 1M rows, BigQuery's Arrow over REST pages
+1.6x faster than its rows. Each engine names its path in describe() ("fetch"), which every run
+records with its settings, so the report's methodology can say which path each engine used.
 """
 
 from __future__ import annotations
@@ -135,6 +145,12 @@ def collect(rows: Iterable[Sequence]) -> list[tuple] | Spooled:
     if len(first) < SPOOL_ROWS:
         return first
     return spooled(first, iter(lambda: list(islice(iterator, BATCH_ROWS)), []))
+
+
+def fetch_path(small: str, large: str) -> str:
+    """How an engine fetches, as its describe() records it ("fetch"): `small` up to
+    SPOOL_ROWS, `large` past that."""
+    return f"{small} up to {SPOOL_ROWS:,} rows; past that {large}"
 
 
 def fetched_many(cursor: Any) -> Iterator[list]:

@@ -104,8 +104,24 @@ class BigQueryEngine(Engine):
     def namespace_prefix(cls, settings: BigQuerySettings) -> str:
         return settings.dataset_prefix
 
+    # Google documents REST pages (jobs.getQueryResults) as "appropriate for small result
+    # sets" and the Storage Read API (gRPC, Arrow; google-cloud-bigquery-storage) as the fast
+    # path for large ones: https://docs.cloud.google.com/bigquery/docs/reference/storage (read
+    # 2026-12-06). The Read API is not used here yet: bqemulator, the stand-in every test runs
+    # on, cannot read a query's result through it (its anonymous result table is not in its
+    # catalog; tests/test_fetch_paths.py checks the gap), and an untested path is not shipped.
+    # Over REST, Arrow pages are 1.6x faster than rows for a large result
+    # (benchmarks/fetch_paths.py). What that leaves on the table: on the stand-in the Read API
+    # read a million rows of a table in 0.5 s, REST pages a query's million rows in 22 s.
+    fetch_path = spool.fetch_path(
+        "rows over REST pages",
+        "Arrow over REST pages (to_arrow_iterable) when every column converts faithfully, "
+        "else rows; not the Storage Read API (untested: the stand-in cannot serve it)",
+    )
+
     def __init__(self, settings: BigQuerySettings) -> None:
         super().__init__(settings)
+        self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
         if not re.fullmatch(r"[a-z0-9_]{0,60}", settings.dataset_prefix):
             raise ConfigError(
                 f"engines.bigquery.dataset_prefix: {settings.dataset_prefix!r} may hold only "
@@ -181,6 +197,7 @@ class BigQueryEngine(Engine):
             "project": self._client.project,
             "location": self.settings.location,
             "maximum_bytes_billed": self.settings.maximum_bytes_billed,
+            "fetch": self.fetch_path,
         }
 
     def use(self, namespace: str) -> None:
@@ -285,14 +302,17 @@ class BigQueryEngine(Engine):
             usage=self._usage(job),
         )
 
-    @staticmethod
-    def _fetch(result: Any) -> list[tuple] | spool.Spooled:
+    def _fetch(self, result: Any) -> list[tuple] | spool.Spooled:
         """Every row: a list while they are few, a large result (its row count is known once
         the job is done) as Arrow record batches, spooled, when every column reads back from
-        Arrow as the client's rows would give it; else row by row, spooled in batches."""
+        Arrow as the client's rows would give it; else row by row, spooled in batches. Both
+        over REST pages: to_arrow_iterable is given no Storage Read API client, so it never
+        makes one (see fetch_path)."""
         total = result.total_rows
         if total is not None and total >= spool.SPOOL_ROWS and _arrow_faithful(result.schema):
+            self.fetch_used = "arrow"
             return spool.spooled([], result.to_arrow_iterable())
+        self.fetch_used = "rows"
         return spool.collect(row.values() for row in result)
 
     def end_of_run(self) -> dict[str, Any]:

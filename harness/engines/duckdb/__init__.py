@@ -59,8 +59,20 @@ class DuckDBEngine(Engine):
     )
     settings_class = DuckDBSettings
 
+    # DuckDB documents two Python result paths: the DB-API's tuples (fetchall, fetchmany) and
+    # Arrow (to_arrow_table, to_arrow_reader); its native bulk form is Arrow.
+    # https://duckdb.org/docs/2.0/clients/python/conversion and
+    # https://duckdb.org/docs/2.0/guides/python/export_arrow (both read 2026-12-06).
+    # Tuples are faster for a result kept as a list, Arrow for one spooled (see harness.spool).
+    fetch_path = spool.fetch_path(
+        "rows (DB-API fetchmany)",
+        "Arrow record batches (to_arrow_reader) when every column converts faithfully, "
+        "else rows (fetchmany)",
+    )
+
     def __init__(self, settings: DuckDBSettings) -> None:
         super().__init__(settings)
+        self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
         self._con: Any = None
         self._namespace: str | None = None
         # No table data read or written since the database was opened: its buffer pool holds
@@ -109,6 +121,7 @@ class DuckDBEngine(Engine):
             "database": self.settings.database,
             "threads": threads,
             "memory_limit": memory_limit,
+            "fetch": self.fetch_path,
         }
 
     def use(self, namespace: str) -> None:
@@ -186,6 +199,7 @@ class DuckDBEngine(Engine):
         self._untouched = False
         cursor = self._con.execute(sql)
         columns = tuple(d[0] for d in cursor.description or ())
+        self.fetch_used = "rows"
         rows = cursor.fetchmany(spool.SPOOL_ROWS)
         if len(rows) < spool.SPOOL_ROWS:  # the whole result, as fetchall() would give it
             return Ran(rows, columns)
@@ -193,6 +207,7 @@ class DuckDBEngine(Engine):
         # record batches when every column converts to the value fetchall() gives (not
         # INTERVAL, HUGEINT, UUID, MAP …), else as rows.
         if all(_arrow_faithful(str(d[1])) for d in cursor.description):
+            self.fetch_used = "arrow"
             rest = spool.arrow_reader(cursor)
         else:
             rest = spool.fetched_many(cursor)

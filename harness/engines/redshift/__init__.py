@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from harness import spool
 from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
@@ -83,8 +84,16 @@ class RedshiftEngine(CursorEngine):
     timer_grace_seconds = 2.0
     settings_class = RedshiftSettings
 
+    # redshift_connector is a pure-Python DB-API driver: rows (fetchmany/fetchall) are its
+    # only form; fetch_dataframe and fetch_numpy_array are built from those rows, and there is
+    # no Arrow path. https://pypi.org/project/redshift-connector/ and
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/python-connect-integrate-numpy.html
+    # (both read 2026-12-06).
+    fetch_path = spool.fetch_path("rows (fetchmany)", "rows (fetchmany), the driver's only form")
+
     def __init__(self, settings: RedshiftSettings) -> None:
         super().__init__(settings)
+        self.fetch_used: str | None = None  # the last query's path: always "rows"
         role = settings.iam_role_arn
         if role is not None and not _ROLE_ARN.fullmatch(role):
             raise ConfigError(
@@ -158,7 +167,12 @@ class RedshiftEngine(CursorEngine):
             "base_rpu": s.base_rpu,
             "node_type": s.node_type,
             "nodes": s.nodes,
+            "fetch": self.fetch_path,
         }
+
+    def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
+        self.fetch_used = "rows"  # the base class's fetchmany: the driver has nothing faster
+        return super()._fetch(cursor)
 
     def use(self, namespace: str) -> None:
         self.statement(f"SET search_path TO {owned(namespace)}")

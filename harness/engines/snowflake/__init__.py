@@ -142,8 +142,19 @@ class SnowflakeEngine(CursorEngine):
     cold_method = "warehouse suspended and resumed before each query's first attempt (opt-in)"
     timer_grace_seconds = None  # the connector cancels the statement at its timeout itself
 
+    # The connector documents rows (fetchone/fetchmany/fetchall) and, for bulk, Arrow:
+    # fetch_arrow_all() for one table, fetch_arrow_batches() for one table per result batch.
+    # https://docs.snowflake.com/en/user-guide/python-connector-distributed-fetch (read
+    # 2026-12-06). Batches, not fetch_arrow_all: a large result stays spooled,
+    # never whole in memory. Rows are as fast for a result kept as a list (harness.spool).
+    fetch_path = spool.fetch_path(
+        "rows (fetchmany)",
+        "Arrow (fetch_arrow_batches) when every column converts faithfully, else rows (fetchmany)",
+    )
+
     def __init__(self, settings: SnowflakeSettings) -> None:
         super().__init__(settings)
+        self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
         # CURRENT_SESSION() of this connection (None: unknown, read as "the current session")
         # and of every stream session opened from it: the query history is read per session
         # (QUERY_HISTORY_BY_SESSION's SESSION_ID).
@@ -238,6 +249,7 @@ class SnowflakeEngine(CursorEngine):
             "account": self.settings.account,
             "warehouse": self.settings.warehouse,
             "database": self.settings.database,
+            "fetch": self.fetch_path,
             **self._warehouse_facts(),
         }
 
@@ -385,6 +397,7 @@ class SnowflakeEngine(CursorEngine):
         batches, spooled, when every column reads back from Arrow as the connector's own rows
         would give it; else row by row, as the base class does. The choice is made before the
         first row is read: the Arrow batches always start at the first row."""
+        self.fetch_used = "rows"
         total = cursor.rowcount
         if total is None or total < spool.SPOOL_ROWS or not _arrow_faithful(cursor.description):
             return super()._fetch(cursor)
@@ -394,6 +407,7 @@ class SnowflakeEngine(CursorEngine):
             batches = cursor.fetch_arrow_batches()
         except (NotSupportedError, ProgrammingError):  # a JSON result, or no Arrow support
             return super()._fetch(cursor)  # (raised before any row was read)
+        self.fetch_used = "arrow"
         return spool.spooled([], batches)
 
     def is_timeout(self, exc: Exception) -> bool:
