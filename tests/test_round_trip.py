@@ -224,3 +224,13 @@ def test_the_report_weighs_the_fastest_margin_against_the_recorded_floors(tmp_pa
     assert "engine 170.0 ms" in html  # beside snowflake's client 250.0 ms
     assert "<b>snowflake</b> SELECT 1 x 5, min 40.0 ms, median 80.0 ms" in html
     assert "within the round-trip floor" in html
+
+
+def test_snowflake_with_cold_suspend_does_not_measure_the_floor():
+    """With `cold: suspend`, SELECT 1 could resume a suspended warehouse just before the first
+    query suspends and resumes it again: one billed resume more, so no floor (None, why)."""
+    snowflake = engine_class("snowflake")
+    settings = snowflake.settings_class(account="a", user="u", warehouse="wh", cold="suspend")
+    assert "cold: suspend" in snowflake(settings).round_trip_refusal()
+    plain = snowflake.settings_class(account="a", user="u", warehouse="wh")
+    assert snowflake(plain).round_trip_refusal() is None
