@@ -247,3 +247,31 @@ def test_physical_storage_uses_the_tables_physical_bytes(whbench, both_engines, 
     priced = whbench("cost", run_id, "--config", config, "--json", "--pricing", physical).json()
     storage_cost = priced["runs"][0]["storage_per_month"]
     assert storage_cost["dollars"] is None and storage_cost["basis"] == "unknown"
+
+
+@REAL
+def test_real_bigquery_reads_a_large_result_through_the_storage_read_api():
+    """Past SPOOL_ROWS, a query's result comes through the Storage Read API (the client's
+    documented fast path: RowIterator.to_arrow_iterable(bqstorage_client=...),
+    https://cloud.google.com/python/docs/reference/bigquery/latest, read 2026-12-06), which
+    needs bigquery.readsessions.create. A million rows of about 110 bytes: far more than a
+    third of them in the first REST page would keep the client on REST pages. No table is
+    read, so no bytes are billed."""
+    pytest.importorskip("google.cloud.bigquery_storage", reason="google-cloud-bigquery-storage")
+    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
+    engine.connect()
+    try:
+        assert "through the Storage Read API" in engine.describe()["fetch"]
+        engine.prepare_session("whb_check", "whbench-test", 300)
+        result = engine.execute(
+            "SELECT a * 1000 + b AS n, REPEAT('x', 100) AS t "
+            "FROM UNNEST(GENERATE_ARRAY(0, 999)) AS a, UNNEST(GENERATE_ARRAY(0, 999)) AS b",
+            300,
+        )
+        refused = [note for note in engine.notes if "Read API" in note]
+        assert engine.fetch_used == "read-api", refused
+        assert not refused
+        assert len(result.rows) == 1_000_000
+        assert sum(row[0] for row in result.rows) == sum(range(1_000_000))
+    finally:
+        engine.close()

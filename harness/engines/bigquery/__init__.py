@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +51,14 @@ _ARROW_FAITHFUL = {
 }
 
 
+def read_api_path(result: Any, read: Any) -> bool:
+    """Whether `result` (a RowIterator) would be read through the Storage Read API given the
+    client `read` (None: not configured, or refused this session). The BigQuery client decides
+    and would fall back silently (to REST pages for a result with no table, a capped one, or one
+    almost all in its first page), so its own rule is asked, to record the path taken."""
+    return read is not None and bool(result._should_use_bqstorage(read, False))
+
+
 def _arrow_faithful(schema: Sequence[Any] | None) -> bool:
     return bool(schema) and all(
         field.field_type in _ARROW_FAITHFUL and field.mode != "REPEATED" for field in schema
@@ -72,6 +80,10 @@ class BigQuerySettings:
     data_uri: str | None = None
     # Only for a local stand-in (bqemulator): where it listens, and no credentials.
     api_endpoint: str | None = None
+    # Only for a local stand-in: where its Storage Read API (gRPC) listens, as
+    # http://HOST:PORT (plain text, as the stand-in speaks it). With api_endpoint set and this
+    # unset, large results are read over REST pages: the REST endpoint does not speak gRPC.
+    read_api_endpoint: str | None = None
     anonymous: bool = False
 
     def credentials(self) -> Credentials:
@@ -106,22 +118,30 @@ class BigQueryEngine(Engine):
 
     # Google documents REST pages (jobs.getQueryResults) as "appropriate for small result
     # sets" and the Storage Read API (gRPC, Arrow; google-cloud-bigquery-storage) as the fast
-    # path for large ones: https://docs.cloud.google.com/bigquery/docs/reference/storage (read
-    # 2026-12-06). The Read API is not used here yet: bqemulator, the stand-in every test runs
-    # on, cannot read a query's result through it (its anonymous result table is not in its
-    # catalog; tests/test_fetch_paths.py checks the gap), and an untested path is not shipped.
-    # Over REST, Arrow pages are 1.6x faster than rows for a large result
-    # (benchmarks/fetch_paths.py). What that leaves on the table: on the stand-in the Read API
-    # read a million rows of a table in 0.5 s, REST pages a query's million rows in 22 s.
+    # path for large ones: https://docs.cloud.google.com/bigquery/docs/reference/storage, and
+    # the client's RowIterator.to_arrow_iterable(bqstorage_client=...) as the way to use it:
+    # https://cloud.google.com/python/docs/reference/bigquery/latest (both read 2026-12-06).
+    # The Read API needs bigquery.readsessions.create; refused, a query falls back to Arrow
+    # over REST pages (1.6x faster than rows there: benchmarks/fetch_paths.py). bqemulator
+    # refuses it for a query's result (its anonymous result table is not in its catalog;
+    # tests/test_fetch_paths.py checks both the gap and the fallback).
     fetch_path = spool.fetch_path(
         "rows over REST pages",
+        "Arrow through the Storage Read API (to_arrow_iterable with a BigQueryReadClient) "
+        "when every column converts faithfully, Arrow over REST pages (to_arrow_iterable) "
+        "where the Read API refuses, else rows over REST pages",
+    )
+    # What describe() says when the Read API is not configured (the reason follows).
+    rest_fetch_path = spool.fetch_path(
+        "rows over REST pages",
         "Arrow over REST pages (to_arrow_iterable) when every column converts faithfully, "
-        "else rows; not the Storage Read API (untested: the stand-in cannot serve it)",
+        "else rows; not the Storage Read API",
     )
 
     def __init__(self, settings: BigQuerySettings) -> None:
         super().__init__(settings)
-        self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
+        # The last query's path: "rows", "arrow" (over REST pages) or "read-api".
+        self.fetch_used: str | None = None
         if not re.fullmatch(r"[a-z0-9_]{0,60}", settings.dataset_prefix):
             raise ConfigError(
                 f"engines.bigquery.dataset_prefix: {settings.dataset_prefix!r} may hold only "
@@ -133,6 +153,8 @@ class BigQueryEngine(Engine):
         self._labels: dict[str, str] = {}
         self._job: Any = None
         self._max_bytes_billed = settings.maximum_bytes_billed
+        self._read: Any = None  # the session's BigQueryReadClient, when the Read API is used
+        self._no_read_api: str | None = None  # why not, when it is not
 
     def connect(self) -> None:
         from google.api_core.client_options import ClientOptions
@@ -161,6 +183,44 @@ class BigQueryEngine(Engine):
                 f"cannot set up BigQuery ({first_line(exc)}); sign in with `gcloud auth "
                 "application-default login` or set engines.bigquery.credentials_file"
             ) from None
+        self._read, self._no_read_api = self._read_client()
+
+    def _read_client(self) -> tuple[Any, str | None]:
+        """The session's Storage Read API client, made once here rather than at the first
+        large result, so its setting-up is never inside a query's measured time; with the
+        BigQuery client's own credentials and universe (its _ensure_bqstorage_client, which
+        to_arrow(create_bqstorage_client=True) uses). (None, why) when it cannot be used."""
+        s = self.settings
+        try:
+            import google.cloud.bigquery_storage  # noqa: F401
+        except ImportError:
+            return None, "google-cloud-bigquery-storage is not installed"
+        transport = None
+        if s.read_api_endpoint:
+            import functools
+
+            import grpc
+            from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
+                BigQueryReadGrpcTransport,
+            )
+
+            # A stand-in speaks plain-text gRPC; given a channel, the transport ignores the
+            # (anonymous) credentials.
+            target = re.sub(r"^https?://", "", s.read_api_endpoint)
+            transport = functools.partial(
+                BigQueryReadGrpcTransport, channel=grpc.insecure_channel(target)
+            )
+        elif s.api_endpoint:
+            return None, "a stand-in's api_endpoint is set and its read_api_endpoint is not"
+        try:
+            # transport only when needed: older clients take no such argument.
+            extra = {"transport": transport} if transport else {}
+            client = self._client._ensure_bqstorage_client(**extra)
+        except Exception as exc:
+            return None, f"its client could not be made: {first_line(exc)}"
+        if client is None:  # an outdated google-cloud-bigquery-storage (the client warned)
+            return None, "google-cloud-bigquery-storage is too old for google-cloud-bigquery"
+        return client, None
 
     def _credentials_from_file(self, path: str) -> Any:
         import json
@@ -182,6 +242,9 @@ class BigQueryEngine(Engine):
         return credentials
 
     def close(self) -> None:
+        if self._read is not None:
+            self._read.transport.close()
+            self._read = None
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -197,7 +260,9 @@ class BigQueryEngine(Engine):
             "project": self._client.project,
             "location": self.settings.location,
             "maximum_bytes_billed": self.settings.maximum_bytes_billed,
-            "fetch": self.fetch_path,
+            "fetch": self.fetch_path
+            if self._read is not None
+            else f"{self.rest_fetch_path} ({self._no_read_api})",
         }
 
     def use(self, namespace: str) -> None:
@@ -290,7 +355,7 @@ class BigQueryEngine(Engine):
         except concurrent.futures.TimeoutError:
             job.cancel()  # the client stopped waiting; the job would run on, and bill
             raise
-        rows = self._fetch(result)
+        rows = self._fetch(result, lambda: job.result(timeout=timeout_seconds))
         engine_seconds = None
         if job.started and job.ended:
             engine_seconds = (job.ended - job.started).total_seconds()
@@ -302,18 +367,41 @@ class BigQueryEngine(Engine):
             usage=self._usage(job),
         )
 
-    def _fetch(self, result: Any) -> list[tuple] | spool.Spooled:
-        """Every row: a list while they are few, a large result (its row count is known once
+    def _fetch(self, result: Any, again: Callable[[], Any]) -> list[tuple] | spool.Spooled:
+        """Every row: a list while they are few; a large result (its row count is known once
         the job is done) as Arrow record batches, spooled, when every column reads back from
-        Arrow as the client's rows would give it; else row by row, spooled in batches. Both
-        over REST pages: to_arrow_iterable is given no Storage Read API client, so it never
-        makes one (see fetch_path)."""
+        Arrow as the client's rows would give it, through the Storage Read API where the
+        client would use it (`read_api_path`), else over REST pages; else row by row, spooled
+        in batches. `again` gives the result anew: a RowIterator's REST pages can be read
+        once, and a refused Read API may have started them."""
         total = result.total_rows
         if total is not None and total >= spool.SPOOL_ROWS and _arrow_faithful(result.schema):
+            read = self._read if self._no_read_api is None else None
+            if read_api_path(result, read):
+                from google.api_core.exceptions import GoogleAPICallError, RetryError
+
+                try:
+                    rows = spool.spooled([], result.to_arrow_iterable(bqstorage_client=read))
+                except (GoogleAPICallError, RetryError) as exc:
+                    # Refused (no bigquery.readsessions.create; bqemulator: NotFound for a
+                    # query's result table): this query and the session's later ones go over
+                    # REST pages, so no later query pays a refused round trip in its time.
+                    self._refused(exc)
+                    result = again()
+                else:
+                    self.fetch_used = "read-api"
+                    return rows
             self.fetch_used = "arrow"
             return spool.spooled([], result.to_arrow_iterable())
         self.fetch_used = "rows"
         return spool.collect(row.values() for row in result)
+
+    def _refused(self, exc: Exception) -> None:
+        self._no_read_api = f"the Storage Read API refused: {first_line(exc)}"
+        self.notes.append(
+            f"{self._no_read_api}; large results of this session are read over REST pages "
+            "(Arrow), which is slower"
+        )
 
     def end_of_run(self) -> dict[str, Any]:
         """The run's tables' logical and physical bytes, read after its last query (table
