@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import STAND_INS, free_port, server
+from test_spool_engines import LARGE, ROWS
 
 from harness import spool
 from harness.answers import keep
@@ -20,27 +21,14 @@ from harness.checksum import result_checksum
 from harness.config import parse_config
 from harness.engines import engine_class
 
-ROWS = 3000
-# Whole numbers, text and dates: every column converts faithfully from Arrow.
-FAITHFUL = {
-    "duckdb": "SELECT range AS n, 'x' || range AS t, DATE '2020-01-01' + (range % 300)::INT AS d "
-    f"FROM range({ROWS})",
-    "snowflake": "SELECT SEQ4() AS n, 'x' || SEQ4() AS t, DATEADD(day, SEQ4() % 300, "
-    f"'2020-01-01'::DATE) AS d FROM TABLE(GENERATOR(ROWCOUNT => {ROWS}))",
-    "bigquery": "SELECT n, CONCAT('x', CAST(n AS STRING)) AS t, "
-    "DATE_ADD(DATE '2020-01-01', INTERVAL MOD(n, 300) DAY) AS d "
-    f"FROM UNNEST(GENERATE_ARRAY(0, {ROWS - 1})) AS n",
-    "redshift": "SELECT n, 'x' || n AS t, DATE '2020-01-01' + (n % 300) AS d "
-    f"FROM generate_series(0, {ROWS - 1}) AS n",
-}
 # A column whose Arrow form reads back otherwise than the driver's rows: HUGEINT (DuckDB), a
 # NUMBER with a scale (Snowflake: float64 in Arrow, Decimal in rows).
-UNFAITHFUL = {
+UNLARGE = {
     "duckdb": f"SELECT range AS n, range::HUGEINT AS h FROM range({ROWS})",
     "snowflake": "SELECT SEQ4() AS n, (SEQ4() / 4)::NUMBER(10, 2) AS x "
     f"FROM TABLE(GENERATOR(ROWCOUNT => {ROWS}))",
 }
-# The path a large result of FAITHFUL takes: Arrow where the driver has it.
+# The path a large result of LARGE takes: Arrow where the driver has it.
 LARGE_PATH = {"duckdb": "arrow", "snowflake": "arrow", "bigquery": "arrow", "redshift": "rows"}
 # What each engine's describe() says, in the words the report's methodology will show.
 NAMED = {
@@ -80,11 +68,11 @@ def test_each_engine_fetches_by_the_path_it_records(name, stand_in, monkeypatch)
     engine = _engine(name, stand_in)
     try:
         described = engine.describe()["fetch"]
-        whole = engine.execute(FAITHFUL[name], 120)
+        whole = engine.execute(LARGE[name], 120)
         small_path = engine.fetch_used
         monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
         monkeypatch.setattr(spool, "BATCH_ROWS", 700)
-        batched = engine.execute(FAITHFUL[name], 120)
+        batched = engine.execute(LARGE[name], 120)
         large_path = engine.fetch_used
     finally:
         engine.close()
@@ -106,14 +94,14 @@ def test_each_engine_fetches_by_the_path_it_records(name, stand_in, monkeypatch)
     _same_answer(batched.rows, whole.rows, whole.columns, ordered_too=name == "duckdb")
 
 
-@pytest.mark.parametrize("name", sorted(UNFAITHFUL))
+@pytest.mark.parametrize("name", sorted(UNLARGE))
 def test_a_column_arrow_would_change_keeps_a_large_result_on_rows(name, stand_in, monkeypatch):
     engine = _engine(name, stand_in)
     try:
-        whole = engine.execute(UNFAITHFUL[name], 120)
+        whole = engine.execute(UNLARGE[name], 120)
         monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
         monkeypatch.setattr(spool, "BATCH_ROWS", 700)
-        batched = engine.execute(UNFAITHFUL[name], 120)
+        batched = engine.execute(UNLARGE[name], 120)
     finally:
         engine.close()
     assert engine.fetch_used == "rows"
@@ -166,13 +154,13 @@ def read_api_engine(bqemulator_ports):
 
 
 def _table(engine, name: str) -> str:
-    """A real table holding FAITHFUL's rows (bqemulator serves a table through the Read API)."""
+    """A real table holding LARGE's rows (bqemulator serves a table through the Read API)."""
     from google.cloud import bigquery
 
     engine._client.create_dataset("whb_read_api", exists_ok=True)
     table = f"{BQ_PROJECT}.whb_read_api.{name}"
     config = bigquery.QueryJobConfig(use_query_cache=False)
-    sql = f"CREATE OR REPLACE TABLE `{table}` AS {FAITHFUL['bigquery']}"
+    sql = f"CREATE OR REPLACE TABLE `{table}` AS {LARGE['bigquery']}"
     engine._client.query(sql, job_config=config).result()
     return table
 
@@ -184,14 +172,14 @@ def test_bigquery_falls_back_to_rest_pages_when_the_read_api_refuses(read_api_en
     engine = read_api_engine
     described = engine.describe()["fetch"]
     assert described == engine.fetch_path and "Storage Read API" in described
-    whole = engine.execute(FAITHFUL["bigquery"], 120)
+    whole = engine.execute(LARGE["bigquery"], 120)
     assert engine.fetch_used == "rows" and type(whole.rows) is list  # small: never asks
     assert not [n for n in engine.notes if "Read API" in n]
     monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
     monkeypatch.setattr(spool, "BATCH_ROWS", 700)
-    first = engine.execute(FAITHFUL["bigquery"], 120)
+    first = engine.execute(LARGE["bigquery"], 120)
     assert engine.fetch_used == "arrow"  # over REST pages, after the refusal
-    second = engine.execute(FAITHFUL["bigquery"], 120)
+    second = engine.execute(LARGE["bigquery"], 120)
     assert engine.fetch_used == "arrow"
     (refused,) = [n for n in engine.notes if "Read API" in n]  # once: the second never asked
     assert "refused" in refused and "does not exist" in refused and "REST pages" in refused
@@ -287,7 +275,7 @@ def test_bigquery_storage_read_api_cannot_read_a_query_result_on_the_stand_in(bq
     try:
         # The Read API itself answers: a table's rows arrive as Arrow.
         client.create_dataset("whb_gap", exists_ok=True)
-        sql = FAITHFUL["bigquery"]
+        sql = LARGE["bigquery"]
         table = "whbench-test.whb_gap.large"
         client.query(f"CREATE TABLE `{table}` AS {sql}", job_config=config).result()
         listed = client.list_rows(table).to_arrow_iterable(bqstorage_client=read)
