@@ -201,6 +201,12 @@ def test_worked_the_run_bill_at_each_base_rpu():
         "run bill at base RPU 8 (this run): $0.050 · 32: $0.20 · 128: $0.80 · 512: $3.20 "
         "(at the times measured: more RPUs usually run the same queries faster)"
     )
+    # A provisioned cluster bills every hour it exists: 2 x ra3.xlplus at $1.086 a node-hour
+    # (the catalog) is $0.0060 for the 10 s window, $2.17 kept up an hour, $17.38 a working
+    # day, $52.13 a whole day.
     cluster = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
     provisioned = price_run(cluster, [timed("q01", 0, 10)], CATALOG)
-    assert provisioned.sensitivity is None  # nodes bill the window whatever they do
+    assert provisioned.sensitivity == (
+        "run bill at hours the cluster is up (0: the query window only) 0 (this run): $0.0060 · "
+        "1: $2.17 · 8: $17.38 · 24: $52.13 (a cluster bills every hour it exists, busy or not)"
+    )

@@ -105,6 +105,11 @@ def daily_bounds(
 
 
 BASE_RPUS = (8.0, 32.0, 128.0, 512.0)  # base capacities, for bill_driver
+# A provisioned cluster's bill is the hours it exists (https://aws.amazon.com/redshift/pricing/:
+# "pay an hourly rate based on the type and number of nodes", read 2026-12-06): a cluster made
+# for the benchmark and kept up an hour, a working day or a whole day.
+CLUSTER_HOURS = "cluster_hours"
+CLUSTER_UP_HOURS = (1.0, 8.0, 24.0)
 
 # The most RPUs a month is priced at: the largest base capacity, 1024 RPU in US East (N.
 # Virginia) and four other Regions, 512 elsewhere
@@ -140,13 +145,20 @@ class RedshiftBilling(Billing):
     def _base_rpu(self) -> int:
         return int(self.settings.get("base_rpu") or self.section["default_base_rpu"])
 
-    def bill_driver(self) -> Driver | None:
+    def bill_driver(self) -> Driver:
         """Serverless: the base capacity in RPUs, 8 to 512 in steps of 8, 128 unless set
         (Amazon Redshift Serverless "Understanding Amazon Redshift Serverless capacity",
         https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-capacity.html, read
-        2026-12-06). A provisioned cluster bills its nodes for the window whatever it does."""
+        2026-12-06). Provisioned: the hours the cluster stands for the benchmark."""
         if self.provisioned:
-            return None
+            # Not a setting of the engine's: how long the cluster stood for the benchmark.
+            return Driver(
+                CLUSTER_HOURS,
+                "hours the cluster is up (0: the query window only)",
+                0.0,
+                CLUSTER_UP_HOURS,
+                "a cluster bills every hour it exists, busy or not",
+            )
         return Driver(
             "base_rpu",
             "base RPU",
@@ -234,11 +246,16 @@ class RedshiftBilling(Billing):
             return Priced(FREE, ["no query ran"])
         wall = seconds(window)
         if self.provisioned:
+            # A cluster bills every second it exists, busy or not: the run bill is the query
+            # window unless the sensitivity asks what a cluster kept up longer for it costs.
+            up_hours = float(self.settings.get(CLUSTER_HOURS) or 0)
+            up = max(wall, up_hours * 3600)
+            what = f"the query window, {wall:.4g} s" if up == wall else f"{up_hours:g} h"
             return Priced(
-                self._compute(wall),
+                self._compute(up),
                 [
-                    f"provisioned: {self._nodes()} x {self.settings['node_type']} for the query "
-                    f"window, {wall:.4g} s (a cluster bills every hour it exists, busy or not)",
+                    f"provisioned: {self._nodes()} x {self.settings['node_type']} for {what} "
+                    "(a cluster bills every hour it exists, busy or not)",
                     *self._node_notes(),
                 ],
             )
