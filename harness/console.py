@@ -229,7 +229,8 @@ def cost(result: dict[str, Any], as_json: bool) -> None:
             ("storage per month", "storage_per_month"),
         ):
             c = item[key]
-            grid.add_row(label, money(c["dollars"]), f"{c['basis']}, prices as of {c['as_of']}")
+            as_of = f", prices as of {c['as_of']}" if c["as_of"] else ""  # none: no price used
+            grid.add_row(label, money(c["dollars"]), f"{c['basis']}{as_of}")
         show(grid)
         show(lines(item["explain"]))
     engines = table("engine", "run bill", "basis", title="per engine")
