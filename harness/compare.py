@@ -2,7 +2,7 @@
 must catch a 1.3x slowdown of one query and must not cry wolf on unchanged code.
 
 Three things stood between the old per-query test and that (measured on the development
-machine, see README "Regression gate"):
+machine, see docs/regression-gate.md):
 
 - **Common-mode drift.** One process often runs every query a few percent slower or faster
   than another (a busier neighbour, another CPU frequency, a different memory layout). Per
@@ -54,7 +54,7 @@ from harness.store import Store
 THRESHOLD = 1.10  # a query is slower when it changed by more than this, beyond the drift
 ALPHA = 0.05  # the chance of any false "slower" in a whole comparison (Holm)
 # The whole workload is slower when its drift is, beyond doubt, more than this: separate
-# processes on a shared machine differ by up to ~15% with the same code (README).
+# processes on a shared machine differ by up to ~15% with the same code (docs/regression-gate.md).
 WORKLOAD_THRESHOLD = 1.25
 MIN_QUERIES_FOR_DRIFT = 3  # fewer than this, and drift cannot be told from a change
 # How far beyond the spread of the other queries' factors a query must move: separate processes
@@ -63,7 +63,7 @@ MIN_QUERIES_FOR_DRIFT = 3  # fewer than this, and drift cannot be told from a ch
 NOISE_Z = 3.0  # the floor across queries, with several runs a side
 NOISE_Z_PROCESS = 2.0  # each query's own floor from process to process (several runs a side)
 # With one run a side nothing shows how far each query alone moves between processes, so the
-# spread over queries must stand for it, with a wider margin (README: the gate's figures).
+# spread over queries must stand for it, with a wider margin (docs/regression-gate.md: the figures).
 NOISE_Z_ONE_RUN = 5.0
 
 

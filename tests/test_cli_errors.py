@@ -325,7 +325,7 @@ def test_a_second_run_on_a_busy_store_fails_clearly_and_loses_nothing(
     assert counts == [("finished", 2), ("interrupted", 2)]
 
 
-# -- the rest of the bad-input catalogue (see the README's "Failure behaviour") ----------------
+# -- the rest of the bad-input catalogue (see docs/failure-behaviour.md) -----------------------
 def test_config_value_of_the_wrong_type(whbench, workdir):
     (workdir / "c.yaml").write_text("runs: many\n")
     assert_one_line_error(whbench("run", "--config", "c.yaml"), "runs", code=2)

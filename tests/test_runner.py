@@ -1,6 +1,6 @@
 """The runner's bookkeeping, in process: what an engine reports after the fact reaches the
 attempts it belongs to. The engine is DuckDB with a history it does not really have, because
-the stand-ins for the engines that do have one cannot provide it (see the README)."""
+the stand-ins for the engines that do have one cannot provide it (see docs/engines.md)."""
 
 from __future__ import annotations
 

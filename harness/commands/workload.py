@@ -77,7 +77,7 @@ def init(
                 f"-- Rows in {table}\nSELECT COUNT(*) AS row_count FROM {table}\n"
             )
     (folder / "workload.yaml").write_text(
-        "# Written by `whbench workload init`; edit freely (README, 'Benchmark your own data').\n"
+        "# Written by `whbench workload init`; edit freely (docs/workloads.md, your own data).\n"
         + yaml.safe_dump(spec, sort_keys=False)
     )
     workload = read_workload(folder)

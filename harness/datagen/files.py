@@ -46,7 +46,7 @@ READERS = {
 }
 REMOTE = ("gs://", "s3://")
 
-# DuckDB's type names -> the portable types workload.yaml uses (README, "Workload format").
+# DuckDB's type names -> the portable types workload.yaml uses (docs/workloads.md, your own data).
 _PORTABLE = {
     "BOOLEAN": "boolean",
     "TINYINT": "int",
