@@ -30,7 +30,12 @@ def echo(text: str = "", err: bool = False) -> None:
 
 
 def emit_json(data: Any) -> None:
-    echo(json.dumps(data, indent=2, default=str))
+    echo(json.dumps(data, indent=2, default=_as_json))
+
+
+def _as_json(value: Any) -> Any:
+    """A stored row (a dataclass) as its fields; anything else (a time) as text."""
+    return vars(value) if hasattr(value, "__dataclass_fields__") else str(value)
 
 
 def show(*items: Any) -> None:

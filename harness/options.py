@@ -43,9 +43,9 @@ class Number(click.ParamType):
                 self.fail(f"{value!r} is not a valid {self.name}", param, ctx)
         if isinstance(number, float) and not math.isfinite(number):
             self.fail(f"{value} is not a finite number", param, ctx)
-        from harness import config
+        from harness import settings
 
-        problem = getattr(config, self.limit).problem(number)
+        problem = getattr(settings, self.limit).problem(number)
         if problem:
             self.fail(f"{problem} (got {value})", param, ctx)
         return number

@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.paths import YamlError, read_text, read_yaml
+from harness.settings import Pattern
 from harness.stats import median, timing
 
 MIB = 2**20

@@ -37,9 +37,9 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, TypeVar
 
-from harness.config import TemplateLimits
 from harness.errors import TemplateError, first_line
 from harness.paths import cache_dir
+from harness.settings import TemplateLimits
 
 T = TypeVar("T")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.errors import WorkloadError
 from harness.paths import read_text
+from harness.settings import TemplateLimits
 from harness.translate import SourceSyntaxError, Untranslatable, parse_source, syntax_position
 from harness.workloads import Renderer, Workload
 

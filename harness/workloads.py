@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from harness import sandbox
 from harness.answers import DEFAULT_RELATIVE, AnswerRules
-from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
@@ -41,6 +40,7 @@ from harness.paths import (
     read_yaml,
 )
 from harness.scale import YOUR_DATA, Scale
+from harness.settings import TemplateLimits
 from harness.translate import Untranslatable, strip_statement, translate
 
 DATA_TYPES = ("structured", "semi-structured", "unstructured")
@@ -365,7 +365,7 @@ def read_workload(folder: Path) -> Workload:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WorkloadError(
             f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
-            "see README 'Workload format'"
+            "see docs/workloads.md"
         ) from None
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import jinja2
 
 from harness import __version__
-from harness.config import Pattern
 from harness.errors import UsageError
 from harness.pricing import Catalog, dollars, dollars_per_query, load_catalog
 from harness.report import model
 from harness.scale import Scale
+from harness.settings import Pattern
 from harness.stats import geometric_mean
 from harness.store import Store, output_file
 from harness.workloads import Workload

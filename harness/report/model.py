@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.answers import Difference, Tolerance, compare, shape_of
-from harness.config import Pattern
 from harness.engines import engine_class
 from harness.pricing import (
     Catalog,
@@ -31,6 +30,7 @@ from harness.pricing import (
 )
 from harness.report import charts
 from harness.scale import Scale
+from harness.settings import Pattern
 from harness.stats import geometric_mean, median, timing
 from harness.store import Store
 from harness.workloads import DATA_TYPES, Workload

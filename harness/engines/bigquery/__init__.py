@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from harness import spool
-from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
@@ -37,6 +36,7 @@ from harness.engines.credentials import (
     CredentialsFile,
 )
 from harness.errors import ConfigError, EngineError, first_line
+from harness.settings import Range
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry

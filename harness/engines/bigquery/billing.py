@@ -40,7 +40,6 @@ import itertools
 import math
 from datetime import timedelta
 
-from harness.config import Pattern
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
@@ -58,6 +57,7 @@ from harness.pricing import (
     seconds,
     total,
 )
+from harness.settings import Pattern
 
 
 class BigQueryBilling(Billing):

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from harness import spool
-from harness.config import Range
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
@@ -23,6 +22,7 @@ from harness.engines.base import (
 from harness.engines.credentials import Credentials, Local
 from harness.engines.duckdb.billing import DuckDBBilling
 from harness.errors import EngineError, first_line, lock_holder
+from harness.settings import Range
 
 
 @dataclass

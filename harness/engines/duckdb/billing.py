@@ -26,7 +26,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config import Pattern
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
@@ -41,6 +40,7 @@ from harness.pricing import (
     seconds,
     spans,
 )
+from harness.settings import Pattern
 
 # DuckDB writes sizes with binary units (`current_setting('memory_limit')` gives "18.8 GiB") and
 # reads both kinds in settings ("8GB" is 10^9 bytes, "8GiB" 2^30).

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from harness import spool
-from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
@@ -32,6 +31,7 @@ from harness.engines.base import (
 from harness.engines.credentials import IAM, Credentials, NoCredentials, Password, Secret
 from harness.engines.redshift.billing import RedshiftBilling
 from harness.errors import ConfigError, EngineError, first_line
+from harness.settings import PORT, Range
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry

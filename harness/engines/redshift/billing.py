@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -61,6 +60,7 @@ from harness.pricing import (
     seconds,
     spans,
 )
+from harness.settings import Pattern
 
 MINIMUM_SECONDS = 60.0  # the Serverless minimum charge (serverless-billing.html, 2026-12-06)
 MINIMUM_SOURCE = (

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from harness import spool
-from harness.config import PORT, Range
 from harness.engines.base import (
     CursorEngine,
     LoadOutcome,
@@ -42,6 +41,7 @@ from harness.engines.credentials import (
 )
 from harness.engines.snowflake.billing import SnowflakeBilling, metering_complete
 from harness.errors import ConfigError, EngineError, first_line
+from harness.settings import PORT, Range
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry

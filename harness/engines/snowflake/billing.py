@@ -50,7 +50,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness.config import Pattern
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -67,6 +66,7 @@ from harness.pricing import (
     seconds,
     spans,
 )
+from harness.settings import Pattern
 
 # SHOW WAREHOUSES says X-Small, Small, … X-Large, 2X-Large; CREATE WAREHOUSE says XSMALL …
 # XXLARGE, X4LARGE; the catalog says XS, S, … 2XL.

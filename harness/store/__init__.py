@@ -36,6 +36,15 @@ import duckdb
 from harness.errors import HarnessError, StoreError, UsageError, first_line, lock_holder, scrub
 from harness.paths import file_kind
 from harness.records import LoadOutcome, Usage
+from harness.store.rows import (
+    RunListing,
+    StoredAttempt,
+    StoredLevel,
+    StoredLoad,
+    StoredResult,
+    StoredRun,
+    from_record,
+)
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
     from harness.answers import Difference, Stored
@@ -591,13 +600,13 @@ class Store:
             [run_id, level, status, started_at, ended_at, scale_out and json.dumps(scale_out)],
         )
 
-    def levels(self, run_id: str) -> list[dict[str, Any]]:
+    def levels(self, run_id: str) -> list[StoredLevel]:
         levels = self.rows(
             "SELECT * FROM levels WHERE run_id = ? ORDER BY started_at, level", [run_id]
         )
         for level in levels:
             level["scale_out"] = json.loads(level["scale_out"]) if level["scale_out"] else None
-        return levels
+        return [from_record(StoredLevel, level) for level in levels]
 
     def discard_level(self, run_id: str, level: int) -> int:
         """Remove what an interrupted level left, before it runs again whole: the number of
@@ -650,7 +659,7 @@ class Store:
         self._journal_line({"result": row}, sync=False)
         self._pending_results.append(row)
 
-    def results(self, run_id: str, with_rows: bool = True) -> dict[str, dict[str, Any]]:
+    def results(self, run_id: str, with_rows: bool = True) -> dict[str, StoredResult]:
         """Query id -> its stored result, rows decoded (or left out: decoding a 10,000-row
         answer is the slow part)."""
         from harness.answers import difference_from_json, from_json
@@ -669,7 +678,7 @@ class Store:
             row["difference"] = (
                 difference_from_json(row["difference"]) if row["difference"] else None
             )
-            found[row["query_id"]] = row
+            found[row["query_id"]] = from_record(StoredResult, row)
         return found
 
     def record_notes(self, run_id: str, notes: list[str]) -> None:
@@ -769,14 +778,15 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def list_runs(self) -> list[dict[str, Any]]:
-        return self.rows(
+    def list_runs(self) -> list[RunListing]:
+        rows = self.rows(
             """SELECT r.run_id, r.started_at, r.status, r.engine, r.workload, r.scale,
                       count(a.attempt) AS attempts,
                       count(*) FILTER (WHERE a.status <> 'ok' AND a.attempt IS NOT NULL) AS failed
                FROM runs r LEFT JOIN attempts a USING (run_id)
                GROUP BY ALL ORDER BY r.started_at, r.run_id"""
         )
+        return [from_record(RunListing, row) for row in rows]
 
     def resolve_run(self, run: str) -> str:
         """A run id from a full id or an unambiguous prefix."""
@@ -792,10 +802,10 @@ class Store:
             raise UsageError(f"no run {run!r} in {self.path}; see `whbench results list`")
         raise UsageError(f"run {run!r} is ambiguous ({', '.join(matches[:4])} …); give more of it")
 
-    def run(self, run_id: str) -> dict[str, Any]:
+    def run(self, run_id: str) -> StoredRun:
         return self.runs([run_id])[0]
 
-    def runs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+    def runs(self, run_ids: list[str]) -> list[StoredRun]:
         """Runs by id, in engine order, their JSON columns decoded."""
         marks = ", ".join("?" * len(run_ids))
         runs = self.rows(f"SELECT * FROM runs WHERE run_id IN ({marks}) ORDER BY engine", run_ids)
@@ -808,12 +818,13 @@ class Store:
 
             for run in runs:
                 run["config"] = redact(run["config"])
-        return runs
+        return [from_record(StoredRun, run) for run in runs]
 
-    def attempts(self, run_id: str) -> list[dict[str, Any]]:
-        return self.rows(
+    def attempts(self, run_id: str) -> list[StoredAttempt]:
+        rows = self.rows(
             "SELECT * FROM attempt_details WHERE run_id = ? ORDER BY query_id, attempt", [run_id]
         )
+        return [from_record(StoredAttempt, row) for row in rows]
 
     def query_ids(self, run_id: str) -> list[str]:
         return [
@@ -828,8 +839,9 @@ class Store:
         rows = self.rows("SELECT query_id, attempt FROM attempts WHERE run_id = ?", [run_id])
         return {(r["query_id"], r["attempt"]) for r in rows}
 
-    def loads(self, run_id: str) -> list[dict[str, Any]]:
-        return self.rows("SELECT * FROM loads WHERE run_id = ? ORDER BY table_name", [run_id])
+    def loads(self, run_id: str) -> list[StoredLoad]:
+        rows = self.rows("SELECT * FROM loads WHERE run_id = ? ORDER BY table_name", [run_id])
+        return [from_record(StoredLoad, row) for row in rows]
 
     def export(self, run_id: str, fmt: str, destination: Path) -> None:
         """The run's attempts as a file (`destination` a regular file, or - for stdout)."""
@@ -858,7 +870,7 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def runs_of_invocation(self, invocation_id: str) -> list[dict[str, Any]]:
+    def runs_of_invocation(self, invocation_id: str) -> list[StoredRun]:
         """Every run a `whbench run` (and its resumptions) started, oldest first."""
         ids = [
             r["run_id"]
