@@ -107,11 +107,8 @@ class Budget:
     def _history(self, query_id: str) -> list[float]:
         if self.store is None:
             return []
-        rows = self.store.rows(
-            """SELECT a.*, r.engine_settings FROM attempts a JOIN runs r USING (run_id)
-               WHERE r.engine = ? AND r.workload = ? AND r.scale = ? AND a.query_id = ?
-                 AND a.status = 'ok'""",
-            [self.run["engine"], self.run["workload"], self.run["scale"], query_id],
+        earlier = self.store.successful_attempts(
+            self.run["engine"], self.run["workload"], self.run["scale"], query_id
         )
-        costs = [attempt_cost(row, self.run, self.catalog).dollars for row in rows]
+        costs = [attempt_cost(attempt, self.run, self.catalog).dollars for attempt in earlier]
         return [c for c in costs if c is not None]

@@ -37,6 +37,8 @@ from harness.errors import HarnessError, StoreError, UsageError, first_line, loc
 from harness.paths import file_kind
 from harness.records import LoadOutcome, Usage
 from harness.store.rows import (
+    LoadedTable,
+    PassTime,
     RunListing,
     StoredAttempt,
     StoredLevel,
@@ -825,6 +827,101 @@ class Store:
             "SELECT * FROM attempt_details WHERE run_id = ? ORDER BY query_id, attempt", [run_id]
         )
         return [from_record(StoredAttempt, row) for row in rows]
+
+    def attempts_of(self, run_ids: list[str]) -> list[StoredAttempt]:
+        """The attempts of several runs, in attempt order (first attempts first)."""
+        if not run_ids:
+            return []
+        marks = ", ".join("?" * len(run_ids))
+        rows = self.rows(
+            f"SELECT * FROM attempt_details WHERE run_id IN ({marks}) ORDER BY attempt", run_ids
+        )
+        return [from_record(StoredAttempt, row) for row in rows]
+
+    def successful_attempts(
+        self, engine: str, workload: str, scale: float, query_id: str
+    ) -> list[StoredAttempt]:
+        """Every successful attempt of a query in the stored runs of an engine, workload and
+        scale (the budget guard's history)."""
+        rows = self.rows(
+            """SELECT * FROM attempt_details
+               WHERE engine = ? AND workload = ? AND scale = ? AND query_id = ?
+                 AND status = 'ok'""",
+            [engine, workload, scale, query_id],
+        )
+        return [from_record(StoredAttempt, row) for row in rows]
+
+    def engine_query_ids(self, run_id: str) -> list[str]:
+        """The engine's own ids of a run's attempts (those it gave one), to look up its query
+        history once for the whole run."""
+        return [
+            row["engine_query_id"]
+            for row in self.rows(
+                "SELECT engine_query_id FROM attempts WHERE run_id = ? "
+                "AND engine_query_id IS NOT NULL",
+                [run_id],
+            )
+        ]
+
+    def attempt_numbers(self, run_id: str) -> dict[str, int]:
+        """Query id -> the highest attempt number a run has of it (a resumed run under load
+        numbers its next attempts from there)."""
+        return {
+            row["query_id"]: row["n"]
+            for row in self.rows(
+                "SELECT query_id, max(attempt) AS n FROM attempts WHERE run_id = ? GROUP BY 1",
+                [run_id],
+            )
+        }
+
+    def latest_run_ids(self) -> list[str]:
+        """The newest run of each engine, workload and scale that recorded any attempt, and
+        apart from it the newest run under load (`--streams`) of each."""
+        return [
+            row["run_id"]
+            for row in self.rows(
+                """SELECT arg_max(run_id, started_at) AS run_id FROM runs
+                   WHERE run_id IN (SELECT run_id FROM attempts)
+                   GROUP BY engine, workload, scale, coalesce(load, 'null') = 'null' ORDER BY 1"""
+            )
+        ]
+
+    def latest_loads(self) -> list[LoadedTable]:
+        """Every real load (status 'loaded') with its run's engine, workload, scale and
+        namespace, oldest run first: the last one of a table is its latest."""
+        rows = self.rows(
+            """SELECT r.engine, r.workload, r.scale, r.namespace, l.table_name, l.rows,
+                      l.bytes_stored, l.seconds, r.started_at
+               FROM loads l JOIN runs r USING (run_id) WHERE l.status = 'loaded'
+               ORDER BY r.started_at"""
+        )
+        return [from_record(LoadedTable, row) for row in rows]
+
+    def pass_times(self, workload: str, scale: float) -> list[PassTime]:
+        """Every stored run of a workload and scale, oldest first: the sum over its queries of
+        each query's median successful time, and how many queries that covers. Computed here,
+        since a long history holds many attempts: DuckDB's median is stats.median (the mean
+        of the two middle values for an even count)."""
+        rows = self.rows(
+            """WITH per_query AS (
+                   SELECT r.run_id, r.engine, r.started_at, a.query_id,
+                          median(a.client_seconds) AS seconds
+                   FROM attempt_details a JOIN runs r USING (run_id)
+                   WHERE r.workload = ? AND r.scale = ? AND a.status = 'ok'
+                     AND a.excluded IS NULL
+                   GROUP BY ALL)
+               SELECT engine, run_id, started_at, sum(seconds) AS seconds, count(*) AS queries
+               FROM per_query GROUP BY ALL ORDER BY started_at""",
+            [workload, scale],
+        )
+        return [from_record(PassTime, row) for row in rows]
+
+    def query_sql(self, run_id: str) -> dict[str, str]:
+        """Query id -> exactly the SQL the engine received in a run."""
+        return {
+            row["query_id"]: row["sql"]
+            for row in self.rows("SELECT query_id, sql FROM queries WHERE run_id = ?", [run_id])
+        }
 
     def query_ids(self, run_id: str) -> list[str]:
         return [

@@ -170,6 +170,34 @@ class RunListing(_Row):
     failed: int
 
 
+@dataclass
+class LoadedTable:
+    """A table's real load (not a reuse) with its run's engine, workload, scale and namespace:
+    the report's "loads" section."""
+
+    engine: str
+    workload: str
+    scale: float
+    namespace: str | None
+    table_name: str
+    rows: int | None
+    bytes_stored: int | None
+    seconds: float | None
+    started_at: datetime  # the run's
+
+
+@dataclass
+class PassTime:
+    """One stored run's pass over its workload: the sum over queries of each query's median
+    successful time (the report's trend chart)."""
+
+    engine: str
+    run_id: str
+    started_at: datetime
+    seconds: float
+    queries: int  # how many queries had a successful time: a partial pass has fewer
+
+
 def from_record(cls: type, record: dict[str, Any]) -> Any:
     """A dataclass from a row fetched by column name; a column the dataclass does not know is a
     bug in the store, so it fails here."""
