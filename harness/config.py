@@ -24,7 +24,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from harness.engines import REGISTRY, engine_class
 from harness.errors import ConfigError, register_secret, scrub
@@ -61,6 +61,9 @@ from harness.settings import (  # noqa: F401  (re-exported: config.RUNS …)
 )
 
 CONFIG_LIMIT = 1 * MIB  # a config file: a real one is a few KiB
+if TYPE_CHECKING:
+    from harness.engines.base import EngineSettings
+
 SECRET_FILE_LIMIT = 64 * KIB  # a ${file:…} secret: a password, a token, a key
 RESOLVED_LIMIT = 1 * MIB  # all that ${…} references in one config may resolve to, together
 MAX_DEPTH = 32  # nesting of mappings and lists: a real config has 4 levels
@@ -79,7 +82,8 @@ class WorkloadChoice:
 class Config:
     """A config file, typed and checked; the defaults are what a key left out means."""
 
-    engines: Mapping[str, Any] = field(default_factory=dict)  # name -> that engine's settings
+    # name -> that engine's settings (its own dataclass), checked when the engine is first used
+    engines: EngineSections = field(default_factory=lambda: EngineSections({}, None))
     workloads: dict[str, WorkloadChoice] | None = None  # None: every workload found
     runs: Annotated[int, RUNS] = 3
     timeout_seconds: Annotated[float, SECONDS] = 600.0
@@ -207,16 +211,18 @@ def _parse_engines(data: Any, origin: _Origin) -> EngineSections:
     return EngineSections(data, origin)
 
 
-class EngineSections(Mapping[str, Any]):
+class EngineSections(Mapping[str, "EngineSettings"]):
     """The configured engines' settings by name. The names are checked when the config is read;
     each section is checked against its engine's settings, and by the engine itself, when that
     engine is first used: checking it imports the engine's package, which a command touching
     no engine (`whbench results list`) should not pay for. `whbench validate` checks them all."""
 
-    def __init__(self, sections: dict[str, Any], origin: _Origin) -> None:
-        self._sections, self._origin, self._settings = sections, origin, {}
+    def __init__(self, sections: dict[str, Any], origin: _Origin | None) -> None:
+        self._sections = sections
+        self._origin = origin or _Origin("<defaults>", None)
+        self._settings: dict[str, EngineSettings] = {}
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> EngineSettings:
         if name not in self._settings:
             section = self._sections[name]  # KeyError for an engine not configured
             engine = engine_class(name)
@@ -239,6 +245,9 @@ class EngineSections(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._sections)
+
+    def __repr__(self) -> str:  # the names only: a section may hold secrets
+        return f"EngineSections({list(self._sections)})"
 
 
 class _Resolved(str):

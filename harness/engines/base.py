@@ -8,17 +8,18 @@ name; the rest of the harness reads the capabilities instead.
 from __future__ import annotations
 
 import abc
-import heapq
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from harness import spool
+from harness.engines.credentials import Credentials
+from harness.engines.watchdog import WATCHDOG
 from harness.errors import EngineError, UsageError, first_line
 from harness.records import LoadOutcome, Usage
 
@@ -26,74 +27,6 @@ if TYPE_CHECKING:
     from harness.history import HistoryEntry
     from harness.objectstore import Location
     from harness.pricing import Billing
-
-
-class Alarm:
-    """One armed time limit: `fired` once its callback ran; `disarm` before that stops it."""
-
-    __slots__ = ("at", "callback", "disarmed", "fired")
-
-    def __init__(self, at: float, callback: Callable[[], None]) -> None:
-        self.at, self.callback = at, callback
-        self.disarmed = self.fired = False
-
-    def __lt__(self, other: Alarm) -> bool:
-        return self.at < other.at
-
-    def disarm(self) -> None:
-        self.disarmed = True
-
-
-class Watchdog:
-    """Every query's time limit on one thread (started on first use): arming one costs a heap
-    push, where a timer thread per query would cost a thread start, about 0.1 ms, which many
-    streams of short queries cannot afford."""
-
-    def __init__(self) -> None:
-        self._alarms: list[Alarm] = []
-        self._armed = 0
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def arm(self, at: float, callback: Callable[[], None]) -> Alarm:
-        alarm = Alarm(at, callback)
-        with self._wake:
-            self._armed += 1
-            if self._armed % 1024 == 0:  # drop the disarmed ones, which would pile up for the
-                alive = [a for a in self._alarms if not a.disarmed]  # whole time limit
-                heapq.heapify(alive)
-                self._alarms = alive
-            heapq.heappush(self._alarms, alarm)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._watch, daemon=True, name="watchdog")
-                self._thread.start()
-            elif self._alarms[0] is alarm:  # sooner than what the thread is waiting for
-                self._wake.notify()
-        return alarm
-
-    def _watch(self) -> None:
-        with self._wake:
-            while True:
-                while self._alarms and self._alarms[0].disarmed:
-                    heapq.heappop(self._alarms)  # finished in time: dropped lazily
-                if not self._alarms:
-                    self._wake.wait()
-                    continue
-                alarm = self._alarms[0]
-                wait = alarm.at - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                heapq.heappop(self._alarms)
-                alarm.fired = True
-                self._wake.release()  # the callback may take a while: never block arm()
-                try:
-                    alarm.callback()
-                finally:
-                    self._wake.acquire()
-
-
-WATCHDOG = Watchdog()
 
 
 @dataclass(frozen=True)
@@ -168,6 +101,19 @@ ROUND_TRIP_SQL = "SELECT 1"
 ROUND_TRIP_TRIES = 5
 
 
+class EngineSettings(abc.ABC):
+    """What every engine's settings dataclass is (`engines.<name>:` in the config, checked
+    field by field against it): each says how the engine signs in. `Engine[S]` is typed by its
+    own, so `engine.settings.warehouse` is checked where the engine is written."""
+
+    @abc.abstractmethod
+    def credentials(self) -> Credentials:
+        """How the engine will sign in, first match wins (engines/credentials.py)."""
+
+
+S = TypeVar("S", bound=EngineSettings)
+
+
 def owned(namespace: str) -> str:
     """`namespace` if the harness made it (its name has the harness prefix); else refuse, so a
     drop can never reach anything of the user's."""
@@ -176,8 +122,9 @@ def owned(namespace: str) -> str:
     return namespace
 
 
-class Engine(abc.ABC):
+class Engine(abc.ABC, Generic[S]):
     """One warehouse. Capabilities are data; the methods are the whole surface the runner uses.
+    An engine is typed by its settings dataclass: `DuckDBEngine(Engine[DuckDBSettings])`.
 
     What an engine must write: `connect`, `close`, `version`, `use` (point the session at a
     namespace), `run` (the driver call for one query), `interrupt` (stop it, from another
@@ -208,10 +155,10 @@ class Engine(abc.ABC):
     # How to export a table to files, for a workload of the team's own data (import-history)
     export_hint: ClassVar[str] = "export each table to Parquet, CSV or NDJSON files"
     timer_grace_seconds: ClassVar[float | None] = 0.0
-    settings_class: ClassVar[type]
+    settings_class: ClassVar[type[EngineSettings]]  # S, which a ClassVar cannot name
 
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
+    def __init__(self, settings: S) -> None:
+        self.settings: S = settings
         # What the engine could not do as asked (a setting refused, a statistic unavailable):
         # recorded with the run and shown, never hidden.
         self.notes: list[str] = []
@@ -227,7 +174,7 @@ class Engine(abc.ABC):
             self.data_location = Location.parse(uri, self.object_stores, where)
 
     @classmethod
-    def namespace_prefix(cls, settings: Any) -> str:
+    def namespace_prefix(cls, settings: S) -> str:
         """What goes between the harness's `whb_` and a data set's name in this engine's
         namespaces (BigQuery's `dataset_prefix`, for people sharing a project)."""
         return ""
@@ -239,7 +186,7 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
-    def open_session(self) -> Engine:
+    def open_session(self) -> Engine[S]:
         """Another session on the same database, for one stream of a run under load: by
         default a new connection with the same settings. Close it when done."""
         other = type(self)(self.settings)
@@ -531,11 +478,11 @@ def present(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
-class CursorEngine(Engine):
+class CursorEngine(Engine[S]):
     """An engine reached through a DB-API connection (Snowflake, Redshift): running a query,
     a statement, the catalogue look-ups and closing read the same on both, and live here."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: S) -> None:
         super().__init__(settings)
         self._con: Any = None
 

@@ -21,6 +21,7 @@ from harness import spool
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
+    EngineSettings,
     LoadOutcome,
     Ran,
     TableData,
@@ -66,7 +67,7 @@ def _arrow_faithful(schema: Sequence[Any] | None) -> bool:
 
 
 @dataclass
-class BigQuerySettings:
+class BigQuerySettings(EngineSettings):
     project: str | None = None  # default: the credentials' project
     location: str | None = None  # e.g. US, EU, us-east1
     # Put between the harness's "whb_" and the data set's name, so people sharing a project
@@ -94,7 +95,7 @@ class BigQuerySettings:
         return ApplicationDefault()
 
 
-class BigQueryEngine(Engine):
+class BigQueryEngine(Engine[BigQuerySettings]):
     name = "bigquery"
     dialect = "bigquery"
     export_hint = (

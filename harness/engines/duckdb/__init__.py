@@ -14,6 +14,7 @@ from harness import spool
 from harness.engines.base import (
     NAMESPACE_PREFIX,
     Engine,
+    EngineSettings,
     LoadOutcome,
     Ran,
     TableData,
@@ -26,7 +27,7 @@ from harness.settings import Range
 
 
 @dataclass
-class DuckDBSettings:
+class DuckDBSettings(EngineSettings):
     # A file keeps loaded tables between runs; ":memory:" loads them again each time.
     database: str = "results/duckdb/bench.duckdb"
     threads: Annotated[int, Range(1, 4096)] | None = None  # None: DuckDB's default, one per core
@@ -39,7 +40,7 @@ class DuckDBSettings:
         return Local()
 
 
-class DuckDBEngine(Engine):
+class DuckDBEngine(Engine[DuckDBSettings]):
     name = "duckdb"
     dialect = "duckdb"
     driver_module = "duckdb"

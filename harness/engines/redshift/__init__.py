@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from harness import spool
 from harness.engines.base import (
     CursorEngine,
+    EngineSettings,
     LoadOutcome,
     SessionSetting,
     TableData,
@@ -42,7 +43,7 @@ CONNECT_ATTEMPTS = 3  # network failures are retried after 1 s and 2 s
 
 
 @dataclass
-class RedshiftSettings:
+class RedshiftSettings(EngineSettings):
     host: str | None = None  # provisioned endpoint or Serverless workgroup endpoint
     port: Annotated[int, PORT] = 5439
     database: str = "dev"
@@ -67,7 +68,7 @@ class RedshiftSettings:
         return Password(self.password) if self.password is not None else NoCredentials()
 
 
-class RedshiftEngine(CursorEngine):
+class RedshiftEngine(CursorEngine[RedshiftSettings]):
     name = "redshift"
     dialect = "redshift"
     export_hint = (

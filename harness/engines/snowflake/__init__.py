@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from harness import spool
 from harness.engines.base import (
     CursorEngine,
+    EngineSettings,
     LoadOutcome,
     SessionSetting,
     TableData,
@@ -66,7 +67,7 @@ def _arrow_faithful(description: Sequence[Any]) -> bool:
 
 
 @dataclass
-class SnowflakeSettings:
+class SnowflakeSettings(EngineSettings):
     account: str | None = None
     user: str | None = None
     password: Secret | None = None  # last resort; prefer a key pair or a named connection
@@ -119,7 +120,7 @@ class SnowflakeSettings:
         return Password(self.password) if self.password else NoCredentials()
 
 
-class SnowflakeEngine(CursorEngine):
+class SnowflakeEngine(CursorEngine[SnowflakeSettings]):
     name = "snowflake"
     dialect = "snowflake"
     export_hint = (
