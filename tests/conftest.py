@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import standins
 import yaml
+from standins import free_port, server
+
+# Each engine's stand-in declaration (tests/engines/<engine>/standin.py) is a plugin, so its
+# session fixtures (the servers: fakesnow_port, bqemulator_port, redshift_port) reach every test.
+pytest_plugins = standins.PLUGINS
 
 WHBENCH = [sys.executable, "-m", "harness"]
 
@@ -89,37 +92,6 @@ def assert_one_line_error(result: Result, *fragments: str, code: int | None = No
         assert fragment in lines[0], lines[0]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"stand-in server exited with {process.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"stand-in server did not listen on port {port} within {seconds} s")
-
-
-@contextmanager
-def server(command: list[str], port: int, log: Path, **popen):
-    """A stand-in server process, up once it listens on `port`, stopped afterwards."""
-    with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
-    try:
-        wait_for_port(port, process)
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="session")
 def object_storage_dir(tmp_path_factory) -> Path:
     """Where the GCS emulator keeps objects; bqemulator resolves gs:// URIs under the same
@@ -179,60 +151,6 @@ def s3_emulator(tmp_path_factory):
     with server([*command, str(port)], port, tmp_path_factory.mktemp("s3") / "server.log"):
         s3_client(env).create_bucket(Bucket="whb-test")
         yield env
-
-
-def fakesnow_settings(port: int) -> dict:
-    """engines.snowflake settings that reach the fakesnow stand-in."""
-    return {
-        "host": "127.0.0.1",
-        "port": port,
-        "protocol": "http",
-        "account": "fake",
-        "user": "fake",
-        "password": "${WHB_TEST_SF_PASSWORD:-x}",
-        "warehouse_size": "XSMALL",
-    }
-
-
-@pytest.fixture(scope="session")
-def fakesnow_port(tmp_path_factory):
-    """A fakesnow server (a DuckDB-backed Snowflake) for the whole session, on a free port."""
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "fakesnow"), "-s", "-p", str(port)]
-    with server(command, port, tmp_path_factory.mktemp("fakesnow") / "server.log"):
-        yield port
-
-
-@pytest.fixture(scope="session")
-def redshift_port():
-    """A throwaway PostgreSQL cluster behind the Redshift protocol shim; yields the shim's port."""
-    from redshift_standin import PostgresCluster, RedshiftShim, postgres_available
-
-    if not postgres_available():
-        pytest.fail("PostgreSQL 15 is missing: .ci/run installs it (apt-get install postgresql-15)")
-    cluster = PostgresCluster(free_port())
-    cluster.start()
-    shim = RedshiftShim(cluster.port)
-    try:
-        yield shim.port
-    finally:
-        shim.close()
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def bqemulator_port(tmp_path_factory, object_storage_dir):
-    """bqemulator (a DuckDB-backed BigQuery) from its own virtualenv, made by `make test`."""
-    root = Path(__file__).resolve().parent.parent
-    executable = Path(os.environ.get("WHB_BQEMULATOR", root / ".venv-bqemulator/bin/bqemulator"))
-    if not executable.exists():
-        pytest.fail(f"{executable} is missing: run `make test`, which installs bqemulator")
-    rest, grpc = free_port(), free_port()
-    log = tmp_path_factory.mktemp("bqemulator") / "server.log"
-    command = [str(executable), "start", "--rest-port", str(rest), "--grpc-port", str(grpc)]
-    env = {**os.environ, "BQEMU_GCS_LOCAL_ROOT": str(object_storage_dir / ".cloudstorage")}
-    with server([*command, "--project", "whbench-test"], rest, log, cwd=log.parent, env=env):
-        yield rest
 
 
 @dataclass
@@ -329,37 +247,34 @@ def at_once(engine, namespace: str, sql: str, sessions: int = 2) -> list:
     return results
 
 
-# -- the engines with a local stand-in, for the conformance suite (tests/engines/) -------------
-STAND_INS = ("duckdb", "snowflake", "bigquery", "redshift")
+# -- the stand-ins (tests/standins.py; each declared in tests/engines/<engine>/standin.py) -------
+@pytest.fixture
+def stand_in(request, tmp_path):
+    """stand_in(engine): settings that reach `engine`'s local stand-in (its server started for
+    the session on first use). An engine without a stand-in fails the test, naming it."""
+
+    def settings(engine: str) -> dict:
+        declared = standins.at_collection(lambda: standins.lookup(engine))
+        return declared.settings(request, tmp_path)
+
+    return settings
 
 
 @pytest.fixture
-def stand_in(request, tmp_path):
-    """Settings that reach `engine`'s local stand-in (started for the session on first use)."""
+def both_engines(make_config, stand_in):
+    """both_engines(engine, settings=None, **config): a config of one run each of DuckDB (in
+    memory) and `engine`'s stand-in, `settings` added to the stand-in's."""
 
-    def settings(engine: str) -> dict:
-        if engine == "duckdb":
-            return {"database": str(tmp_path / "bench.duckdb")}
-        if engine == "snowflake":
-            return {
-                **fakesnow_settings(request.getfixturevalue("fakesnow_port")),
-                "warehouse": "bench_wh",
-            }
-        if engine == "bigquery":
-            port = request.getfixturevalue("bqemulator_port")
-            return {
-                "project": "whbench-test",
-                "api_endpoint": f"http://127.0.0.1:{port}",
-                "anonymous": True,
-            }
-        port = request.getfixturevalue("redshift_port")
-        return {
-            "host": "127.0.0.1",
-            "port": port,
-            "database": "postgres",
-            "user": "bench",
-            "password": "${WHB_TEST_RS_PASSWORD:-x}",
-            "ssl": False,
-        }
+    def make(engine: str, settings: dict | None = None, **overrides) -> Path:
+        engines = {"duckdb": {"database": ":memory:"}, engine: stand_in(engine) | (settings or {})}
+        return make_config(runs=1, engines=engines, **overrides)
 
-    return settings
+    return make
+
+
+def fakesnow_settings(port: int) -> dict:
+    """engines.snowflake settings that reach fakesnow on `port` (declared with the Snowflake
+    stand-in; here for tests/test_report.py and benchmarks/fetch_paths.py)."""
+    from engines.snowflake.standin import fakesnow_settings
+
+    return fakesnow_settings(port)

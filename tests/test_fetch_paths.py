@@ -2,18 +2,19 @@
 says which in describe() ("fetch", recorded with every run), and the path changes no answer:
 the same fingerprint and the same kept answer as the same result fetched as rows.
 
-Against the real clients on the local stand-ins (DuckDB itself, fakesnow, bqemulator, PostgreSQL
-behind the Redshift shim); SPOOL_ROWS is lowered so that a 3,000-row result counts as large.
+Against the real clients on every registered engine's local stand-in (DuckDB itself, fakesnow,
+bqemulator, PostgreSQL behind the Redshift shim), whose declaration (tests/engines/<engine>/
+standin.py) says which path a large result takes there and what describe() names; SPOOL_ROWS is
+lowered so that a 3,000-row result counts as large.
 The figures behind the choice of path per size are benchmarks/fetch_paths.py's.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import STAND_INS, free_port, server
-from test_spool_engines import LARGE, ROWS
+from engines.bigquery.standin import bqemulator_executable
+from standins import expect, free_port, server
+from test_spool_engines import LARGE, ROWS, STAND_INS
 
 from harness import spool
 from harness.answers import keep
@@ -21,28 +22,9 @@ from harness.checksum import result_checksum
 from harness.config import parse_config
 from harness.engines import engine_class
 
-# A column whose Arrow form reads back otherwise than the driver's rows: HUGEINT (DuckDB), a
-# NUMBER with a scale (Snowflake: float64 in Arrow, Decimal in rows).
-UNLARGE = {
-    "duckdb": f"SELECT range AS n, range::HUGEINT AS h FROM range({ROWS})",
-    "snowflake": "SELECT SEQ4() AS n, (SEQ4() / 4)::NUMBER(10, 2) AS x "
-    f"FROM TABLE(GENERATOR(ROWCOUNT => {ROWS}))",
-}
-# The path a large result of LARGE takes: Arrow where the driver has it.
-LARGE_PATH = {"duckdb": "arrow", "snowflake": "arrow", "bigquery": "arrow", "redshift": "rows"}
-# What each engine's describe() says, in the words the report's methodology will show.
-NAMED = {
-    "duckdb": ("fetchmany", "to_arrow_reader"),
-    "snowflake": ("fetchmany", "fetch_arrow_batches"),
-    # The shared stand-in gives no gRPC endpoint: the Read API is not configured, and says why.
-    "bigquery": (
-        "REST pages",
-        "to_arrow_iterable",
-        "not the Storage Read API",
-        "read_api_endpoint",
-    ),
-    "redshift": ("fetchmany", "only form"),
-}
+# A column whose Arrow form reads back otherwise than the driver's rows (the stand-ins' own:
+# HUGEINT on DuckDB, a NUMBER with a scale on Snowflake).
+UNLARGE = {name: s.unarrow_sql.format(rows=ROWS) for name, s in STAND_INS.items() if s.unarrow_sql}
 
 
 def _engine(name: str, stand_in):
@@ -63,7 +45,7 @@ def _same_answer(batched, whole, columns, ordered_too: bool = False) -> None:
     assert keep(batched, False, 2, columns) == keep(whole, False, 2, columns)
 
 
-@pytest.mark.parametrize("name", STAND_INS)
+@pytest.mark.parametrize("name", list(STAND_INS))
 def test_each_engine_fetches_by_the_path_it_records(name, stand_in, monkeypatch):
     engine = _engine(name, stand_in)
     try:
@@ -80,14 +62,14 @@ def test_each_engine_fetches_by_the_path_it_records(name, stand_in, monkeypatch)
     # the REST one, then why the Read API is not configured).
     declared = engine.rest_fetch_path if name == "bigquery" else engine.fetch_path
     assert described.startswith(declared)
-    assert all(words in described for words in NAMED[name]), described
+    assert all(words in described for words in STAND_INS[name].fetch_words), described
     # Up to SPOOL_ROWS: the driver's own rows, as one list (the measured fastest path there).
     assert small_path == "rows" and type(whole.rows) is list
     # Past it: spooled, as Arrow record batches where the driver has them.
-    assert large_path == LARGE_PATH[name]
+    assert large_path == STAND_INS[name].large_fetch
     assert isinstance(batched.rows, spool.Spooled) and len(batched.rows) == ROWS
     arrow = any(schema is not None for schema in batched.rows.schemas())
-    assert arrow == (LARGE_PATH[name] == "arrow")
+    assert arrow == (large_path == "arrow")
     # DuckDB's range() comes in order both times: the same rows in the same order.
     if name == "duckdb":
         assert list(batched.rows) == whole.rows
@@ -121,10 +103,7 @@ BQ_PROJECT = "whbench-test"
 @pytest.fixture(scope="module")
 def bqemulator_ports(tmp_path_factory):
     """(REST port, gRPC port) of a bqemulator for this module."""
-    root = Path(__file__).resolve().parent.parent
-    executable = root / ".venv-bqemulator/bin/bqemulator"
-    if not executable.exists():
-        pytest.fail(f"{executable} is missing: run `make test`, which installs bqemulator")
+    executable = bqemulator_executable()
     folder = tmp_path_factory.mktemp("bqemulator-read-api")
     rest, port = free_port(), free_port()
     command = [str(executable), "start", "--project", BQ_PROJECT]
@@ -248,7 +227,7 @@ def test_bigquery_read_api_path_selection(read_api_engine, bqemulator_ports, mon
     assert text.endswith("(google-cloud-bigquery-storage is not installed)")
 
 
-@pytest.mark.standin_gap("bigquery", "does not exist")
+@pytest.mark.standin_gap("bigquery", STAND_INS["bigquery"].gaps["read api"])
 def test_bigquery_storage_read_api_cannot_read_a_query_result_on_the_stand_in(bqemulator_ports):
     """Why BigQuery falls back to REST pages on the stand-in: bqemulator serves the Storage
     Read API for a table, but not for a query's result (its anonymous destination table is not
@@ -293,8 +272,8 @@ def test_bigquery_storage_read_api_cannot_read_a_query_result_on_the_stand_in(bq
         channel.close()
         client.close()
     assert problem is not None, (
-        "bqemulator now reads a query's result through the Storage Read API: the fallback "
-        "test above should then see fetch_used == 'read-api' for a query; make it say so"
+        "bqemulator now reads a query's result through the Storage Read API: remove its 'read "
+        "api' gap (tests/engines/bigquery/standin.py); the fallback test above should then see "
+        "fetch_used == 'read-api' for a query; make it say so"
     )
-    assert "does not exist" in problem, problem
-    pytest.xfail(f"stand-in gap: {problem.splitlines()[0][:120]}")
+    expect(STAND_INS["bigquery"], "read api", problem)

@@ -1,15 +1,15 @@
-"""A large result on every engine with a local stand-in: past SPOOL_ROWS the rest is fetched in
-batches and spooled (Arrow record batches where the driver offers them and they read back as
-the driver's rows: DuckDB, Snowflake's fetch_arrow_batches, BigQuery's to_arrow_iterable; rows
-from fetchmany on Redshift), with the row count, rows and fingerprint of the same result
-fetched whole."""
+"""A large result on every engine in the registry, on its stand-in: past SPOOL_ROWS the rest is
+fetched in batches and spooled (Arrow record batches where the driver offers them and they read
+back as the driver's rows: DuckDB, Snowflake's fetch_arrow_batches, BigQuery's
+to_arrow_iterable; rows from fetchmany on Redshift), with the row count, rows and fingerprint of
+the same result fetched whole. Each engine's query is its stand-in's `rows_sql`."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from conftest import STAND_INS
+from standins import collected
 
 from harness import spool
 from harness.checksum import result_checksum
@@ -17,22 +17,12 @@ from harness.config import parse_config
 from harness.engines import engine_class
 
 ROWS = 3000
+STAND_INS = collected()  # an engine without a stand-in fails here, by name
 # Whole numbers, text and dates: the column types every driver reads back alike from Arrow.
-LARGE = {
-    "duckdb": "SELECT range AS n, 'x' || range AS t, DATE '2020-01-01' + (range % 300)::INT AS d "
-    f"FROM range({ROWS})",
-    "snowflake": "SELECT SEQ4() AS n, 'x' || SEQ4() AS t, DATEADD(day, SEQ4() % 300, "
-    f"'2020-01-01'::DATE) AS d FROM TABLE(GENERATOR(ROWCOUNT => {ROWS}))",
-    "bigquery": "SELECT n, CONCAT('x', CAST(n AS STRING)) AS t, "
-    "DATE_ADD(DATE '2020-01-01', INTERVAL MOD(n, 300) DAY) AS d "
-    f"FROM UNNEST(GENERATE_ARRAY(0, {ROWS - 1})) AS n",
-    "redshift": "SELECT n, 'x' || n AS t, DATE '2020-01-01' + (n % 300) AS d "
-    f"FROM generate_series(0, {ROWS - 1}) AS n",
-}
-ARROW = {"duckdb", "snowflake", "bigquery"}  # the drivers that hand over record batches
+LARGE = {name: s.rows_sql.format(rows=ROWS) for name, s in STAND_INS.items()}
 
 
-@pytest.mark.parametrize("name", STAND_INS)
+@pytest.mark.parametrize("name", list(STAND_INS))
 def test_a_large_result_is_fetched_in_batches_on_every_engine(name, stand_in, monkeypatch):
     settings = parse_config({"engines": {name: stand_in(name)}}).engines[name]
     engine = engine_class(name)(settings)
@@ -46,7 +36,8 @@ def test_a_large_result_is_fetched_in_batches_on_every_engine(name, stand_in, mo
         engine.close()
     assert type(whole) is list and isinstance(batched, spool.Spooled)
     assert len(batched) == len(whole) == ROWS
-    assert any(schema is not None for schema in batched.schemas()) == (name in ARROW)
+    arrow = STAND_INS[name].large_fetch == "arrow"  # the drivers that hand over batches
+    assert any(schema is not None for schema in batched.schemas()) == arrow
     # The same values, of the same types: text, whole numbers and dates.
     assert sorted(batched) == sorted(whole)
     assert {tuple(map(type, row)) for row in batched} == {(int, str, dt.date)}

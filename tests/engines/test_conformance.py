@@ -1,11 +1,15 @@
-"""One conformance suite for every engine that has a local stand-in: DuckDB itself, Snowflake on
-fakesnow, BigQuery on bqemulator, Redshift on PostgreSQL behind a protocol shim. The same tests
-run on each: answers (every query of every workload, value by value against the DuckDB
-baseline), loading, the time limit, cancelling, the session settings and clean-up.
+"""One conformance suite for every engine in harness.engines.REGISTRY, each on its local
+stand-in (tests/engines/<engine>/standin.py): DuckDB itself, Snowflake on fakesnow, BigQuery on
+bqemulator, Redshift on PostgreSQL behind a protocol shim. The same tests run on each: answers
+(every query of every bundled workload, value by value against the DuckDB baseline), loading,
+the time limit, cancelling, the session settings and clean-up.
 
-What a stand-in cannot do that the real engine can is a `standin_gap` marker naming the gap by
-the error it gives. Such a test checks that the gap is still there, then reports an expected
-failure; once the stand-in closes the gap, the test fails, so the marker goes.
+What a stand-in cannot do that the real engine can is one of its `gaps`, named by the error it
+gives. Such a test checks that the gap is still there, then reports an expected failure; once the
+stand-in closes the gap, the test fails, so the gap goes.
+
+An engine in the registry without a stand-in, or a bundled workload without a conformance data
+set here, fails the suite's collection by name: nothing is skipped or tested in its place.
 """
 
 from __future__ import annotations
@@ -15,76 +19,57 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import STAND_INS, at_once, run_engines
+import standins
+from conftest import at_once, run_engines
+from standins import StandIn, expect
 
 from harness.config import parse_config
 from harness.datagen import ensure_data
 from harness.engines import engine_class
 from harness.engines.base import QueryCancelled, QueryTimeout, TableData
-from harness.workloads import Renderer, get_workload
+from harness.workloads import Renderer, Workload, discover, get_workload
 
-WORKLOADS = {
+BASELINE = "duckdb"  # every answer is compared with DuckDB's; DuckDB's with the known answers
+
+# Each bundled workload's small data set for the suite (its `workloads:` entry in a config). A
+# workload bundled in workloads/ must have one: the suite fails naming it otherwise.
+CONFORMANCE = {
     "tpch": {"scale": 0.01},
     "events": {"scale": 25000, "options": {"days": 1}},
     "text": {"scale": 3000},
     "shop": {},  # your data: shipped files, Snowflake SQL translated for each engine
 }
 
-# (engine, query or workload) -> a fragment of what the stand-in does instead.
-GAPS = {
-    ("snowflake", "t06"): "split_to_table does not exist",  # fakesnow: no SPLIT_TO_TABLE
-    ("snowflake", "t09"): "split_to_table does not exist",
-    ("redshift", "t06"): "split_to_array",  # PostgreSQL: no SPLIT_TO_ARRAY or PartiQL
-    ("redshift", "t09"): "split_to_array",
-    # PostgreSQL's REGEXP_SUBSTR takes the sub-expression as a sixth argument, Redshift's 'e'
-    # parameter as the fifth: the same SQL means something else there.
-    ("redshift", "t04"): "differs",
-    ("redshift", "events"): 'type "super" does not exist',  # SUPER exists only on Redshift
-    ("redshift", "shop"): 'type "super" does not exist',  # (its events table has JSON)
-    ("snowflake", "timeout"): "no timeout",  # fakesnow ignores the statement timeout
-    ("snowflake", "cancel"): "not cancelled",  # ... and SYSTEM$CANCEL_ALL_QUERIES
-    # bqemulator runs a query inside the call that inserts its job, to the end: the client's
-    # time limit and the job's cancel only start once it is done.
-    ("bigquery", "timeout"): "no timeout",
-    ("bigquery", "cancel"): "not cancelled",
-    ("snowflake", "result cache"): "not turned off",  # fakesnow refuses USE_CACHED_RESULT
-    ("redshift", "result cache"): "not turned off",  # PostgreSQL has no result cache setting
-}
-# PostgreSQL runs TPC-H's correlated subqueries (Q2, Q17, Q20, Q21, Q22) row by row; with these
-# indexes it takes seconds instead of minutes. Redshift has no indexes: this is the stand-in's
-# tuning only, and it changes no answer.
-STANDIN_INDEXES = [
-    "CREATE INDEX ON whb_tpch_sf0_01.lineitem (l_partkey, l_suppkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.lineitem (l_orderkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.partsupp (ps_partkey)",
-    "CREATE INDEX ON whb_tpch_sf0_01.orders (o_custkey)",
-    "ANALYZE",
-]
 
-# A query that runs for minutes, per engine, to be stopped.
-SLOW = {
-    "duckdb": "SELECT count(*) FROM range(100000000000)",
-    "snowflake": "SELECT count(*) FROM TABLE(GENERATOR(ROWCOUNT => 30000000000))",
-    # (a few seconds on bqemulator, which runs it inside the job insert call)
-    "bigquery": "SELECT count(*) FROM UNNEST(GENERATE_ARRAY(1, 10000000)) a, "
-    "UNNEST(GENERATE_ARRAY(1, 10)) b",
-    "redshift": "SELECT pg_sleep(120)",
-}
+def conformance_workloads(
+    bundled: dict[str, Workload], declared: dict[str, dict]
+) -> dict[str, Workload]:
+    """The bundled workloads the suite runs, each with a conformance data set declared."""
+    if missing := sorted(set(bundled) - set(declared)):
+        raise standins.MissingStandIn(
+            f"workload {missing[0]!r} is bundled ({bundled[missing[0]].path}) but has no "
+            "conformance data set in tests/engines/test_conformance.py: add a small scale (and "
+            "options) to CONFORMANCE"
+        )
+    if stale := sorted(set(declared) - set(bundled)):
+        raise standins.MissingStandIn(
+            f"CONFORMANCE in tests/engines/test_conformance.py names workload {stale[0]!r}, "
+            "which is not bundled: remove it"
+        )
+    return bundled
 
 
-def gap(engine: str, subject: str) -> str | None:
-    return GAPS.get((engine, subject))
+def collect() -> tuple[dict[str, StandIn], dict[str, Workload]]:
+    """The engines (from the registry, each with its stand-in) and workloads the suite runs."""
+    engines = standins.for_registry()
+    workloads = conformance_workloads(discover(), CONFORMANCE)
+    subjects = {*workloads, *(q.id for w in workloads.values() for q in w.queries)}
+    for stand_in in engines.values():
+        standins.check_gaps(stand_in, subjects)
+    return engines, workloads
 
 
-def expect(engine: str, subject: str, problem: str | None) -> None:
-    """No problem; or, where the stand-in has a known gap, exactly that problem (then xfail)."""
-    known = gap(engine, subject)
-    if known is None:
-        assert problem is None, problem
-        return
-    assert problem is not None, f"the stand-in gap {known!r} is closed: remove it from GAPS"
-    assert known in problem, (known, problem)
-    pytest.xfail(f"stand-in gap: {known}")
+STAND_INS, WORKLOADS = standins.at_collection(collect)
 
 
 # -- answers ------------------------------------------------------------------------------------
@@ -104,9 +89,11 @@ def outcomes(tmp_path_factory, data_dir):
         if (engine, workload) in runs_done:
             return runs_done[engine, workload]
         root = tmp_path_factory.mktemp(f"{engine}-{workload}")
-        engines = {"duckdb": {"database": ":memory:"}, engine: stand_in(engine)}
+        engines = {BASELINE: {"database": ":memory:"}}
+        if engine != BASELINE:
+            engines[engine] = stand_in(engine)
         config = root / "config.yaml"
-        chosen = {workload: WORKLOADS[workload]}
+        chosen = {workload: CONFORMANCE[workload]}
         settings = {"runs": 1, "results_dir": "results", "data_dir": str(data_dir)}
         config.write_text(yaml.safe_dump({**settings, "engines": engines, "workloads": chosen}))
 
@@ -114,9 +101,9 @@ def outcomes(tmp_path_factory, data_dir):
             done = subprocess.run([*WHBENCH, *args], cwd=root, capture_output=True, text=True)
             return Result(done.returncode, done.stdout, done.stderr)
 
-        if (engine, workload) == ("redshift", "tpch"):  # the stand-in's tuning: see the list
-            whbench("load", "--config", config, "-e", "redshift")
-            stand_in_sql(stand_in("redshift"), STANDIN_INDEXES)
+        if tuning := STAND_INS[engine].after_load.get(workload):  # the stand-in's own
+            whbench("load", "--config", config, "-e", engine)
+            run_statements(engine, stand_in(engine), tuning)
         runs_done[engine, workload] = (root, *run_engines(whbench, config))
         return runs_done[engine, workload]
 
@@ -124,22 +111,22 @@ def outcomes(tmp_path_factory, data_dir):
 
     def outcome(engine: str, workload: str, stand_in) -> dict[str, str | None]:
         if (engine, workload) not in problems:
-            other = engine if engine != "duckdb" else STAND_INS[1]  # DuckDB ran beside it
-            root, by_query, runs = run(other, workload, stand_in)
+            root, by_query, runs = run(engine, workload, stand_in)  # the baseline beside it
             problems[engine, workload] = answer_problems(root, engine, workload, by_query, runs)
         return problems[engine, workload]
 
     return outcome
 
 
-def stand_in_sql(settings: dict, statements: list[str]) -> None:
-    import redshift_connector
-
-    con = redshift_connector.connect(**{**settings, "password": "x"})
-    con.autocommit = True
-    for statement in statements:
-        con.cursor().execute(statement)
-    con.close()
+def run_statements(name: str, settings: dict, statements: tuple[str, ...]) -> None:
+    """Run `statements` on engine `name` with `settings`, through the harness's own engine."""
+    engine = engine_class(name)(parse_config({"engines": {name: settings}}).engines[name])
+    engine.connect()
+    try:
+        for statement in statements:
+            engine.statement(statement)
+    finally:
+        engine.close()
 
 
 def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> dict:
@@ -148,7 +135,7 @@ def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> d
     from harness.answers import compare, shape_of
     from harness.store import open_store
 
-    spec = get_workload(workload)
+    spec = WORKLOADS[workload]
     if runs[engine]["status"] != "finished":
         return {q.id: f"run failed: {runs[engine]['error']}" for q in spec.queries}
     problems: dict[str, str | None] = {}
@@ -166,11 +153,11 @@ def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> d
             problems[query.id] = f"{mine['status']}: {mine['error']}"
         elif mine["answer"] == "wrong":
             problems[query.id] = f"wrong against the known answer: {mine['difference']}"
-        elif engine == "duckdb":
+        elif engine == BASELINE:
             problems[query.id] = None
         else:
             difference = compare(
-                kept["duckdb"][query.id]["rows"],
+                kept[BASELINE][query.id]["rows"],
                 kept[engine][query.id]["rows"],
                 lambda text=sql[query.id]: shape_of(text, engine_class(engine).dialect),
                 spec.answers.tolerance(query.id),
@@ -182,20 +169,20 @@ def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> d
 ANSWER_CASES = [
     pytest.param(engine, workload, query.id, id=f"{engine}-{workload}-{query.id}")
     for engine in STAND_INS
-    for workload in WORKLOADS
-    for query in get_workload(workload).queries
+    for workload, spec in WORKLOADS.items()
+    for query in spec.queries
 ]
 
 
 @pytest.mark.parametrize(("engine", "workload", "query"), ANSWER_CASES)
 def test_every_answer_equals_the_baseline(engine, workload, query, outcomes, stand_in):
     problem = outcomes(engine, workload, stand_in)[query]
-    whole = gap(engine, workload)
-    expect(engine, workload if whole else query, problem)
+    declared = STAND_INS[engine]
+    expect(declared, workload if workload in declared.gaps else query, problem)
 
 
 # -- one engine, directly -------------------------------------------------------------------------
-@pytest.fixture(params=STAND_INS)
+@pytest.fixture(params=list(STAND_INS))
 def engine(request, stand_in):
     name = request.param
     settings = parse_config({"engines": {name: stand_in(name)}}).engines[name]
@@ -240,7 +227,7 @@ def stop_problem(engine, timeout_seconds: float, stopped_by: type, failure: str)
     connection still works), else `failure` and what happened instead."""
     started = time.monotonic()
     try:
-        engine.execute(SLOW[engine.name], timeout_seconds)
+        engine.execute(STAND_INS[engine.name].slow_sql, timeout_seconds)
         return failure
     except stopped_by:
         assert time.monotonic() - started < 30
@@ -251,12 +238,14 @@ def stop_problem(engine, timeout_seconds: float, stopped_by: type, failure: str)
 
 
 def test_the_time_limit_stops_a_query(engine):
-    expect(engine.name, "timeout", stop_problem(engine, 1, QueryTimeout, "no timeout"))
+    expect(STAND_INS[engine.name], "timeout", stop_problem(engine, 1, QueryTimeout, "no timeout"))
 
 
 def test_cancel_stops_the_query_in_flight(engine):
     threading.Timer(1.0, engine.cancel).start()
-    expect(engine.name, "cancel", stop_problem(engine, 60, QueryCancelled, "not cancelled"))
+    expect(
+        STAND_INS[engine.name], "cancel", stop_problem(engine, 60, QueryCancelled, "not cancelled")
+    )
 
 
 def test_session_settings_turn_the_result_cache_off_or_say_why_not(engine, data_dir):
@@ -268,7 +257,7 @@ def test_session_settings_turn_the_result_cache_off_or_say_why_not(engine, data_
     assert (engine.result_cache == "not turned off") == bool(refused)
     engine.drop("whb_conformance")
     problem = None if engine.result_cache in ("off", "none") else engine.result_cache
-    expect(engine.name, "result cache", problem)
+    expect(STAND_INS[engine.name], "result cache", problem)
 
 
 def test_clean_lists_and_drops_only_what_whbench_created(engine, data_dir):

@@ -1,31 +1,22 @@
 """The Redshift engine on the real redshift_connector, against PostgreSQL behind a protocol shim
-(tests/redshift_standin.py), started by the suite. Redshift-only SQL cannot run on PostgreSQL:
-the gaps are listed in the conformance suite (tests/engines/), which runs every workload here;
-this file holds what is Redshift's own: statistics, retries, COPY from S3, cost facts."""
+(tests/engines/redshift/postgres.py), started by the suite. Redshift-only SQL cannot run on
+PostgreSQL: the gaps are declared with the stand-in (standin.py here) and checked by the
+conformance suite (tests/engines/test_conformance.py), which runs every workload here; this file
+holds what is Redshift's own: statistics, retries, COPY from S3, cost facts."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import duckdb
 import pytest
-from conftest import at_once, run_engines, run_from_s3
+from conftest import run_engines, run_from_s3
 
 from harness.engines.redshift import RedshiftEngine, RedshiftSettings
 
 
-@pytest.fixture
-def both_engines(make_config, stand_in):
-    def make(**overrides):
-        engines = {"duckdb": {"database": ":memory:"}, "redshift": stand_in("redshift")}
-        return make_config(runs=1, engines=engines, **overrides)
-
-    return make
-
-
 def test_what_the_stand_in_refuses_is_recorded(whbench, both_engines, workdir):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("redshift", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     run_engines(whbench, config)
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
     run_id, notes = con.execute(
@@ -56,6 +47,7 @@ def test_statement_timeout_is_a_timeout(whbench, both_engines, workdir):
 
     root = broken_workload(workdir, "q06", "select count(*) from lineitem a, lineitem b")
     config = both_engines(
+        "redshift",
         workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
         workload_dirs=[str(root)],
         timeout_seconds=1,
@@ -63,54 +55,6 @@ def test_statement_timeout_is_a_timeout(whbench, both_engines, workdir):
     result = whbench("run", "--config", config, "--json", "--quiet", "-e", "redshift")
     (run,) = result.json()
     assert run["queries"][0]["status"] == "timeout"
-
-
-REAL = pytest.mark.skipif(
-    not all(os.environ.get(v) for v in ("REDSHIFT_HOST", "REDSHIFT_USER")),
-    reason="needs a real Redshift: set REDSHIFT_HOST, REDSHIFT_USER and REDSHIFT_PASSWORD (or "
-    "REDSHIFT_IAM=1 with AWS credentials), optionally REDSHIFT_DATABASE",
-)
-
-
-def real_redshift() -> RedshiftEngine:
-    return RedshiftEngine(
-        RedshiftSettings(
-            host=os.environ["REDSHIFT_HOST"],
-            user=os.environ["REDSHIFT_USER"],
-            password=os.environ.get("REDSHIFT_PASSWORD"),
-            iam=bool(os.environ.get("REDSHIFT_IAM")),
-            database=os.environ.get("REDSHIFT_DATABASE", "dev"),
-        )
-    )
-
-
-@REAL
-def test_real_redshift_runs_and_reports_its_statistics():
-    engine = real_redshift()
-    engine.connect()
-    try:
-        engine.prepare_session("whb_check", "whbench-test", 60)
-        assert engine.notes == []
-        result = engine.execute("SELECT 42", 60)
-        assert result.rows == [(42,)] and result.engine_query_id
-        assert result.engine_query_id in engine.query_history([result.engine_query_id])
-    finally:
-        engine.close()
-
-
-@REAL
-def test_real_redshift_sessions_under_load_report_their_queueing():
-    """Four sessions at once: each query's queue and execution time come from
-    SYS_QUERY_HISTORY (queue_time, execution_time)."""
-    engine = real_redshift()
-    engine.connect()
-    try:
-        results = at_once(engine, "whb_check", "SELECT 42", sessions=4)
-        history = engine.query_history([r.engine_query_id for r in results])
-        for _, usage in history.values():
-            assert usage.queued_seconds is not None and usage.execution_seconds is not None
-    finally:
-        engine.close()
 
 
 def test_unreachable_host_is_retried_then_one_line(whbench, make_config):
@@ -154,7 +98,7 @@ def test_wrong_database_is_not_retried(whbench, make_config, redshift_port):
 def test_data_uri_uploads_to_s3_once_and_copy_is_what_the_stand_in_refuses(
     whbench, both_engines, s3_emulator, redshift_port
 ):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("redshift", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     settings = {
         "data_uri": "s3://whb-test/bench",
         "iam_role_arn": "arn:aws:iam::123456789012:role/whbench-copy",
@@ -182,21 +126,6 @@ def test_a_configured_copy_role_replaces_the_default_and_a_malformed_one_is_refu
     assert engine._with_role(copy) == copy.replace("default", f"'{role}'")
     with pytest.raises(ConfigError, match="not an IAM role ARN"):
         RedshiftEngine(RedshiftSettings(iam_role_arn="x' FORMAT AS CSV; DROP TABLE t; --"))
-
-
-@REAL
-def test_real_redshift_history_reads_as_entries():
-    """`workload import-history`'s read: SYS_QUERY_HISTORY joined to SYS_QUERY_TEXT."""
-    from datetime import UTC, datetime, timedelta
-
-    engine = real_redshift()
-    engine.connect()
-    try:
-        engine.execute("SELECT 42", 60)
-        entries = engine.read_history(datetime.now(UTC) - timedelta(days=1), 120)
-        assert any("42" in e.text for e in entries)
-    finally:
-        engine.close()
 
 
 def test_concurrency_scaling_is_measured_per_level_and_billed(whbench, make_config, stand_in):

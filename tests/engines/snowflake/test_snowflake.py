@@ -1,32 +1,24 @@
 """The Snowflake engine on the real snowflake-connector-python, against fakesnow (a local,
-DuckDB-backed Snowflake that the suite starts itself). Every workload's answers, and the gaps
-fakesnow has, are in the conformance suite (tests/engines/); this file holds what is
-Snowflake's own: notes, warehouse facts and billing, cold by suspending, S3 stages."""
+DuckDB-backed Snowflake that the suite starts itself; declared with its gaps in standin.py
+here). Every workload's answers are in the conformance suite (tests/engines/test_conformance.py),
+a real account's in tests/test_real_accounts.py; this file holds what is Snowflake's own: notes,
+warehouse facts and billing, cold by suspending, S3 stages."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import duckdb
 import pytest
-from conftest import at_once, fakesnow_settings, run_engines, run_from_s3
+from conftest import run_engines, run_from_s3
 
+from engines.snowflake.standin import fakesnow_settings
 from harness.engines.snowflake import SnowflakeEngine, SnowflakeSettings
 from harness.errors import ConfigError, EngineError
 
 
-@pytest.fixture
-def both_engines(make_config, stand_in):
-    def make(**overrides):
-        engines = {"duckdb": {"database": ":memory:"}, "snowflake": stand_in("snowflake")}
-        return make_config(runs=1, engines=engines, **overrides)
-
-    return make
-
-
 def test_what_the_stand_in_refuses_is_recorded_not_hidden(whbench, both_engines, workdir):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("snowflake", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     run_engines(whbench, config)
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
     notes, settings = con.execute(
@@ -71,59 +63,6 @@ def test_unreachable_account_is_a_one_line_error(whbench, make_config):
     assert "secret-canary-value" not in result.stderr + result.stdout
 
 
-REAL = pytest.mark.skipif(
-    not all(os.environ.get(v) for v in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER")),
-    reason="needs a real Snowflake account: set SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and one of "
-    "SNOWFLAKE_PRIVATE_KEY_FILE or SNOWFLAKE_PASSWORD (and SNOWFLAKE_WAREHOUSE)",
-)
-
-
-def real_snowflake() -> SnowflakeEngine:
-    return SnowflakeEngine(
-        SnowflakeSettings(
-            account=os.environ["SNOWFLAKE_ACCOUNT"],
-            user=os.environ["SNOWFLAKE_USER"],
-            private_key_file=os.environ.get("SNOWFLAKE_PRIVATE_KEY_FILE"),
-            private_key_passphrase=os.environ.get("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"),
-            password=os.environ.get("SNOWFLAKE_PASSWORD"),
-            warehouse=os.environ.get("SNOWFLAKE_WAREHOUSE"),
-        )
-    )
-
-
-@REAL
-def test_real_snowflake_runs_and_reports_its_statistics():
-    engine = real_snowflake()
-    engine.connect()
-    try:
-        engine.prepare_session("PUBLIC", "whbench-test", 60)
-        assert engine.notes == []
-        result = engine.execute("SELECT 42", 60)
-        assert result.rows == [(42,)] and result.engine_query_id
-        history = engine.query_history([result.engine_query_id])
-        assert history[result.engine_query_id][0] is not None
-    finally:
-        engine.close()
-
-
-@REAL
-def test_real_snowflake_sessions_under_load_report_their_queueing():
-    """Four sessions at once on a real warehouse: each query's queued and executing time come
-    from the query history (QUEUED_OVERLOAD_TIME and friends, EXECUTION_TIME)."""
-    engine = real_snowflake()
-    engine.connect()
-    try:
-        results = at_once(engine, "PUBLIC", "SELECT 42", sessions=4)
-        history = engine.query_history([r.engine_query_id for r in results])
-        # Every stream's query is found, each in its own session's history (SESSION_ID).
-        assert set(history) == {r.engine_query_id for r in results}
-        assert len(engine.session_ids) == 5 and None not in engine.session_ids
-        for _, usage in history.values():
-            assert usage.queued_seconds is not None and usage.execution_seconds is not None
-    finally:
-        engine.close()
-
-
 def test_a_missing_driver_names_the_pip_command(monkeypatch):
     from harness.engines import require_driver
 
@@ -133,7 +72,7 @@ def test_a_missing_driver_names_the_pip_command(monkeypatch):
 
 
 def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench, both_engines):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("snowflake", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     run_engines(whbench, config)
     engines = {e["engine"]: e for e in whbench("engines", "--config", config, "--json").json()}
     assert engines["snowflake"]["auth"] == "password"  # the method, never the secret
@@ -158,7 +97,7 @@ def test_one_engine_failing_does_not_stop_the_others(whbench, make_config):
 
 
 def test_results_show_prints_the_notes(whbench, both_engines):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("snowflake", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     _, runs = run_engines(whbench, config)
     shown = whbench("results", "show", runs["snowflake"]["run_id"], "--config", config)
     assert "note: could not turn the result cache off" in shown.stdout
@@ -167,7 +106,7 @@ def test_results_show_prints_the_notes(whbench, both_engines):
 def test_data_uri_uploads_to_s3_once_and_fakesnow_cannot_read_the_bucket(
     whbench, both_engines, s3_emulator
 ):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("snowflake", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     settings = {
         "data_uri": "s3://whb-test/snow",
         "storage_integration": "whb_s3",
@@ -264,39 +203,13 @@ def test_cold_needs_a_known_way_and_a_warehouse():
         SnowflakeEngine(SnowflakeSettings(cold="suspend"))
 
 
-@REAL
-def test_real_snowflake_history_reads_as_entries():
-    """`workload import-history`'s read: ACCOUNT_USAGE.QUERY_HISTORY (up to 45 minutes late)."""
-    from datetime import UTC, datetime, timedelta
-
-    engine = real_snowflake()
-    engine.connect()
-    try:
-        entries = engine.read_history(datetime.now(UTC) - timedelta(days=7), 120)
-        assert all(e.text and e.elapsed_seconds is not None for e in entries)
-    finally:
-        engine.close()
-
-
-@REAL
-def test_real_snowflake_shows_its_started_clusters():
-    """Under load, SHOW WAREHOUSES' started_clusters is sampled for the level's peak."""
-    engine = real_snowflake()
-    engine.connect()
-    try:
-        sample = engine.scale_out_sample()
-        assert sample is not None and sample["clusters_started"] >= 0
-    finally:
-        engine.close()
-
-
 def test_each_stream_session_is_read_by_its_own_id(fakesnow_port):
     """Under --streams each stream runs in a session of its own, and its queries are only in
     that session's QUERY_HISTORY_BY_SESSION: the engine keeps every session's id for the one
     look-up after the run. fakesnow has no CURRENT_SESSION() and its connector reports no
     session id, so against it the ids are unknown and a note says what that costs; what a real
     account returns for another session's SESSION_ID is not provable here
-    (test_real_snowflake_sessions_under_load_report_their_queueing proves it on one)."""
+    (tests/test_real_accounts.py proves it on one)."""
     engine = SnowflakeEngine(SnowflakeSettings(**_plain(fakesnow_settings(fakesnow_port))))
     engine.connect()
     try:

@@ -1,44 +1,30 @@
 """The BigQuery engine on the real google-cloud-bigquery client, against bqemulator (a local,
-DuckDB-backed BigQuery the suite starts itself). Every workload's answers are in the
-conformance suite (tests/engines/); this file holds what is BigQuery's own: job statistics,
-dry runs, byte limits, loads from GCS."""
+DuckDB-backed BigQuery the suite starts itself; declared with its gaps in standin.py here).
+Every workload's answers are in the conformance suite (tests/engines/test_conformance.py), a
+real project's in tests/test_real_accounts.py; this file holds what is BigQuery's own: job
+statistics, dry runs, byte limits, loads from GCS."""
 
 from __future__ import annotations
 
 import os
 
 import duckdb
-import pytest
-from conftest import at_once, run_engines
+from conftest import run_engines
 
+from engines.bigquery.standin import emulator_settings
 from harness.engines.bigquery import BigQueryEngine, BigQuerySettings
 
 
 def on_emulator(port: int, **settings) -> BigQueryEngine:
-    return BigQueryEngine(
-        BigQuerySettings(
-            project="whbench-test",
-            api_endpoint=f"http://127.0.0.1:{port}",
-            anonymous=True,
-            **settings,
-        )
-    )
-
-
-@pytest.fixture
-def both_engines(make_config, stand_in):
-    def make(bigquery_settings=None, **overrides):
-        bigquery = {**stand_in("bigquery"), **(bigquery_settings or {})}
-        engines = {"duckdb": {"database": ":memory:"}, "bigquery": bigquery}
-        return make_config(runs=1, engines=engines, **overrides)
-
-    return make
+    return BigQueryEngine(BigQuerySettings(**emulator_settings(port), **settings))
 
 
 def test_job_statistics_are_recorded_and_unreported_ones_stay_unknown(
     whbench, both_engines, workdir
 ):
-    run_engines(whbench, both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}}))
+    run_engines(
+        whbench, both_engines("bigquery", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    )
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
     job_id, engine_seconds, billed, scanned, cache_hit = con.execute(
         "SELECT engine_query_id, engine_seconds, bytes_billed, bytes_scanned, cache_hit "
@@ -62,44 +48,6 @@ def test_dry_run_estimates_without_running(bqemulator_port):
         engine.close()
 
 
-REAL = pytest.mark.skipif(
-    not os.environ.get("BIGQUERY_PROJECT"),
-    reason="needs a real BigQuery project: set BIGQUERY_PROJECT (and sign in with Application "
-    "Default Credentials, or set GOOGLE_APPLICATION_CREDENTIALS)",
-)
-
-
-@REAL
-def test_real_bigquery_reports_bytes_billed():
-    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
-    engine.connect()
-    try:
-        engine.prepare_session("whb_check", "whbench-test", 60)
-        result = engine.execute(
-            "SELECT count(*) FROM `bigquery-public-data.samples.shakespeare`", 60
-        )
-        assert result.usage.bytes_billed and result.usage.bytes_billed >= 10 * 2**20
-        assert result.usage.cache_hit is False
-    finally:
-        engine.close()
-
-
-@REAL
-def test_real_bigquery_jobs_under_load_report_their_wait_and_slots():
-    """Four sessions at once: each job's wait for slots (creation to start), its run and its
-    slot time come with the job's statistics."""
-    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
-    engine.connect()
-    try:
-        sql = "SELECT count(*) FROM `bigquery-public-data.samples.shakespeare`"
-        for result in at_once(engine, "whb_check", sql, sessions=4):
-            usage = result.usage
-            assert usage.queued_seconds is not None and usage.execution_seconds is not None
-            assert usage.slot_ms is not None
-    finally:
-        engine.close()
-
-
 def test_jobs_report_their_wait_and_run_on_the_emulator(bqemulator_port):
     """bqemulator fills a job's creation, start and end times, so the split is recorded."""
     engine = on_emulator(bqemulator_port)
@@ -113,7 +61,7 @@ def test_jobs_report_their_wait_and_run_on_the_emulator(bqemulator_port):
 
 
 def test_estimate_uses_free_dry_runs(whbench, both_engines):
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("bigquery", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     run_engines(whbench, config)  # loads the data the dry run needs
     result = whbench("estimate", "--config", config, "-e", "bigquery", "--json")
     (item,) = result.json()["estimates"]
@@ -147,7 +95,8 @@ def test_data_uri_uploads_to_gcs_once_and_bigquery_loads_from_there(
     from google.cloud import storage
 
     config = both_engines(
-        bigquery_settings={"data_uri": "gs://whb-test/bench"},
+        "bigquery",
+        {"data_uri": "gs://whb-test/bench"},
         workloads={"tpch": {"scale": 0.01}, "events": {"scale": 25000, "options": {"days": 1}}},
     )
 
@@ -190,7 +139,8 @@ def test_a_missing_bucket_is_one_clear_error_and_the_baseline_still_runs(
     whbench, both_engines, gcs_emulator
 ):
     config = both_engines(
-        bigquery_settings={"data_uri": "gs://no-such-bucket/bench"},
+        "bigquery",
+        {"data_uri": "gs://no-such-bucket/bench"},
         workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
     )
     whbench("clean", "--config", config, "-e", "bigquery", "--yes", env=gcs_emulator)
@@ -200,23 +150,6 @@ def test_a_missing_bucket_is_one_clear_error_and_the_baseline_still_runs(
     assert "uploading to gs://no-such-bucket/bench/tpch/sf0_01/" in line
     assert "check that the bucket exists" in line
     assert "q06" in result.stdout  # DuckDB's run went on and finished
-
-
-@REAL
-def test_real_bigquery_history_is_estimated_then_read():
-    """`workload import-history`'s read: INFORMATION_SCHEMA.JOBS, whose bytes a dry run
-    estimates first."""
-    from datetime import UTC, datetime, timedelta
-
-    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
-    engine.connect()
-    try:
-        since = datetime.now(UTC) - timedelta(days=1)
-        assert engine.estimate(engine.history_sql(since)).bytes_scanned is not None
-        entries = engine.read_history(since, 120)
-        assert all(e.text and e.elapsed_seconds is not None for e in entries)
-    finally:
-        engine.close()
 
 
 def test_physical_storage_uses_the_tables_physical_bytes(whbench, both_engines, workdir):
@@ -230,7 +163,7 @@ def test_physical_storage_uses_the_tables_physical_bytes(whbench, both_engines, 
 
     from harness.pricing import load_catalog
 
-    config = both_engines(workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    config = both_engines("bigquery", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
     run_engines(whbench, config)
     con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
     run_id, after_run, notes = con.execute(
@@ -247,31 +180,3 @@ def test_physical_storage_uses_the_tables_physical_bytes(whbench, both_engines, 
     priced = whbench("cost", run_id, "--config", config, "--json", "--pricing", physical).json()
     storage_cost = priced["runs"][0]["storage_per_month"]
     assert storage_cost["dollars"] is None and storage_cost["basis"] == "unknown"
-
-
-@REAL
-def test_real_bigquery_reads_a_large_result_through_the_storage_read_api():
-    """Past SPOOL_ROWS, a query's result comes through the Storage Read API (the client's
-    documented fast path: RowIterator.to_arrow_iterable(bqstorage_client=...),
-    https://cloud.google.com/python/docs/reference/bigquery/latest, read 2026-12-06), which
-    needs bigquery.readsessions.create. A million rows of about 110 bytes: far more than a
-    third of them in the first REST page would keep the client on REST pages. No table is
-    read, so no bytes are billed."""
-    pytest.importorskip("google.cloud.bigquery_storage", reason="google-cloud-bigquery-storage")
-    engine = BigQueryEngine(BigQuerySettings(project=os.environ["BIGQUERY_PROJECT"]))
-    engine.connect()
-    try:
-        assert "through the Storage Read API" in engine.describe()["fetch"]
-        engine.prepare_session("whb_check", "whbench-test", 300)
-        result = engine.execute(
-            "SELECT a * 1000 + b AS n, REPEAT('x', 100) AS t "
-            "FROM UNNEST(GENERATE_ARRAY(0, 999)) AS a, UNNEST(GENERATE_ARRAY(0, 999)) AS b",
-            300,
-        )
-        refused = [note for note in engine.notes if "Read API" in note]
-        assert engine.fetch_used == "read-api", refused
-        assert not refused
-        assert len(result.rows) == 1_000_000
-        assert sum(row[0] for row in result.rows) == sum(range(1_000_000))
-    finally:
-        engine.close()

@@ -1,0 +1,1 @@
+"""BigQuery: tests/engines/bigquery/standin.py declares its stand-in (bqemulator)."""

@@ -1,0 +1,1 @@
+"""DuckDB: tests/engines/duckdb/standin.py declares it; test_duckdb.py tests it."""

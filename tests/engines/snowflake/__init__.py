@@ -1,0 +1,1 @@
+"""Snowflake: tests/engines/snowflake/standin.py declares its stand-in (fakesnow)."""
