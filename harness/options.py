@@ -4,6 +4,7 @@ command (`common`); engines, workloads, scale and queries (`selection`); and the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import sys
@@ -13,8 +14,22 @@ from typing import Any
 
 import click
 
-DEBUG = {"on": False}  # --debug: set by every command before it does anything
 PATH = click.Path(path_type=Path)
+
+
+@dataclasses.dataclass
+class Invocation:
+    """What one `whbench` invocation decided, for the error handler that ends it: the entry
+    point makes one and hands it to Click (`cli.main(obj=Invocation())`), the command's
+    --debug fills it in, and the handler reads it once the command has failed. Passed down,
+    not kept in a module, so two invocations in one process (tests) never see each other's."""
+
+    debug: bool = False  # --debug: the whole traceback instead of one line
+
+
+# TRANSITIONAL, until harness/cli.py's main() reads Invocation.debug (then delete): the old
+# module-level switch, still set by `common` so that main() keeps working meanwhile.
+DEBUG = {"on": False}
 
 
 def option(flags: str, help: str, **kwargs: Any) -> Callable:
@@ -76,10 +91,13 @@ def common(command: Callable) -> Callable:
     def wrapper(config_file: Path | None, results_dir: Path | None, debug: bool, **kwargs: Any):
         from harness.config import load_config
 
-        DEBUG["on"] = debug
+        # ensure_object: a caller that gave Click no Invocation (a test invoking `cli`) still
+        # has one, so --debug never fails for want of a place to go.
+        click.get_current_context().ensure_object(Invocation).debug = debug
+        DEBUG["on"] = debug  # TRANSITIONAL (see DEBUG)
         config = load_config(config_file)
         if results_dir is not None:
-            config.results_dir = results_dir
+            config = dataclasses.replace(config, results_dir=results_dir)
         config.check_folders()  # a results folder that is a file: refused before any work
         return command(config, **kwargs)
 
