@@ -6,11 +6,16 @@ import errno
 import hashlib
 import marshal
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
+
+# Workload, table, column and query names: plain lower-case identifiers, which name folders,
+# files and tables alike (harness.workloads and harness.datafiles check names with it).
+NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def bundled(name: str) -> Path:

@@ -32,6 +32,7 @@ from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import (
     ANY,
+    NAME,
     NAMES,
     YamlError,
     bundled,
@@ -48,8 +49,6 @@ FILES_GENERATOR = "files"  # harness/datagen/files.py: a workload's own files, n
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
 _MACRO_NAME = re.compile(r"{%-?\s*macro\s+(\w+)")
-# Workload, table, column and query names: plain lower-case identifiers.
-NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 T = TypeVar("T")
 
 
@@ -142,8 +141,8 @@ class Workload:
     @functools.cached_property
     def file_columns(self) -> dict[str, list[tuple[str, str]]]:
         """Your data's columns per table as its files have them, every file read and checked
-        (harness.datagen.files.inspect_tables); a run plans with this, before anything loads."""
-        from harness.datagen.files import inspect_tables
+        (harness.datafiles.inspect_tables); a run plans with this, before anything loads."""
+        from harness.datafiles import inspect_tables
 
         found = inspect_tables(self.path, self.data)
         for table in self.declared_tables or ():
@@ -170,7 +169,7 @@ class Workload:
     @functools.cached_property
     def data_fingerprint(self) -> str:
         """Your data's files, as eight hex digits: taken once, so one run names one data set."""
-        from harness.datagen.files import fingerprint
+        from harness.datafiles import fingerprint
 
         return fingerprint(self.path, self.data)
 

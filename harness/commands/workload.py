@@ -14,7 +14,8 @@ import yaml
 
 from harness.config import Config
 from harness.errors import UsageError
-from harness.workloads import DATA_TYPES, NAME, read_workload
+from harness.paths import NAME
+from harness.workloads import DATA_TYPES, read_workload
 
 
 def target_folder(config: Config, name: str, into: Path | None) -> Path:
@@ -45,7 +46,7 @@ def init(
     """Write a workload folder for the user's files and SQL: workload.yaml with `data:` and the
     schema read from the files, the SQL files copied into queries/ (or, without any, a row
     count per table to start from); then validate it."""
-    from harness.datagen.files import inspect_tables
+    from harness.datafiles import inspect_tables
     from harness.validate import validate_workload
 
     if data_type not in DATA_TYPES:
@@ -102,7 +103,7 @@ def _found(config: Config, folder: Path) -> bool:
 def _data_options(data: list[str], folder: Path) -> dict[str, str]:
     """--data TABLE=PATH options as workload.yaml's `data:`: local paths written relative to
     the workload folder, so the folder and its data can move together."""
-    from harness.datagen.files import is_remote
+    from harness.datafiles import is_remote
 
     if not data:
         raise UsageError("name at least one table's files: --data TABLE=PATH_OR_URI")
