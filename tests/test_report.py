@@ -224,6 +224,7 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     from harness.answers import keep
     from harness.pricing import load_catalog
     from harness.report import model
+    from harness.report.queries import SMALL_SECONDS as small
     from harness.store import Attempt, open_store
 
     timeout = 60.0
@@ -265,9 +266,8 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
                 if seconds:
                     store.record_result(run_id, f"q{n}", 1, keep(rows, False, 2), "unchecked", None)
             store.finish_run(run_id, "finished")
-        data = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
-    (section,) = data["sections"]
-    small = model.SMALL_SECONDS
+        report = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
+    (section,) = report.queries
     assert section.ratios["snowflake", "hot"] == pytest.approx(
         [
             (2 + small) / (1 + small),
@@ -282,10 +282,10 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     assert cells[2].difference.expected == [("q3", 1.0)]
     assert cells[2].difference.actual == [("other", 1.0)]
     assert section.first_kind("snowflake") == "lukewarm"
-    (row,) = data["matrix"]
-    assert row["cells"]["duckdb"]["badges"] == ["fastest", "cheapest", "best value"]
-    assert "snowflake not ranked: 1 wrong answer" in row["verdicts"][0]
-    assert any("snowflake gave wrong answers to q3" in note for note in data["missing"])
+    (row,) = report.matrix.rows
+    assert row.cells["duckdb"].badges == ["fastest", "cheapest", "best value"]
+    assert "snowflake not ranked: 1 wrong answer" in row.verdicts[0]
+    assert any("snowflake gave wrong answers to q3" in note for note in report.cannot_show)
 
 
 def test_best_value_counts_time_once_whatever_the_billing_model():
@@ -297,24 +297,71 @@ def test_best_value_counts_time_once_whatever_the_billing_model():
     taken twice as long it would cost twice as much a pass ($0.016) and lose by 1.3x, not by the
     factor of four that seconds x the run bill (time squared) would have given."""
     from harness.pricing import Cost
-    from harness.report import model
+    from harness.report.matrix import MatrixCell, verdicts
 
-    def cell(seconds: float, bill: float, marginal: float) -> dict:
-        measured = Cost(bill, "modelled")
-        return {
-            "hot": seconds,
-            "cost": measured,
-            "marginal": Cost(marginal, "modelled"),
-            "value": marginal,
-            "wrong": 0,
-            "badges": [],
-        }
+    def cell(seconds: float, bill: float, marginal: float) -> MatrixCell:
+        return MatrixCell(
+            first=seconds,
+            first_kind="lukewarm",
+            hot=seconds,
+            wrong=0,
+            seconds=None,
+            round_trip=None,
+            cost=Cost(bill, "modelled"),
+            marginal=Cost(marginal, "modelled"),
+            value=marginal,
+        )
 
     bytes_pass = 2 / 1024 * 6.25
     fast = {"warehouse": cell(10, 0.48, 0.008), "bigquery": cell(40, 0.0122, bytes_pass)}
-    (value,) = [v for v in model._verdicts(fast) if v.startswith("Best value")]
+    (value,) = [v for v in verdicts(fast) if v.startswith("Best value")]
     assert value.startswith("Best value: warehouse ($0.008")
     assert "1.5x less per pass than bigquery" in value
     slow = {"warehouse": cell(20, 0.48, 0.016), "bigquery": cell(40, 0.0122, bytes_pass)}
-    (value,) = [v for v in model._verdicts(slow) if v.startswith("Best value")]
+    (value,) = [v for v in verdicts(slow) if v.startswith("Best value")]
     assert value.startswith("Best value: bigquery") and "1.3x less per pass" in value
+
+
+def test_one_formatter_per_unit():
+    """harness.units, the report's filters (and the console's): what a reader sees for a time,
+    money, a size, a count, a ratio and any other figure; a dash (money: "unknown") where nothing
+    was measured, never 0."""
+    from harness import units
+
+    assert [units.seconds(v) for v in (None, 0.000146, 0.0123, 0.5, 1.0, 12.345, 999.6, 3600)] == [
+        "–",
+        "0.146 ms",
+        "12.3 ms",
+        "500 ms",
+        "1 s",
+        "12.3 s",
+        "1,000 s",
+        "3,600 s",
+    ]
+    assert units.seconds(0.99996) == "1 s"  # rounds up to a second: never "1e+03 ms"
+    assert [units.dollars(v) for v in (None, 0, 0.00001, 0.0123, 1234.5)] == [
+        "unknown",
+        "$0",
+        "< $0.0001",
+        "$0.012",
+        "$1,234.50",
+    ]
+    assert units.dollars_per_query(0.0012) == "$0.0012 ($1.20 per 1,000)"
+    assert [units.data_size(v) for v in (None, 512, 1536, 3 * 2**40, 2**52)] == [
+        "–",
+        "512 B",
+        "1.5 KiB",
+        "3.0 TiB",
+        "4096.0 TiB",
+    ]
+    assert [units.count(v) for v in (None, 0, 1234567)] == ["–", "0", "1,234,567"]
+    assert units.factor(1.234) == "1.23×" and units.factor(None) == "–"
+    assert [units.figure(v) for v in (None, 0.5, 8, 123.4, 1000, 9507.3)] == [
+        "–",
+        "0.5",
+        "8",
+        "123",
+        "1,000",
+        "9,507",
+    ]
+    assert units.scale(0.1) == "0.1" and units.scale(0) == "your data"

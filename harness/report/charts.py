@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 # One colour per engine, in the order engines are listed; chosen to stay apart for the common
@@ -15,6 +16,14 @@ from html import escape
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 44
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart as the report shows it: a caption and its SVG markup, inlined as is."""
+
+    title: str
+    svg: str
 
 
 def colour(index: int) -> str:

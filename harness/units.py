@@ -1,0 +1,89 @@
+"""How a quantity reads, wherever whbench shows one (the HTML report, the console): one
+formatter per unit, so the same time, amount of money, size or count reads the same in both.
+
+A quantity that was not measured shows as NOT_MEASURED, a dash (money as "unknown"), never
+as 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from harness.scale import Scale
+
+NOT_MEASURED = "–"
+
+
+def seconds(value: float | None) -> str:
+    """A duration to three significant figures, in milliseconds below a second: "0.146 ms"
+    (a round trip), "12.3 ms", "1.5 s", "123 s"; whole seconds from 1,000 s ("3,600 s").
+    Three figures because durations span six orders of magnitude here, from a SELECT 1 to a
+    query at the time limit, and a fixed number of decimals loses one end or the other."""
+    if value is None:
+        return NOT_MEASURED
+    if _three_figures(value) < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.3g} s" if _three_figures(value) < 1000 else f"{value:,.0f} s"
+
+
+def dollars(value: float | None) -> str:
+    """Money as people read it: cents for a dollar or more, two significant digits below, and
+    "< $0.0001" for what rounds away. Unknown is said, never shown as $0."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if abs(value) < 0.0001:
+        return "< $0.0001"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    digits = max(2, 1 - math.floor(math.log10(abs(value))))  # two significant digits
+    return f"${value:.{digits}f}"
+
+
+def dollars_per_query(value: float | None) -> str:
+    """A per-query cost; tiny ones also per 1,000 queries, where they become readable."""
+    text = dollars(value)
+    if value is not None and 0 < value < 0.01:
+        text += f" ({dollars(value * 1000)} per 1,000)"
+    return text
+
+
+def data_size(value: float | None) -> str:
+    """Bytes in binary units: "512 B", "1.5 KiB" … "2.0 TiB"."""
+    if value is None:
+        return NOT_MEASURED
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def count(value: int | None) -> str:
+    """A count of rows, queries, attempts: "1,234,567"."""
+    return NOT_MEASURED if value is None else f"{value:,}"
+
+
+def factor(value: float | None) -> str:
+    """A ratio between two figures, such as a relative time: 1.23 and a multiplication sign."""
+    return NOT_MEASURED if value is None else f"{value:.2f}×"
+
+
+def figure(value: float | None) -> str:
+    """Any other measured number (queries a second, Power@Size, queries a day) to three
+    significant figures, whole from 1,000 ("9,512", never "9.51e+03")."""
+    if value is None:
+        return NOT_MEASURED
+    return f"{value:.3g}" if abs(_three_figures(value)) < 1000 else f"{value:,.0f}"
+
+
+def scale(value: float) -> str:
+    """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
+    return Scale.named(value).removeprefix("scale ")
+
+
+def _three_figures(value: float) -> float:
+    """The value as it shows to three significant figures: 999.96 is 1,000, so it reads as
+    1,000 and not as 1e+03."""
+    return float(f"{value:.3g}")
