@@ -1,5 +1,6 @@
 """One attempt of one query: executed on an engine, timed, and its answer judged. The
-runner's attempts and the streams under load (harness/load.py) both go through `measure`."""
+runner's attempts and the streams under load (harness/load.py) both go through `measure`;
+it knows only the planned query (harness/plan.py), the engine and the store's Attempt."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from harness.errors import HarnessError, first_line
 from harness.store import Attempt
 
 if TYPE_CHECKING:
-    from harness.runner import PlannedQuery
+    from harness.plan import PlannedQuery
+    from harness.workloads import Workload
 
 
 def measure(
@@ -72,6 +74,19 @@ class Judge:
         self._checksum, self._answer = "", "unchecked"
         self._difference: Difference | None = None
         self._parsed: Shape | None = None
+
+    @classmethod
+    def for_query(
+        cls, query: PlannedQuery, workload: Workload, expected: dict[str, Expected]
+    ) -> Judge:
+        """The judge of `query` by its workload's rules (decimals, tolerance), against its
+        known answer among `expected`, where it has one."""
+        return cls(
+            query,
+            workload.checksum_decimals,
+            workload.answers.tolerance(query.id),
+            expected.get(query.id),
+        )
 
     def of(self, rows: list[tuple], columns: tuple[str, ...]) -> tuple[str, str]:
         """(fingerprint, answer: correct, wrong or unchecked) of one attempt's rows."""

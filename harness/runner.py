@@ -17,66 +17,33 @@ import gc
 import os
 import platform
 import secrets
-import signal
 import socket
 import subprocess
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.answers import (
-    Expected,
-    expected_answers,
-)
+from harness.answers import Expected, expected_answers
 from harness.budget import Budget
-from harness.config import Config, WorkloadChoice
-from harness.datagen import DataSet, check_generation, ensure_data
-from harness.engines import connected, engine_class
+from harness.config import Config
+from harness.datagen import DataSet, ensure_data
+from harness.engines import connected
 from harness.engines.base import Engine, QueryCancelled
-from harness.errors import HarnessError, RunInterrupted, StoreError, UsageError, first_line
-from harness.load import LoadPlan, LoadTest
-from harness.load import summary as load_summary
+from harness.errors import HarnessError, RunInterrupted, StoreError, first_line
+from harness.interrupt import StopOnCtrlC
+from harness.levels import summary as load_summary
+from harness.load import LoadTest
 from harness.measure import Judge, measure
+from harness.plan import PlannedQuery, Task, invocation_plan
+from harness.plan import plan as plan  # TRANSITIONAL: commands/inspect.py, tests/test_config.py
 from harness.pricing import Catalog, billing, load_catalog
+from harness.progress import NoProgress, Progress, progress_bars
 from harness.stats import timing
 from harness.store import Attempt, Store, StoreFull
-from harness.translate import Untranslatable
-from harness.workloads import Renderer, Workload, discover, sql_orders_rows
-
-
-@dataclass(frozen=True)
-class PlannedQuery:
-    id: str
-    title: str
-    sql: str
-    ordered: bool
-    dialect: str
-    skipped: str | None = None  # why it cannot run on this engine (it cannot be translated)
-
-
-@dataclass
-class Task:
-    """One engine on one workload at one scale: becomes one run in the store."""
-
-    engine: str
-    settings: Any
-    workload: Workload
-    scale: float
-    options: dict[str, int]
-    queries: list[PlannedQuery]
-    renderer: Renderer
-    # `whbench run --resume`: the run to continue, and the (query, attempt) pairs it has.
-    resume_of: str | None = None
-    done: frozenset[tuple[str, int]] = frozenset()
-    load: LoadPlan | None = None  # `--streams`: a run under load instead of N runs per query
-
-    @property
-    def namespace(self) -> str:
-        prefix = engine_class(self.engine).namespace_prefix(self.settings)
-        return self.workload.namespace(self.scale, self.options, prefix)
+from harness.store.rows import StoredAttempt
+from harness.workloads import Workload
 
 
 @dataclass
@@ -89,7 +56,7 @@ class RunSummary:
     error: str | None = None
     queries: list[dict[str, Any]] = field(default_factory=list)
     answers_from: str | None = None  # what the answers were checked against, when anything
-    load: dict[str, Any] | None = None  # under load: harness.load.summary
+    load: dict[str, Any] | None = None  # under load: harness.levels.summary
 
     def answers_line(self) -> str | None:
         """ "answers: 22/22 correct (TPC-H answer set)", naming what is wrong or unchecked."""
@@ -105,98 +72,6 @@ class RunSummary:
         return line
 
 
-def plan(
-    config: Config,
-    engines: list[str] | None = None,
-    workloads: list[str] | None = None,
-    scale: float | None = None,
-    queries: list[str] | None = None,
-    options: dict[str, str] | None = None,
-    load: LoadPlan | None = None,
-) -> list[Task]:
-    """Choose and render everything a run will do, failing early on any bad input."""
-    engine_names = engines or list(config.engines)
-    if not engine_names:
-        raise UsageError(f"{config.source}: no engines configured; add one under `engines:`")
-    if load is not None and config.max_cost is not None:
-        raise UsageError(
-            "max_cost guards one query at a time and cannot guard streams running at once; "
-            "remove max_cost from the config for a run with --streams"
-        )
-    available = discover(config.workload_dirs)
-    chosen = (
-        config.workloads
-        if config.workloads is not None
-        else {name: WorkloadChoice() for name in available}
-    )
-    if workloads:
-        chosen = {name: chosen.get(name, WorkloadChoice()) for name in workloads}
-    tasks = []
-    for engine_name in engine_names:
-        cls = engine_class(engine_name)
-        settings = config.engines.get(engine_name) or cls.settings_class()
-        for workload_name, choice in chosen.items():
-            if workload_name not in available:
-                known = ", ".join(sorted(available)) or "none"
-                raise UsageError(f"unknown workload {workload_name!r}; available: {known}")
-            workload = available[workload_name]
-            if workload.your_data:
-                workload.file_columns  # noqa: B018 - every file checked before anything runs
-            workload_scale = workload.scale.check(
-                scale if scale is not None else choice.scale or workload.scale.default,
-                workload.name,
-            )
-            workload_options = workload.check_options({**choice.options, **(options or {})})
-            # what the generator would refuse after other workloads ran, refused before any
-            check_generation(workload, workload_scale, workload_options)
-            renderer = Renderer(
-                workload, cls.dialect, workload_scale, workload_options, config.templates
-            )
-            planned = []
-            for query in workload.select(queries or choice.queries):
-                try:
-                    sql = renderer.query(query.id)
-                except Untranslatable as exc:  # recorded as skipped: never sent half-translated
-                    planned.append(
-                        PlannedQuery(query.id, query.title, "", False, cls.dialect, str(exc))
-                    )
-                    continue
-                planned.append(
-                    PlannedQuery(query.id, query.title, sql, sql_orders_rows(sql), cls.dialect)
-                )
-            tasks.append(
-                Task(
-                    engine_name,
-                    settings,
-                    workload,
-                    workload_scale,
-                    workload_options,
-                    planned,
-                    renderer,
-                    load=load.for_workload(workload) if load else None,
-                )
-            )
-    return tasks
-
-
-def invocation_plan(tasks: list[Task]) -> dict[str, Any]:
-    """What a `whbench run` set out to do, kept in the store so that `--resume` finishes all
-    of it, also the tasks an interruption kept from starting."""
-    return {
-        "tasks": [
-            {
-                "engine": task.engine,
-                "workload": task.workload.name,
-                "scale": task.scale,
-                "options": task.options,
-                "queries": [query.id for query in task.queries],
-                "load": task.load.as_json() if task.load else None,
-            }
-            for task in tasks
-        ]
-    }
-
-
 class Runner:
     def __init__(
         self,
@@ -208,7 +83,7 @@ class Runner:
         """`invocation_id`: the `whbench run` a --resume continues (its plan is stored)."""
         self.config = config
         self.store = store
-        self.progress = _NoProgress() if quiet else _progress_bars()
+        self.progress: Progress = NoProgress() if quiet else progress_bars()
         self.resuming = invocation_id is not None
         self.invocation_id = invocation_id or _new_id()
         self.started_runs: list[str] = []  # runs this process started or reopened
@@ -255,7 +130,16 @@ class Runner:
         with _TaskRun(self, task, load_only) as run:
             if run.ready and not load_only:
                 run.ran = (
-                    LoadTest(self, run.run_id, task, run.engine, run.expected).run()
+                    LoadTest(
+                        task,
+                        run.engine,
+                        run.expected,
+                        store=self.store,
+                        run_id=run.run_id,
+                        timeout_seconds=self.config.timeout_seconds,
+                        progress=self.progress,
+                        stop=self.stop,
+                    ).run()
                     if task.load
                     else self._run_queries(run.run_id, task, run.engine, run.expected)
                 )
@@ -285,8 +169,8 @@ class Runner:
             query_b = b_queries.get(query_a.id)
             if query_b is None or query_a.skipped or query_b.skipped:
                 continue
-            sides = [(a, query_a, self.judge(query_a, a.task, a.expected))]
-            sides.append((b, query_b, self.judge(query_b, b.task, b.expected)))
+            sides = [(a, query_a, Judge.for_query(query_a, a.task.workload, a.expected))]
+            sides.append((b, query_b, Judge.for_query(query_b, b.task.workload, b.expected)))
             for number in range(1, self.config.runs + 1):
                 for side, query, judge in sides if number % 2 else sides[::-1]:
                     attempt = self._attempt(side.engine, query, number, judge)
@@ -370,7 +254,7 @@ class Runner:
         ran: set[str] = set()
         refusal: str | None = None  # once the budget refuses, this engine stops
         for query in task.queries:
-            judge = self.judge(query, task, expected)
+            judge = Judge.for_query(query, task.workload, expected)
             for number in range(1, runs + 1):
                 if (query.id, number) in task.done:
                     continue
@@ -393,25 +277,9 @@ class Runner:
                 self.stop.check()
         return ran
 
-    @staticmethod
-    def judge(query: PlannedQuery, task: Task, expected: dict[str, Expected]) -> Judge:
-        return Judge(
-            query,
-            task.workload.checksum_decimals,
-            task.workload.answers.tolerance(query.id),
-            expected.get(query.id),
-        )
-
     def _record_history(self, run_id: str, engine: Engine) -> None:
         """One look-up of the engine's own statistics for every query of the run."""
-        ids = [
-            row["engine_query_id"]
-            for row in self.store.rows(
-                "SELECT engine_query_id FROM attempts WHERE run_id = ? "
-                "AND engine_query_id IS NOT NULL",
-                [run_id],
-            )
-        ]
+        ids = self.store.engine_query_ids(run_id)
         for query_id, (seconds, usage) in engine.query_history(ids).items():
             self.store.record_history(run_id, query_id, seconds, usage)
 
@@ -605,129 +473,36 @@ class _TaskRun:
         return True
 
 
-class StopOnCtrlC:
-    """Ctrl-C during a run: cancel the query in flight, keep what finished, then stop.
-
-    Python runs signal handlers only between bytecodes, and an engine's client may sit inside
-    C code for the whole query (DuckDB even swallows the KeyboardInterrupt). So the signal also
-    wakes a watcher thread through signal.set_wakeup_fd, and that thread cancels the query.
-    A second Ctrl-C stops at once.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.engines: list[Engine] = []  # what a Ctrl-C cancels: every session in use
-        self._pipe: tuple[int, int] | None = None
-
-    def __enter__(self) -> StopOnCtrlC:
-        if threading.current_thread() is not threading.main_thread():
-            return self  # signals reach only the main thread; nothing to install
-        read_end, write_end = os.pipe()
-        os.set_blocking(write_end, False)
-        self._pipe = (read_end, write_end)
-        self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
-        self._previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-        threading.Thread(target=self._watch, args=(read_end,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pipe is None:
-            return
-        signal.set_wakeup_fd(self._previous_fd)
-        signal.signal(signal.SIGINT, self._previous_handler)
-        for fd in self._pipe:
-            os.close(fd)  # the watcher's read returns and it ends
-        self._pipe = None
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def _watch(self, read_end: int) -> None:
-        try:
-            while signals := os.read(read_end, 16):
-                if signal.SIGINT in signals:
-                    for engine in list(self.engines):
-                        engine.cancel()
-        except OSError:
-            pass  # the pipe was closed on exit
-
-    def check(self) -> None:
-        """Stop between attempts once Ctrl-C was pressed."""
-        if self.requested:
-            raise KeyboardInterrupt
-
-
-def _progress_bars() -> Any:
-    """Progress bars on stderr, so stdout stays clean for the summary and --json."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
-
-
-class _NoProgress:
-    """Stands in for rich's Progress under --quiet (and spares importing rich at all)."""
-
-    def __enter__(self) -> _NoProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def advance(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def _query_summaries(store: Store, run_id: str, queries: set[str]) -> list[dict[str, Any]]:
     """Per query of `queries` (a resumed run: those it ran now), as stored: its status,
     first-run and best hot time (stats.timing: cache-suspect times left out), rows,
     fingerprint, answer and what made it wrong."""
     kept = store.results(run_id, with_rows=False)
-    by_query: dict[str, list[dict]] = {}
+    by_query: dict[str, list[StoredAttempt]] = {}
     for attempt in store.attempts(run_id):
-        if attempt["query_id"] in queries:
-            by_query.setdefault(attempt["query_id"], []).append(attempt)
+        if attempt.query_id in queries:
+            by_query.setdefault(attempt.query_id, []).append(attempt)
     summaries = []
     for query_id, attempts in by_query.items():
-        ok = [a for a in attempts if a["status"] == "ok"]
+        ok = [a for a in attempts if a.status == "ok"]
         times = timing(attempts)
-        worst = next((a for a in attempts if a["status"] != "ok"), None)
-        answers = {a["answer"] for a in ok}
-        difference = kept[query_id]["difference"] if query_id in kept else None
+        worst = next((a for a in attempts if a.status != "ok"), None)
+        answers = {a.answer for a in ok}
+        difference = kept[query_id].difference if query_id in kept else None
         summaries.append(
             {
                 "query_id": query_id,
-                "status": worst["status"] if worst else "ok",
+                "status": worst.status if worst else "ok",
                 "first_run": times.first_kind,
                 "first_seconds": times.first,
                 "hot_seconds": times.best_hot,
-                "rows": ok[0]["rows"] if ok else None,
-                "checksum": ok[0]["checksum"] if ok else None,
+                "rows": ok[0].rows if ok else None,
+                "checksum": ok[0].checksum if ok else None,
                 "answer": next(
                     (a for a in ("wrong", "correct", "unchecked") if a in answers), None
                 ),
                 "difference": difference.rule if difference else None,
-                "error": worst["error"] if worst else None,
+                "error": worst.error if worst else None,
             }
         )
     return summaries

@@ -4,6 +4,7 @@ a level bounded by time, refused sessions, Ctrl-C and --resume."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import signal
@@ -15,8 +16,10 @@ import pytest
 from test_cli_errors import SLOW, broken_workload, run_in_background
 
 from harness.engines.duckdb import DuckDBEngine
-from harness.load import LoadPlan, tpch_metrics
+from harness.levels import tpch_metrics
+from harness.plan import LoadPlan
 from harness.stats import percentile
+from harness.store.rows import StoredAttempt
 from harness.workloads import get_workload
 
 TPCH = get_workload("tpch")
@@ -74,6 +77,11 @@ def _ids(numbers: list[int]) -> list[str]:
     return [f"q{n:02d}" for n in numbers]
 
 
+def _attempt(**given) -> StoredAttempt:
+    """A stored attempt with `given` fields and None for every other."""
+    return StoredAttempt(**{f.name: None for f in dataclasses.fields(StoredAttempt)} | given)
+
+
 def test_tpch_streams_follow_appendix_a():
     """TPC-H 3.0.1 Appendix A: 41 orders, each of the 22 queries once; stream 0 is the power
     test's order, stream 1 the first throughput stream's; stream 41 wraps to stream 0."""
@@ -105,7 +113,7 @@ def test_worked_tpch_metrics():
     start = datetime(2026, 1, 1)
     times = [2.0] + [1.0] * 20 + [0.0005]
     power = [
-        {"query_id": q.id, "stream": 0, "status": "ok", "client_seconds": t, "started_at": start}
+        _attempt(query_id=q.id, stream=0, status="ok", client_seconds=t, started_at=start)
         for q, t in zip(TPCH.queries, times, strict=True)
     ]
     level_2 = {"level": 2, "queries": 44, "ok": 44, "seconds": 30.0}
@@ -117,7 +125,7 @@ def test_worked_tpch_metrics():
     assert throughput["qphh_at_size"] == pytest.approx(math.sqrt(expected_power * 5280))
     assert throughput["streams_check"] == "meets clause 5.3.4's minimum of 2 streams"
     assert "not comparable to published TPC-H results" in found["label"]
-    power[3]["status"] = "timeout"
+    power[3].status = "timeout"
     failed = tpch_metrics([{**level_2, "ok": 43}], {1: power}, 1.0, TPCH)
     assert failed["power_at_size"] is None and "q04 failed" in failed["power_note"]
     assert failed["throughput"][0]["throughput_at_size"] is None

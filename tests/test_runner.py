@@ -8,11 +8,12 @@ from dataclasses import replace
 from typing import ClassVar
 
 from harness import engines as engines_module
-from harness import runner as runner_module
+from harness import plan as plan_module
 from harness.config import load_config
 from harness.engines.base import QueryResult, Usage
 from harness.engines.duckdb import DuckDBEngine
-from harness.runner import Runner, plan
+from harness.plan import plan
+from harness.runner import Runner
 from harness.store import open_store
 
 
@@ -42,7 +43,7 @@ def test_engine_history_is_looked_up_once_and_lands_on_its_attempts(make_config,
     # dialects() is cached: first computed under the patch below, it would know only this
     # stand-in's dialect for every later test. Compute it from the real engines first.
     engines_module.dialects()
-    monkeypatch.setattr(runner_module, "engine_class", lambda name: DuckDBWithHistory)
+    monkeypatch.setattr(plan_module, "engine_class", lambda name: DuckDBWithHistory)
     monkeypatch.setattr(engines_module, "engine_class", lambda name: DuckDBWithHistory)
     config = load_config(
         make_config(workloads={"tpch": {"scale": 0.01, "queries": ["q01", "q06"]}})
@@ -54,10 +55,10 @@ def test_engine_history_is_looked_up_once_and_lands_on_its_attempts(make_config,
     assert summary.status == "finished"
     assert len(DuckDBWithHistory.history_lookups) == 1  # one batched look-up for the workload
     assert len(DuckDBWithHistory.history_lookups[0]) == 4
-    assert [(a["query_id"], a["engine_seconds"]) for a in attempts] == [
+    assert [(a.query_id, a.engine_seconds) for a in attempts] == [
         ("q01", 0.25),
         ("q01", 0.25),
         ("q06", 0.25),
         ("q06", 0.25),
     ]
-    assert sorted(a["bytes_scanned"] for a in attempts) == [1000, 1001, 1002, 1003]
+    assert sorted(a.bytes_scanned for a in attempts) == [1000, 1001, 1002, 1003]

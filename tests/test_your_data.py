@@ -1,7 +1,7 @@
-"""Your data, your queries: a workload of files with plain SQL (harness/datagen/files.py,
-harness/translate.py), `whbench workload init`, and a warehouse's own history made a workload
-(harness/history.py and each engine's history_entries, on recorded rows of the vendors'
-documented columns)."""
+"""Your data, your queries: a workload of files with plain SQL (harness/datafiles.py,
+harness/datagen/files.py, harness/translate.py), `whbench workload init`, and a warehouse's
+own history made a workload (harness/history.py and each engine's history_entries, on recorded
+rows of the vendors' documented columns)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def test_file_problems_are_one_clear_line_before_anything_loads(whbench, make_co
 def test_files_are_inspected_once_until_they_change(tmp_path, monkeypatch):
     import os
 
-    from harness.datagen import files
+    from harness import datafiles
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     folder = tmp_path / "mine"
@@ -175,28 +175,28 @@ def test_files_are_inspected_once_until_they_change(tmp_path, monkeypatch):
     for file in (folder / "exports").iterdir():
         os.utime(file, (old, old))
     read: list[str] = []
-    real = files.file_columns
+    real = datafiles.file_columns
     monkeypatch.setattr(
-        files, "file_columns", lambda con, file: read.append(file.name) or real(con, file)
+        datafiles, "file_columns", lambda con, file: read.append(file.name) or real(con, file)
     )
     data = {"t": "exports/*.csv"}
     expected = {"t": [("id", "bigint"), ("name", "varchar")]}
-    assert files.inspect_tables(folder, data) == expected
+    assert datafiles.inspect_tables(folder, data) == expected
     assert len(read) == 30
     read.clear()
-    assert files.inspect_tables(folder, data) == expected
+    assert datafiles.inspect_tables(folder, data) == expected
     assert read == []  # every file known by path, size and time: DuckDB not even opened
     changed = folder / "exports" / "p07.csv"
     changed.write_text("id,label\n7,n\n")
     os.utime(changed, (old + 1, old + 1))
     with pytest.raises(UsageError, match=r"p07\.csv has columns \(id BIGINT, label VARCHAR\)"):
-        files.inspect_tables(folder, data)
+        datafiles.inspect_tables(folder, data)
     assert read == ["p07.csv"]  # only the changed file read again
     # A file written just now is not remembered: it could change again within a clock tick.
     changed.write_text("id,name\n7,n\n")
     read.clear()
-    files.inspect_tables(folder, data)
-    files.inspect_tables(folder, data)
+    datafiles.inspect_tables(folder, data)
+    datafiles.inspect_tables(folder, data)
     assert read == ["p07.csv", "p07.csv"]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,11 @@ from harness import console
 from harness.commands.selection import Selection
 from harness.config import Config
 from harness.errors import HarnessError, RunInterrupted, UsageError
-from harness.load import LoadPlan
 from harness.paths import default_config_file
-from harness.runner import Runner, RunSummary, Task, plan
+from harness.plan import LoadPlan, Task, plan
+from harness.runner import Runner, RunSummary
 from harness.store import StoreFull, open_store
+from harness.store.rows import StoredRun
 
 
 def generate(config: Config, selection: Selection, force: bool = False) -> list[dict[str, Any]]:
@@ -98,18 +101,22 @@ def run(
     if under_load and not streams:
         raise UsageError("--iterations, --duration and --arrival-rate need --streams")
     load = LoadPlan.parse(streams, iterations, duration, arrival_rate) if streams else None
-    for key, value in {
+    # An option given on the command line wins over the config's setting: a config of its
+    # own for this run, the caller's left as it was.
+    overrides = {
         "runs": runs,
         "timeout_seconds": timeout,
         "max_cost": max_cost,
         "pricing": pricing,
-    }.items():
-        if value is not None:
-            setattr(config, key, value)
+    }
+    config = dataclasses.replace(
+        config, **{key: value for key, value in overrides.items() if value is not None}
+    )
     invocation_id = None
     if resume:
-        tasks, invocation_id, told = resumed(config, resume)
-        console.echo(told, err=True)
+        resumption = resumed(config, resume)
+        config, tasks, invocation_id = resumption.config, resumption.tasks, resumption.invocation_id
+        console.echo(resumption.told, err=True)
     else:
         tasks = selection.plan(config, load)
     try:
@@ -122,7 +129,17 @@ def run(
         raise
 
 
-def resumed(config: Config, run: str) -> tuple[list[Task], str | None, str]:
+@dataclass(frozen=True)
+class Resumption:
+    """What finishes an interrupted `whbench run`."""
+
+    config: Config  # the config given now, with the attempts per query and time limit stored
+    tasks: list[Task]
+    invocation_id: str | None  # the `whbench run` to continue (None: a run from before plans)
+    told: str  # a line saying what is resumed
+
+
+def resumed(config: Config, run: str) -> Resumption:
     """What finishes the `whbench run` that made `run`: each of its runs not finished, the
     attempts it has left out, and each task it planned but never started (an interruption
     stops every task after it); with its engines, workloads, scales, options, queries,
@@ -133,35 +150,37 @@ def resumed(config: Config, run: str) -> tuple[list[Task], str | None, str]:
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run)
         stored = store.run(run_id)
-        invocation_id = stored["invocation_id"]
+        invocation_id = stored.invocation_id
         planned = store.invocation(invocation_id)
         if planned is None:  # a run from before plans were kept: that run alone
             others, planned = [stored], {"tasks": [_planned_task(stored, [])]}
         else:
             others = store.runs_of_invocation(invocation_id)
-        todo: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        todo: list[tuple[dict[str, Any], StoredRun | None]] = []
         finished = []
         for want in planned["tasks"]:
             match = [r for r in others if _planned_task(r, want["queries"]) == want]
             found = match[-1] if match else None
-            if found is not None and found["status"] == "finished":
-                finished.append(found["run_id"])
+            if found is not None and found.status == "finished":
+                finished.append(found.run_id)
             else:
                 todo.append((want, found))
         if not todo:
             also = " and so did every run started with it" if len(finished) > 1 else ""
             raise UsageError(f"run {run_id} finished{also}; there is nothing to resume")
         progress = {
-            found["run_id"]: (store.query_ids(found["run_id"]), store.attempted(found["run_id"]))
+            found.run_id: (store.query_ids(found.run_id), store.attempted(found.run_id))
             for _, found in todo
             if found is not None
         }
-    config.runs = stored["runs_per_query"]
-    config.timeout_seconds = stored["timeout_seconds"]
+    # The run goes on as it began: its attempts per query and time limit, whatever the config.
+    config = dataclasses.replace(
+        config, runs=stored.runs_per_query, timeout_seconds=stored.timeout_seconds
+    )
     tasks, told = [], []
     for want, found in todo:
         # the plan's queries; a run from before plans were kept has its own
-        queries = want["queries"] or (progress[found["run_id"]][0] if found else [])
+        queries = want["queries"] or (progress[found.run_id][0] if found else [])
         load = want["load"]
         (task,) = plan(
             config,
@@ -170,34 +189,34 @@ def resumed(config: Config, run: str) -> tuple[list[Task], str | None, str]:
             want["scale"],
             queries or None,
             {k: str(v) for k, v in (want["options"] or {}).items()},
-            LoadPlan(**{**load, "levels": tuple(load["levels"])}) if load else None,
+            LoadPlan.from_json(load) if load else None,
         )
         if found is None:
             told.append(f"{want['engine']} {want['workload']} (not started before)")
         else:
-            done = progress[found["run_id"]][1]
-            task.resume_of, task.done = found["run_id"], frozenset(done)
+            done = progress[found.run_id][1]
+            task.resume_of, task.done = found.run_id, frozenset(done)
             told.append(
-                f"{found['run_id']} ({found['status']}, {len(done)} attempt"
+                f"{found.run_id} ({found.status}, {len(done)} attempt"
                 f"{'' if len(done) == 1 else 's'} kept)"
             )
         tasks.append(task)
     line = "resuming " + ", then ".join(told)
     if finished:
         line += f"; finished already: {', '.join(finished)}"
-    return tasks, invocation_id, line
+    return Resumption(config, tasks, invocation_id, line)
 
 
-def _planned_task(run: dict[str, Any], queries: list[str]) -> dict[str, Any]:
+def _planned_task(run: StoredRun, queries: list[str]) -> dict[str, Any]:
     """A stored run as the task of an invocation's plan it ran (`queries`: the plan's own, as
     a run keeps its queries elsewhere)."""
     return {
-        "engine": run["engine"],
-        "workload": run["workload"],
-        "scale": run["scale"],
-        "options": run["workload_options"] or {},
+        "engine": run.engine,
+        "workload": run.workload,
+        "scale": run.scale,
+        "options": run.workload_options or {},
         "queries": queries,
-        "load": run["load"],
+        "load": run.load,
     }
 
 
@@ -215,7 +234,7 @@ def interleave(
     for side in (a, b):
         side.check_folders()
     if runs:
-        a.runs = runs
+        a = dataclasses.replace(a, runs=runs)
     tasks = [selection.plan(side) for side in (a, b)]
     if any(len(planned) != 1 for planned in tasks):
         raise UsageError(

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.config import Config
 from harness.errors import UsageError
-from harness.load import LoadPlan
-from harness.runner import Task, plan
+from harness.plan import LoadPlan, Task, plan
 
 
 @dataclass(frozen=True)
