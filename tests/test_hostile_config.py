@@ -338,6 +338,34 @@ ROWS = [
         code=0,
         stores=True,
     ),
+    # -- credential files the engine reads (bounded, named by their setting) -------------------
+    Row(
+        "snowflake-private-key-file-missing",
+        ("estimate", "--config", CONFIG, "-e", "snowflake", "-w", "tpch", "-q", "q06"),
+        duckdb_and(
+            snowflake={
+                "account": "a",
+                "user": "u",
+                "private_key_file": "missing/key.p8",
+                "private_key_passphrase": REF,
+            }
+        ),
+        ("engines.snowflake.private_key_file", "missing/key.p8", "not found"),
+    ),
+    Row(
+        "snowflake-private-key-file-not-a-key",
+        ("estimate", "--config", CONFIG, "-e", "snowflake", "-w", "tpch", "-q", "q06"),
+        duckdb_and(snowflake={"account": "a", "user": "u", "private_key_file": "afile"}),
+        ("engines.snowflake.private_key_file", "afile", "PEM key file"),
+        setup=file_in_the_way,
+    ),
+    Row(
+        "bigquery-credentials-file-dev-zero",
+        ("estimate", "--config", CONFIG, "-e", "bigquery", "-w", "tpch", "-q", "q06"),
+        duckdb_and(bigquery={"project": "p", "credentials_file": "/dev/zero"}),
+        ("engines.bigquery.credentials_file", "/dev/zero", "character device"),
+        bounded=True,
+    ),
     # -- the results folder -------------------------------------------------------------------
     Row(
         "results-dir-is-a-file",

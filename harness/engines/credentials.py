@@ -11,8 +11,12 @@ from a ${…} reference is shown as that reference (harness.errors.scrub), as ev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from harness.errors import scrub
+from harness.errors import ConfigError, first_line, scrub
+from harness.paths import KIB, read_text
+
+KEY_FILE_LIMIT = 64 * KIB  # a private key or a credentials file: a few KiB
 
 
 class Secret(str):
@@ -44,6 +48,38 @@ class KeyPair(Credentials):
 
     def describe(self) -> str:
         return "key pair"
+
+    def private_key(self, setting: str) -> bytes:
+        """The private key as unencrypted PKCS#8 DER (what a driver signs with), read here from
+        its PEM file, bounded, so that a missing, unreadable or wrong file is one line naming
+        `setting` (engines.snowflake.private_key_file), not a driver's traceback."""
+        try:
+            path = Path(self.private_key_file).expanduser()
+        except RuntimeError:  # ~user of no such user
+            raise ConfigError(
+                f"{setting}: private key file {self.private_key_file} not found; "
+                "give an existing file"
+            ) from None
+        try:
+            pem = read_text(path, "private key file", ConfigError, KEY_FILE_LIMIT)
+        except ConfigError as exc:  # missing, not a file, too large: says what to give
+            raise ConfigError(f"{setting}: {exc}") from None
+        # cryptography comes with the drivers that sign in with a key pair (snowflake).
+        from cryptography.hazmat.primitives import serialization
+
+        password = self.passphrase.encode() if self.passphrase else None
+        try:
+            key = serialization.load_pem_private_key(pem.encode(), password=password)
+        except (ValueError, TypeError) as exc:  # not a PEM key, or the passphrase does not fit
+            raise ConfigError(
+                f"{setting}: cannot read the private key in {path} ({first_line(exc)}); give "
+                "the PEM key file and, for an encrypted one, its passphrase"
+            ) from None
+        return key.private_bytes(
+            encoding=serialization.Encoding.DER,
+            format=serialization.PrivateFormat.PKCS8,
+            encryption_algorithm=serialization.NoEncryption(),
+        )
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,25 @@ class CredentialsFile(Credentials):
 
     def describe(self) -> str:
         return scrub(f"credentials file {self.path}")
+
+    def kind(self, setting: str) -> str | None:
+        """The file's `type` ("external_account", "service_account"), read here, bounded, so
+        that a missing or wrong file is one line naming `setting`, and /dev/zero never hangs."""
+        import json
+
+        try:
+            text = read_text(
+                Path(self.path).expanduser(), "credentials file", ConfigError, KEY_FILE_LIMIT
+            )
+            info = json.loads(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{setting}: {exc}") from None
+        except (RuntimeError, ValueError):  # ~user of no such user; not JSON
+            raise ConfigError(
+                f"{setting}: {self.path} is not a Google credentials file (JSON); give the "
+                "file `gcloud iam workload-identity-pools create-cred-config` wrote"
+            ) from None
+        return info.get("type") if isinstance(info, dict) else None
 
 
 @dataclass(frozen=True)

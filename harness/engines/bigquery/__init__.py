@@ -169,8 +169,8 @@ class BigQueryEngine(Engine[BigQuerySettings]):
                     from google.auth.credentials import AnonymousCredentials
 
                     credentials = AnonymousCredentials()
-                case CredentialsFile(path):
-                    credentials = self._credentials_from_file(path)
+                case CredentialsFile() as file:
+                    credentials = self._credentials_from_file(file)
             options = ClientOptions(api_endpoint=s.api_endpoint) if s.api_endpoint else None
             self._credentials = credentials
             self._client = bigquery.Client(
@@ -179,6 +179,8 @@ class BigQueryEngine(Engine[BigQuerySettings]):
                 location=s.location,
                 client_options=options,
             )
+        except ConfigError:
+            raise  # the credentials file itself: its message names the setting
         except Exception as exc:
             raise EngineError(
                 f"cannot set up BigQuery ({first_line(exc)}); sign in with `gcloud auth "
@@ -223,13 +225,11 @@ class BigQueryEngine(Engine[BigQuerySettings]):
             return None, "google-cloud-bigquery-storage is too old for google-cloud-bigquery"
         return client, None
 
-    def _credentials_from_file(self, path: str) -> Any:
-        import json
-
+    def _credentials_from_file(self, file: CredentialsFile) -> Any:
         import google.auth
 
-        kind = json.loads(Path(path).expanduser().read_text()).get("type")
-        if kind == "service_account":
+        path = file.path
+        if file.kind("engines.bigquery.credentials_file") == "service_account":
             message = (
                 "a downloaded service-account key works, but keyless Workload Identity "
                 "Federation (an external_account credentials file) is preferred"

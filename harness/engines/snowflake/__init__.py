@@ -195,10 +195,11 @@ class SnowflakeEngine(CursorEngine[SnowflakeSettings]):
         match s.credentials():
             case NamedConnection(name):
                 options["connection_name"] = name
-            case KeyPair(key_file, passphrase):
-                options |= {"private_key_file": key_file, "authenticator": "SNOWFLAKE_JWT"}
-                if passphrase:
-                    options["private_key_file_pwd"] = passphrase
+            case KeyPair() as key_pair:
+                # Read here, bounded, not by the connector: a missing or wrong key file is one
+                # line naming the setting (the connector's own read ends in a traceback).
+                key = key_pair.private_key("engines.snowflake.private_key_file")
+                options |= {"private_key": key, "authenticator": "SNOWFLAKE_JWT"}
             case OAuthToken(token):
                 options |= {"token": token, "authenticator": "oauth"}
             case Authenticator(name):  # e.g. externalbrowser; some take a password too
