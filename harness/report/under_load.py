@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.levels import summary
 from harness.pricing import Catalog
 from harness.report.charts import Chart, lines
 from harness.report.order import group_by, type_order
@@ -20,7 +21,7 @@ KNEE = 2.0  # the knee: the first level whose p95 latency passes this multiple o
 
 @dataclass
 class EngineUnderLoad:
-    """One engine's run under load: its levels as harness.load.summary figures them."""
+    """One engine's run under load: its levels as harness.levels.summary figures them."""
 
     engine: str
     workload: str
@@ -50,9 +51,6 @@ def under_load(
     store: Store, runs: list[StoredRun], catalog: Catalog, workloads: dict[str, Workload]
 ) -> UnderLoad:
     """The runs under load, grouped by data type; a run without a finished level is left out."""
-    # function-level: harness.load is the load test's executor, not needed to report without it
-    from harness.load import summary
-
     groups = []
     by_type = group_by(runs, lambda r: r.data_type)
     for data_type in sorted(by_type, key=type_order):
