@@ -15,26 +15,45 @@ cross the limit. The estimate, in order of preference:
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
+from harness.engines import billing_for
 from harness.engines.base import Engine
 from harness.errors import first_line
-from harness.pricing import Catalog, attempt_cost, billing, dollars
+from harness.pricing import Billing, Catalog, Cost, dollars
+from harness.records import Usage
 from harness.stats import median
 from harness.store import Attempt, Store
+from harness.store.rows import StoredAttempt, StoredRun
 
 
-def attempt_usage(attempt: Attempt) -> dict[str, Any]:
-    """An attempt as the pricing functions read stored ones."""
+def _unstored(cls: type, **known: Any) -> Any:
+    """A row the store has not got (yet), as the billing rules read stored ones: what is
+    known, the rest None (never 0: unknown)."""
+    return cls(**{f.name: None for f in dataclasses.fields(cls)} | known)
+
+
+def as_stored(attempt: Attempt, run: StoredRun) -> StoredAttempt:
+    """An attempt just made, as the store will give it back."""
     fields = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(attempt)}
-    return {**fields, **attempt.usage.as_dict()}
+    del fields["usage"]
+    return _unstored(
+        StoredAttempt,
+        **fields,
+        **attempt.usage.as_dict(),
+        run_id=run.run_id,
+        engine=run.engine,
+        workload=run.workload,
+        scale=run.scale,
+    )
 
 
 class Budget:
     def __init__(self, limit: float, catalog: Catalog, store: Store | None) -> None:
         self.limit, self.catalog, self.store = limit, catalog, store
         self.spent = 0.0
-        self.run: dict[str, Any] = {}
+        self.run: StoredRun | None = None
         self._previous: dict[str, float] = {}
         self._estimate: float | None = None
 
@@ -42,14 +61,28 @@ class Budget:
         self, engine_name: str, engine_settings: dict[str, Any], workload: str, scale: float
     ) -> None:
         """A new engine run: its own minimum charge applies before its first query."""
-        self.run = {
-            "engine": engine_name,
-            "engine_settings": engine_settings,
-            "workload": workload,
-            "scale": scale,
-        }
+        self.run = _unstored(
+            StoredRun,
+            run_id="(not started)",
+            status="planned",
+            started_at=datetime.now(UTC),
+            engine=engine_name,
+            engine_settings=engine_settings,
+            workload=workload,
+            scale=scale,
+        )
         self._previous = {}
         self._started = False
+
+    @property
+    def rules(self) -> Billing:
+        """The billing rules of the run under way (`start` first)."""
+        if self.run is None:
+            raise RuntimeError("Budget.start names the run before anything is estimated")
+        return billing_for(self.run, self.catalog)
+
+    def _cost(self, attempt: StoredAttempt) -> Cost:
+        return self.rules.marginal(attempt)
 
     def estimate(self, engine: Engine, query_id: str, sql: str) -> tuple[float | None, str]:
         """(dollars, how it was estimated) for the next attempt of a query; None dollars when
@@ -61,7 +94,7 @@ class Budget:
                 engine.notes.append(f"dry run of {query_id} failed: {first_line(exc)}")
                 usage = None
             if usage is not None:
-                guess = attempt_cost({"status": "ok", **usage.as_dict()}, self.run, self.catalog)
+                guess = self._cost(self._dry_run(query_id, usage))
                 if guess.dollars is not None:
                     return guess.dollars, "a dry run"
         if query_id in self._previous:
@@ -69,10 +102,25 @@ class Budget:
         history = self._history(query_id)
         if history:
             return median(history), f"{len(history)} earlier attempts"
-        minimum = None if self._started else billing(self.run, self.catalog).minimum_charge()
+        minimum = None if self._started else self.rules.minimum_charge()
         if minimum is not None and minimum.dollars is not None:
             return minimum.dollars, "the engine's minimum charge (no earlier runs)"
         return None, "nothing to go on (no dry run, no earlier runs)"
+
+    def _dry_run(self, query_id: str, usage: Usage) -> StoredAttempt:
+        """A dry run's usage as a successful attempt (its SQL left out, as before: a table
+        count from it would change the estimate of a minimum-per-table bill)."""
+        assert self.run is not None
+        return _unstored(
+            StoredAttempt,
+            **usage.as_dict(),
+            status="ok",
+            query_id=query_id,
+            run_id=self.run.run_id,
+            engine=self.run.engine,
+            workload=self.run.workload,
+            scale=self.run.scale,
+        )
 
     def before(self, engine: Engine, query_id: str, sql: str) -> str | None:
         """Before a query: None to go ahead (with what is left of the budget handed to the
@@ -83,8 +131,7 @@ class Budget:
                 f"budget: {dollars(self.spent)} spent of {dollars(self.limit)}, and the next "
                 f"query was estimated at {dollars(self._estimate)} (from {how})"
             )
-        per_byte = billing(self.run, self.catalog).price_per_byte_billed()
-        engine.limit_spend(self.limit - self.spent, per_byte)
+        engine.limit_spend(self.limit - self.spent, self.rules.price_per_byte_billed())
         return None
 
     def after(self, attempt: Attempt) -> None:
@@ -97,7 +144,8 @@ class Budget:
         return self.spent + (estimate or 0.0) <= self.limit
 
     def add(self, attempt: Attempt, estimate: float | None) -> None:
-        cost = attempt_cost(attempt_usage(attempt), self.run, self.catalog)
+        assert self.run is not None
+        cost = self._cost(as_stored(attempt, self.run))
         # A cost the engine did not report is counted at its estimate, not at zero.
         spent = (estimate or 0.0) if cost.dollars is None else cost.dollars
         self.spent += spent
@@ -105,10 +153,10 @@ class Budget:
         self._started = True
 
     def _history(self, query_id: str) -> list[float]:
-        if self.store is None:
+        if self.store is None or self.run is None:
             return []
         earlier = self.store.successful_attempts(
-            self.run["engine"], self.run["workload"], self.run["scale"], query_id
+            self.run.engine, self.run.workload, self.run.scale, query_id
         )
-        costs = [attempt_cost(attempt, self.run, self.catalog).dollars for attempt in earlier]
+        costs = [self._cost(attempt).dollars for attempt in earlier]
         return [c for c in costs if c is not None]

@@ -2,8 +2,11 @@
 
 The store keeps what each query used and when it ran; dollars are computed here when asked, so
 any stored run can be re-priced with another catalog. Each engine owns its billing rules (a
-`Billing` subclass in `harness/engines/<name>/billing.py`) and its section of the catalog; this
-module only loads the catalog, defines `Cost`, the time arithmetic the rules share, and totals.
+`Billing` subclass in `harness/engines/<name>/billing.py`) and its section of the catalog
+(`harness/engines/<name>/pricing.yaml`); this module loads the catalog, defines `Cost`, the
+time arithmetic the rules share, and what the rules add up to (`Billing.price_run`,
+`price_performance`, `project_month`). It knows no engine by name and imports none: the
+engines import it, and `harness.engines.billing_for(run, catalog)` finds a run's rules.
 
 Two costs answer two questions and are never mixed:
 
@@ -19,18 +22,21 @@ timeline x a rate), or "unknown" (the engine did not report what the price needs
 from __future__ import annotations
 
 import abc
-import importlib
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.paths import YamlError, read_text, read_yaml
 from harness.settings import Pattern
 from harness.stats import median, timing
+
+if TYPE_CHECKING:  # the rows the billing rules read; only their shape is needed here
+    from harness.store.rows import StoredAttempt, StoredLoad, StoredRun
 
 MIB = 2**20
 GIB = 2**30
@@ -133,10 +139,9 @@ def _read_catalog(path: Path, user: bool = False) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a price catalog is a mapping of engine to prices")
     for engine, section in data.items():
-        if user:
-            from harness.engines import engine_class  # the engines import this module
-
-            engine_class(engine)  # an unknown engine is an error naming it
+        if user and _bundled_path(engine) is None:  # an unknown engine is an error naming it
+            known = ", ".join(sorted(p.parent.name for p in ENGINES_FOLDER.glob("*/pricing.yaml")))
+            raise ConfigError(f"{path}: unknown engine {engine!r}; engines with prices: {known}")
         if section is None:
             continue  # no prices for it: an error only when it is priced (Catalog.section)
         if not isinstance(section, dict):
@@ -190,44 +195,51 @@ def _catalog_error(path: Path, text: str, at: tuple[str, ...], problem: str) -> 
     raise ConfigError(f"{path}:{f' line {line}:' if line else ''} {problem}")
 
 
+# Each engine's package is named after it (harness.engines.<name>: a test holds the registry
+# to that) and keeps its part of the catalog beside its billing rules. Found by path, not
+# through the registry: the engines import this module.
+ENGINES_FOLDER = Path(__file__).parent / "engines"
+
+
+def _bundled_path(engine: str) -> Path | None:
+    path = ENGINES_FOLDER / engine / "pricing.yaml"
+    return path if engine.isidentifier() and path.is_file() else None
+
+
 def _bundled_section(engine: str) -> dict[str, Any] | None:
     """An engine's own part of the catalog, from its package; None when it has none."""
-    from harness.engines import REGISTRY
-
-    if engine not in REGISTRY:
-        return None
-    package = REGISTRY[engine].partition(":")[0]
-    path = Path(importlib.import_module(package).__file__).parent / "pricing.yaml"
-    return _read_catalog(path).get(engine) if path.exists() else None
+    path = _bundled_path(engine)
+    return _read_catalog(path).get(engine) if path is not None else None
 
 
 # -- time arithmetic the billing rules share --------------------------------------------------
 Span = tuple[datetime, datetime]
 
 
-def attempt_span(attempt: dict) -> Span | None:
+def attempt_span(attempt: StoredAttempt) -> Span | None:
     """When an attempt held the engine: from its start to its end (stored since schema 6; for
     older runs, start + client seconds). None for an attempt that never ran."""
-    start = attempt.get("started_at")
-    if start is None or attempt.get("status") == "skipped":
+    start = attempt.started_at
+    if start is None or attempt.status == "skipped":
         return None
-    end = attempt.get("ended_at")
+    end = attempt.ended_at
     if end is None:
-        end = start + timedelta(seconds=attempt.get("client_seconds") or 0.0)
+        end = start + timedelta(seconds=attempt.client_seconds or 0.0)
     return start, max(start, end)
 
 
-def held_seconds(attempt: dict, *keys: str) -> float | None:
-    """How long an attempt used the engine: the first of `keys` it reported, else its span
-    (a failure holds the engine until it ends); None when nothing says."""
-    for key in keys:
-        if attempt.get(key) is not None:
-            return float(attempt[key])
+def held_seconds(attempt: StoredAttempt, *reported: float | None) -> float | None:
+    """How long an attempt used the engine: the first of the `reported` figures that is known
+    (attempt.engine_seconds …, in the engine's order of trust), else its span (a failure holds
+    the engine until it ends); None when nothing says."""
+    for figure in reported:
+        if figure is not None:
+            return float(figure)
     span = attempt_span(attempt)
     return None if span is None else seconds(span)
 
 
-def spans(attempts: Iterable[dict]) -> list[Span]:
+def spans(attempts: Iterable[StoredAttempt]) -> list[Span]:
     return sorted(s for a in attempts if (s := attempt_span(a)) is not None)
 
 
@@ -282,24 +294,24 @@ class Billing(abc.ABC):
     sizes and node types. Every rule cites the vendor's page it follows.
     """
 
-    def __init__(self, catalog: Catalog, engine: str, run: dict[str, Any]) -> None:
+    def __init__(self, catalog: Catalog, engine: str, run: StoredRun) -> None:
         self.catalog, self.engine, self.run = catalog, engine, run
         self.section = catalog.section(engine)
-        self.settings: dict[str, Any] = run.get("engine_settings") or {}
+        self.settings: dict[str, Any] = run.engine_settings or {}
 
     def price(self, *path: str) -> Price:
         return self.catalog.price(self.engine, *path)
 
     @abc.abstractmethod
-    def marginal(self, attempt: dict) -> Cost:
+    def marginal(self, attempt: StoredAttempt) -> Cost:
         """One execution on a warehouse that is already running: the query's own share."""
 
     @abc.abstractmethod
-    def run_bill(self, attempts: list[dict]) -> Priced:
+    def run_bill(self, attempts: list[StoredAttempt]) -> Priced:
         """What the account is charged for these queries as they ran (not the load)."""
 
     @abc.abstractmethod
-    def load_bill(self, loads: list[dict]) -> Priced:
+    def load_bill(self, loads: list[StoredLoad]) -> Priced:
         """What loading the run's tables cost (tables reused from earlier runs cost nothing)."""
 
     @abc.abstractmethod
@@ -328,7 +340,7 @@ class Billing(abc.ABC):
             [f"storage: {amount:.4g} {unit} {what} at ${price.price}/{unit}-month"],
         )
 
-    def billed_window(self, attempts: list[dict]) -> Span | None:
+    def billed_window(self, attempts: list[StoredAttempt]) -> Span | None:
         """The window whose vendor-billed figures belong to this run (`whbench cost --refresh`):
         by default from the first query's start to the last one's end."""
         found = spans(attempts)
@@ -344,7 +356,7 @@ class Billing(abc.ABC):
         does (a bill of bytes scanned)."""
         return None
 
-    def sensitivity(self, attempts: list[dict]) -> list[tuple[float, Cost]]:
+    def sensitivity(self, attempts: list[StoredAttempt]) -> list[tuple[float, Cost]]:
         """The run bill modelled again with the driving setting at each of its common values
         and the run's own, at the times measured: how much the reader's own setting would move
         the figure. Modelled, so a measured bill is left out of it."""
@@ -354,7 +366,7 @@ class Billing(abc.ABC):
         bills = []
         for value in sorted({driver.value, *driver.choices}):
             settings = {**self.settings, driver.setting: value}
-            run = {**self.run, "engine_settings": settings, "run_usage": None}
+            run = dataclasses.replace(self.run, engine_settings=settings, run_usage=None)
             other = type(self)(self.catalog, self.engine, run)
             bills.append((value, other.run_bill(attempts).cost))
         return bills
@@ -363,17 +375,86 @@ class Billing(abc.ABC):
         """What one billed byte costs where the engine bills bytes (its hard spend limit)."""
         return None
 
+    # -- what the rules add up to (the same for every engine: not overridden) -------------------
+    def price_run(
+        self, attempts: list[StoredAttempt], loads: list[StoredLoad] | None = None
+    ) -> RunBill:
+        """The run bill, each query's marginal cost, the load, and a month of its storage."""
+        queries: dict[str, Cost] = {}
+        for attempt in attempts:
+            queries[attempt.query_id] = queries.get(attempt.query_id, FREE) + self.marginal(attempt)
+        bill = self.run_bill(attempts)
+        load = self.load_bill(loads or [])
+        storage = self.storage_per_month(stored_bytes(loads or []))
+        return RunBill(
+            queries=queries,
+            marginal=total(queries.values()),
+            total=bill.cost,
+            load=load.cost,
+            storage_per_month=storage.cost,
+            explain=bill.explain + load.explain + storage.explain,
+            sensitivity=self._sensitivity_text(attempts),
+        )
 
-def billing(run: dict[str, Any], catalog: Catalog) -> Billing:
-    from harness.engines import engine_class
+    def _sensitivity_text(self, attempts: list[StoredAttempt]) -> str | None:
+        """ "run bill at AUTO_SUSPEND (s) 60: $0.09 · 600 (this run's): $0.39 …", or None."""
+        driver, bills = self.bill_driver(), self.sensitivity(attempts)
+        if driver is None or not bills:
+            return None
+        figures = " · ".join(
+            f"{value:g}{' (this run)' if value == driver.value else ''}: {dollars(cost.dollars)}"
+            for value, cost in bills
+        )
+        caveat = f" ({driver.caveat})" if driver.caveat else ""
+        return f"run bill at {driver.label} {figures}{caveat}"
 
-    cls = engine_class(run["engine"])
-    return cls.billing(catalog, cls.name, run)
+    def price_performance(self, attempts: list[StoredAttempt]) -> PricePerformance:
+        """One pass over the workload: every query once, at its typical (median) time and
+        marginal cost."""
+        by_query: dict[str, list[StoredAttempt]] = {}
+        costs: dict[str, list[Cost]] = {}
+        for attempt in attempts:  # a pass counts only answered queries: failures are no pass
+            by_query.setdefault(attempt.query_id, []).append(attempt)
+            costs.setdefault(attempt.query_id, [])
+            if attempt.status == "ok":
+                costs[attempt.query_id].append(self.marginal(attempt))
+        one_pass = FREE
+        for per_query in costs.values():
+            known = sorted(c.dollars for c in per_query if c.dollars is not None)
+            if not per_query or len(known) < len(per_query):
+                one_pass = one_pass + Cost(None, "unknown")
+            else:
+                typical = median(known)
+                one_pass = one_pass + Cost(typical, per_query[0].basis, per_query[0].as_of)
+        typical = [timing(tries).median for tries in by_query.values()]
+        pass_seconds = sum(typical) if typical and None not in typical else None
+        return PricePerformance(len(costs), pass_seconds, one_pass)
 
-
-def attempt_cost(attempt: dict, run: dict, catalog: Catalog) -> Cost:
-    """The marginal cost of one attempt."""
-    return billing(run, catalog).marginal(attempt)
+    def project_month(
+        self, attempts: list[StoredAttempt], pattern: Pattern, stored_bytes: float | None
+    ) -> Priced:
+        """A month of the user's pattern on this run's engine: the query mix's typical marginal
+        cost and time, the capacity the pattern needs at that time (`capacity_needed`; each
+        engine's `month()` says how many machines, clusters, RPUs or slots it provisions and
+        prices them), the engine's uptime model for the pattern, and storage."""
+        one_pass = self.price_performance(attempts)
+        if one_pass.seconds is None or one_pass.cost.dollars is None or not one_pass.queries:
+            return Priced(Cost(None, "unknown"), ["a query never succeeded or its cost is unknown"])
+        per_query = one_pass.cost.times(1 / one_pass.queries)
+        compute = self.month(pattern, per_query, one_pass.seconds / one_pass.queries)
+        data = stored_bytes if pattern.data_gb is None else pattern.data_gb * 1e9
+        storage = self.storage_per_month(data)
+        return Priced(
+            compute.cost + storage.cost,
+            [
+                f"{pattern.queries_per_day:g} queries a day, evenly over {pattern.active_hours:g} "
+                f"active hours, {DAYS_PER_MONTH:.1f} days a month ({HOURS_PER_MONTH} hours)",
+                f"this run's query mix: {one_pass.seconds / one_pass.queries:.3g} s and "
+                f"{dollars(per_query.dollars)} per query (median of each query's attempts)",
+                *compute.explain,
+                *storage.explain,
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -399,46 +480,9 @@ class RunBill:
         }
 
 
-def price_run(
-    run: dict, attempts: list[dict], catalog: Catalog, loads: list[dict] | None = None
-) -> RunBill:
-    rules = billing(run, catalog)
-    queries: dict[str, Cost] = {}
-    for attempt in attempts:
-        queries[attempt["query_id"]] = queries.get(attempt["query_id"], FREE) + rules.marginal(
-            attempt
-        )
-    bill = rules.run_bill(attempts)
-    load = rules.load_bill(loads or [])
-    stored = [row["bytes_stored"] for row in loads or [] if row.get("status") == "loaded"]
-    storage = rules.storage_per_month(sum(stored) if stored and None not in stored else None)
-    return RunBill(
-        queries=queries,
-        marginal=total(queries.values()),
-        total=bill.cost,
-        load=load.cost,
-        storage_per_month=storage.cost,
-        explain=bill.explain + load.explain + storage.explain,
-        sensitivity=_sensitivity(rules, attempts),
-    )
-
-
-def _sensitivity(rules: Billing, attempts: list[dict]) -> str | None:
-    """ "run bill at AUTO_SUSPEND (s) 60: $0.09 · 600 (this run's): $0.39 …", or None."""
-    driver, bills = rules.bill_driver(), rules.sensitivity(attempts)
-    if driver is None or not bills:
-        return None
-    figures = " · ".join(
-        f"{value:g}{' (this run)' if value == driver.value else ''}: {dollars(cost.dollars)}"
-        for value, cost in bills
-    )
-    caveat = f" ({driver.caveat})" if driver.caveat else ""
-    return f"run bill at {driver.label} {figures}{caveat}"
-
-
-def stored_bytes(loads: list[dict]) -> float | None:
+def stored_bytes(loads: list[StoredLoad]) -> float | None:
     """What a run's loaded tables occupy; None when any size is unknown."""
-    stored = [row["bytes_stored"] for row in loads if row["status"] == "loaded"]
+    stored = [load.bytes_stored for load in loads if load.status == "loaded"]
     return sum(stored) if stored and None not in stored else None
 
 
@@ -470,34 +514,6 @@ def capacity_needed(pattern: Pattern, seconds_per_query: float) -> Need:
     busy = hours / pattern.active_hours if pattern.active_hours > 0 else 0.0
     units = 0 if hours <= 0 else max(1, math.ceil(busy - 1e-9))
     return Need(hours, busy, units, pattern.active_hours)
-
-
-def project_month(
-    run: dict, attempts: list[dict], catalog: Catalog, pattern: Pattern, stored_bytes: float | None
-) -> Priced:
-    """A month of the user's pattern on this run's engine: the query mix's typical marginal
-    cost and time, the capacity the pattern needs at that time (`capacity_needed`; each
-    engine's `month()` says how many machines, clusters, RPUs or slots it provisions and prices
-    them), the engine's uptime model for the pattern, and storage."""
-    rules = billing(run, catalog)
-    one_pass = price_performance(run, attempts, catalog)
-    if one_pass.seconds is None or one_pass.cost.dollars is None or not one_pass.queries:
-        return Priced(Cost(None, "unknown"), ["a query never succeeded or its cost is unknown"])
-    per_query = one_pass.cost.times(1 / one_pass.queries)
-    compute = rules.month(pattern, per_query, one_pass.seconds / one_pass.queries)
-    data = stored_bytes if pattern.data_gb is None else pattern.data_gb * 1e9
-    storage = rules.storage_per_month(data)
-    return Priced(
-        compute.cost + storage.cost,
-        [
-            f"{pattern.queries_per_day:g} queries a day, evenly over {pattern.active_hours:g} "
-            f"active hours, {DAYS_PER_MONTH:.1f} days a month ({HOURS_PER_MONTH} hours)",
-            f"this run's query mix: {one_pass.seconds / one_pass.queries:.3g} s and "
-            f"{dollars(per_query.dollars)} per query (median of each query's attempts)",
-            *compute.explain,
-            *storage.explain,
-        ],
-    )
 
 
 def dollars(value: float | None) -> str:
@@ -549,23 +565,45 @@ class PricePerformance:
         return self.seconds * self.cost.dollars
 
 
-def price_performance(run: dict, attempts: list[dict], catalog: Catalog) -> PricePerformance:
-    rules = billing(run, catalog)
-    by_query: dict[str, list[dict]] = {}
-    costs: dict[str, list[Cost]] = {}
-    for attempt in attempts:  # a pass counts only answered queries: failures are no pass
-        by_query.setdefault(attempt["query_id"], []).append(attempt)
-        costs.setdefault(attempt["query_id"], [])
-        if attempt["status"] == "ok":
-            costs[attempt["query_id"]].append(rules.marginal(attempt))
-    one_pass = FREE
-    for per_query in costs.values():
-        known = sorted(c.dollars for c in per_query if c.dollars is not None)
-        if not per_query or len(known) < len(per_query):
-            one_pass = one_pass + Cost(None, "unknown")
-        else:
-            typical = median(known)
-            one_pass = one_pass + Cost(typical, per_query[0].basis, per_query[0].as_of)
-    typical = [timing(tries).median for tries in by_query.values()]
-    pass_seconds = sum(typical) if typical and None not in typical else None
-    return PricePerformance(len(costs), pass_seconds, one_pass)
+# -- TRANSITIONAL (issue 26): the old entry points, for callers not yet moved -------------------
+# They find the engine through the registry (the import circle being removed) and take the old
+# dict rows too. Use harness.engines.billing_for(run, catalog) and its marginal, price_run,
+# price_performance and project_month instead; these go once nothing calls them.
+def _typed(cls: type, row: Any) -> Any:
+    if not isinstance(row, dict):
+        return row
+    return cls(**{f.name: row.get(f.name) for f in dataclasses.fields(cls)})
+
+
+def billing(run: Any, catalog: Catalog) -> Billing:
+    from harness.engines import billing_for
+    from harness.store.rows import StoredRun
+
+    return billing_for(_typed(StoredRun, run), catalog)
+
+
+def _attempts(attempts: Iterable[Any]) -> list[StoredAttempt]:
+    from harness.store.rows import StoredAttempt
+
+    return [_typed(StoredAttempt, a) for a in attempts]
+
+
+def attempt_cost(attempt: Any, run: Any, catalog: Catalog) -> Cost:
+    return billing(run, catalog).marginal(_attempts([attempt])[0])
+
+
+def price_run(run: Any, attempts: list, catalog: Catalog, loads: list | None = None) -> RunBill:
+    from harness.store.rows import StoredLoad
+
+    typed_loads = None if loads is None else [_typed(StoredLoad, row) for row in loads]
+    return billing(run, catalog).price_run(_attempts(attempts), typed_loads)
+
+
+def price_performance(run: Any, attempts: list, catalog: Catalog) -> PricePerformance:
+    return billing(run, catalog).price_performance(_attempts(attempts))
+
+
+def project_month(
+    run: Any, attempts: list, catalog: Catalog, pattern: Pattern, stored_bytes: float | None
+) -> Priced:
+    return billing(run, catalog).project_month(_attempts(attempts), pattern, stored_bytes)

@@ -6,33 +6,38 @@ own session. Pure arithmetic on stored runs; the engine paths are in test_engine
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stored_rows
 
+from harness.engines import billing_for
 from harness.engines.snowflake import history_by_session_sql
 from harness.engines.snowflake.billing import hour_end, metering_complete
 from harness.errors import ConfigError
-from harness.pricing import Catalog, billing, load_catalog, price_run
+from harness.pricing import Catalog, load_catalog
+from harness.store.rows import StoredAttempt, StoredRun
 
 CATALOG = load_catalog()
 T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 
-def timed(query_id: str, start: float, end: float) -> dict:
+def timed(query_id: str, start: float, end: float) -> StoredAttempt:
     """An attempt that held the warehouse from T0 + start to T0 + end seconds."""
-    return {
-        "query_id": query_id,
-        "status": "ok",
-        "phase": "hot",
-        "started_at": T0 + timedelta(seconds=start),
-        "ended_at": T0 + timedelta(seconds=end),
-        "client_seconds": end - start,
-    }
+    return stored_rows.attempt(
+        engine="snowflake",
+        query_id=query_id,
+        started_at=T0 + timedelta(seconds=start),
+        ended_at=T0 + timedelta(seconds=end),
+        client_seconds=end - start,
+    )
 
 
-def run(**settings) -> dict:
-    return {"engine": "snowflake", "engine_settings": {"warehouse_size": "X-Small", **settings}}
+def run(**settings) -> StoredRun:
+    return stored_rows.run(
+        engine="snowflake", engine_settings={"warehouse_size": "X-Small", **settings}
+    )
 
 
 def catalog(**section) -> Catalog:
@@ -74,25 +79,26 @@ def test_worked_a_stored_open_hour_figure_is_re_checked_and_stays_modelled():
     # A run stored with the old rule: complete, 0.342 credits, fetched at 10:20:31 for a window
     # ending 10:30:30. The bill stays the modelled 1830 s (10:00:00-10:30:30) of an XS at 1
     # credit/hour x $2/credit = $1.0167, and says why the metered figure is pending.
-    stored = run(auto_suspend_seconds=600)
     window = [T0.isoformat(), (T0 + timedelta(seconds=1830)).isoformat()]
-    stored["run_usage"] = {
+    usage = {
         "credits_compute": 0.342,
         "complete": True,
         "window": window,
         "fetched_at": (T0 + timedelta(seconds=1231)).isoformat(),
     }
-    bill = price_run(stored, QUERIES, CATALOG)
+    stored = replace(run(auto_suspend_seconds=600), run_usage=usage)
+    bill = billing_for(stored, CATALOG).price_run(QUERIES)
     assert bill.total.basis == "modelled"
     assert bill.total.dollars == pytest.approx(1830 / 3600 * 2)
     assert any("pending" in line and "closes at 11:00 UTC" in line for line in bill.explain)
     # Fetched again at 11:05 with the closed hour in it (0.5083 credits): measured, $1.0167.
-    stored["run_usage"] |= {
+    usage |= {
         "credits_compute": 0.5083,
         "fetched_at": (T0 + timedelta(minutes=65)).isoformat(),
         "metered_until": (T0 + timedelta(hours=1)).isoformat(),
     }
-    bill = price_run(stored, QUERIES, CATALOG)
+    stored = replace(stored, run_usage=usage)
+    bill = billing_for(stored, CATALOG).price_run(QUERIES)
     assert bill.total.basis == "measured"
     assert bill.total.dollars == pytest.approx(0.5083 * 2)
 
@@ -117,11 +123,11 @@ ONE_PASS = [timed("q01", 0, 10), timed("q02", 10, 30)]  # 30 s + 600 s tail = 63
 def test_worked_a_multi_cluster_warehouse_is_priced_at_enterprise():
     # An XS with max_cluster_count 3 and the bundled `edition: auto`: 630 s x 1 credit/hour x
     # $3/credit = $0.525 (at Standard's $2 it would read $0.35), and the bill says why.
-    bill = price_run(run(auto_suspend_seconds=600, max_clusters=3), ONE_PASS, CATALOG)
+    bill = billing_for(run(auto_suspend_seconds=600, max_clusters=3), CATALOG).price_run(ONE_PASS)
     assert bill.total.dollars == pytest.approx(630 / 3600 * 3)
     assert any("Enterprise" in line and "max_cluster_count 3" in line for line in bill.explain)
     # A single-cluster warehouse stays at Standard: 630 / 3600 x $2 = $0.35, no edition note.
-    single = price_run(run(auto_suspend_seconds=600, max_clusters=1), ONE_PASS, CATALOG)
+    single = billing_for(run(auto_suspend_seconds=600, max_clusters=1), CATALOG).price_run(ONE_PASS)
     assert single.total.dollars == pytest.approx(630 / 3600 * 2)
     assert not any("edition" in line for line in single.explain)
 
@@ -129,21 +135,23 @@ def test_worked_a_multi_cluster_warehouse_is_priced_at_enterprise():
 def test_worked_an_edition_the_user_set_is_kept():
     # edition: business_critical: 630 / 3600 x $4 = $0.70.
     rules = catalog(edition="business_critical")
-    bill = price_run(run(auto_suspend_seconds=600, max_clusters=3), ONE_PASS, rules)
+    bill = billing_for(run(auto_suspend_seconds=600, max_clusters=3), rules).price_run(ONE_PASS)
     assert bill.total.dollars == pytest.approx(630 / 3600 * 4)
     # edition: standard on a multi-cluster warehouse is kept ($0.35) but flagged: it cannot be.
-    standard = price_run(
-        run(auto_suspend_seconds=600, max_clusters=3), ONE_PASS, catalog(edition="standard")
-    )
+    standard = billing_for(
+        run(auto_suspend_seconds=600, max_clusters=3), catalog(edition="standard")
+    ).price_run(ONE_PASS)
     assert standard.total.dollars == pytest.approx(630 / 3600 * 2)
     assert any("check snowflake.edition" in line for line in standard.explain)
 
 
 def test_worked_the_measured_bill_is_priced_at_the_implied_edition_too():
     # 0.5 metered credits on a multi-cluster warehouse: 0.5 x $3 = $1.50.
-    stored = run(auto_suspend_seconds=600, max_clusters=2)
-    stored["run_usage"] = {"credits_compute": 0.5, "complete": True}
-    bill = price_run(stored, ONE_PASS, CATALOG)
+    stored = replace(
+        run(auto_suspend_seconds=600, max_clusters=2),
+        run_usage={"credits_compute": 0.5, "complete": True},
+    )
+    bill = billing_for(stored, CATALOG).price_run(ONE_PASS)
     assert bill.total.basis == "measured" and bill.total.dollars == pytest.approx(1.5)
 
 
@@ -154,19 +162,19 @@ def test_worked_the_measured_bill_is_priced_at_the_implied_edition_too():
 
 
 def test_worked_storage_is_on_demand_by_default():
-    rules = billing(run(), CATALOG)
+    rules = billing_for(run(), CATALOG)
     priced = rules.storage_per_month(2.5e12)
     assert priced.cost.dollars == pytest.approx(2.5 * 40)  # $100 a month
     assert "on-demand" in priced.explain[0]
 
 
 def test_worked_storage_on_capacity():
-    rules = billing(run(), catalog(storage_contract="capacity"))
+    rules = billing_for(run(), catalog(storage_contract="capacity"))
     assert rules.storage_per_month(2.5e12).cost.dollars == pytest.approx(2.5 * 23)  # $57.50
 
 
 def test_storage_contract_must_have_a_price():
-    rules = billing(run(), catalog(storage_contract="prepaid"))
+    rules = billing_for(run(), catalog(storage_contract="prepaid"))
     with pytest.raises(ConfigError, match=r"storage_contract 'prepaid' has no price"):
         rules.storage_per_month(1e12)
 
@@ -174,12 +182,12 @@ def test_storage_contract_must_have_a_price():
 def test_a_catalog_with_one_storage_price_still_prices_it():
     # A user's catalog written before storage_contract: its one price is used as it is.
     one = {"price": 30.0, "unit": "USD per TB-month", "source": "https://x", "as_of": "2026-12-01"}
-    rules = billing(run(), catalog(storage_tb_month=one))
+    rules = billing_for(run(), catalog(storage_tb_month=one))
     assert rules.storage_per_month(1e12).cost.dollars == pytest.approx(30.0)
 
 
 def test_unknown_stored_size_is_unknown_not_zero():
-    priced = billing(run(), CATALOG).storage_per_month(None)
+    priced = billing_for(run(), CATALOG).storage_per_month(None)
     assert priced.cost.dollars is None and priced.cost.basis == "unknown"
 
 
@@ -221,7 +229,7 @@ def test_worked_the_run_bill_at_each_common_auto_suspend():
     # 600 s (this run's, the default), 610 s = $0.3389; at 3600 s, 3610 s = $2.0056. The report
     # shows all four beside the bill: the run's own setting moves it 8.7x between 60 and 600.
     attempts = [timed("q01", 0, 10)]
-    bills = dict(billing(run(auto_suspend_seconds=600), CATALOG).sensitivity(attempts))
+    bills = dict(billing_for(run(auto_suspend_seconds=600), CATALOG).sensitivity(attempts))
     assert {value: round(cost.dollars, 4) for value, cost in bills.items()} == {
         60.0: round(70 / 3600 * 2, 4),
         300.0: round(310 / 3600 * 2, 4),
@@ -229,6 +237,6 @@ def test_worked_the_run_bill_at_each_common_auto_suspend():
         3600.0: round(3610 / 3600 * 2, 4),
     }
     # The run's own figure is the run bill as modelled; a value of its own is added to the row.
-    bill = price_run(run(auto_suspend_seconds=120), attempts, CATALOG)
+    bill = billing_for(run(auto_suspend_seconds=120), CATALOG).price_run(attempts)
     assert bill.sensitivity.startswith("run bill at AUTO_SUSPEND (s) 60: $0.039")
     assert "120 (this run): $0.072 ·" in bill.sensitivity  # 130 s

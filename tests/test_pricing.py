@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stored_rows
 import yaml
 
+from harness.engines import billing_for
 from harness.errors import ConfigError
-from harness.pricing import MIB, TIB, Cost, load_catalog, price_run
+from harness.pricing import MIB, TIB, Cost, load_catalog
+from harness.store.rows import StoredAttempt, StoredRun
 
 CATALOG = load_catalog()
 
 
-def attempt(**usage):
-    return {
-        "status": "ok",
-        "phase": "hot",
-        "client_seconds": 1.0,
-        "engine_seconds": None,
-        "bytes_scanned": None,
-        "bytes_billed": None,
-        "slot_ms": None,
-        "warehouse_seconds": None,
-        "rpu_seconds": None,
-        "cache_hit": None,
-    } | usage
+def attempt(**usage) -> StoredAttempt:
+    """A successful attempt of one second, its usage as given (the rest not reported)."""
+    return stored_rows.attempt(**{"client_seconds": 1.0, **usage})
+
+
+def engine_run(engine: str, settings: dict | None = None, **fields) -> StoredRun:
+    return stored_rows.run(engine=engine, engine_settings=settings or {}, **fields)
 
 
 def cost(engine, run_settings=None, **usage) -> Cost:
-    from harness.pricing import attempt_cost
-
-    return attempt_cost(
-        attempt(**usage), {"engine": engine, "engine_settings": run_settings or {}}, CATALOG
-    )
+    return billing_for(engine_run(engine, run_settings), CATALOG).marginal(attempt(**usage))
 
 
 def bundled_prices() -> dict:
@@ -132,6 +126,18 @@ def test_every_bundled_catalog_passes_the_strict_reader_and_its_keys_are_read():
     # An unquoted comma in a flow mapping once cut this unit and made stray keys.
     unit = CATALOG.price("duckdb", "machines", "m6i.large", "hour").unit
     assert unit == "USD per hour (m6i.large, 2 vCPU, 8 GiB, Linux, on demand)"
+
+
+def test_each_engines_prices_are_found_where_pricing_looks():
+    # harness.pricing finds an engine's part of the catalog by path (it must not import the
+    # registry, which imports the engines, which import it): harness/engines/<name>/.
+    from harness.engines import REGISTRY
+    from harness.pricing import _bundled_path
+
+    for name, target in REGISTRY.items():
+        assert target.partition(":")[0] == f"harness.engines.{name}", name
+        assert _bundled_path(name) is not None, name
+    assert _bundled_path("oracle") is None and _bundled_path("../engines") is None
 
 
 @pytest.mark.parametrize(
@@ -260,18 +266,17 @@ def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
 
 
 def test_price_performance_of_one_pass():
-    from harness.pricing import price_performance
 
-    run = {"engine": "duckdb", "engine_settings": {"threads": 2, "memory_limit": "6.2 GiB"}}
+    run = engine_run("duckdb", {"threads": 2, "memory_limit": "6.2 GiB"})
     attempts = [attempt(query_id="q01", client_seconds=s) for s in (3600.0, 1800.0, 1800.0)]
     attempts += [attempt(query_id="q02", client_seconds=3600.0)]
-    value = price_performance(run, attempts, CATALOG)
+    value = billing_for(run, CATALOG).price_performance(attempts)
     assert value.queries == 2 and value.seconds == 1800.0 + 3600.0
     assert value.cost.dollars == pytest.approx(0.096 * 1.5)
     assert value.queries_per_dollar == pytest.approx(2 / (0.096 * 1.5))
     assert value.time_x_cost == pytest.approx(5400.0 * 0.096 * 1.5)
-    failed = price_performance(
-        run, [attempt(query_id="q01", status="error", client_seconds=None)], CATALOG
+    failed = billing_for(run, CATALOG).price_performance(
+        [attempt(query_id="q01", status="error", client_seconds=None)]
     )
     assert failed.seconds is None and failed.cost.dollars is None  # no pass: unknown, not $0
 
@@ -307,15 +312,14 @@ def test_bigquery_models_a_10_mb_minimum_per_table_referenced():
 
 
 def test_edge_cases_by_hand():
-    from harness.pricing import price_run
 
     # 0 bytes billed, as reported: BigQuery billed nothing (a cached or metadata-only query).
     assert cost("bigquery", bytes_billed=0) == Cost(0.0, "measured", "2026-11-25")
     # 0 bytes processed, modelled: still the 10 MB minimum.
     assert cost("bigquery", bytes_scanned=0).dollars == pytest.approx(10 * MIB / TIB * 6.25)
     # A Snowflake run whose warehouse size is unknown: unknown, never $0.
-    run = {"engine": "snowflake", "engine_settings": {}}
-    blind = price_run(run, [timed("q01", 0, 1)], CATALOG)
+    run = engine_run("snowflake")
+    blind = billing_for(run, CATALOG).price_run([timed("q01", 0, 1)])
     assert blind.total.dollars is None and blind.total.basis == "unknown"
 
 
@@ -338,17 +342,14 @@ def test_edge_cases_by_hand():
     ],
 )
 def test_bad_price_catalogs_are_one_line_errors(tmp_path, catalog, message):
-    from harness.pricing import price_run
 
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(catalog))
     with pytest.raises(ConfigError, match=message):
         loaded = load_catalog(path)
         engine = next(iter(catalog))
-        price_run(
-            {"engine": engine, "engine_settings": {"warehouse_size": "XS"}},
-            [attempt(query_id="q01")],
-            loaded,
+        billing_for(engine_run(engine, {"warehouse_size": "XS"}), loaded).price_run(
+            [attempt(query_id="q01")]
         )
 
 
@@ -363,7 +364,7 @@ def test_a_budget_must_be_positive(whbench, make_config):
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-def timed(query_id: str, start: float, end: float, **usage) -> dict:
+def timed(query_id: str, start: float, end: float, **usage) -> StoredAttempt:
     """An attempt that ran from T0 + start to T0 + end seconds."""
     return attempt(
         query_id=query_id,
@@ -374,8 +375,8 @@ def timed(query_id: str, start: float, end: float, **usage) -> dict:
     )
 
 
-def snowflake_run(**settings) -> dict:
-    return {"engine": "snowflake", "engine_settings": {"warehouse_size": "X-Small", **settings}}
+def snowflake_run(**settings) -> StoredRun:
+    return engine_run("snowflake", {"warehouse_size": "X-Small", **settings})
 
 
 # Snowflake, https://docs.snowflake.com/en/user-guide/cost-understanding-compute (read
@@ -387,7 +388,9 @@ SNOWFLAKE_QUERIES = [timed("q01", 0, 10), timed("q02", 10, 30)]
 def test_worked_snowflake_xs_one_resume_and_the_600_s_tail():
     # Queries from 0 s to 30 s, then idle until AUTO_SUSPEND (600 s) suspends it: 630 s of an
     # XS warehouse (1 credit/hour) at $2/credit = 630 / 3600 x 2 = $0.35.
-    bill = price_run(snowflake_run(auto_suspend_seconds=600), SNOWFLAKE_QUERIES, CATALOG)
+    bill = billing_for(snowflake_run(auto_suspend_seconds=600), CATALOG).price_run(
+        SNOWFLAKE_QUERIES
+    )
     # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
     assert bill.total == Cost(pytest.approx(0.35), "modelled", "2026-12-06")
     # The marginal cost is the queries' own 30 s: 30 / 3600 x 2 = $0.01667.
@@ -397,9 +400,13 @@ def test_worked_snowflake_xs_one_resume_and_the_600_s_tail():
 def test_worked_snowflake_suspended_after_the_run_bills_the_60_s_minimum():
     # suspend_after_run: whbench suspended it at 31 s; 31 s < the 60 s minimum per resume, so
     # 60 s are billed: 60 / 3600 x 1 credit x $2 = $0.0333.
-    run = snowflake_run(auto_suspend_seconds=600, suspend_after_run=True)
-    run["after_run"] = {"suspended_at": (T0 + timedelta(seconds=31)).isoformat()}
-    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total.dollars == pytest.approx(60 / 3600 * 2)
+    suspended = {"suspended_at": (T0 + timedelta(seconds=31)).isoformat()}
+    run = replace(
+        snowflake_run(auto_suspend_seconds=600, suspend_after_run=True), after_run=suspended
+    )
+    assert billing_for(run, CATALOG).price_run(SNOWFLAKE_QUERIES).total.dollars == pytest.approx(
+        60 / 3600 * 2
+    )
 
 
 def test_worked_snowflake_cold_suspend_bills_a_resume_per_cold_attempt():
@@ -411,15 +418,17 @@ def test_worked_snowflake_cold_suspend_bills_a_resume_per_cold_attempt():
     # credit/hour, $2/credit = $0.3694. Without the suspend it would be 625 s.
     run = snowflake_run(auto_suspend_seconds=600)
     queries = [
-        {**timed("q01", 0, 10), "phase": "cold"},
-        {**timed("q01", 10, 20), "phase": "hot"},
-        {**timed("q02", 20, 25), "phase": "cold"},
+        timed("q01", 0, 10, phase="cold"),
+        timed("q01", 10, 20, phase="hot"),
+        timed("q02", 20, 25, phase="cold"),
     ]
-    bill = price_run(run, queries, CATALOG)
+    bill = billing_for(run, CATALOG).price_run(queries)
     assert bill.total.dollars == pytest.approx(665 / 3600 * 2)
     assert any("1 suspended for cold attempts" in line for line in bill.explain)
-    lukewarm = [{**q, "phase": "lukewarm" if q["phase"] == "cold" else "hot"} for q in queries]
-    assert price_run(run, lukewarm, CATALOG).total.dollars == pytest.approx(625 / 3600 * 2)
+    lukewarm = [replace(q, phase="lukewarm" if q.phase == "cold" else "hot") for q in queries]
+    assert billing_for(run, CATALOG).price_run(lukewarm).total.dollars == pytest.approx(
+        625 / 3600 * 2
+    )
 
 
 def test_worked_snowflake_a_second_resume_after_a_pause_longer_than_auto_suspend():
@@ -427,7 +436,9 @@ def test_worked_snowflake_a_second_resume_after_a_pause_longer_than_auto_suspend
     # up to 3661 s. Billed 61 + 61 = 122 s at 1 credit/hour, $2/credit.
     run = snowflake_run(auto_suspend_seconds=60)
     queries = [timed("q01", 0, 1), timed("q02", 3600, 3601)]
-    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(122 / 3600 * 2)
+    assert billing_for(run, CATALOG).price_run(queries).total.dollars == pytest.approx(
+        122 / 3600 * 2
+    )
 
 
 def test_worked_snowflake_two_cluster_burst():
@@ -441,10 +452,10 @@ def test_worked_snowflake_two_cluster_burst():
     burst = [timed(f"q{n:02}", 0, 100) for n in range(12)]
     # $3/credit, not $2: a multi-cluster warehouse needs Enterprise edition or higher
     # (warehouses-multicluster, read 2026-12-06; tests/test_billing_snowflake.py).
-    assert price_run(run, burst, CATALOG).total.dollars == pytest.approx(920 / 3600 * 3)
+    assert billing_for(run, CATALOG).price_run(burst).total.dollars == pytest.approx(920 / 3600 * 3)
     # Eight at once fit one cluster: 700 s only.
     fits = [timed(f"q{n:02}", 0, 100) for n in range(8)]
-    assert price_run(run, fits, CATALOG).total.dollars == pytest.approx(700 / 3600 * 3)
+    assert billing_for(run, CATALOG).price_run(fits).total.dollars == pytest.approx(700 / 3600 * 3)
 
 
 def test_worked_snowflake_gen2_bills_its_own_rate():
@@ -452,12 +463,14 @@ def test_worked_snowflake_gen2_bills_its_own_rate():
     # (read 2026-11-26): a Gen2 XS on AWS burns 1.35 credits/hour. The 630 s run above:
     # 630 / 3600 x 1.35 x $2 = $0.4725.
     run = snowflake_run(auto_suspend_seconds=600, warehouse_generation="2")
-    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total.dollars == pytest.approx(0.4725)
+    assert billing_for(run, CATALOG).price_run(SNOWFLAKE_QUERIES).total.dollars == pytest.approx(
+        0.4725
+    )
 
 
 def test_worked_snowflake_already_running_warehouse_has_no_resume_minimum():
     run = snowflake_run(auto_suspend_seconds=0, state_at_start="STARTED")
-    bill = price_run(run, [timed("q01", 0, 10)], CATALOG)
+    bill = billing_for(run, CATALOG).price_run([timed("q01", 0, 10)])
     assert bill.total.dollars == pytest.approx(10 / 3600 * 2)
     assert any("already running" in line for line in bill.explain)
 
@@ -467,19 +480,21 @@ def test_worked_snowflake_cloud_services_beyond_ten_percent_are_modelled():
     # 0.5 billed at $2. Snowflake applies this per account per day, so it is modelled.
     run = snowflake_run(auto_suspend_seconds=0)
     hour = [timed("q01", 0, 3600, cloud_services_credits=0.6)]
-    bill = price_run(run, hour, CATALOG)
+    bill = billing_for(run, CATALOG).price_run(hour)
     # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
     assert bill.total == Cost(pytest.approx(2.0 + 0.5 * 2.0), "modelled", "2026-12-06")
 
 
 def test_measured_snowflake_metering_wins_only_when_complete():
     run = snowflake_run(auto_suspend_seconds=600)
-    run["run_usage"] = {"credits_compute": 0.2, "complete": False, "pending": "not yet"}
-    pending = price_run(run, SNOWFLAKE_QUERIES, CATALOG)
+    run = replace(run, run_usage={"credits_compute": 0.2, "complete": False, "pending": "not yet"})
+    pending = billing_for(run, CATALOG).price_run(SNOWFLAKE_QUERIES)
     assert pending.total.basis == "modelled" and any("pending" in e for e in pending.explain)
-    run["run_usage"] = {"credits_compute": 0.2, "complete": True, "fetched_at": "x"}
+    run = replace(run, run_usage={"credits_compute": 0.2, "complete": True, "fetched_at": "x"})
     # as_of: the credit prices were re-checked on 2026-12-06 (snowflake/pricing.yaml).
-    assert price_run(run, SNOWFLAKE_QUERIES, CATALOG).total == Cost(0.4, "measured", "2026-12-06")
+    assert billing_for(run, CATALOG).price_run(SNOWFLAKE_QUERIES).total == Cost(
+        0.4, "measured", "2026-12-06"
+    )
 
 
 def editions(**overrides):
@@ -495,8 +510,8 @@ def test_worked_bigquery_editions_half_a_slot_second_bills_50_slots_for_60_s():
     # autoscaler scales in steps of 50 slots, holds them at least 60 s, and bills the slots it
     # scaled to. A job of 500 slot-ms over 0.5 s: 50 slots x 60 s = 3000 slot-seconds
     # = 0.8333 slot-hours x $0.04 (Standard) = $0.0333, where its own slot-ms are $0.0000056.
-    run = {"engine": "bigquery", "engine_settings": {}}
-    bill = price_run(run, [timed("q01", 0, 0.5, slot_ms=500)], editions())
+    run = engine_run("bigquery")
+    bill = billing_for(run, editions()).price_run([timed("q01", 0, 0.5, slot_ms=500)])
     assert bill.total.dollars == pytest.approx(3000 / 3600 * 0.04)
     assert bill.marginal.dollars == pytest.approx(0.5 / 3600 * 0.04)
 
@@ -504,9 +519,9 @@ def test_worked_bigquery_editions_half_a_slot_second_bills_50_slots_for_60_s():
 def test_worked_bigquery_editions_bill_failed_jobs_too():
     # Same page: the charge applies to jobs that fail as well. A failed 2 s job reported no
     # slot-ms: the smallest scale-up, 50 slots for 60 s, is billed = $0.0333.
-    run = {"engine": "bigquery", "engine_settings": {}}
+    run = engine_run("bigquery")
     failed = timed("q01", 0, 2, status="error")
-    bill = price_run(run, [failed], editions())
+    bill = billing_for(run, editions()).price_run([failed])
     assert bill.total.dollars == pytest.approx(3000 / 3600 * 0.04)
     assert any("one 50-slot step assumed" in line for line in bill.explain)
 
@@ -515,25 +530,29 @@ def test_worked_redshift_serverless_30_s_bills_the_60_s_minimum():
     # https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-billing.html (read
     # 2026-11-26): per second with a 60 s minimum. 30 s of queries at base 8 RPU: 60 s x 8 RPU
     # = 480 RPU-seconds = 0.1333 RPU-hours x $0.375 = $0.05.
-    run = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
+    run = engine_run("redshift", {"base_rpu": 8})
     queries = [timed("q01", 0, 10), timed("q02", 10, 30)]
-    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(0.05)
-    run["run_usage"] = {"rpu_seconds": 7200.0, "complete": True}  # measured: 2 RPU-hours
+    assert billing_for(run, CATALOG).price_run(queries).total.dollars == pytest.approx(0.05)
+    run = replace(run, run_usage={"rpu_seconds": 7200.0, "complete": True})  # 2 RPU-hours
     # as_of: the RPU-hour price re-checked 2026-12-06 (was 2026-11-25)
-    assert price_run(run, queries, CATALOG).total == Cost(0.75, "measured", "2026-12-06")
+    assert billing_for(run, CATALOG).price_run(queries).total == Cost(
+        0.75, "measured", "2026-12-06"
+    )
 
 
 def test_worked_redshift_provisioned_two_ra3_xlplus_nodes():
     # https://aws.amazon.com/redshift/pricing/ (read 2026-11-26): every node-hour the cluster
     # exists. A 30-minute query window on 2 x ra3.xlplus at $1.086: 0.5 x 2 x 1.086 = $1.086.
-    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
+    run = engine_run("redshift", {"node_type": "ra3.xlplus", "nodes": 2})
     queries = [timed("q01", 0, 60), timed("q02", 1700, 1800)]
-    assert price_run(run, queries, CATALOG).total.dollars == pytest.approx(1.086)
+    assert billing_for(run, CATALOG).price_run(queries).total.dollars == pytest.approx(1.086)
     # dc2.large is priced; a node count left out is an error naming the setting.
-    dc2 = {"engine": "redshift", "engine_settings": {"node_type": "dc2.large", "nodes": 1}}
-    assert price_run(dc2, queries, CATALOG).total.dollars == pytest.approx(0.5 * 0.25)
+    dc2 = engine_run("redshift", {"node_type": "dc2.large", "nodes": 1})
+    assert billing_for(dc2, CATALOG).price_run(queries).total.dollars == pytest.approx(0.5 * 0.25)
     with pytest.raises(ConfigError, match=r"engines\.redshift\.nodes"):
-        price_run({**run, "engine_settings": {"node_type": "ra3.xlplus"}}, queries, CATALOG)
+        billing_for(replace(run, engine_settings={"node_type": "ra3.xlplus"}), CATALOG).price_run(
+            queries
+        )
 
 
 def test_worked_redshift_concurrency_scaling_under_load():
@@ -542,16 +561,17 @@ def test_worked_redshift_concurrency_scaling_under_load():
     # beside 2 x ra3.xlplus: 120 / 3600 x 2 x $1.086 = $0.0724, an upper bound (the free credit
     # left is not visible from SQL). Serverless has no separate charge; nothing reported, none.
     from harness.engines.redshift import concurrency_scaling
-    from harness.pricing import billing
 
-    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
-    rules = billing(run, CATALOG)
+    run = engine_run("redshift", {"node_type": "ra3.xlplus", "nodes": 2})
+    rules = billing_for(run, CATALOG)
     scaled = rules.scale_out_bill({"concurrency_scaling_seconds": 120.0})
     assert scaled.cost.dollars == pytest.approx(120 / 3600 * 2 * 1.086)
     assert "at most" in scaled.explain[0]
     assert rules.scale_out_bill(None) is None
-    serverless = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
-    assert billing(serverless, CATALOG).scale_out_bill({"concurrency_scaling_seconds": 9}) is None
+    serverless = engine_run("redshift", {"base_rpu": 8})
+    assert (
+        billing_for(serverless, CATALOG).scale_out_bill({"concurrency_scaling_seconds": 9}) is None
+    )
     # SVCS_CONCURRENCY_SCALING_USAGE periods against a level from 10:05 to 10:20: a period of
     # 600 s of usage from 10:00 to 10:10 counts half; one from 10:15 to 10:16 (60 s) whole.
     at = datetime(2026, 11, 26, 10, 0)
@@ -579,15 +599,13 @@ def test_worked_redshift_concurrency_scaling_under_load():
     ],
 )
 def test_worked_storage_for_one_terabyte(engine, dollars):
-    from harness.pricing import billing
 
-    rules = billing({"engine": engine, "engine_settings": {}}, CATALOG)
+    rules = billing_for(engine_run(engine), CATALOG)
     assert rules.storage_per_month(1e12).cost.dollars == pytest.approx(dollars)
 
 
 def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
     from harness.config import Pattern
-    from harness.pricing import project_month
 
     pattern = Pattern(queries_per_day=1000, active_hours=8, data_gb=0)
     days = 730 / 24
@@ -595,22 +613,20 @@ def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
     # Snowflake XS, AUTO_SUSPEND 600: queries every 28.8 s keep it up all 8 h plus one 602 s
     # tail a day: (28800 + 602) / 3600 h x 1 credit x $2 x 30.42 days = $496.83.
     run = snowflake_run(auto_suspend_seconds=600)
-    month = project_month(run, two_seconds, CATALOG, pattern, None)
+    month = billing_for(run, CATALOG).project_month(two_seconds, pattern, None)
     assert month.cost.dollars == pytest.approx((28800 + 602) / 3600 * 2 * days)
     # BigQuery on demand: 1 GiB billed a query = 1/1024 TiB x $6.25 x 1000 x 30.42 = $185.66.
-    bq = project_month(
-        {"engine": "bigquery", "engine_settings": {}}, two_seconds, CATALOG, pattern, None
-    )
+    bq = billing_for(engine_run("bigquery"), CATALOG).project_month(two_seconds, pattern, None)
     assert bq.cost.dollars == pytest.approx(6.25 / 1024 * 1000 * days)
     # Redshift Serverless, base 8 RPU: queries 28.8 s apart, closer than the 60 s minimum, are
     # one active period a day: 999 x 28.8 + 2 = 28,773.2 s x 8 RPU x $0.375/3600 x 30.42 (the
     # lower bound; was 2000 busy s, one minimum a day; see tests/test_billing_redshift.py).
-    rs = {"engine": "redshift", "engine_settings": {"base_rpu": 8}}
-    serverless = project_month(rs, two_seconds, CATALOG, pattern, None)
+    rs = engine_run("redshift", {"base_rpu": 8})
+    serverless = billing_for(rs, CATALOG).project_month(two_seconds, pattern, None)
     assert serverless.cost.dollars == pytest.approx((999 * 28.8 + 2) * 8 / 3600 * 0.375 * days)
     # A provisioned 2-node ra3.xlplus cluster bills all 730 hours whatever the pattern.
-    nodes = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
-    assert project_month(nodes, two_seconds, CATALOG, pattern, None).cost.dollars == (
+    nodes = engine_run("redshift", {"node_type": "ra3.xlplus", "nodes": 2})
+    assert billing_for(nodes, CATALOG).project_month(two_seconds, pattern, None).cost.dollars == (
         pytest.approx(730 * 2 * 1.086)
     )
     assert any("1000 queries a day" in line for line in month.explain)

@@ -33,9 +33,12 @@ Vendor pages, each read 2026-12-06:
 from __future__ import annotations
 
 import pytest
+import stored_rows
 
 from harness.config import Pattern
-from harness.pricing import Catalog, Cost, billing, capacity_needed, load_catalog
+from harness.engines import billing_for
+from harness.pricing import Catalog, Cost, capacity_needed, load_catalog
+from harness.store.rows import StoredRun
 
 CATALOG = load_catalog()
 DAYS = 730 / 24
@@ -59,11 +62,9 @@ def test_the_issues_shape_needs_88_compute_hours_a_day_so_4_copies():
 
 
 # -- DuckDB: VMs of the run's size --------------------------------------------------------------
-def duckdb(threads: int = 2, memory_limit: str = "18.8 GiB") -> dict:
-    return {
-        "engine": "duckdb",
-        "engine_settings": {"threads": threads, "memory_limit": memory_limit},
-    }
+def duckdb(threads: int = 2, memory_limit: str = "18.8 GiB") -> StoredRun:
+    settings = {"threads": threads, "memory_limit": memory_limit}
+    return stored_rows.run(engine="duckdb", engine_settings=settings)
 
 
 def test_worked_duckdb_the_issues_pattern_is_4_vms_not_one():
@@ -72,7 +73,7 @@ def test_worked_duckdb_the_issues_pattern_is_4_vms_not_one():
     # per second, 60 s minimum a start): 4 x 24 x 30.42 x $0.384 = $1,121.28 a month. The old
     # projection priced one VM all month ($280.32 for this machine; $70.08 for the m6i.large it
     # used to assume): 4x low.
-    month = billing(duckdb(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    month = billing_for(duckdb(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
     assert month.cost.dollars == pytest.approx(4 * 24 * DAYS * 0.384)
     assert month.cost.dollars == pytest.approx(1121.28, abs=0.01)
     assert month.cost.basis == "modelled"
@@ -88,22 +89,20 @@ def test_worked_duckdb_the_issues_pattern_is_4_vms_not_one():
 def test_worked_duckdb_a_light_pattern_is_one_vm_for_its_active_hours():
     # 1,000 queries of 2 s over 8 h: 0.56 compute-hours a day, one VM, up the 8 active hours:
     # 8 x 30.42 x $0.384 = $93.44 a month.
-    month = billing(duckdb(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    month = billing_for(duckdb(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
     assert month.cost.dollars == pytest.approx(8 * DAYS * 0.384)
     assert any("1 x m6i.2xlarge for 8 h a day" in line for line in month.explain)
 
 
 def test_duckdb_without_recorded_threads_is_unknown():
-    month = billing(duckdb(threads=None), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    month = billing_for(duckdb(threads=None), CATALOG).month(ISSUE, FREE_COST, SECONDS)
     assert month.cost.dollars is None and month.cost.basis == "unknown"
 
 
 # -- Snowflake: clusters of the run's size ------------------------------------------------------
-def snowflake(**settings) -> dict:
-    return {
-        "engine": "snowflake",
-        "engine_settings": {"warehouse_size": "X-Small", "auto_suspend_seconds": 600, **settings},
-    }
+def snowflake(**settings) -> StoredRun:
+    settings = {"warehouse_size": "X-Small", "auto_suspend_seconds": 600, **settings}
+    return stored_rows.run(engine="snowflake", engine_settings=settings)
 
 
 def test_worked_snowflake_the_issues_pattern_is_4_clusters_at_enterprise():
@@ -111,7 +110,7 @@ def test_worked_snowflake_the_issues_pattern_is_4_clusters_at_enterprise():
     # AUTO_SUSPEND tail, the other three 24 h + 120 s (load checks): 345,600 + 600 + 360 =
     # 346,560 s = 96.27 cluster-hours a day. Multi-cluster needs Enterprise (MULTICLUSTER), $3
     # a credit: 96.27 x $3 x 30.42 = $8,784.33 a month.
-    month = billing(snowflake(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    month = billing_for(snowflake(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
     daily_hours = (4 * 86_400 + 600 + 3 * 120) / 3600
     assert month.cost.dollars == pytest.approx(daily_hours * 3.0 * DAYS)
     assert month.cost.dollars == pytest.approx(8784.33, abs=0.01)
@@ -126,7 +125,7 @@ def test_worked_snowflake_a_light_pattern_keeps_one_cluster_and_its_tail():
     # 1,000 queries of 2 s over 8 h: one cluster keeps up; the warehouse stays up the 8 h and
     # one 602 s tail: (28,800 + 602) / 3600 x 1 credit x $2 (Standard) x 30.42 = $496.83 (as in
     # tests/test_pricing.py).
-    month = billing(snowflake(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    month = billing_for(snowflake(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
     assert month.cost.dollars == pytest.approx((28_800 + 602) / 3600 * 2 * DAYS)
     assert "one cluster keeps up" in month.explain[0]
 
@@ -134,18 +133,18 @@ def test_worked_snowflake_a_light_pattern_keeps_one_cluster_and_its_tail():
 def test_worked_snowflake_beyond_a_sizes_cluster_limit_says_so():
     # A 4XL may have at most 10 clusters (MULTICLUSTER): 50,000 queries of 20 s over 24 h need
     # 277.8 compute-hours a day, 11.6 busy, 12 clusters: more than a 4XL warehouse can have.
-    month = billing(snowflake(warehouse_size="X4LARGE"), CATALOG).month(ISSUE, FREE_COST, 20.0)
+    month = billing_for(snowflake(warehouse_size="X4LARGE"), CATALOG).month(ISSUE, FREE_COST, 20.0)
     text = "\n".join(month.explain)
     assert "12 x 4XL clusters" in text
     assert "a 4XL warehouse can have at most 10 clusters" in text
     # An XS may have 300, but 10 unless the limit is raised.
-    month = billing(snowflake(), CATALOG).month(ISSUE, FREE_COST, 20.0)
+    month = billing_for(snowflake(), CATALOG).month(ISSUE, FREE_COST, 20.0)
     assert any("limited to 10 unless the limit is raised" in e for e in month.explain)
 
 
 # -- Redshift: Serverless RPUs, provisioned clusters ---------------------------------------------
-def serverless(base_rpu: int = 8) -> dict:
-    return {"engine": "redshift", "engine_settings": {"base_rpu": base_rpu}}
+def serverless(base_rpu: int = 8) -> StoredRun:
+    return stored_rows.run(engine="redshift", engine_settings={"base_rpu": base_rpu})
 
 
 def test_worked_serverless_the_issues_pattern_is_4_x_the_base_rpu():
@@ -154,7 +153,7 @@ def test_worked_serverless_the_issues_pattern_is_4_x_the_base_rpu():
     # period, the headline). A minimum per query at the base: 50,000 x 60 s x 8 RPU = 6,666.7
     # RPU-hours a day = $76,041.67 a month. The old projection (8 RPU, the day one period) gave
     # 86,404.6 s x 8 RPU = $2,190.12: 4x low.
-    month = billing(serverless(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    month = billing_for(serverless(), CATALOG).month(ISSUE, FREE_COST, SECONDS)
     assert month.cost.dollars == pytest.approx(32 * 24 * 0.375 * DAYS)
     assert month.cost.dollars == pytest.approx(8760.00, abs=0.01)
     assert "$76,041.67" in month.cost.note
@@ -166,7 +165,7 @@ def test_worked_serverless_the_issues_pattern_is_4_x_the_base_rpu():
 def test_worked_serverless_is_held_to_the_1024_rpu_maximum():
     # Base 512 x 4 = 2,048 RPU, more than the 1024 RPU of RS_CAPACITY (US East): priced at
     # 1024 RPU x 24 h x $0.375 x 30.42 = $280,320 a month, and said to be a lower bound.
-    month = billing(serverless(512), CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    month = billing_for(serverless(512), CATALOG).month(ISSUE, FREE_COST, SECONDS)
     assert month.cost.dollars == pytest.approx(1024 * 24 * 0.375 * DAYS)
     text = "\n".join(month.explain)
     assert "= 2048 RPU, held to 1024" in text and "lower bound" in text
@@ -175,7 +174,7 @@ def test_worked_serverless_is_held_to_the_1024_rpu_maximum():
 def test_worked_serverless_a_light_pattern_keeps_the_base_model():
     # 1,000 queries of 2 s over 8 h need 0.56 compute-hours a day: the base keeps up, and the
     # month is tests/test_billing_redshift.py's $729.32 (one active period a day at 8 RPU).
-    month = billing(serverless(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    month = billing_for(serverless(), CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
     assert month.cost.dollars == pytest.approx((999 * 28.8 + 2) * 8 / 3600 * 0.375 * DAYS)
     assert "the base capacity keeps up" in month.explain[0]
 
@@ -186,8 +185,9 @@ def test_worked_provisioned_beyond_one_cluster_adds_concurrency_scaling():
     # second at the on-demand rate), 3 x 24 x 30.42 = 2,190 cluster-hours, less 30.42 free (an
     # hour a day): 2,159.58 x 2 x $1.086 = $4,690.61. Together $6,276.17. RS_SCALING: 1 scaling
     # cluster by default, so the bill says to raise it to 3.
-    run = {"engine": "redshift", "engine_settings": {"node_type": "ra3.xlplus", "nodes": 2}}
-    month = billing(run, CATALOG).month(ISSUE, FREE_COST, SECONDS)
+    settings = {"node_type": "ra3.xlplus", "nodes": 2}
+    run = stored_rows.run(engine="redshift", engine_settings=settings)
+    month = billing_for(run, CATALOG).month(ISSUE, FREE_COST, SECONDS)
     main = 730 * 2 * 1.086
     scaling = (3 * 24 * DAYS - DAYS) * 2 * 1.086
     assert month.cost.dollars == pytest.approx(main + scaling)
@@ -197,12 +197,12 @@ def test_worked_provisioned_beyond_one_cluster_adds_concurrency_scaling():
     assert "3 concurrency scaling cluster(s)" in text
     assert "max_concurrency_scaling_clusters is 1 by default: set it to at least 3" in text
     # A pattern one cluster keeps up with is the 730 hours alone.
-    light = billing(run, CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
+    light = billing_for(run, CATALOG).month(Pattern(1000, 8), FREE_COST, 2.0)
     assert light.cost.dollars == pytest.approx(main)
 
 
 # -- BigQuery: bytes on demand, slots on Editions -------------------------------------------------
-BIGQUERY = {"engine": "bigquery", "engine_settings": {}}
+BIGQUERY = stored_rows.run(engine="bigquery", engine_settings={})
 
 
 def editions() -> Catalog:
@@ -213,7 +213,7 @@ def test_worked_bigquery_on_demand_needs_no_capacity_bytes_scale_linearly():
     # 1 GiB billed a query at $6.25 a TiB (BQ_PRICING): 50,000 x 30.42 x $6.25 / 1024 =
     # $9,282.43 a month whatever the speed; the compute-hours are stated, not priced.
     per_query = Cost(6.25 / 1024, "measured")
-    month = billing(BIGQUERY, CATALOG).month(ISSUE, per_query, SECONDS)
+    month = billing_for(BIGQUERY, CATALOG).month(ISSUE, per_query, SECONDS)
     assert month.cost.dollars == pytest.approx(6.25 / 1024 * 50_000 * DAYS)
     assert month.cost.dollars == pytest.approx(9282.43, abs=0.01)
     assert "no capacity to provision: the 87.5 compute-hours a day" in month.explain[0]
@@ -226,7 +226,7 @@ def test_worked_bigquery_editions_the_slots_the_pattern_keeps_busy():
     # of 50, BQ_AUTOSCALE), held 24 h and the 60 s window: 150 x 86,460 / 3600 = 3,602.5
     # slot-hours a day x $0.04 x 30.42 = $4,383.04 a month.
     per_query = Cost(200 / 3600 * 0.04, "modelled")
-    month = billing(BIGQUERY, editions()).month(ISSUE, per_query, SECONDS)
+    month = billing_for(BIGQUERY, editions()).month(ISSUE, per_query, SECONDS)
     assert month.cost.dollars == pytest.approx(150 * 86_460 / 3600 * 0.04 * DAYS)
     assert month.cost.dollars == pytest.approx(4383.04, abs=0.01)
     text = "\n".join(month.explain)
@@ -238,7 +238,7 @@ def test_worked_bigquery_editions_within_one_step_keeps_the_hold_model():
     # step: each job holds 50 slots for the 60 s window; jobs 28.8 s apart keep them up all 8 h
     # and one window: (28,800 + 60) x 50 / 3600 x $0.04 x 30.42 = $487.67 a month.
     per_query = Cost(20 / 3600 * 0.04, "modelled")
-    month = billing(BIGQUERY, editions()).month(Pattern(1000, 8), per_query, 2.0)
+    month = billing_for(BIGQUERY, editions()).month(Pattern(1000, 8), per_query, 2.0)
     assert month.cost.dollars == pytest.approx((28_800 + 60) * 50 / 3600 * 0.04 * DAYS)
     assert "the mix keeps 0.694 slots busy" in month.explain[0]
 

@@ -18,6 +18,8 @@ from harness.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
     from harness.engines.base import Engine
+    from harness.pricing import Billing, Catalog
+    from harness.store.rows import StoredRun
 
 # name -> "package:EngineClass"
 REGISTRY = {
@@ -35,6 +37,13 @@ def engine_class(name: str) -> type[Engine]:
         raise ConfigError(f"unknown engine {name!r}; known engines: {known}")
     module, _, attribute = REGISTRY[name].partition(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+def billing_for(run: StoredRun, catalog: Catalog) -> Billing:
+    """The billing rules of a stored run's engine, bound to its settings and the catalog:
+    `.marginal(attempt)`, `.price_run(attempts, loads)`, `.project_month(…)` and the rest."""
+    cls = engine_class(run.engine)
+    return cls.billing(catalog, cls.name, run)
 
 
 def all_engines() -> dict[str, type[Engine]]:

@@ -39,6 +39,7 @@ import functools
 import itertools
 import math
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -59,6 +60,9 @@ from harness.pricing import (
 )
 from harness.settings import Pattern
 
+if TYPE_CHECKING:
+    from harness.store.rows import StoredAttempt, StoredLoad
+
 
 class BigQueryBilling(Billing):
     @property
@@ -72,22 +76,22 @@ class BigQueryBilling(Billing):
         return int(self.section["autoscale_step_slots"])
 
     # -- per query --------------------------------------------------------------------------------
-    def marginal(self, attempt: dict) -> Cost:
+    def marginal(self, attempt: StoredAttempt) -> Cost:
         if not self.on_demand:
             # On a reservation that is already scaled up, a job costs the slot time it used.
             price = self._slot_price()
-            if attempt["status"] == "skipped":
+            if attempt.status == "skipped":
                 return FREE
-            if attempt.get("slot_ms") is None:
+            if attempt.slot_ms is None:
                 return Cost(None, "unknown", price.as_of)
-            return Cost(attempt["slot_ms"] / 3_600_000 * price.price, "modelled", price.as_of)
+            return Cost(attempt.slot_ms / 3_600_000 * price.price, "modelled", price.as_of)
         price = self.price("on_demand")
-        if attempt["status"] in ("error", "skipped") or attempt.get("cache_hit"):
+        if attempt.status in ("error", "skipped") or attempt.cache_hit:
             return FREE  # errors and cached results are not billed
-        billed, basis = attempt.get("bytes_billed"), "measured"
+        billed, basis = attempt.bytes_billed, "measured"
         if billed is None:
-            billed, basis = attempt.get("bytes_scanned"), "modelled"
-            if billed is None or attempt["status"] != "ok":
+            billed, basis = attempt.bytes_scanned, "modelled"
+            if billed is None or attempt.status != "ok":
                 # A cancelled (timed-out) job may be billed up to the full cost: not knowable.
                 return Cost(None, "unknown", price.as_of)
             minimum = self.section["minimum_bytes_per_table"] * _tables_referenced(attempt)
@@ -95,7 +99,7 @@ class BigQueryBilling(Billing):
         return Cost(billed / TIB * price.price, basis, price.as_of)
 
     # -- the run ----------------------------------------------------------------------------------
-    def run_bill(self, attempts: list[dict]) -> Priced:
+    def run_bill(self, attempts: list[StoredAttempt]) -> Priced:
         if self.on_demand:
             bill = total(self.marginal(a) for a in attempts)
             return Priced(
@@ -107,7 +111,7 @@ class BigQueryBilling(Billing):
             )
         return self._autoscaled(attempts)
 
-    def _autoscaled(self, attempts: list[dict]) -> Priced:
+    def _autoscaled(self, attempts: list[StoredAttempt]) -> Priced:
         """Editions: each job's slots (its slot-ms over its duration, rounded up to the
         autoscaler's step) held from its start until at least 60 s later; where holds overlap,
         the larger capacity; plus any baseline slots for the whole window."""
@@ -120,7 +124,7 @@ class BigQueryBilling(Billing):
             if span is None:
                 continue
             (start, end), duration = span, max(seconds(span), 0.001)
-            slot_ms = attempt.get("slot_ms")
+            slot_ms = attempt.slot_ms
             if slot_ms is None:
                 unknown += 1
                 needed = step  # at least one step: what the smallest scale-up bills
@@ -142,8 +146,8 @@ class BigQueryBilling(Billing):
             explain.append(f"{unknown} job(s) reported no slot-ms: one {step}-slot step assumed")
         return Priced(Cost(slot_seconds / 3600 * price.price, "modelled", price.as_of), explain)
 
-    def load_bill(self, loads: list[dict]) -> Priced:
-        if not any(row.get("status") == "loaded" for row in loads):
+    def load_bill(self, loads: list[StoredLoad]) -> Priced:
+        if not any(load.status == "loaded" for load in loads):
             return Priced(FREE, [])
         return Priced(FREE, ["loading: batch load jobs use the free shared slot pool"])
 
@@ -161,7 +165,7 @@ class BigQueryBilling(Billing):
         """Physical (compressed) bytes at the physical price: the run's tables' physical bytes,
         recorded after its last query, scaled to `stored_bytes` by the tables' own physical to
         logical ratio (the same data compresses alike); unknown when they were not reported."""
-        facts = (self.run.get("after_run") or {}).get("storage") or {}
+        facts = (self.run.after_run or {}).get("storage") or {}
         physical, logical = facts.get("physical_bytes"), facts.get("logical_bytes")
         what = "physical active (numTotalPhysicalBytes: compressed, time travel included)"
         if physical is None:
@@ -273,9 +277,9 @@ def _capacity_seconds(holds: list[tuple[Span, int]]) -> float:
     return slot_seconds
 
 
-def _tables_referenced(attempt: dict) -> int:
+def _tables_referenced(attempt: StoredAttempt) -> int:
     """How many tables the query reads (1 when its SQL is not at hand or does not parse)."""
-    return _count_tables(attempt["sql"]) if attempt.get("sql") else 1
+    return _count_tables(attempt.sql) if attempt.sql else 1
 
 
 @functools.lru_cache(maxsize=512)  # every attempt of a query has the same SQL: parse it once

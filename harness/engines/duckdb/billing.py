@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -41,6 +41,9 @@ from harness.pricing import (
     spans,
 )
 from harness.settings import Pattern
+
+if TYPE_CHECKING:
+    from harness.store.rows import StoredAttempt, StoredLoad
 
 # DuckDB writes sizes with binary units (`current_setting('memory_limit')` gives "18.8 GiB") and
 # reads both kinds in settings ("8GB" is 10^9 bytes, "8GiB" 2^30).
@@ -126,16 +129,16 @@ class DuckDBBilling(Billing):
         return Cost(billed / 3600 * machine.hour.price, "modelled", machine.hour.as_of), why
 
     # -- the rules --------------------------------------------------------------------------------
-    def marginal(self, attempt: dict) -> Cost:
+    def marginal(self, attempt: StoredAttempt) -> Cost:
         """The query's own seconds on a VM that is up anyway: no minimum applies."""
-        if attempt["status"] == "skipped":
+        if attempt.status == "skipped":
             return FREE
-        held = held_seconds(attempt, "client_seconds")
+        held = held_seconds(attempt, attempt.client_seconds)
         if held is None:
             return Cost(None, "unknown")
         return self._machine_seconds(held)[0]
 
-    def run_bill(self, attempts: list[dict]) -> Priced:
+    def run_bill(self, attempts: list[StoredAttempt]) -> Priced:
         window, what = self._uptime(attempts)
         if window is None:
             return Priced(FREE, ["no query ran"])
@@ -152,7 +155,7 @@ class DuckDBBilling(Billing):
             ],
         )
 
-    def _uptime(self, attempts: list[dict]) -> tuple[Span | None, str]:
+    def _uptime(self, attempts: list[StoredAttempt]) -> tuple[Span | None, str]:
         """When the VM was up for these attempts: boot-to-stop modelled as the run's wall time.
         One level of a run under load is priced as if it ran alone (harness/load.py), so its
         attempts alone bound it. A run that has not ended stops at its last query so far."""
@@ -160,10 +163,10 @@ class DuckDBBilling(Billing):
         if not found:
             return None, ""
         first, last = found[0][0], max(end for _, end in found)
-        levels = {a.get("level") for a in attempts}
+        levels = {a.level for a in attempts}
         if len(levels) == 1 and None not in levels:
             return (first, last), "this level's queries, as if it ran alone"
-        started, ended = self.run.get("started_at"), self.run.get("ended_at")
+        started, ended = self.run.started_at, self.run.ended_at
         if started is None:  # a run stored without its start: only its queries are known
             return (first, last), "first query start to last end; the run's start is unknown"
         start = min(started, first)
@@ -171,8 +174,8 @@ class DuckDBBilling(Billing):
             return (start, last), "the run's start to its last query; it has not ended"
         return (start, max(ended, last)), "the run's start to its end"
 
-    def load_bill(self, loads: list[dict]) -> Priced:
-        loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
+    def load_bill(self, loads: list[StoredLoad]) -> Priced:
+        loaded = [load.seconds for load in loads if load.status == "loaded"]
         if not loaded:
             return Priced(FREE, [])
         # The loading ran on the same VM within the run's wall time, which the run bill prices

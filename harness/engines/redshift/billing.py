@@ -42,6 +42,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from harness.errors import ConfigError
 from harness.pricing import (
@@ -61,6 +62,9 @@ from harness.pricing import (
     spans,
 )
 from harness.settings import Pattern
+
+if TYPE_CHECKING:
+    from harness.store.rows import StoredAttempt, StoredLoad
 
 MINIMUM_SECONDS = 60.0  # the Serverless minimum charge (serverless-billing.html, 2026-12-06)
 MINIMUM_SOURCE = (
@@ -137,7 +141,7 @@ class RedshiftBilling(Billing):
         nodes = self.settings.get("nodes")
         if not nodes:
             raise ConfigError(
-                f"run {self.run.get('run_id')}: a provisioned Redshift cluster needs its node "
+                f"run {self.run.run_id}: a provisioned Redshift cluster needs its node "
                 "count for cost; set engines.redshift.nodes"
             )
         return int(nodes)
@@ -224,7 +228,7 @@ class RedshiftBilling(Billing):
         ]
         return Priced(Cost(cost.dollars, cost.basis, cost.as_of, note), explain)
 
-    def _span_seconds(self, attempts: list[dict]) -> list[tuple[float, float]]:
+    def _span_seconds(self, attempts: list[StoredAttempt]) -> list[tuple[float, float]]:
         found = spans(attempts)
         if not found:
             return []
@@ -234,13 +238,13 @@ class RedshiftBilling(Billing):
             for start, end in found
         ]
 
-    def marginal(self, attempt: dict) -> Cost:
-        if attempt["status"] == "skipped":
+    def marginal(self, attempt: StoredAttempt) -> Cost:
+        if attempt.status == "skipped":
             return FREE
-        held = held_seconds(attempt, "engine_seconds", "client_seconds")
+        held = held_seconds(attempt, attempt.engine_seconds, attempt.client_seconds)
         return Cost(None, "unknown") if held is None else self._compute(held)
 
-    def run_bill(self, attempts: list[dict]) -> Priced:
+    def run_bill(self, attempts: list[StoredAttempt]) -> Priced:
         window = self.billed_window(attempts)
         if window is None:
             return Priced(FREE, ["no query ran"])
@@ -266,7 +270,7 @@ class RedshiftBilling(Billing):
             per_query(periods, minimum),
             f"the run's {len(periods)} queries",
         )
-        usage = self.run.get("run_usage") or {}
+        usage = self.run.run_usage or {}
         price = self.price("serverless_rpu_hour")
         if usage.get("rpu_seconds") is not None and usage.get("complete"):
             return Priced(
@@ -300,8 +304,8 @@ class RedshiftBilling(Billing):
             ],
         )
 
-    def load_bill(self, loads: list[dict]) -> Priced:
-        loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
+    def load_bill(self, loads: list[StoredLoad]) -> Priced:
+        loaded = [load.seconds for load in loads if load.status == "loaded"]
         if not loaded:
             return Priced(FREE, [])
         busy = sum(loaded)

@@ -47,8 +47,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.pricing import (
@@ -67,6 +68,9 @@ from harness.pricing import (
     spans,
 )
 from harness.settings import Pattern
+
+if TYPE_CHECKING:
+    from harness.store.rows import StoredAttempt, StoredLoad
 
 # SHOW WAREHOUSES says X-Small, Small, … X-Large, 2X-Large; CREATE WAREHOUSE says XSMALL …
 # XXLARGE, X4LARGE; the catalog says XS, S, … 2XL.
@@ -128,7 +132,7 @@ class SnowflakeBilling(Billing):
     @property
     def suspended_at(self) -> datetime | None:
         """When whbench suspended the warehouse after the run (suspend_after_run), if it did."""
-        return _when((self.run.get("after_run") or {}).get("suspended_at"))
+        return _when((self.run.after_run or {}).get("suspended_at"))
 
     def _credits_per_hour(self) -> float | None:
         size = catalog_size(self.settings.get("warehouse_size"))
@@ -185,25 +189,25 @@ class SnowflakeBilling(Billing):
         return Cost(rate * seconds_running / 3600 * price.price, basis, price.as_of)
 
     # -- the rules --------------------------------------------------------------------------------
-    def marginal(self, attempt: dict) -> Cost:
+    def marginal(self, attempt: StoredAttempt) -> Cost:
         """One cluster's credits for the time the query executed: on a warehouse that is up
         anyway, that is the share of its uptime the query takes."""
-        if attempt["status"] == "skipped":
+        if attempt.status == "skipped":
             return FREE
         seconds_used = held_seconds(
-            attempt, "warehouse_seconds", "engine_seconds", "client_seconds"
+            attempt, attempt.warehouse_seconds, attempt.engine_seconds, attempt.client_seconds
         )
         if seconds_used is None:
             return Cost(None, "unknown")
         return self._credits(seconds_used)
 
-    def run_bill(self, attempts: list[dict]) -> Priced:
+    def run_bill(self, attempts: list[StoredAttempt]) -> Priced:
         measured, pending = self._measured()
         if measured is not None:
             return Priced(measured.cost, measured.explain + self._edition_note())
         # A cold attempt (`cold: suspend`) began a new resume: the warehouse was suspended just
         # before it.
-        restarts = [a["started_at"] for a in attempts if a.get("phase") == "cold"]
+        restarts = [a.started_at for a in attempts if a.phase == "cold"]
         modelled = self.uptime(spans(attempts), restarts)
         services = self._cloud_services(attempts, modelled.cost)
         explain = modelled.explain + services.explain + self._edition_note()
@@ -293,11 +297,9 @@ class SnowflakeBilling(Billing):
             billed += sum(max(seconds(s), minimum) for s in merge(lingering))
         return billed
 
-    def _cloud_services(self, attempts: list[dict], warehouse: Cost) -> Priced:
+    def _cloud_services(self, attempts: list[StoredAttempt], warehouse: Cost) -> Priced:
         reported = [
-            a["cloud_services_credits"]
-            for a in attempts
-            if a.get("cloud_services_credits") is not None
+            a.cloud_services_credits for a in attempts if a.cloud_services_credits is not None
         ]
         if not reported:
             return Priced(FREE, ["cloud-services credits not reported: not included"])
@@ -321,7 +323,7 @@ class SnowflakeBilling(Billing):
         window when it was fetched, else None and why it is still pending. A figure stored as
         complete is checked again against when it was fetched and the window it was fetched
         for (runs stored before this rule counted a still-open hour as complete)."""
-        usage = self.run.get("run_usage") or {}
+        usage = self.run.run_usage or {}
         if usage.get("credits_compute") is None:
             return None, usage.get("pending")
         if not usage.get("complete"):
@@ -345,15 +347,15 @@ class SnowflakeBilling(Billing):
             ],
         ), None
 
-    def billed_window(self, attempts: list[dict]) -> Span | None:
+    def billed_window(self, attempts: list[StoredAttempt]) -> Span | None:
         found = spans(attempts)
         if not found:
             return None
         end = max(e for _, e in found) + timedelta(seconds=self.auto_suspend)
         return found[0][0], min(end, self.suspended_at) if self.suspended_at else end
 
-    def load_bill(self, loads: list[dict]) -> Priced:
-        loaded = [row["seconds"] for row in loads if row.get("status") == "loaded"]
+    def load_bill(self, loads: list[StoredLoad]) -> Priced:
+        loaded = [load.seconds for load in loads if load.status == "loaded"]
         if not loaded:
             return Priced(FREE, [])
         minimum = float(self.section["minimum_seconds_per_resume"])
@@ -419,7 +421,7 @@ class SnowflakeBilling(Billing):
         # As the warehouse the pattern needs: `clusters` at most, so the edition rule applies.
         most = max(clusters, int(self.settings.get("max_clusters") or 1))
         settings = {**self.settings, "max_clusters": most}
-        sized = type(self)(self.catalog, self.engine, {**self.run, "engine_settings": settings})
+        sized = type(self)(self.catalog, self.engine, replace(self.run, engine_settings=settings))
         first = pattern.active_hours * 3600 + self.auto_suspend
         further = pattern.active_hours * 3600 + float(self.section["cluster_shutdown_seconds"])
         daily = first + (clusters - 1) * further
