@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.pricing import Catalog, Cost, project_month, stored_bytes
+from harness.engines import billing_for
+from harness.pricing import Catalog, Cost, stored_bytes
 from harness.report.matrix import matrix_tables
 from harness.report.queries import QueryTable
 from harness.settings import Pattern
@@ -43,12 +44,8 @@ def month(
     rows = []
     for table in matrix_tables(tables):
         for engine, run in table.runs.items():
-            priced = project_month(
-                run,
-                attempts[run.run_id],
-                catalog,
-                pattern,
-                stored_bytes(store.loads(run.run_id)),
+            priced = billing_for(run, catalog).project_month(
+                attempts[run.run_id], pattern, stored_bytes(store.loads(run.run_id))
             )
             rows.append(
                 MonthRow(

@@ -9,8 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from harness.engines import engine_class
-from harness.pricing import Catalog, RunBill, price_run
+from harness.engines import billing_for, engine_class
+from harness.pricing import Catalog, RunBill
 from harness.report.charts import Chart, lines
 from harness.report.queries import QueryTable
 from harness.scale import Scale
@@ -101,7 +101,7 @@ def _run(
         cache_hits=sum(1 for a in attempts if a.cache_hit),
         cache_unknown=sum(1 for a in attempts if a.cache_hit is None),
         excluded=sum(1 for a in attempts if a.status == "ok" and a.excluded),
-        bill=price_run(run, attempts, catalog, store.loads(run.run_id)),
+        bill=billing_for(run, catalog).price_run(attempts, store.loads(run.run_id)),
     )
 
 

@@ -12,16 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.answers import Difference, Tolerance, compare, shape_of
-from harness.engines import engine_class
-from harness.pricing import (
-    Catalog,
-    Cost,
-    PricePerformance,
-    RunBill,
-    attempt_cost,
-    price_performance,
-    price_run,
-)
+from harness.engines import billing_for, engine_class
+from harness.pricing import Billing, Catalog, Cost, PricePerformance, RunBill
 from harness.report.charts import Chart, lines
 from harness.report.order import engine_order, group_by, type_order
 from harness.scale import Scale
@@ -146,13 +138,14 @@ def _table(
         run = max(engine_runs, key=lambda r: r.started_at)
         latest[engine] = run
         own = [a for r in engine_runs for a in attempts[r.run_id]]
-        passes[engine] = price_performance(run, own, catalog)
-        bills[engine] = price_run(run, attempts[run.run_id], catalog, store.loads(run.run_id))
+        rules = billing_for(run, catalog)  # the latest run's settings price all its runs here
+        passes[engine] = rules.price_performance(own)
+        bills[engine] = rules.price_run(attempts[run.run_id], store.loads(run.run_id))
         kept = store.results(run.run_id)
         results[engine] = kept
         for query_id, tries in group_by(own, lambda a: a.query_id).items():
             queries[query_id] = tries[0].title or ""
-            cells[query_id, engine] = _cell(tries, run, catalog, kept.get(query_id))
+            cells[query_id, engine] = _cell(tries, rules, kept.get(query_id))
         # The pass pools every run of the engine here: the largest floor among them, so a
         # margin is never weighed against the network's best session only.
         floors = [r.round_trip_seconds for r in engine_runs if r.round_trip_seconds]
@@ -180,9 +173,7 @@ def _table(
     return table
 
 
-def _cell(
-    attempts: list[StoredAttempt], run: StoredRun, catalog: Catalog, kept: StoredResult | None
-) -> Cell:
+def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | None) -> Cell:
     ok = [a for a in attempts if a.status == "ok"]
     failures = Counter(a.status for a in attempts if a.status != "ok")
     error = next((a.error for a in attempts if a.error), None)
@@ -191,7 +182,7 @@ def _cell(
     times = timing(attempts)
     answers = {a.answer for a in ok}
     answer = next((a for a in ("wrong", "correct", "unchecked") if a in answers), None)
-    costs = [attempt_cost(a, run, catalog) for a in ok]
+    costs = [rules.marginal(a) for a in ok]
     if any(c.dollars is None for c in costs):  # one unpriced attempt: the typical cost is unknown
         typical = Cost(None, "unknown")
     else:
