@@ -9,16 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from harness.answers import (
-    KEPT_ROWS,
-    Shape,
-    Tolerance,
-    compare,
-    from_json,
-    keep,
-    shape_of,
-    to_json,
-)
+from harness.answers import Shape, Tolerance, compare, shape_of
+from harness.kept_answers import KEPT_ROWS, from_json, keep, to_json
 
 CENTS = Tolerance(decimals=2)
 UNORDERED = Shape()
@@ -193,9 +185,9 @@ def test_a_spooled_result_keeps_the_rows_and_fingerprint_a_list_keeps(monkeypatc
     the same fingerprint of the rest. Some columns mix kinds: numbers, text, dates, NULL."""
     import random
 
-    from harness import answers
+    from harness import kept_answers
 
-    monkeypatch.setattr(answers, "KEPT_ROWS", 700)
+    monkeypatch.setattr(kept_answers, "KEPT_ROWS", 700)
     from test_checksum import mixed_rows, spooled_like
 
     rows = mixed_rows(3000, seed=11)
