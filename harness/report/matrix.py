@@ -94,6 +94,7 @@ def matrix(tables: list[QueryTable], engines: list[str]) -> Matrix:
 
 
 def _cell(engine: str, present: list[QueryTable]) -> MatrixCell:
+    """One engine's cell over the tables of the row it ran."""
     pass_seconds = [t.passes[engine].seconds for t in present]
     known_seconds = [s for s in pass_seconds if s is not None]
     marginal = sum((t.passes[engine].cost for t in present), Cost(0.0, "measured"))
@@ -114,6 +115,8 @@ def _cell(engine: str, present: list[QueryTable]) -> MatrixCell:
 
 
 def _round_trip(engine: str, present: list[QueryTable]) -> RoundTripShare | None:
+    """The round trip one pass over these tables pays; None unless every session's floor was
+    measured."""
     floors = [(t.round_trips.get(engine), t.passes[engine].queries) for t in present]
     if not all(floor is not None for floor, _ in floors):
         return None

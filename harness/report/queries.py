@@ -30,7 +30,7 @@ PHASES = ("first", "hot")
 
 
 @dataclass
-class Cell:
+class QueryCell:
     """One query on one engine: its attempts summarised. Attempts that may have read a result
     cache are left out of the times and counted in `excluded`."""
 
@@ -71,7 +71,7 @@ class QueryTable:
     data_type: str | None
     scale: float
     queries: list[tuple[str, str]]  # (id, title)
-    cells: dict[tuple[str, str], Cell]  # (query id, engine) -> cell
+    cells: dict[tuple[str, str], QueryCell]  # (query id, engine) -> cell
     engines: list[str]
     runs: dict[str, StoredRun]  # engine -> its latest run here
     passes: dict[str, PricePerformance]  # engine -> one pass at marginal cost
@@ -128,7 +128,7 @@ def _table(
 ) -> QueryTable:
     first = runs[0]
     queries: dict[str, str] = {}
-    cells: dict[tuple[str, str], Cell] = {}
+    cells: dict[tuple[str, str], QueryCell] = {}
     passes: dict[str, PricePerformance] = {}
     bills: dict[str, RunBill] = {}
     latest: dict[str, StoredRun] = {}
@@ -173,12 +173,12 @@ def _table(
     return table
 
 
-def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | None) -> Cell:
+def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | None) -> QueryCell:
     ok = [a for a in attempts if a.status == "ok"]
     failures = Counter(a.status for a in attempts if a.status != "ok")
     error = next((a.error for a in attempts if a.error), None)
     if not ok:
-        return Cell(status=failures.most_common(1)[0][0], error=error, sql=attempts[0].sql)
+        return QueryCell(status=failures.most_common(1)[0][0], error=error, sql=attempts[0].sql)
     times = timing(attempts)
     answers = {a.answer for a in ok}
     answer = next((a for a in ("wrong", "correct", "unchecked") if a in answers), None)
@@ -193,7 +193,7 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
     hot = [a for a in timed if a.phase == "hot"]
     best_hot = min(hot, key=lambda a: a.client_seconds) if hot else None
     engine_times = [a.engine_seconds for a in timed if a.engine_seconds is not None]
-    return Cell(
+    return QueryCell(
         status="partly failed" if failures else "ok",
         first=times.first,
         first_kind=times.first_kind,
@@ -216,7 +216,7 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
 
 
 def _compare_with_baseline(
-    cells: dict[tuple[str, str], Cell],
+    cells: dict[tuple[str, str], QueryCell],
     results: dict[str, dict[str, StoredResult]],
     engines: list[str],
     workload: Workload | None,
