@@ -241,7 +241,7 @@ def test_a_hostile_template_is_one_line_naming_file_and_line(whbench, make_confi
 def test_the_compiled_template_cache_is_bounded(whbench, make_config, workdir):
     """A template whose compiled form is over 1 MB renders but is not cached; the folder is
     pruned, oldest first, once over its total; an earlier version's folder goes."""
-    from harness.sandbox import CACHE_FOLDER, CACHE_TOTAL_BYTES, _prune
+    from harness.sandbox.cache import CACHE_FOLDER, CACHE_TOTAL_BYTES, prune
 
     root = workdir / "workloads"
     shutil.copytree(bundled("workloads") / "tpch", root / "tpch")
@@ -264,7 +264,7 @@ def test_the_compiled_template_cache_is_bounded(whbench, make_config, workdir):
         entry = folder / f"entry{number}.cache"
         entry.write_bytes(b"0" * (CACHE_TOTAL_BYTES // 8))
         os.utime(entry, (1_600_000_000 + number, 1_600_000_000 + number))
-    _prune(folder)
+    prune(folder)
     left = sorted(f.name for f in folder.iterdir() if f.name.startswith("entry"))
     assert sum(f.stat().st_size for f in folder.iterdir()) <= CACHE_TOTAL_BYTES
     assert left == [f"entry{n}.cache" for n in range(10 - len(left), 10)]  # the newest kept
