@@ -39,31 +39,21 @@ from harness.paths import (
     read_text,
     read_yaml,
 )
-from harness.settings import (  # noqa: F401  (re-exported: config.RUNS …)
-    AMOUNT,
+from harness.settings import (
     DOLLARS,
-    FACTOR,
-    FRACTION,
-    HOURS,
     INT64,
-    ITERATIONS,
-    PORT,
-    QUERIES,
-    RATE,
     RUNS,
     SCALE,
     SECONDS,
-    TEMPLATE_MB,
-    TEMPLATE_SECONDS,
     Pattern,
     Range,
     TemplateLimits,
 )
 
-CONFIG_LIMIT = 1 * MIB  # a config file: a real one is a few KiB
 if TYPE_CHECKING:
     from harness.engines.base import EngineSettings
 
+CONFIG_LIMIT = 1 * MIB  # a config file: a real one is a few KiB
 SECRET_FILE_LIMIT = 64 * KIB  # a ${file:…} secret: a password, a token, a key
 RESOLVED_LIMIT = 1 * MIB  # all that ${…} references in one config may resolve to, together
 MAX_DEPTH = 32  # nesting of mappings and lists: a real config has 4 levels

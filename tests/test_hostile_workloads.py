@@ -275,8 +275,8 @@ def test_a_finished_render_never_gets_a_late_timeout(tmp_path):
     timeout error, and no timeout arrives after the render has ended."""
     import time
 
-    from harness.config import TemplateLimits
     from harness.errors import TemplateError
+    from harness.settings import TemplateLimits
     from harness.workloads import Renderer, read_workload
 
     root = tmp_path / "tpch"

@@ -9,10 +9,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from harness.config import TemplateLimits
 from harness.engines import dialects
 from harness.errors import TemplateError, WorkloadError
 from harness.paths import bundled
+from harness.settings import TemplateLimits
 from harness.validate import validate_workload
 from harness.workloads import Renderer, discover, get_workload, read_workload, sql_orders_rows
 
