@@ -167,11 +167,9 @@ def parse_config(data: Any, source: str = "<config>", text: str | None = None) -
     resolved = _resolve_env(data, origin, (), _Budget())
     engines_data = resolved.pop("engines", None)
     engines_data = {} if engines_data is None else engines_data
-    config = _build(Config, resolved, origin, ())
-    config.engines = _parse_engines(engines_data, origin)
-    config.source = source
-    config.raw = data
-    return config
+    checked = _build(Config, resolved, origin, ())
+    engines = _parse_engines(engines_data, origin)
+    return dataclasses.replace(checked, engines=engines, source=source, raw=data)
 
 
 class _Origin:
