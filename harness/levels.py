@@ -85,11 +85,12 @@ def level_figures(
     figures["scale_out"] = level.scale_out  # None: the engine reports none (unknown)
     figures["cost"] = figures["cost_per_1000_queries"] = None
     if catalog is not None:
-        from harness.pricing import Priced, billing
+        from harness.engines import billing_for
+        from harness.pricing import Priced
 
         # The level as if it ran alone, modelled by the engine's own rules (a vendor's billed
         # figures cover the whole run, not one level).
-        rules = billing(dataclasses.replace(run, run_usage=None), catalog)
+        rules = billing_for(dataclasses.replace(run, run_usage=None), catalog)
         priced = rules.run_bill(attempts)
         # Scale-out the engine reported for the level (Redshift concurrency scaling) is billed
         # beside the base capacity.

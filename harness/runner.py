@@ -1,12 +1,15 @@
-"""Plan and execute: engines x workloads x queries x runs.
+"""Execute: each planned task (harness/plan.py) as one run in the results store.
 
-Planning renders every query for every engine before anything connects, so a template error
-costs nothing. Executing generates and loads what is missing, then runs each query N times.
-Attempt 1 is the first run: "cold" when the engine emptied every cache first (its
-`cold_method`), else "lukewarm" (with what was emptied, where something was); the others are
-hot. Every attempt is written to the store as soon as it finishes, its answer checked against
-the workload's known answer where there is one, and a failing query is recorded with its error
-while the run goes on.
+Executing generates and loads what is missing, then runs each query N times. Attempt 1 is
+the first run: "cold" when the engine emptied every cache first (its `cold_method`), else
+"lukewarm" (with what was emptied, where something was); the others are hot. Every attempt
+is written to the store as soon as it finishes, its answer checked against the workload's
+known answer where there is one, and a failing query is recorded with its error while the
+run goes on. A task under load (`--streams`) is handed to harness/load.py instead.
+
+The arrows run one way: runner -> load -> measure -> plan; the level figures a run under load
+ends with are harness/levels.py, the progress bars harness/progress.py, Ctrl-C
+harness/interrupt.py.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from harness.answers import Expected, expected_answers
 from harness.budget import Budget
 from harness.config import Config
 from harness.datagen import DataSet, ensure_data
-from harness.engines import connected
+from harness.engines import billing_for, connected
 from harness.engines.base import Engine, QueryCancelled
 from harness.errors import HarnessError, RunInterrupted, StoreError, first_line
 from harness.interrupt import StopOnCtrlC
@@ -38,7 +41,7 @@ from harness.load import LoadTest
 from harness.measure import Judge, measure
 from harness.plan import PlannedQuery, Task, invocation_plan
 from harness.plan import plan as plan  # TRANSITIONAL: commands/inspect.py, tests/test_config.py
-from harness.pricing import Catalog, billing, load_catalog
+from harness.pricing import Catalog, load_catalog
 from harness.progress import NoProgress, Progress, progress_bars
 from harness.stats import timing
 from harness.store import Attempt, Store, StoreFull
@@ -314,7 +317,7 @@ def fetch_billed_usage(store: Store, run_id: str, engine: Engine, catalog: Catal
     them (with whether they are complete yet): at the end of a run, and on `whbench cost
     --refresh`. A failure is a note; the run bill then stays modelled."""
     run = store.run(run_id)
-    window = billing(run, catalog).billed_window(store.attempts(run_id))
+    window = billing_for(run, catalog).billed_window(store.attempts(run_id))
     if window is None:
         return
     try:
