@@ -34,8 +34,8 @@ def test_unreported_usage_is_null_not_zero(tmp_path):
             ),
         )
         (row,) = store.attempts("run-1")
-    assert row["bytes_scanned"] == 0  # reported as zero stays zero
-    assert row["bytes_billed"] is None and row["slot_ms"] is None and row["engine_seconds"] is None
+    assert row.bytes_scanned == 0  # reported as zero stays zero
+    assert row.bytes_billed is None and row.slot_ms is None and row.engine_seconds is None
 
 
 def test_a_run_left_running_is_marked_interrupted_when_next_opened(tmp_path):
@@ -44,7 +44,7 @@ def test_a_run_left_running_is_marked_interrupted_when_next_opened(tmp_path):
         start(store, "run-1")
         store.record_attempt("run-1", Attempt("q01", 1, "cold", "ok", datetime.now(UTC), 0.1))
     with open_store(path) as store:  # as if the writer had been killed
-        assert store.run("run-1")["status"] == "interrupted"
+        assert store.run("run-1").status == "interrupted"
         assert len(store.attempts("run-1")) == 1
 
 
@@ -109,10 +109,10 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:  # even a reader upgrades it first
-        assert store.run("run-1")["workload_options"] is None
+        assert store.run("run-1").workload_options is None
     with open_store(path) as store:
         start(store, "run-2")
-        assert {r["run_id"] for r in store.list_runs()} == {"run-1", "run-2"}
+        assert {r.run_id for r in store.list_runs()} == {"run-1", "run-2"}
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
     assert int(version) == SCHEMA_VERSION
 
@@ -137,11 +137,12 @@ def test_equal_answers_are_kept_once_and_a_schema_9_store_moves_its_kept_rows(tm
     con.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:
-        assert store.results("run-1")["q01"]["rows"] == store.results("run-2")["q01"]["rows"]
-        assert store.results("run-2")["q01"]["rows"] == [("x", 1), ("y", 2)]
-        assert store.results("run-2")["q02"]["rows"] == [("z", 3)]
+        assert store.results("run-1")["q01"].rows == store.results("run-2")["q01"].rows
+        assert store.results("run-2")["q01"].rows == [("x", 1), ("y", 2)]
+        assert store.results("run-2")["q02"].rows == [("z", 3)]
         assert store.results("run-2", with_rows=False)["q02"].rows is None
-        assert store.rows("SELECT count(*) AS n FROM kept_rows")[0]["n"] == 2
+        (kept,) = store.con.execute("SELECT count(*) FROM kept_rows").fetchone()
+        assert kept == 2  # each distinct answer once
 
 
 def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_dropped(tmp_path):
@@ -150,7 +151,7 @@ def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_
     start(store, "run-1")
     for number in (1, 2, 3):
         store.record_attempt("run-1", Attempt("q01", number, "hot", "ok", datetime.now(UTC), 0.1))
-    store.rows("SELECT 1")  # attempts 1-3 reach the tables, and the journal is emptied
+    store.flush()  # attempts 1-3 reach the tables, and the journal is emptied
     store.record_result("run-1", "q02", 1, keep([("x", 1)], False, 2, ("a", "b")), "correct", None)
     store.record_attempt("run-1", Attempt("q02", 1, "cold", "ok", datetime.now(UTC), 0.2))
     journal = store.journal_path.read_text()
@@ -162,10 +163,10 @@ def test_attempts_journaled_by_a_killed_writer_are_kept_once_and_a_torn_line_is_
         journal + journal + '{"run_id": "run-1", "query_id": "q03", "att'  # q02 twice
     )
     with open_store(path, read_only=True) as reader:  # a reader moves it in too
-        rows = [(a["query_id"], a["attempt"]) for a in reader.attempts("run-1")]
-        assert reader.run("run-1")["status"] == "interrupted"
+        rows = [(a.query_id, a.attempt) for a in reader.attempts("run-1")]
+        assert reader.run("run-1").status == "interrupted"
         (kept,) = reader.results("run-1").values()  # once, though journaled twice
-    assert (kept["query_id"], kept["rows"], kept["answer"]) == ("q02", [("x", 1)], "correct")
+    assert (kept.query_id, kept.rows, kept.answer) == ("q02", [("x", 1)], "correct")
     assert rows == [("q01", 1), ("q01", 2), ("q01", 3), ("q02", 1)]
     assert not store.journal_path.exists()
 
@@ -218,7 +219,7 @@ def test_a_damaged_journal_line_is_skipped_counted_and_the_journal_kept(tmp_path
     lines[3] = "\x00" * 30
     store.journal_path.write_text("\n".join(lines) + "\n")
     with open_store(path, read_only=True) as reader:
-        assert [a["attempt"] for a in reader.attempts("run-1")] == [1, 3, 5]
+        assert [a.attempt for a in reader.attempts("run-1")] == [1, 3, 5]
     (warning,) = capsys.readouterr().err.splitlines()
     assert "2 lines of the journal" in warning and "(lines 2, 4 of 5)" in warning
     (copy,) = tmp_path.glob("r.duckdb.journal.damaged-*")
@@ -249,3 +250,44 @@ def test_a_duckdb_database_that_is_not_a_store_is_refused_and_left_as_it_was(tmp
             Store(path, read_only=read_only)
         assert refused.value.exit_code == 2
     assert path.read_bytes() == before
+
+
+def test_the_read_api_answers_what_readers_used_to_ask_in_sql(tmp_path):
+    """Each named read returns typed rows; the SQL stays in harness/store/."""
+    from harness.records import LoadOutcome
+    from harness.store import LoadedTable, PassTime, StoredAttempt
+
+    at = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    with open_store(tmp_path / "r.duckdb") as store:
+        for run_id in ("run-1", "run-2"):
+            start(store, run_id)
+            store.record_queries(
+                run_id, [("q01", "One", False, "SELECT 1"), ("q02", "Two", False, "")]
+            )
+            for query, seconds in (("q01", 1.0), ("q01", 3.0), ("q02", 2.0)):
+                number = 1 + sum(a[0] == query for a in store.attempted(run_id))
+                store.record_attempt(
+                    run_id,
+                    Attempt(query, number, "hot", "ok", at, seconds, engine_query_id=f"e{number}"),
+                )
+            store.record_attempt(run_id, Attempt("q02", 2, "hot", "error", at, error="x"))
+            store.record_load(run_id, "lineitem", "loaded", LoadOutcome("lineitem", 6, 0.5, 99))
+            store.record_load(run_id, "orders", "reused")
+            store.finish_run(run_id, "finished")
+        assert store.engine_query_ids("run-1") == ["e1", "e2", "e1"]
+        assert store.attempt_numbers("run-1") == {"q01": 2, "q02": 2}
+        assert store.latest_run_ids() == ["run-2"]  # the newest of the engine, workload, scale
+        both = store.attempts_of(["run-1", "run-2"])
+        assert len(both) == 8 and all(isinstance(a, StoredAttempt) for a in both)
+        assert [a.attempt for a in both] == sorted(a.attempt for a in both)
+        assert store.attempts_of([]) == []
+        earlier = store.successful_attempts("duckdb", "tpch", 0.01, "q02")
+        assert [(a.run_id, a.status) for a in earlier] == [("run-1", "ok"), ("run-2", "ok")]
+        (loaded, _) = store.latest_loads()
+        assert loaded == LoadedTable(
+            "duckdb", "tpch", 0.01, None, "lineitem", 6, 99, 0.5, loaded.started_at
+        )
+        passes = store.pass_times("tpch", 0.01)
+        assert [type(p) for p in passes] == [PassTime, PassTime]
+        assert (passes[0].seconds, passes[0].queries) == (2.0 + 2.0, 2)  # medians 2 s and 2 s
+        assert store.query_sql("run-1") == {"q01": "SELECT 1", "q02": ""}

@@ -3,11 +3,12 @@ drops what whbench created in an engine."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
+from harness.config import Config, redact
 from harness.engines import connected
 from harness.errors import UsageError
 from harness.store import EXPORT_FORMATS, Store, open_store
@@ -23,23 +24,26 @@ def show(config: Config, run: str) -> dict[str, Any]:
     what each level measured."""
     with open_store(config.store_path, read_only=True) as store:
         run_id = store.resolve_run(run)
+        shown = store.run(run_id)
+        # A run stored by an older whbench may hold a ${VAR:-default}'s default as written.
+        shown = dataclasses.replace(shown, config=shown.config and redact(shown.config))
         found = {
-            "run": store.run(run_id),
+            "run": shown,
             "loads": store.loads(run_id),
             "attempts": store.attempts(run_id),
             "results": store.results(run_id),
             "load": None,
         }
-        if found["run"]["load"]:
-            from harness.load import summary
+        if shown.load:
+            from harness.levels import summary
             from harness.pricing import load_catalog
             from harness.workloads import discover
 
             found["load"] = summary(
-                found["run"],
+                shown,
                 found["attempts"],
                 store.levels(run_id),
-                discover(config.workload_dirs).get(found["run"]["workload"]),
+                discover(config.workload_dirs).get(shown.workload),
                 load_catalog(config.pricing),
             )
         return found
