@@ -404,3 +404,19 @@ def test_a_results_folder_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"results_dir .*afile is a file, not a folder"):
         config.check_folders()
     parse_config({"results_dir": str(tmp_path / "new")}).check_folders()  # made when needed
+
+
+def test_debug_is_passed_down_to_the_invocation_not_kept_in_a_module(tmp_path):
+    """--debug fills in the Invocation the entry point gave Click (harness/options.py), so two
+    invocations in one process never see each other's."""
+    from harness.cli import cli
+    from harness.options import Invocation
+
+    results = tmp_path / "results"
+    with open_store(results / "results.duckdb"):
+        pass
+    with_debug, without = Invocation(), Invocation()
+    for invocation, extra in ((with_debug, ["--debug"]), (without, [])):
+        args = ["results", "list", "--results-dir", str(results), "--json", *extra]
+        cli.main(args, standalone_mode=False, obj=invocation)
+    assert with_debug.debug and not without.debug
