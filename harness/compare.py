@@ -29,11 +29,13 @@ that is cheap, else the normal approximation with the tie correction.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
@@ -49,7 +51,7 @@ from harness.stats import (
     smallest_p,
     timing,
 )
-from harness.store import Store
+from harness.store import Store, StoredAttempt, StoredRun
 
 THRESHOLD = 1.10  # a query is slower when it changed by more than this, beyond the drift
 ALPHA = 0.05  # the chance of any false "slower" in a whole comparison (Holm)
@@ -83,16 +85,16 @@ class QueryChange:
     new_attempts: int
 
 
-class RunAttempts(list):
+class RunAttempts(list[StoredAttempt]):
     """One run's attempts, and its row of the store's runs table when it came from the store
     (None for an exported file): what the gate checks the two sides are comparable on."""
 
-    def __init__(self, attempts: list[dict[str, Any]], run: dict[str, Any] | None = None):
+    def __init__(self, attempts: list[StoredAttempt], run: StoredRun | None = None):
         super().__init__(attempts)
         self.run = run
 
 
-def side_of(store: Store | None, refs: str) -> tuple[str, list[list[dict[str, Any]]]]:
+def side_of(store: Store | None, refs: str) -> tuple[str, list[list[StoredAttempt]]]:
     """A side of the comparison: one run, or several separated by commas (processes run in
     turn with the other side's), each a run id (or prefix) or an exported .json file."""
     named = [attempts_of(store, ref.strip()) for ref in refs.split(",") if ref.strip()]
@@ -117,11 +119,28 @@ def attempts_of(store: Store | None, ref: str) -> tuple[str, RunAttempts]:
             isinstance(r, dict) and "query_id" in r for r in rows
         ):
             raise UsageError(f"{path}: not a whbench export of attempts")
-        return str(path), RunAttempts(rows)
+        return str(path), RunAttempts([_exported(row) for row in rows])
     if store is None:
         raise UsageError(f"no results store, and {ref!r} is not an exported .json file")
     run_id = store.resolve_run(ref)
     return run_id, RunAttempts(store.attempts(run_id), store.run(run_id))
+
+
+_ATTEMPT_FIELDS = [f.name for f in dataclasses.fields(StoredAttempt)]
+
+
+def _exported(row: dict[str, Any]) -> StoredAttempt:
+    """An attempt as `whbench results export --format json` wrote it (the store's
+    attempt_details columns): a column an older export lacks is None, one this whbench does
+    not know is left out."""
+    found = {name: row.get(name) for name in _ATTEMPT_FIELDS}
+    for moment in ("started_at", "ended_at"):
+        if isinstance(found[moment], str):
+            try:
+                found[moment] = datetime.fromisoformat(found[moment])
+            except ValueError:
+                found[moment] = None  # the gate reads no times of day
+    return StoredAttempt(**found)
 
 
 @dataclass(frozen=True)
@@ -137,20 +156,22 @@ class RunIdentity:
     data: str | None  # your data's files, by their fingerprint (harness.datagen.files)
 
     @classmethod
-    def of(cls, attempts: list[dict[str, Any]]) -> RunIdentity:
-        run = getattr(attempts, "run", None) or {}
-        first = attempts[0] if attempts else {}
-
-        def known(key: str) -> Any:
-            value = run.get(key)
-            return first.get(key) if value is None else value
-
-        options = run.get("workload_options")
-        data = re.search(r"_data_([0-9a-f]{8})$", run.get("namespace") or "")
-        scale = known("scale")
+    def of(cls, attempts: list[StoredAttempt]) -> RunIdentity:
+        """From the run's row where the store has it, else from its first attempt (all of a
+        run's attempts carry its id, workload and scale)."""
+        run = attempts.run if isinstance(attempts, RunAttempts) else None
+        first = attempts[0] if attempts else None
+        if run is not None:
+            run_id, workload, scale = run.run_id, run.workload, run.scale
+        elif first is not None:
+            run_id, workload, scale = first.run_id, first.workload, first.scale
+        else:
+            run_id = workload = scale = None
+        options = run.workload_options if run is not None else None
+        data = re.search(r"_data_([0-9a-f]{8})$", (run.namespace if run else None) or "")
         return cls(
-            known("run_id"),
-            known("workload"),
+            run_id,
+            workload,
             float(scale) if scale is not None else None,
             json.dumps(options, sort_keys=True) if options is not None else None,
             data.group(1) if data else None,
@@ -169,7 +190,7 @@ _SAME = (
 )
 
 
-def check_comparable(base: list[list[dict[str, Any]]], new: list[list[dict[str, Any]]]) -> None:
+def check_comparable(base: list[list[StoredAttempt]], new: list[list[StoredAttempt]]) -> None:
     """Refuse (UsageError, exit 2) what a CI gate must not pass on: a run compared with itself
     (or twice on one side), and runs of different workloads, scales, workload options or data,
     whose times differ for reasons other than the code. Only what both runs record is checked:
@@ -229,8 +250,8 @@ class Drift:
 
 
 def compare(
-    base: list[list[dict[str, Any]]],
-    new: list[list[dict[str, Any]]],
+    base: list[list[StoredAttempt]],
+    new: list[list[StoredAttempt]],
     threshold: float = THRESHOLD,
     alpha: float = ALPHA,
     interleaved: bool = False,
@@ -374,13 +395,12 @@ def _drift(factors: dict[str, float]) -> Drift:
     )
 
 
-def _times(attempts: list[dict[str, Any]]) -> dict[str, list[float]]:
+def _times(attempts: list[StoredAttempt]) -> dict[str, list[float]]:
     """Query id -> the seconds a gate compares (stats.Timing.compared); an empty list when the
     query only failed. A run under load is compared level by level: "q06 at 4 streams"."""
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[str, list[StoredAttempt]] = {}
     for a in attempts:
-        level = a.get("level")
-        key = a["query_id"] if level is None else f"{a['query_id']} at {level} streams"
+        key = a.query_id if a.level is None else f"{a.query_id} at {a.level} streams"
         grouped.setdefault(key, []).append(a)
     return {query_id: timing(tries).compared for query_id, tries in grouped.items()}
 

@@ -6,12 +6,16 @@ warning to stderr); nothing here decides anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.scale import Scale
+
+if TYPE_CHECKING:
+    from harness.store import RunListing, StoredRun
 
 
 def scale(value: float) -> str:
@@ -34,8 +38,11 @@ def emit_json(data: Any) -> None:
 
 
 def _as_json(value: Any) -> Any:
-    """A stored row (a dataclass) as its fields; anything else (a time) as text."""
-    return vars(value) if hasattr(value, "__dataclass_fields__") else str(value)
+    """A stored row (a dataclass) as its fields, in their order; anything else (a time) as
+    text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return str(value)
 
 
 def show(*items: Any) -> None:
@@ -301,40 +308,42 @@ def _factor(value: float | None) -> str:
 
 
 # -- results, engines, validate --------------------------------------------------------------------
-def runs_list(runs: list[dict[str, Any]], as_json: bool) -> None:
+def runs_list(runs: list[RunListing], as_json: bool) -> None:
     if as_json:
         emit_json(runs)
         return
     grid = table("run", "started", "status", "engine", "workload", "scale", "attempts", "failed")
     for r in runs:
         grid.add_row(
-            r["run_id"],
-            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
-            r["status"],
-            r["engine"],
-            r["workload"],
-            scale(r["scale"]),
-            str(r["attempts"]),
-            str(r["failed"]),
+            r.run_id,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            r.status,
+            r.engine,
+            r.workload,
+            scale(r.scale),
+            str(r.attempts),
+            str(r.failed),
         )
     show(grid)
 
 
-RUN_FIELDS = (
-    "run_id",
-    "status",
-    "engine",
-    "engine_version",
-    "workload",
-    "data_type",
-    "scale",
-    "started_at",
-    "ended_at",
-    "harness_version",
-    "git_commit",
-    "host",
-    "error",
-)
+def _provenance(run: StoredRun) -> list[tuple[str, Any]]:
+    """The lines at the top of `whbench results show`, in order: (label, value)."""
+    return [
+        ("run_id", run.run_id),
+        ("status", run.status),
+        ("engine", run.engine),
+        ("engine_version", run.engine_version),
+        ("workload", run.workload),
+        ("data_type", run.data_type),
+        ("scale", run.scale),
+        ("started_at", run.started_at),
+        ("ended_at", run.ended_at),
+        ("harness_version", run.harness_version),
+        ("git_commit", run.git_commit),
+        ("host", run.host),
+        ("error", run.error),
+    ]
 
 
 def run_details(found: dict[str, Any], as_json: bool) -> None:
@@ -343,41 +352,39 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
         emit_json({key: found[key] for key in ("run", "loads", "attempts", "load")})
         return
     run = found["run"]
-    for key in RUN_FIELDS:
-        show(f"{key:>16}: {fmt(run[key])}")
+    for label, value in _provenance(run):
+        show(f"{label:>16}: {fmt(value)}")
     # Beside the attempts' client and engine seconds: what a query that does nothing cost.
-    show(f"{'round trip':>16}: {round_trip(run.get('round_trip_seconds'))}")
-    for note in run["notes"] or []:  # what the engine could not do as asked
+    show(f"{'round trip':>16}: {round_trip(run.round_trip_seconds)}")
+    for note in run.notes or []:  # what the engine could not do as asked
         show(f"{'note':>16}: {note}")
     if found["loads"]:
         grid = table("table", "status", "rows", "bytes stored", "seconds", title="loads")
         for ld in found["loads"]:
-            seconds = "–" if ld["seconds"] is None else f"{ld['seconds']:.2f}"
-            grid.add_row(
-                ld["table_name"], ld["status"], fmt(ld["rows"]), fmt(ld["bytes_stored"]), seconds
-            )
+            seconds = "–" if ld.seconds is None else f"{ld.seconds:.2f}"
+            grid.add_row(ld.table_name, ld.status, fmt(ld.rows), fmt(ld.bytes_stored), seconds)
         show(grid)
     columns = ("query", "attempt", "phase", "status", "client s", "engine s", "rows", "answer")
     grid = table(*columns, "checksum", "error / left out", title="attempts")
     for a in found["attempts"]:
         grid.add_row(
-            a["query_id"],
-            str(a["attempt"]),
-            a["phase"],
-            a["status"],
-            fmt_seconds(a["client_seconds"]),
-            fmt_seconds(a["engine_seconds"]),
-            fmt(a["rows"]),
-            fmt(a["answer"]),
-            fmt(a["checksum"]),
-            a["error"] or a["excluded"] or "",
+            a.query_id,
+            str(a.attempt),
+            a.phase,
+            a.status,
+            fmt_seconds(a.client_seconds),
+            fmt_seconds(a.engine_seconds),
+            fmt(a.rows),
+            fmt(a.answer),
+            fmt(a.checksum),
+            a.error or a.excluded or "",
         )
     show(grid)
     if found["load"]:
         load_levels(found["load"], "under load")
     for query_id, kept in found["results"].items():  # what a wrong answer got wrong
-        if kept["difference"] is not None:
-            difference = kept["difference"]
+        if kept.difference is not None:
+            difference = kept.difference
             echo(f"{query_id}: wrong against {difference.against}: {difference.rule}")
 
 

@@ -19,9 +19,9 @@ def test_run_list_show_export_and_cost_from_python(make_config, workdir):
         "q06",
     ]
     (listed,) = commands.results.list_runs(config)
-    assert listed["run_id"] == summary.run_id and listed["attempts"] == 4
+    assert listed.run_id == summary.run_id and listed.attempts == 4
     shown = commands.results.show(config, summary.run_id[:8])
-    assert {a["phase"] for a in shown["attempts"]} == {"lukewarm", "hot"}
+    assert {a.phase for a in shown["attempts"]} == {"lukewarm", "hot"}
     assert set(shown["results"]) == {"q01", "q06"}
     exported = commands.results.export(config, summary.run_id, "csv")
     assert exported.read_text().startswith("engine,")

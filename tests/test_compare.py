@@ -9,21 +9,27 @@ import random
 
 import duckdb
 import pytest
+import stored_rows
 from conftest import assert_one_line_error
 from test_cli_errors import broken_workload
 
 from harness.compare import compare, summary
 from harness.stats import holm, mann_whitney_p, smallest_p
+from harness.store.rows import StoredAttempt
 
 
-def attempts(query_id: str, seconds: list[float], status: str = "ok") -> list[dict]:
+def attempts(query_id: str, seconds: list[float], status: str = "ok") -> list[StoredAttempt]:
     return [
-        {
-            "query_id": query_id,
-            "phase": "cold" if i == 0 else "hot",
-            "status": status,
-            "client_seconds": s if status == "ok" else None,
-        }
+        stored_rows.attempt(
+            run_id=None,  # synthetic: a run the gate knows nothing about
+            workload=None,
+            scale=None,
+            query_id=query_id,
+            attempt=i + 1,
+            phase="cold" if i == 0 else "hot",
+            status=status,
+            client_seconds=s if status == "ok" else None,
+        )
         for i, s in enumerate([1.0, *seconds])  # a cold attempt, which is left out
     ]
 
@@ -156,7 +162,7 @@ def test_several_processes_a_side_set_each_querys_own_noise_floor():
     the next: its pooled median moves 1.17x, but not beyond how far it wanders between
     processes. 'steady' moves 1.3x in every new process: slower. Eight others stay put."""
 
-    def side(centres: dict[str, list[float]], seed: int) -> list[list[dict]]:
+    def side(centres: dict[str, list[float]], seed: int) -> list[list[StoredAttempt]]:
         runs = []
         for process in range(3):
             run = []

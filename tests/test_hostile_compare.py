@@ -6,6 +6,7 @@ different work. Through the real CLI, on real DuckDB runs in one store."""
 from __future__ import annotations
 
 import pytest
+import stored_rows
 from conftest import assert_one_line_error
 
 from harness.compare import RunAttempts, check_comparable
@@ -62,9 +63,11 @@ def test_a_gate_given_the_wrong_runs_stops_with_one_line(whbench, make_config, w
 def store_run(run_id: str, **run) -> RunAttempts:
     """A run as the store gives it: its attempts (with the view's workload and scale) and its
     row of the runs table."""
-    row = {"run_id": run_id, "workload": "mine", "scale": 1.0, "workload_options": {}, **run}
-    attempt = {"run_id": run_id, "query_id": "q1", "workload": row["workload"]}
-    return RunAttempts([{**attempt, "scale": row["scale"]}], row)
+    row = stored_rows.run(
+        **{"run_id": run_id, "workload": "mine", "scale": 1.0, "workload_options": {}, **run}
+    )
+    attempt = stored_rows.attempt(run_id=run_id, workload=row.workload, scale=row.scale)
+    return RunAttempts([attempt], row)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +96,7 @@ def test_runs_that_measured_different_work_are_refused(base, new, message):
 def test_what_is_not_known_is_not_held_against_a_run():
     """An exported file knows workload and scale, not options or data; synthetic attempts
     (the statistics' own tests) know nothing: neither is refused for what it cannot say."""
-    exported = RunAttempts([{"run_id": "x", "query_id": "q1", "workload": "mine", "scale": 1.0}])
+    exported = RunAttempts([stored_rows.attempt(run_id="x", workload="mine", scale=1.0)])
     check_comparable([exported], [store_run("y", workload_options={"seed": 3})])
-    check_comparable([[{"query_id": "q1"}]], [[{"query_id": "q1"}]])
+    unknown = stored_rows.attempt(run_id=None, workload=None, scale=None)
+    check_comparable([[unknown]], [[unknown]])

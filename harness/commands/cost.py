@@ -8,16 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Config
-from harness.engines import connected
+from harness.engines import billing_for, connected
 from harness.errors import UsageError
-from harness.pricing import (
-    FREE,
-    Catalog,
-    load_catalog,
-    price_run,
-    project_month,
-    stored_bytes,
-)
+from harness.pricing import FREE, Catalog, load_catalog, stored_bytes
 from harness.runner import fetch_billed_usage
 from harness.store import Store, open_store
 
@@ -37,14 +30,15 @@ def cost(
             notes = _refresh(config, store, ids, catalog)
         for run_id in ids:
             run = store.run(run_id)
-            priced = price_run(run, store.attempts(run_id), catalog, store.loads(run_id))
-            per_engine[run["engine"]] = per_engine.get(run["engine"], FREE) + priced.total
+            rules = billing_for(run, catalog)
+            priced = rules.price_run(store.attempts(run_id), store.loads(run_id))
+            per_engine[run.engine] = per_engine.get(run.engine, FREE) + priced.total
             runs.append(
                 {
                     "run_id": run_id,
-                    "engine": run["engine"],
-                    "workload": run["workload"],
-                    "scale": run["scale"],
+                    "engine": run.engine,
+                    "workload": run.workload,
+                    "scale": run.scale,
                     **priced.as_json(),
                 }
             )
@@ -60,7 +54,7 @@ def _refresh(config: Config, store: Store, run_ids: list[str], catalog: Catalog)
     """(engine, note) for what each engine could not fetch."""
     notes = []
     for run_id in run_ids:
-        name = store.run(run_id)["engine"]
+        name = store.run(run_id).engine
         with connected(name, config.engines.get(name)) as engine:
             fetch_billed_usage(store, run_id, engine, catalog)
         notes += [(name, note) for note in engine.notes]
@@ -76,28 +70,26 @@ def project(
     """A month per run (the given runs, else the latest of each engine and workload) for the
     config's `projection:` pattern with `pattern` (queries_per_day, active_hours, data_gb)
     over it."""
-    from harness.report import latest_run_ids
-
     chosen = dataclasses.replace(
         config.projection, **{k: v for k, v in pattern.items() if v is not None}
     )
     catalog = load_catalog(pricing or config.pricing)
     months = []
     with open_store(config.store_path, read_only=True) as store:
-        ids = [store.resolve_run(r) for r in run_ids] or latest_run_ids(store)
+        ids = [store.resolve_run(r) for r in run_ids] or store.latest_run_ids()
         if not ids:
             raise UsageError(f"no runs in {store.path}; run `whbench run` first")
         for run_id in ids:
             run = store.run(run_id)
-            month = project_month(
-                run, store.attempts(run_id), catalog, chosen, stored_bytes(store.loads(run_id))
+            month = billing_for(run, catalog).project_month(
+                store.attempts(run_id), chosen, stored_bytes(store.loads(run_id))
             )
             months.append(
                 {
                     "run_id": run_id,
-                    "engine": run["engine"],
-                    "workload": run["workload"],
-                    "scale": run["scale"],
+                    "engine": run.engine,
+                    "workload": run.workload,
+                    "scale": run.scale,
                     **vars(month.cost),
                     "explain": month.explain,
                 }

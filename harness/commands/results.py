@@ -11,10 +11,10 @@ from typing import Any
 from harness.config import Config, redact
 from harness.engines import connected
 from harness.errors import UsageError
-from harness.store import EXPORT_FORMATS, Store, open_store
+from harness.store import EXPORT_FORMATS, RunListing, Store, open_store
 
 
-def list_runs(config: Config) -> list[dict[str, Any]]:
+def list_runs(config: Config) -> list[RunListing]:
     with open_store(config.store_path, read_only=True) as store:
         return store.list_runs()
 
@@ -102,7 +102,7 @@ def compare(
     warnings = []
     # Workloads and scales are checked before comparing (compare.check_comparable): only the
     # engine can still differ, which is a comparison someone may mean, so it is only told.
-    engines = [sorted({str(a.get("engine")) for run in side for a in run}) for side in (base, new)]
+    engines = [sorted({str(a.engine) for run in side for a in run}) for side in (base, new)]
     if engines[0] != engines[1]:
         warnings.append(f"the two sides ran different engines: {engines[0]} against {engines[1]}")
     if min(len(base), len(new)) == 1 and not interleaved:
@@ -152,7 +152,7 @@ def clean(config: Config, engine_name: str, run: str | None = None, drop: bool =
     namespace = None
     if run:
         with open_store(config.store_path, read_only=True) as store:
-            namespace = store.run(store.resolve_run(run))["namespace"]
+            namespace = store.run(store.resolve_run(run)).namespace
     with connected(engine_name, config.engines.get(engine_name)) as engine:
         found = [n for n in engine.namespaces() if namespace in (None, n)]
         if drop:
