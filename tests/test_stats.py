@@ -6,8 +6,10 @@ from __future__ import annotations
 import statistics
 
 import pytest
+import stored_rows
 
 from harness.stats import geometric_mean, median, percentile, timing
+from harness.store.rows import StoredAttempt
 
 
 @pytest.mark.parametrize("values", [[3.0], [4.0, 1.0], [1.0, 2.0, 10.0, 20.0], [5, 1, 4, 2, 3]])
@@ -27,8 +29,10 @@ def test_geometric_mean():
     assert geometric_mean([]) is None
 
 
-def attempt(phase, seconds, status="ok", excluded=None):
-    return {"phase": phase, "client_seconds": seconds, "status": status, "excluded": excluded}
+def attempt(phase, seconds, status="ok", excluded=None) -> StoredAttempt:
+    return stored_rows.attempt(
+        phase=phase, client_seconds=seconds, status=status, excluded=excluded
+    )
 
 
 def test_a_query_s_attempts_are_summarised_once_for_everyone():
