@@ -16,6 +16,7 @@ from harness.engines import connected, engine_class
 from harness.engines.base import ROUND_TRIP_TRIES
 from harness.pricing import Cost
 from harness.report import model
+from harness.report.matrix import MatrixCell, RoundTripShare, verdicts
 from harness.store import SCHEMA_VERSION, open_store
 
 
@@ -85,21 +86,22 @@ def test_the_floor_goes_through_execute_and_is_none_when_it_cannot_be_measured()
         assert "per-query minimum" in engine.notes[-1]
 
 
-def _cell(hot: float, seconds: float | None, round_trip: dict | None) -> dict:
-    return {
-        "hot": hot,
-        "seconds": seconds,
-        "round_trip": round_trip,
-        "cost": Cost(0.01, "modelled"),
-        "marginal": Cost(0.001, "modelled"),
-        "value": 0.001,
-        "wrong": 0,
-        "badges": [],
-    }
+def _cell(hot: float, seconds: float | None, round_trip: RoundTripShare | None) -> MatrixCell:
+    return MatrixCell(
+        first=None,
+        first_kind="lukewarm",
+        hot=hot,
+        wrong=0,
+        seconds=seconds,
+        round_trip=round_trip,
+        cost=Cost(0.01, "modelled"),
+        marginal=Cost(0.001, "modelled"),
+        value=0.001,
+    )
 
 
-def _floor(queries: int, median: float) -> dict:
-    return {"seconds": queries * median, "queries": queries, "per_query": median}
+def _floor(queries: int, median: float) -> RoundTripShare:
+    return RoundTripShare(seconds=queries * median, queries=queries, per_query=median)
 
 
 def test_a_fastest_verdict_inside_the_round_trip_floor_says_so():
@@ -111,24 +113,24 @@ def test_a_fastest_verdict_inside_the_round_trip_floor_says_so():
         "local": _cell(1.0, 0.50, _floor(2, 0.0002)),
         "remote": _cell(1.25, 0.60, _floor(2, 0.080)),
     }
-    fastest = model._verdicts(near)[0]
+    fastest = verdicts(near)[0]
     assert fastest.startswith("Fastest: local (relative hot time 1.00), within the round-trip")
     assert "one pass differs from remote's by 100 ms" in fastest
     assert "inside 2 queries x 80 ms median SELECT 1 round trip = 160 ms" in fastest
     assert "faster than" not in fastest
-    assert near["local"]["badges"][0] == "fastest"
+    assert near["local"].badges[0] == "fastest"
 
     far = {
         "local": _cell(1.0, 0.50, _floor(2, 0.0002)),
         "remote": _cell(3.0, 1.50, _floor(2, 0.080)),
     }
-    fastest = model._verdicts(far)[0]
+    fastest = verdicts(far)[0]
     assert "3.0x faster than remote" in fastest and "round-trip" not in fastest
 
     unmeasured = {"local": _cell(1.0, 0.50, None), "remote": _cell(1.25, 0.60, None)}
-    assert "1.2x faster than remote" in model._verdicts(unmeasured)[0]
+    assert "1.2x faster than remote" in verdicts(unmeasured)[0]
     # Only the time verdict is weighed against the floor: cost verdicts are unchanged.
-    assert all("round-trip" not in v for v in model._verdicts(near)[1:])
+    assert all("round-trip" not in v for v in verdicts(near)[1:])
 
 
 def test_a_schema_11_store_opens_and_gains_the_round_trip_column(tmp_path):
@@ -143,16 +145,16 @@ def test_a_schema_11_store_opens_and_gains_the_round_trip_column(tmp_path):
     con.execute("UPDATE meta SET value = '11' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:  # even a reader upgrades it first
-        assert store.run("run-1")["round_trip_seconds"] is None  # not measured: unknown
+        assert store.run("run-1").round_trip_seconds is None  # not measured: unknown
     with open_store(path) as store:
         (version,) = store.con.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).fetchone()
         assert int(version) == SCHEMA_VERSION == 12
         store.record_round_trip("run-1", {"min": 0.01, "median": 0.02, "n": 5, "sql": "SELECT 1"})
-        assert store.run("run-1")["round_trip_seconds"]["median"] == pytest.approx(0.02)
+        assert store.run("run-1").round_trip_seconds["median"] == pytest.approx(0.02)
         store.record_round_trip("run-1", None)
-        assert store.run("run-1")["round_trip_seconds"] is None
+        assert store.run("run-1").round_trip_seconds is None
 
 
 def test_the_report_weighs_the_fastest_margin_against_the_recorded_floors(tmp_path):
@@ -210,19 +212,19 @@ def test_the_report_weighs_the_fastest_margin_against_the_recorded_floors(tmp_pa
             store.finish_run(run_id, "finished")
         data = model.build(store, store.runs(["run-duckdb", "run-snowflake"]), load_catalog())
         write_report(store, None, tmp_path / "r.html")
-    (section,) = data["sections"]
+    (section,) = data.queries
     assert section.round_trips["snowflake"]["median"] == 0.080
     assert section.cells["q1", "snowflake"].engine_hot == pytest.approx(0.17)
     assert section.cells["q1", "snowflake"].engine_median == pytest.approx(0.17)
     assert section.cells["q1", "duckdb"].engine_hot is None  # not reported: not 0
-    (row,) = data["matrix"]
-    assert row["cells"]["snowflake"]["round_trip"]["seconds"] == pytest.approx(0.16)
-    fastest = row["verdicts"][0]
+    (row,) = data.matrix.rows
+    assert row.cells["snowflake"].round_trip.seconds == pytest.approx(0.16)
+    fastest = row.verdicts[0]
     assert fastest.startswith("Fastest: duckdb")
     assert "within the round-trip floor" in fastest and "faster than" not in fastest
     html = (tmp_path / "r.html").read_text()
-    assert "engine 170.0 ms" in html  # beside snowflake's client 250.0 ms
-    assert "<b>snowflake</b> SELECT 1 x 5, min 40.0 ms, median 80.0 ms" in html
+    assert "engine 170 ms" in html  # beside snowflake's client 250 ms (harness.units.seconds)
+    assert "<b>snowflake</b> SELECT 1 x 5, min 40 ms, median 80 ms" in html
     assert "within the round-trip floor" in html
 
 
