@@ -103,15 +103,17 @@ ROUND_TRIP_TRIES = 5
 
 class EngineSettings(abc.ABC):
     """What every engine's settings dataclass is (`engines.<name>:` in the config, checked
-    field by field against it): each says how the engine signs in. `Engine[S]` is typed by its
-    own, so `engine.settings.warehouse` is checked where the engine is written."""
+    field by field against it): each says how the engine signs in. An engine is typed by its
+    own (`SnowflakeEngine(CursorEngine[SnowflakeSettings])`), so `self.settings.warehouse` is
+    checked where the engine is written."""
 
     @abc.abstractmethod
     def credentials(self) -> Credentials:
         """How the engine will sign in, first match wins (engines/credentials.py)."""
 
 
-S = TypeVar("S", bound=EngineSettings)
+# The settings dataclass of one engine: Engine[SettingsT] is typed by it.
+SettingsT = TypeVar("SettingsT", bound=EngineSettings)
 
 
 def owned(namespace: str) -> str:
@@ -122,7 +124,7 @@ def owned(namespace: str) -> str:
     return namespace
 
 
-class Engine(abc.ABC, Generic[S]):
+class Engine(abc.ABC, Generic[SettingsT]):
     """One warehouse. Capabilities are data; the methods are the whole surface the runner uses.
     An engine is typed by its settings dataclass: `DuckDBEngine(Engine[DuckDBSettings])`.
 
@@ -155,10 +157,10 @@ class Engine(abc.ABC, Generic[S]):
     # How to export a table to files, for a workload of the team's own data (import-history)
     export_hint: ClassVar[str] = "export each table to Parquet, CSV or NDJSON files"
     timer_grace_seconds: ClassVar[float | None] = 0.0
-    settings_class: ClassVar[type[EngineSettings]]  # S, which a ClassVar cannot name
+    settings_class: ClassVar[type[EngineSettings]]  # SettingsT, which a ClassVar cannot name
 
-    def __init__(self, settings: S) -> None:
-        self.settings: S = settings
+    def __init__(self, settings: SettingsT) -> None:
+        self.settings: SettingsT = settings
         # What the engine could not do as asked (a setting refused, a statistic unavailable):
         # recorded with the run and shown, never hidden.
         self.notes: list[str] = []
@@ -174,7 +176,7 @@ class Engine(abc.ABC, Generic[S]):
             self.data_location = Location.parse(uri, self.object_stores, where)
 
     @classmethod
-    def namespace_prefix(cls, settings: S) -> str:
+    def namespace_prefix(cls, settings: SettingsT) -> str:
         """What goes between the harness's `whb_` and a data set's name in this engine's
         namespaces (BigQuery's `dataset_prefix`, for people sharing a project)."""
         return ""
@@ -186,7 +188,7 @@ class Engine(abc.ABC, Generic[S]):
     @abc.abstractmethod
     def close(self) -> None: ...
 
-    def open_session(self) -> Engine[S]:
+    def open_session(self) -> Engine[SettingsT]:
         """Another session on the same database, for one stream of a run under load: by
         default a new connection with the same settings. Close it when done."""
         other = type(self)(self.settings)
@@ -478,11 +480,11 @@ def present(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
-class CursorEngine(Engine[S]):
+class CursorEngine(Engine[SettingsT]):
     """An engine reached through a DB-API connection (Snowflake, Redshift): running a query,
     a statement, the catalogue look-ups and closing read the same on both, and live here."""
 
-    def __init__(self, settings: S) -> None:
+    def __init__(self, settings: SettingsT) -> None:
         super().__init__(settings)
         self._con: Any = None
 
