@@ -245,7 +245,7 @@ def test_estimate_rests_on_stored_runs_or_says_it_cannot(whbench, make_config):
 
 
 def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
-    whbench, make_config, stand_in
+    whbench, make_config, stand_in, workdir
 ):
     # Reached: the engine describes itself as a run records it (warehouse size and all), so the
     # estimate rests on the engine's minimum charge rather than on nothing.
@@ -254,10 +254,12 @@ def test_estimate_asks_each_engine_what_a_run_would_record_or_says_it_could_not(
     assert item["dollars"] is not None and item["from"] == [
         "the engine's minimum charge (no earlier runs)"
     ]
-    # Not reached (a credentials file that is not there): estimated from the settings, and it
-    # says so.
+    # Not reached (a credentials file that holds no credentials; one that is not there is
+    # refused with the config): estimated from the settings, and it says so.
+    empty = workdir / "not-credentials.json"
+    empty.write_text("{}")
     unreachable = make_config(
-        runs=1, engines={"bigquery": {"credentials_file": "missing.json", "project": "p"}}
+        runs=1, engines={"bigquery": {"credentials_file": str(empty), "project": "p"}}
     )
     (item,) = whbench("estimate", "--config", unreachable, "--json", "-q", "q06").json()[
         "estimates"
