@@ -13,12 +13,5 @@ templates/report.html.j2 lays it out. This file only names what the rest of whbe
 from __future__ import annotations
 
 from harness.report.render import write_report
-from harness.store import Store
 
-__all__ = ["latest_run_ids", "write_report"]
-
-
-def latest_run_ids(store: Store) -> list[str]:
-    """The runs a report shows by default (Store.latest_run_ids); kept here for
-    harness.commands.cost until it asks the store itself."""
-    return store.latest_run_ids()
+__all__ = ["write_report"]
