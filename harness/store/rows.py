@@ -21,14 +21,13 @@ class _Row:
     """TRANSITIONAL (issue 26): lets readers not yet moved to fields keep `row["x"]` and
     `row.get("x")` while they are moved one at a time. Removed once no reader uses it."""
 
+    __slots__ = ()
+
     def __getitem__(self, key: str) -> Any:
         try:
             return getattr(self, key)
         except AttributeError:
             raise KeyError(key) from None
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        setattr(self, key, value)
 
     def __contains__(self, key: str) -> bool:
         return hasattr(self, key)
@@ -40,7 +39,7 @@ class _Row:
         return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredRun(_Row):
     """One run: an engine, a workload at a scale, its settings and what happened around it."""
 
@@ -63,7 +62,9 @@ class StoredRun(_Row):
     runs_per_query: int | None
     timeout_seconds: float | None
     checksum_decimals: int | None
-    config: dict[str, Any] | None  # as written, secrets removed
+    # as written, secrets removed (a run stored by an older whbench may still hold a
+    # ${VAR:-default}'s default: show it through harness.config.redact)
+    config: dict[str, Any] | None
     error: str | None
     notes: list[str] | None
     run_usage: dict[str, Any] | None
@@ -73,7 +74,7 @@ class StoredRun(_Row):
     round_trip_seconds: dict[str, Any] | None  # {min, median, n, sql}; None: not measured
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredAttempt(_Row):
     """One attempt of one query, with its run's engine, workload and scale and its query's
     title and SQL (the store's attempt_details view)."""
@@ -116,7 +117,7 @@ class StoredAttempt(_Row):
     excluded: str | None  # why its time is left out of times and verdicts, or None
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredLevel(_Row):
     """Under load: one concurrency level of a run."""
 
@@ -128,7 +129,7 @@ class StoredLevel(_Row):
     scale_out: dict[str, Any] | None
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredLoad(_Row):
     """One table loaded (or reused, or failed) by a run."""
 
@@ -141,7 +142,7 @@ class StoredLoad(_Row):
     error: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredResult(_Row):
     """A query's result in a run, once: its first answer, its kept rows (None when not read)."""
 
@@ -156,7 +157,7 @@ class StoredResult(_Row):
     rows: Stored | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RunListing(_Row):
     """A line of `whbench results list`."""
 
@@ -170,7 +171,7 @@ class RunListing(_Row):
     failed: int
 
 
-@dataclass
+@dataclass(slots=True)
 class LoadedTable:
     """A table's real load (not a reuse) with its run's engine, workload, scale and namespace:
     the report's "loads" section."""
@@ -186,7 +187,7 @@ class LoadedTable:
     started_at: datetime  # the run's
 
 
-@dataclass
+@dataclass(slots=True)
 class PassTime:
     """One stored run's pass over its workload: the sum over queries of each query's median
     successful time (the report's trend chart)."""
