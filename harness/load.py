@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import Engine, QueryCancelled
-from harness.levels import summary  # noqa: F401 - TRANSITIONAL: readers move to harness.levels
 from harness.measure import Judge, measure
 from harness.plan import LoadPlan, PlannedQuery, Task
 from harness.store import Attempt, Store
