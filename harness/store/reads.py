@@ -253,7 +253,7 @@ class StoreReads(StoreFile):
                 [invocation_id],
             )
         ]
-        found = {run["run_id"]: run for run in self.runs(ids)} if ids else {}
+        found = {run.run_id: run for run in self.runs(ids)} if ids else {}
         return [found[run_id] for run_id in ids]
 
     # -- TRANSITIONAL (issue 26): SQL from outside the store, until its last callers move to
