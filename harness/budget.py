@@ -21,11 +21,12 @@ from typing import Any
 from harness.engines import billing_for
 from harness.engines.base import Engine
 from harness.errors import first_line
-from harness.pricing import Billing, Catalog, Cost, dollars
+from harness.pricing import Billing, Catalog, Cost
 from harness.records import Usage
 from harness.stats import median
 from harness.store import Attempt, Store
 from harness.store.rows import StoredAttempt, StoredRun
+from harness.units import dollars
 
 
 def _unstored(cls: type, **known: Any) -> Any:

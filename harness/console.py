@@ -13,20 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.scale import Scale
+from harness.units import (
+    count,
+    data_size,
+    dollars,
+    dollars_per_query,
+    factor,
+    figure,
+    scale,
+    seconds,
+)
 
 if TYPE_CHECKING:
     from harness.store import RunListing, StoredRun
-
-
-def scale(value: float) -> str:
-    """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
-    return Scale.named(value).removeprefix("scale ")
-
-
-def money(value: float | None, per_query: bool = False) -> str:
-    from harness.pricing import dollars, dollars_per_query
-
-    return dollars_per_query(value) if per_query else dollars(value)
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -83,24 +82,15 @@ def fmt(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
-def fmt_seconds(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f} s"
-
-
 def round_trip(floor: dict[str, Any] | None) -> str:
     """A session's round-trip floor in words: "SELECT 1 x 5: min 0.146 ms, median 0.177 ms",
     or why there is none (never "0")."""
     if not floor:
         return "not measured (see the notes; a run before whbench measured it has none)"
     return (
-        f"{floor.get('sql', 'SELECT 1')} x {floor['n']}: min {_short(floor['min'])}, "
-        f"median {_short(floor['median'])} (client time every query pays at least)"
+        f"{floor.get('sql', 'SELECT 1')} x {floor['n']}: min {seconds(floor['min'])}, "
+        f"median {seconds(floor['median'])} (client time every query pays at least)"
     )
-
-
-def _short(seconds: float) -> str:
-    """Milliseconds to three figures below a second: a round trip is often under 1 ms."""
-    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def title(item: dict[str, Any]) -> str:
@@ -135,8 +125,8 @@ def _summary(s: Any, show_queries: bool) -> None:
         grid.add_row(
             q["query_id"],
             q["status"],
-            fmt_seconds(q["first_seconds"]),
-            fmt_seconds(q["hot_seconds"]),
+            seconds(q["first_seconds"]),
+            seconds(q["hot_seconds"]),
             fmt(q["rows"]),
             fmt(q["answer"]),
             q["checksum"] or "–",
@@ -156,27 +146,23 @@ def load_levels(load: dict[str, Any], heading: str) -> None:
         grid.add_row(
             str(level["level"]),
             f"{level['ok']}/{level['queries']}",
-            "–" if qps is None else f"{qps:.3g}",
-            *(fmt_seconds(level[f"{p}_seconds"]) for p in ("p50", "p95", "p99", "max")),
+            figure(qps),
+            *(seconds(level[f"{p}_seconds"]) for p in ("p50", "p95", "p99", "max")),
             str(level["errors"] + level["timeouts"]),
-            money(level["cost_per_1000_queries"]),
+            dollars(level["cost_per_1000_queries"]),
         )
     show(grid)
     if tpch := load.get("tpch"):
         power = tpch["power_at_size"]
         echo(f"{tpch['label']}:")
         why = f" ({tpch['power_note']})" if power is None else ""
-        echo(f"  Power@Size {_figure(power)}{why}")
+        echo(f"  Power@Size {figure(power)}{why}")
         for entry in tpch["throughput"]:
             echo(
                 f"  {entry['streams']} streams: Throughput@Size "
-                f"{_figure(entry['throughput_at_size'])}, QphH@Size "
-                f"{_figure(entry['qphh_at_size'])}; {entry.get('note') or entry['streams_check']}"
+                f"{figure(entry['throughput_at_size'])}, QphH@Size "
+                f"{figure(entry['qphh_at_size'])}; {entry.get('note') or entry['streams_check']}"
             )
-
-
-def _figure(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.1f}"
 
 
 def _problems(summaries: list[Any]) -> None:
@@ -197,7 +183,7 @@ def _problems(summaries: list[Any]) -> None:
 
 def generated(items: list[dict[str, Any]]) -> None:
     for item in items:
-        how = "cached" if item["seconds"] is None else f"{item['seconds']:.1f} s"
+        how = "cached" if item["seconds"] is None else seconds(item["seconds"])
         show(f"{item['workload']} {item['variant']}: {item['folder']} ({how})")
 
 
@@ -213,14 +199,14 @@ def estimate(result: dict[str, Any], as_json: bool) -> None:
             item["workload"],
             scale(item["scale"]),
             f"{item['queries']} x {item['runs']}",
-            money(item["dollars"]),
+            dollars(item["dollars"]),
             "; ".join(item["from"]),
         )
     for key in ("engine", "workload"):
         for name, total in result[f"{key}s"].items():
             row = [f"all {name}", ""] if key == "engine" else ["all", name]
-            grid.add_row(*row, "", "", money(total), "")
-    grid.add_row("all", "", "", "", money(result["total"]), "")
+            grid.add_row(*row, "", "", dollars(total), "")
+    grid.add_row("all", "", "", "", dollars(result["total"]), "")
     show(grid)
 
 
@@ -233,7 +219,7 @@ def cost(result: dict[str, Any], as_json: bool) -> None:
     for item in result["runs"]:
         grid = table("query", "marginal cost, all attempts", "basis", title=title(item))
         for query_id, c in item["queries"].items():
-            grid.add_row(query_id, money(c["dollars"], per_query=True), c["basis"])
+            grid.add_row(query_id, dollars_per_query(c["dollars"]), c["basis"])
         for label, key in (
             ("all queries, marginal", "marginal"),
             ("run bill (queries as they ran)", "total"),
@@ -242,12 +228,12 @@ def cost(result: dict[str, Any], as_json: bool) -> None:
         ):
             c = item[key]
             as_of = f", prices as of {c['as_of']}" if c["as_of"] else ""  # none: no price used
-            grid.add_row(label, money(c["dollars"]), f"{c['basis']}{as_of}")
+            grid.add_row(label, dollars(c["dollars"]), f"{c['basis']}{as_of}")
         show(grid)
         show(lines(item["explain"]))
     engines = table("engine", "run bill", "basis", title="per engine")
     for engine, total in result["engines"].items():
-        engines.add_row(engine, money(total["dollars"]), total["basis"])
+        engines.add_row(engine, dollars(total["dollars"]), total["basis"])
     show(engines)
 
 
@@ -261,7 +247,7 @@ def months(result: dict[str, Any], as_json: bool) -> None:
             month["run_id"],
             month["engine"],
             month["workload"],
-            money(month["dollars"]),
+            dollars(month["dollars"]),
             month["basis"],
         )
     show(grid)
@@ -280,12 +266,12 @@ def comparison(result: dict[str, Any], as_json: bool) -> None:
         for c in result["changes"]:
             grid.add_row(
                 c["query_id"],
-                fmt_seconds(c["base_seconds"]),
-                fmt_seconds(c["new_seconds"]),
-                _factor(c["factor"]),
-                _factor(c["adjusted_factor"]),
+                seconds(c["base_seconds"]),
+                seconds(c["new_seconds"]),
+                factor(c["factor"]),
+                factor(c["adjusted_factor"]),
                 "–" if c["holm_p"] is None else f"{c['holm_p']:.3g}",
-                _factor(c["detectable"]),
+                factor(c["detectable"]),
                 c["verdict"],
             )
         show(grid)
@@ -301,10 +287,6 @@ def comparison(result: dict[str, Any], as_json: bool) -> None:
             show(f"This comparison can see changes above {result['can_see']:.2f}x (typical query).")
     for warning in result["warnings"]:
         echo(f"warning: {warning}", err=True)
-
-
-def _factor(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}×"
 
 
 # -- results, engines, validate --------------------------------------------------------------------
@@ -361,8 +343,13 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
     if found["loads"]:
         grid = table("table", "status", "rows", "bytes stored", "seconds", title="loads")
         for ld in found["loads"]:
-            seconds = "–" if ld.seconds is None else f"{ld.seconds:.2f}"
-            grid.add_row(ld.table_name, ld.status, fmt(ld.rows), fmt(ld.bytes_stored), seconds)
+            grid.add_row(
+                ld.table_name,
+                ld.status,
+                count(ld.rows),
+                data_size(ld.bytes_stored),
+                seconds(ld.seconds),
+            )
         show(grid)
     columns = ("query", "attempt", "phase", "status", "client s", "engine s", "rows", "answer")
     grid = table(*columns, "checksum", "error / left out", title="attempts")
@@ -372,8 +359,8 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
             str(a.attempt),
             a.phase,
             a.status,
-            fmt_seconds(a.client_seconds),
-            fmt_seconds(a.engine_seconds),
+            seconds(a.client_seconds),
+            seconds(a.engine_seconds),
             fmt(a.rows),
             fmt(a.answer),
             fmt(a.checksum),

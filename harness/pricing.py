@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import units
 from harness.errors import ConfigError
 from harness.paths import YamlError, read_text, read_yaml
 from harness.settings import Pattern
@@ -402,7 +403,8 @@ class Billing(abc.ABC):
         if driver is None or not bills:
             return None
         figures = " · ".join(
-            f"{value:g}{' (this run)' if value == driver.value else ''}: {dollars(cost.dollars)}"
+            f"{value:g}{' (this run)' if value == driver.value else ''}: "
+            f"{units.dollars(cost.dollars)}"
             for value, cost in bills
         )
         caveat = f" ({driver.caveat})" if driver.caveat else ""
@@ -449,8 +451,8 @@ class Billing(abc.ABC):
             [
                 f"{pattern.queries_per_day:g} queries a day, evenly over {pattern.active_hours:g} "
                 f"active hours, {DAYS_PER_MONTH:.1f} days a month ({HOURS_PER_MONTH} hours)",
-                f"this run's query mix: {one_pass.seconds / one_pass.queries:.3g} s and "
-                f"{dollars(per_query.dollars)} per query (median of each query's attempts)",
+                f"this run's query mix: {units.seconds(one_pass.seconds / one_pass.queries)} and "
+                f"{units.dollars(per_query.dollars)} per query (median of each query's attempts)",
                 *compute.explain,
                 *storage.explain,
             ],
@@ -498,9 +500,9 @@ class Need:
     def says(self, unit: str) -> str:
         """ "87.5 compute-hours a day: needs 3.65 m6i.2xlarge busy all 24 h, so 4" """
         return (
-            f"{self.compute_hours:.3g} compute-hours a day at the measured speed (queries a day "
-            f"x seconds a query): needs {self.busy:.3g} {unit} busy all {self.active_hours:g} "
-            f"active hours, so {self.units}"
+            f"{units.figure(self.compute_hours)} compute-hours a day at the measured speed "
+            f"(queries a day x seconds a query): needs {units.figure(self.busy)} {unit} busy "
+            f"all {self.active_hours:g} active hours, so {self.units}"
         )
 
 
@@ -514,29 +516,6 @@ def capacity_needed(pattern: Pattern, seconds_per_query: float) -> Need:
     busy = hours / pattern.active_hours if pattern.active_hours > 0 else 0.0
     units = 0 if hours <= 0 else max(1, math.ceil(busy - 1e-9))
     return Need(hours, busy, units, pattern.active_hours)
-
-
-def dollars(value: float | None) -> str:
-    """Money as people read it: cents for a dollar or more, two significant digits below, and
-    '< $0.0001' for what rounds away."""
-    if value is None:
-        return "unknown"
-    if value == 0:
-        return "$0"
-    if abs(value) < 0.0001:
-        return "< $0.0001"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    digits = max(2, 1 - math.floor(math.log10(abs(value))))  # two significant digits
-    return f"${value:.{digits}f}"
-
-
-def dollars_per_query(value: float | None) -> str:
-    """A per-query cost; tiny ones also per 1,000 queries, where they become readable."""
-    text = dollars(value)
-    if value is not None and 0 < value < 0.01:
-        text += f" ({dollars(value * 1000)} per 1,000)"
-    return text
 
 
 @dataclass(frozen=True)
@@ -563,27 +542,3 @@ class PricePerformance:
         if self.seconds is None or self.cost.dollars is None:
             return None
         return self.seconds * self.cost.dollars
-
-
-# -- TRANSITIONAL (issue 26): the old entry points, for the last callers not yet moved ---------
-# (tests/test_properties.py: attempt_cost; tests/engines/bigquery/test_bigquery.py: billing).
-# They find the engine through the registry, which is the import circle engines -> base ->
-# pricing -> engines, and take dict rows. Use harness.engines.billing_for(run, catalog) and its
-# .marginal(attempt) instead; delete this block once nothing calls them.
-def _typed(cls: type, row: Any) -> Any:
-    if not isinstance(row, dict):
-        return row
-    return cls(**{f.name: row.get(f.name) for f in dataclasses.fields(cls)})
-
-
-def billing(run: Any, catalog: Catalog) -> Billing:
-    from harness.engines import billing_for
-    from harness.store.rows import StoredRun
-
-    return billing_for(_typed(StoredRun, run), catalog)
-
-
-def attempt_cost(attempt: Any, run: Any, catalog: Catalog) -> Cost:
-    from harness.store.rows import StoredAttempt
-
-    return billing(run, catalog).marginal(_typed(StoredAttempt, attempt))

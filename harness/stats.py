@@ -11,9 +11,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.store.rows import StoredAttempt
 
 # Up to this many ways to split the pooled ranks, the Mann-Whitney p-value is exact.
 EXACT_LIMIT = 200_000
@@ -149,17 +153,16 @@ class Timing:
         return self.hot or self.times
 
 
-def timing(attempts: Iterable[Mapping]) -> Timing:
-    """Summarise one query's attempts (mappings with status, phase, client_seconds and, from
-    the store, excluded), in attempt order."""
+def timing(attempts: Iterable[StoredAttempt]) -> Timing:
+    """Summarise one query's attempts, in attempt order."""
     tried = list(attempts)
-    ok = [a for a in tried if a["status"] == "ok" and a["client_seconds"] is not None]
-    usable = [a for a in ok if not a.get("excluded")]
-    first = next((a for a in usable if a["phase"] != "hot"), None)
+    ok = [a for a in tried if a.status == "ok" and a.client_seconds is not None]
+    usable = [a for a in ok if not a.excluded]
+    first = next((a for a in usable if a.phase != "hot"), None)
     return Timing(
-        first=first["client_seconds"] if first else None,
-        first_kind=next((a["phase"] for a in tried if a["phase"] != "hot"), None),
-        hot=[a["client_seconds"] for a in usable if a["phase"] == "hot"],
-        times=[a["client_seconds"] for a in usable],
+        first=first.client_seconds if first else None,
+        first_kind=next((a.phase for a in tried if a.phase != "hot"), None),
+        hot=[a.client_seconds for a in usable if a.phase == "hot"],
+        times=[a.client_seconds for a in usable],
         excluded=len(ok) - len(usable),
     )

@@ -646,7 +646,7 @@ def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
     ],
 )
 def test_money_as_people_read_it(value, text):
-    from harness.pricing import dollars, dollars_per_query
+    from harness.units import dollars, dollars_per_query
 
     assert dollars(value) == text
     assert dollars_per_query(0.0000021) == "< $0.0001 ($0.0021 per 1,000)"

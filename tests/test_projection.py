@@ -271,7 +271,8 @@ def test_whbench_project_states_and_prices_the_capacity(whbench, make_config):
     assert month["dollars"] > compute and month["dollars"] < compute + 1  # + the tiny disk
     # A volume that keeps 3.5 of those machines busy all day (from the measured time a query
     # the month states) needs 4 of them.
-    seconds = float(re.search(r"this run's query mix: (\S+) s", text).group(1))
+    number, unit = re.search(r"this run's query mix: (\S+) (ms|s)\b", text).groups()
+    seconds = float(number) / (1000 if unit == "ms" else 1)
     volume = round(3.5 * 86_400 / seconds)
     busier = whbench(
         "project", "--config", config, "--queries-per-day", volume, "--active-hours", 24, "--json"

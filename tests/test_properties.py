@@ -11,19 +11,17 @@ from decimal import Decimal
 import sqlglot
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_pricing import attempt
+from test_pricing import cost
 
 from harness.checksum import result_checksum
 from harness.config import parse_config
 from harness.errors import ConfigError
-from harness.pricing import attempt_cost, load_catalog
 from harness.workloads import Renderer, get_workload
 
 # The same examples on every run: CI must not pass or fail by the draw.
 settings.register_profile("whbench", derandomize=True, database=None)
 settings.load_profile("whbench")
 
-CATALOG = load_catalog()
 DECIMALS = 2
 
 # Values as engines return them; floats kept away from rounding boundaries where "noise" and
@@ -105,8 +103,7 @@ usage_amounts = st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_in
 def priced(engine: str, amount: float) -> float:
     quantity, run_settings = COST_RULES[engine]
     usage = {quantity: int(amount) if quantity == "bytes_billed" else amount, "cache_hit": False}
-    run = {"engine": engine, "engine_settings": run_settings}
-    dollars = attempt_cost(attempt(**usage), run, CATALOG).dollars
+    dollars = cost(engine, run_settings, **usage).dollars
     assert dollars is not None
     return dollars
 

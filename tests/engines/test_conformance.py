@@ -141,12 +141,7 @@ def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> d
     problems: dict[str, str | None] = {}
     with open_store(root / "results" / "results.duckdb", read_only=True) as store:
         kept = {run["engine"]: store.results(run["run_id"]) for run in runs.values()}
-        sql = {
-            row["query_id"]: row["sql"]
-            for row in store.rows(
-                "SELECT query_id, sql FROM queries WHERE run_id = ?", [runs[engine]["run_id"]]
-            )
-        }
+        sql = store.query_sql(runs[engine]["run_id"])
     for query in spec.queries:
         mine = by_query[query.id][engine]
         if mine["status"] != "ok":
@@ -157,8 +152,8 @@ def answer_problems(root: Path, engine: str, workload: str, by_query, runs) -> d
             problems[query.id] = None
         else:
             difference = compare(
-                kept[BASELINE][query.id]["rows"],
-                kept[engine][query.id]["rows"],
+                kept[BASELINE][query.id].rows,
+                kept[engine][query.id].rows,
                 lambda text=sql[query.id]: shape_of(text, engine_class(engine).dialect),
                 spec.answers.tolerance(query.id),
             )

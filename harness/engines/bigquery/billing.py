@@ -41,6 +41,7 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from harness import units
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
@@ -186,7 +187,7 @@ class BigQueryBilling(Billing):
             priced.cost,
             [
                 *priced.explain,
-                f"physical bytes are {ratio:.3g} of logical in this run's tables "
+                f"physical bytes are {units.figure(ratio)} of logical in this run's tables "
                 f"({physical:,} of {logical:,})",
             ],
         )
@@ -206,7 +207,7 @@ class BigQueryBilling(Billing):
             return Priced(
                 per_query.times(pattern.queries_per_day * DAYS_PER_MONTH),
                 [
-                    f"on demand: no capacity to provision: the {need.compute_hours:.3g} "
+                    f"on demand: no capacity to provision: the {units.figure(need.compute_hours)} "
                     "compute-hours a day the pattern needs at the measured speed run on "
                     "Google's shared slots, and the bill is bytes, which scale linearly: the "
                     "mix's bytes billed per query x queries"
@@ -224,7 +225,8 @@ class BigQueryBilling(Billing):
                 Cost(slot_hours * price.price, "modelled", price.as_of),
                 [
                     f"Editions: the mix uses {busy * pattern.active_hours:,.0f} slot-hours a "
-                    f"day ({per_query.dollars / price.price * 3600:.3g} slot-seconds a query x "
+                    f"day ({units.figure(per_query.dollars / price.price * 3600)} "
+                    "slot-seconds a query x "
                     f"queries): {busy:,.1f} slots busy all {pattern.active_hours:g} active "
                     f"hours, autoscaled to {scaled} (multiples of {step}), held all the active "
                     f"hours and the {window:g} s scale-down window: {daily / 3600:,.0f} "
@@ -240,7 +242,7 @@ class BigQueryBilling(Billing):
             [
                 f"Editions: {step} slots up {daily / 3600:.2f} h a day (each job holds them "
                 f"{each:.0f} s), {baseline} baseline slots all month"
-                + ("" if slots is None else f"; the mix keeps {slots[0]:.3g} slots busy"),
+                + ("" if slots is None else f"; the mix keeps {units.figure(slots[0])} slots busy"),
             ],
         )
 

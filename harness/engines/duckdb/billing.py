@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness import units
 from harness.pricing import (
     DAYS_PER_MONTH,
     FREE,
@@ -112,13 +113,14 @@ class DuckDBBilling(Billing):
                 why = (
                     f"{machine.name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) at "
                     f"${machine.hour.price}/h: the cheapest catalog VM with at least "
-                    f"{int(threads)} vCPU (threads) and {need_gib:.3g} GiB (the memory limit)"
+                    f"{int(threads)} vCPU (threads) and {units.figure(need_gib)} GiB (the "
+                    "memory limit)"
                 )
                 if not machine.confirmed:
                     why += " (its price is not confirmed on AWS's page: see the catalog)"
                 return machine, why
         return None, (
-            f"no catalog VM has {int(threads)} vCPU and {need_gib:.3g} GiB: add one to "
+            f"no catalog VM has {int(threads)} vCPU and {units.figure(need_gib)} GiB: add one to "
             "duckdb.machines"
         )
 
@@ -149,8 +151,8 @@ class DuckDBBilling(Billing):
         return Priced(
             cost,
             [
-                f"a VM up {up:.3g} s ({what}), billed per second with a {minimum:g} s minimum "
-                f"per start: {billed:.3g} s",
+                f"a VM up {units.seconds(up)} ({what}), billed per second with a "
+                f"{minimum:g} s minimum per start: {units.seconds(billed)}",
                 why,
             ],
         )
@@ -182,7 +184,10 @@ class DuckDBBilling(Billing):
         # whole: a VM bills its uptime, not its tasks, so nothing is added here.
         return Priced(
             Cost(0.0, "modelled"),
-            [f"loading: {sum(loaded):.3g} s on the same VM, inside the run bill's wall time"],
+            [
+                f"loading: {units.seconds(sum(loaded))} on the same VM, inside the run "
+                "bill's wall time"
+            ],
         )
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:

@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from harness import units
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -56,12 +57,12 @@ from harness.pricing import (
     Need,
     Priced,
     capacity_needed,
-    dollars,
     held_seconds,
     seconds,
     spans,
 )
 from harness.settings import Pattern
+from harness.units import dollars
 
 if TYPE_CHECKING:
     from harness.store.rows import StoredAttempt, StoredLoad
@@ -310,7 +311,7 @@ class RedshiftBilling(Billing):
             return Priced(FREE, [])
         busy = sum(loaded)
         if self.provisioned:
-            return Priced(self._compute(busy), [f"loading: {busy:.3g} s of COPY"])
+            return Priced(self._compute(busy), [f"loading: {units.seconds(busy)} of COPY"])
         # Tables load one after another in one session: one active period (at least the
         # minimum) for the lower bound, a minimum per COPY for the upper.
         minimum = self._minimum()
@@ -321,7 +322,7 @@ class RedshiftBilling(Billing):
         return self._bounds(
             per_active_period(one_after_another, minimum),
             per_query(one_after_another, minimum),
-            f"loading, {busy:.3g} s of COPY in {len(loaded)} tables",
+            f"loading, {units.seconds(busy)} of COPY in {len(loaded)} tables",
         )
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:

@@ -51,6 +51,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from harness import units
 from harness.errors import ConfigError
 from harness.pricing import (
     DAYS_PER_MONTH,
@@ -362,7 +363,10 @@ class SnowflakeBilling(Billing):
         billed = max(sum(loaded), minimum)
         return Priced(
             self._credits(billed),
-            [f"loading: {sum(loaded):.3g} s of COPY on the warehouse (at least one resume)"],
+            [
+                f"loading: {units.seconds(sum(loaded))} of COPY on the warehouse (at least "
+                "one resume)"
+            ],
         )
 
     def storage_per_month(self, stored_bytes: float | None) -> Priced:

@@ -69,10 +69,14 @@ def test_estimate_uses_free_dry_runs(whbench, both_engines):
 
 
 def test_the_budget_becomes_bigquerys_own_byte_limit(bqemulator_port):
-    from harness.pricing import billing, load_catalog
+    import stored_rows
+
+    from harness.engines import billing_for
+    from harness.pricing import load_catalog
 
     def price_per_byte_billed(engine: str, catalog) -> float | None:
-        return billing({"engine": engine, "engine_settings": {}}, catalog).price_per_byte_billed()
+        run = stored_rows.run(engine=engine, engine_settings={})
+        return billing_for(run, catalog).price_per_byte_billed()
 
     engine = on_emulator(bqemulator_port, maximum_bytes_billed=2**40)
     engine.connect()
