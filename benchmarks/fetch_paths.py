@@ -135,7 +135,7 @@ def stand_in(name: str, folder: Path) -> Iterator[dict[str, Any]]:
                 "_grpc": grpc,
             }
     else:
-        from redshift_standin import PostgresCluster, RedshiftShim
+        from engines.redshift.postgres import PostgresCluster, RedshiftShim
 
         cluster = PostgresCluster(free_port())
         cluster.start()

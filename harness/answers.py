@@ -41,21 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-# KEPT_ROWS, Stored, keep and the JSON forms are re-exported: the store, the runner and tests
-# import them from here.
-from harness.kept_answers import (  # noqa: F401
-    KEPT_ROWS,
-    Difference,
-    Stored,
-    difference_from_json,
-    difference_json,
-    from_json,
-    instant,
-    is_number,
-    keep,
-    sort_key,
-    to_json,
-)
+from harness.kept_answers import Difference, instant, is_number, sort_key
 from harness.spool import Spooled
 
 SHOWN_ROWS = 5  # differing rows shown per side in a report

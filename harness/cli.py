@@ -16,7 +16,6 @@ from harness.errors import one_line, scrub
 from harness.options import (
     AMOUNT,
     COUNT,
-    DEBUG,
     DOLLARS,
     FACTOR,
     FRACTION,
@@ -29,6 +28,7 @@ from harness.options import (
     RUNS,
     SCALE,
     SECONDS,
+    Invocation,
     Number,
     command,
     common,
@@ -41,11 +41,12 @@ from harness.options import (
 
 def main() -> None:
     """Entry point: run the CLI; a failure ends as one line on stderr and an exit code."""
+    invocation = Invocation()  # the command's --debug fills it in (harness/options.py)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, obj=invocation)
     except (Exception, KeyboardInterrupt, click.exceptions.Abort) as exc:
         message, code = one_line(exc)
-        if DEBUG["on"] and not isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
+        if invocation.debug and not isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
             message = debug_traceback(exc)
         console.echo(message, err=True)
         sys.exit(code)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from harness.answers import Difference, Expected, Shape, Tolerance, check, keep, shape_of
+from harness.answers import Expected, Shape, Tolerance, check, shape_of
 from harness.checksum import result_checksum
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, first_line
+from harness.kept_answers import Difference, keep
 from harness.store import Attempt
 
 if TYPE_CHECKING:

@@ -27,11 +27,6 @@ class Invocation:
     debug: bool = False  # --debug: the whole traceback instead of one line
 
 
-# TRANSITIONAL, until harness/cli.py's main() reads Invocation.debug (then delete): the old
-# module-level switch, still set by `common` so that main() keeps working meanwhile.
-DEBUG = {"on": False}
-
-
 def option(flags: str, help: str, **kwargs: Any) -> Callable:
     """A click option from its flags and parameter name in one string: "--engine -e engines"."""
     return click.option(*flags.split(), help=help, **kwargs)
@@ -94,7 +89,6 @@ def common(command: Callable) -> Callable:
         # ensure_object: a caller that gave Click no Invocation (a test invoking `cli`) still
         # has one, so --debug never fails for want of a place to go.
         click.get_current_context().ensure_object(Invocation).debug = debug
-        DEBUG["on"] = debug  # TRANSITIONAL (see DEBUG)
         config = load_config(config_file)
         if results_dir is not None:
             config = dataclasses.replace(config, results_dir=results_dir)

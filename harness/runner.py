@@ -40,7 +40,6 @@ from harness.levels import summary as load_summary
 from harness.load import LoadTest
 from harness.measure import Judge, measure
 from harness.plan import PlannedQuery, Task, invocation_plan
-from harness.plan import plan as plan  # TRANSITIONAL: commands/inspect.py, tests/test_config.py
 from harness.pricing import Catalog, load_catalog
 from harness.progress import NoProgress, Progress, progress_bars
 from harness.stats import timing

@@ -10,7 +10,7 @@ even after kill -9) and keeps only where each one starts.
 
 What it returns, `Spooled`, is a read-only sequence of the rows: len() is the row count, and
 iterating, indexing and slicing read the batches back one at a time. The fingerprint
-(harness.checksum) and the kept answer (harness.answers.keep) read it batch by batch, Arrow
+(harness.checksum) and the kept answer (harness.kept_answers.keep) read it batch by batch, Arrow
 batches column by column without making a Python object per value where they can, and sort
 what must be sorted in a scratch DuckDB that spills to disk past SORT_MEMORY.
 

@@ -106,7 +106,7 @@ def test_a_run_not_yet_ended_and_one_level_under_load():
     bill = billing_for(run(wall=None), CATALOG).run_bill([attempt(5, 10)])
     assert bill.cost.dollars == pytest.approx(60 / 3600 * 0.768)
     assert "it has not ended" in bill.explain[0]
-    # One level of a run under load, priced as if it ran alone (harness/load.py): its own
+    # One level of a run under load, priced as if it ran alone (harness/levels.py): its own
     # queries, 100 s to 200 s, not the run's hour.
     level = [attempt(100, 50, level=2), attempt(150, 50, level=2)]
     alone = billing_for(run(wall=3600), CATALOG).run_bill(level)
@@ -123,8 +123,8 @@ def test_loading_is_inside_the_run_bill_not_added_to_it():
 
 
 def test_a_month_is_the_chosen_vm_for_730_hours():
-    from harness.config import Pattern
     from harness.pricing import Cost
+    from harness.settings import Pattern
 
     rules = billing_for(run(threads=16), CATALOG)
     month = rules.month(Pattern(queries_per_day=1000, active_hours=8), Cost(0.0, "modelled"), 1)

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import stored_rows
 
-from harness.config import Pattern
 from harness.engines import billing_for
 from harness.pricing import Catalog, load_catalog
+from harness.settings import Pattern
 from harness.store.rows import StoredAttempt, StoredRun
 
 CATALOG = load_catalog()

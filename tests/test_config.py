@@ -252,7 +252,7 @@ def test_a_data_uri_maps_each_table_and_format_to_its_own_folder():
 
 
 def test_a_dataset_prefix_goes_after_the_harness_prefix(tmp_path):
-    from harness.runner import plan
+    from harness.plan import plan
 
     config = parse_config(
         {

@@ -17,10 +17,10 @@ from standins import expect, free_port, server
 from test_spool_engines import LARGE, ROWS, STAND_INS
 
 from harness import spool
-from harness.answers import keep
 from harness.checksum import result_checksum
 from harness.config import parse_config
 from harness.engines import engine_class
+from harness.kept_answers import keep
 
 # A column whose Arrow form reads back otherwise than the driver's rows (the stand-ins' own:
 # HUGEINT on DuckDB, a NUMBER with a scale on Snowflake).

@@ -15,14 +15,10 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import harness
 
 PACKAGE_DIR = Path(harness.__file__).parent
 MAX_LINES = 600  # issue 26: a module a newcomer can read through
-
-IN_PROGRESS = pytest.mark.xfail(reason="issue 26 in progress", strict=False)
 
 
 def module_files() -> dict[str, Path]:
@@ -135,7 +131,6 @@ def a_path_round(component: list[str], graph: dict[str, set[str]]) -> list[str]:
     return component  # unreachable for a strongly connected component
 
 
-@IN_PROGRESS
 def test_no_import_circle_among_harness_modules():
     graph = import_graph()
     found = circles(graph)
@@ -145,7 +140,6 @@ def test_no_import_circle_among_harness_modules():
     assert not found, f"import circles (lazy and TYPE_CHECKING imports count):\n{message}"
 
 
-@IN_PROGRESS
 def test_no_module_is_too_long_to_read():
     lengths = {
         name: len(path.read_text(encoding="utf-8").splitlines())

@@ -125,7 +125,7 @@ def test_worked_tpch_metrics():
     assert throughput["qphh_at_size"] == pytest.approx(math.sqrt(expected_power * 5280))
     assert throughput["streams_check"] == "meets clause 5.3.4's minimum of 2 streams"
     assert "not comparable to published TPC-H results" in found["label"]
-    power[3].status = "timeout"
+    power[3] = dataclasses.replace(power[3], status="timeout")
     failed = tpch_metrics([{**level_2, "ok": 43}], {1: power}, 1.0, TPCH)
     assert failed["power_at_size"] is None and "q04 failed" in failed["power_note"]
     assert failed["throughput"][0]["throughput_at_size"] is None

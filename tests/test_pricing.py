@@ -607,7 +607,7 @@ def test_worked_storage_for_one_terabyte(engine, dollars):
 
 
 def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
-    from harness.config import Pattern
+    from harness.settings import Pattern
 
     pattern = Pattern(queries_per_day=1000, active_hours=8, data_gb=0)
     days = 730 / 24

@@ -35,9 +35,9 @@ from __future__ import annotations
 import pytest
 import stored_rows
 
-from harness.config import Pattern
 from harness.engines import billing_for
 from harness.pricing import Catalog, Cost, capacity_needed, load_catalog
+from harness.settings import Pattern
 from harness.store.rows import StoredRun
 
 CATALOG = load_catalog()

@@ -221,7 +221,7 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     verdicts."""
     from datetime import UTC, datetime
 
-    from harness.answers import keep
+    from harness.kept_answers import keep
     from harness.pricing import load_catalog
     from harness.report import model
     from harness.report.queries import SMALL_SECONDS as small

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from harness.answers import keep
 from harness.engines.base import Usage
 from harness.errors import StoreError, UsageError
+from harness.kept_answers import keep
 from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
 
 

@@ -75,7 +75,7 @@ def write_queries(folder: Path) -> dict[str, str]:
 
 def stored_answers(workdir: Path, run_id: str) -> dict[str, list]:
     with open_store(workdir / "results" / "results.duckdb", read_only=True) as store:
-        return {q: kept["rows"] for q, kept in store.results(run_id).items()}
+        return {q: kept.rows for q, kept in store.results(run_id).items()}
 
 
 def test_a_workload_of_your_files_and_sql_runs_with_the_rows_duckdb_gives(

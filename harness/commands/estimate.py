@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def estimate(
     dry runs once its data is loaded; the others from earlier stored runs of the same workload
     and scale, else from the engine's minimum charge."""
     if runs is not None:
-        config.runs = runs
+        config = dataclasses.replace(config, runs=runs)
     catalog = load_catalog(pricing or config.pricing)
     store = Store(config.store_path, read_only=True) if config.store_path.exists() else None
     estimates = []

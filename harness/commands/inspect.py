@@ -8,7 +8,7 @@ from typing import Any
 from harness.config import Config
 from harness.engines import all_engines, dialects, driver_version, engine_class
 from harness.errors import UsageError, WorkloadError
-from harness.runner import plan
+from harness.plan import plan
 from harness.workloads import Renderer, discover, get_workload
 
 

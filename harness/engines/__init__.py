@@ -12,12 +12,12 @@ import importlib
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
-    from harness.engines.base import Engine
+    from harness.engines.base import Engine, EngineSettings
     from harness.pricing import Billing, Catalog
     from harness.store.rows import StoredRun
 
@@ -86,7 +86,7 @@ def require_driver(engine: type[Engine]) -> None:
 
 
 @contextmanager
-def connected(name: str, settings: Any = None) -> Iterator[Engine]:
+def connected(name: str, settings: EngineSettings | None = None) -> Iterator[Engine]:
     """Engine `name` with its settings (its defaults when None), connected for the length of
     the block and closed after, however the block ends."""
     cls = engine_class(name)

@@ -11,8 +11,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.answers import Difference, Tolerance, compare, shape_of
+from harness.answers import Tolerance, compare, shape_of
 from harness.engines import billing_for, engine_class
+from harness.kept_answers import Difference
 from harness.pricing import Billing, Catalog, Cost, PricePerformance, RunBill
 from harness.report.charts import Chart, lines
 from harness.report.order import engine_order, group_by, type_order

@@ -43,7 +43,7 @@ class StoreReads(StoreFile):
     def results(self, run_id: str, with_rows: bool = True) -> dict[str, StoredResult]:
         """Query id -> its stored result, rows decoded (or left out: decoding a 10,000-row
         answer is the slow part)."""
-        from harness.answers import difference_from_json, from_json
+        from harness.kept_answers import difference_from_json, from_json
 
         found = {}
         sql = "SELECT r.* EXCLUDE (rows_digest) FROM results r WHERE run_id = ?"
@@ -255,11 +255,6 @@ class StoreReads(StoreFile):
         ]
         found = {run.run_id: run for run in self.runs(ids)} if ids else {}
         return [found[run_id] for run_id in ids]
-
-    # -- TRANSITIONAL (issue 26): SQL from outside the store, until its last callers move to
-    # the named methods above. Not for new code.
-    def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-        return self._rows(sql, params)
 
 
 def _literal(text: str) -> str:

@@ -8,39 +8,16 @@ A quantity an engine did not report is None, never 0.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.answers import Difference, Stored
+    from harness.kept_answers import Difference, Stored
 
 
-class _Row:
-    """TRANSITIONAL (issue 26): lets readers not yet moved to fields keep `row["x"]` and
-    `row.get("x")` while they are moved one at a time. Removed once no reader uses it."""
-
-    __slots__ = ()
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def __contains__(self, key: str) -> bool:
-        return hasattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-    def keys(self) -> list[str]:
-        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
-
-
-@dataclass(slots=True)
-class StoredRun(_Row):
+@dataclass(frozen=True, slots=True)
+class StoredRun:
     """One run: an engine, a workload at a scale, its settings and what happened around it."""
 
     run_id: str
@@ -74,8 +51,8 @@ class StoredRun(_Row):
     round_trip_seconds: dict[str, Any] | None  # {min, median, n, sql}; None: not measured
 
 
-@dataclass(slots=True)
-class StoredAttempt(_Row):
+@dataclass(frozen=True, slots=True)
+class StoredAttempt:
     """One attempt of one query, with its run's engine, workload and scale and its query's
     title and SQL (the store's attempt_details view)."""
 
@@ -117,8 +94,8 @@ class StoredAttempt(_Row):
     excluded: str | None  # why its time is left out of times and verdicts, or None
 
 
-@dataclass(slots=True)
-class StoredLevel(_Row):
+@dataclass(frozen=True, slots=True)
+class StoredLevel:
     """Under load: one concurrency level of a run."""
 
     run_id: str
@@ -129,8 +106,8 @@ class StoredLevel(_Row):
     scale_out: dict[str, Any] | None
 
 
-@dataclass(slots=True)
-class StoredLoad(_Row):
+@dataclass(frozen=True, slots=True)
+class StoredLoad:
     """One table loaded (or reused, or failed) by a run."""
 
     run_id: str
@@ -142,8 +119,8 @@ class StoredLoad(_Row):
     error: str | None
 
 
-@dataclass(slots=True)
-class StoredResult(_Row):
+@dataclass(frozen=True, slots=True)
+class StoredResult:
     """A query's result in a run, once: its first answer, its kept rows (None when not read)."""
 
     run_id: str
@@ -157,8 +134,8 @@ class StoredResult(_Row):
     rows: Stored | None = None
 
 
-@dataclass(slots=True)
-class RunListing(_Row):
+@dataclass(frozen=True, slots=True)
+class RunListing:
     """A line of `whbench results list`."""
 
     run_id: str
@@ -171,7 +148,7 @@ class RunListing(_Row):
     failed: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LoadedTable:
     """A table's real load (not a reuse) with its run's engine, workload, scale and namespace:
     the report's "loads" section."""
@@ -187,7 +164,7 @@ class LoadedTable:
     started_at: datetime  # the run's
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PassTime:
     """One stored run's pass over its workload: the sum over queries of each query's median
     successful time (the report's trend chart)."""

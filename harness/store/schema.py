@@ -176,7 +176,7 @@ CREATE TABLE results (             -- each query's result, once per run: its fir
     answer VARCHAR,                -- against the known answer: correct, wrong, unchecked
     difference JSON                -- when wrong: the rule that failed and the rows that differ
 );
--- The first rows of each distinct answer (harness.answers.KEPT_ROWS), types tagged, stored
+-- The first rows of each distinct answer (harness.kept_answers.KEPT_ROWS), types tagged, stored
 -- once however many runs gave it: a run that repeats its answers adds nothing here. (Appending
 -- to a table makes DuckDB's checkpoint rewrite that table's last row group, so with the rows
 -- inline every run paid for rewriting every earlier run's answers.)

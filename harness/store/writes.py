@@ -14,7 +14,7 @@ from harness.records import LoadOutcome, Usage
 from harness.store.opening import StoreFile
 
 if TYPE_CHECKING:  # the answers module is needed only by runs and reports, not every command
-    from harness.answers import Difference, Stored
+    from harness.kept_answers import Difference, Stored
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class StoreWrites(StoreFile):
         """A query's result, once per run (a resumed run keeps the one it has). Journaled like
         an attempt but not synced on its own: record it before its attempt, whose sync covers
         both. It reaches the table with the attempts, saving a commit per query."""
-        from harness.answers import difference_json, to_json
+        from harness.kept_answers import difference_json, to_json
 
         row = {
             "run_id": run_id,

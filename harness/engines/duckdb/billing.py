@@ -159,7 +159,7 @@ class DuckDBBilling(Billing):
 
     def _uptime(self, attempts: list[StoredAttempt]) -> tuple[Span | None, str]:
         """When the VM was up for these attempts: boot-to-stop modelled as the run's wall time.
-        One level of a run under load is priced as if it ran alone (harness/load.py), so its
+        One level of a run under load is priced as if it ran alone (harness/levels.py), so its
         attempts alone bound it. A run that has not ended stops at its last query so far."""
         found = spans(attempts)
         if not found:

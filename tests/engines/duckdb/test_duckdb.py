@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness import answers, spool
-from harness.answers import keep
+from harness import kept_answers, spool
 from harness.checksum import result_checksum
 from harness.datagen import ensure_data
 from harness.engines import all_engines, engine_class
 from harness.engines.duckdb import DuckDBEngine, DuckDBSettings
 from harness.errors import ConfigError, EngineError
+from harness.kept_answers import keep
 from harness.workloads import Renderer, get_workload
 
 TPCH = get_workload("tpch")
@@ -157,7 +157,7 @@ def test_a_large_result_in_many_batches_has_the_one_shot_fingerprint_and_kept_an
     result fetched whole, as every result was before."""
     monkeypatch.setattr(spool, "SPOOL_ROWS", 1000)
     monkeypatch.setattr(spool, "BATCH_ROWS", 700)
-    monkeypatch.setattr(answers, "KEPT_ROWS", 500)
+    monkeypatch.setattr(kept_answers, "KEPT_ROWS", 500)
     result = engine.execute(sql, 60)
     whole = engine._con.execute(sql).fetchall()  # the one-shot path
     assert isinstance(result.rows, spool.Spooled)
