@@ -156,6 +156,28 @@ class ApplicationDefault(Credentials):
 
 
 @dataclass(frozen=True)
+class AccessToken(Credentials):
+    """A service's access token given in the config, through a ${VAR} or ${file:PATH}
+    reference (MotherDuck)."""
+
+    token: Secret
+
+    def describe(self) -> str:
+        return "access token (from the config's reference)"
+
+
+@dataclass(frozen=True)
+class EnvironmentToken(Credentials):
+    """An access token read from an environment variable the vendor names (MotherDuck's
+    motherduck_token)."""
+
+    variable: str
+
+    def describe(self) -> str:
+        return f"access token from ${self.variable}"  # the variable's name, never its value
+
+
+@dataclass(frozen=True)
 class Anonymous(Credentials):
     """No sign-in: a local stand-in."""
 

@@ -2,11 +2,15 @@
 engine is DuckDBEngine with another connection, namespace and bill), connected to an `md:`
 database; the `motherduck` extension that makes `md:` work is downloaded by DuckDB at first use.
 
-How it signs in: a MotherDuck access token, only from the environment (`motherduck_token` or
-`MOTHERDUCK_TOKEN`, the variables MotherDuck's docs name) or a `${…}` reference in the config
-(`token: ${file:/run/secrets/motherduck}`), typed Secret so it is masked everywhere. Connection
-string and token: https://motherduck.com/docs/key-tasks/authenticating-and-connecting-to-motherduck/
-authenticating-to-motherduck/ (read 2026-12-06).
+How it signs in: a MotherDuck access token, only from the environment (`motherduck_token`, the
+variable MotherDuck's docs name, or `MOTHERDUCK_TOKEN`, which whbench also reads) or a `${…}`
+reference in the config (`token: ${file:/run/secrets/motherduck}`), typed Secret so it is
+masked everywhere. It is passed as the docs show, in the connection's config dictionary
+(`duckdb.connect("md:…", config={"motherduck_token": …})`), so it is never part of a connection
+string a driver error could quote:
+https://motherduck.com/docs/key-tasks/authenticating-and-connecting-to-motherduck/connecting-to-motherduck
+(read 2026-12-06). The same page says MotherDuck supports a range of DuckDB client versions: a
+client newer than the service's range may be refused.
 
 Each data set is a schema `whb_<workload>_<scale>` in one MotherDuck database (`database`,
 created if missing with CREATE DATABASE IF NOT EXISTS); `clean` lists and drops only `whb_`
@@ -27,34 +31,21 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from harness.engines.base import NAMESPACE_PREFIX, EngineSettings, owned
-from harness.engines.credentials import Credentials, Local, NoCredentials, Secret
+from harness.engines.credentials import (
+    AccessToken,
+    Credentials,
+    EnvironmentToken,
+    Local,
+    NoCredentials,
+    Secret,
+)
 from harness.engines.duckdb import DuckDBEngine, _quote
 from harness.engines.motherduck.billing import DUCKLINGS, MotherDuckBilling
 from harness.errors import ConfigError, EngineError, first_line, register_secret
 from harness.settings import Range
 
-# The environment variables MotherDuck's docs name for the token, in the order they are read.
+# Where the token is read from, in order: the variable MotherDuck's docs name, then its upper case.
 TOKEN_VARIABLES = ("motherduck_token", "MOTHERDUCK_TOKEN")
-
-
-@dataclass(frozen=True)
-class AccessToken(Credentials):
-    """A MotherDuck access token (from a ${…} reference in the config)."""
-
-    token: Secret
-
-    def describe(self) -> str:
-        return "MotherDuck access token (from the config's reference)"
-
-
-@dataclass(frozen=True)
-class EnvironmentToken(Credentials):
-    """A MotherDuck access token from an environment variable."""
-
-    variable: str
-
-    def describe(self) -> str:
-        return f"MotherDuck access token from ${self.variable}"  # a name, never the value
 
 
 def environment_token() -> tuple[str, str] | None:
@@ -131,7 +122,7 @@ class MotherDuckEngine(DuckDBEngine):
             if settings.local_stand_in:
                 self._con = duckdb.connect(settings.local_stand_in)
             else:
-                self._con = duckdb.connect(self._md_connection_string())
+                self._con = duckdb.connect("md:", config={"motherduck_token": self._token()})
                 self._con.execute(f"CREATE DATABASE IF NOT EXISTS {_quote(settings.database)}")
                 self._con.execute(f"USE {_quote(settings.database)}")
         except duckdb.Error as exc:
@@ -141,9 +132,9 @@ class MotherDuckEngine(DuckDBEngine):
         self._con.execute("SET enable_progress_bar = false")
         (self._catalog,) = self._con.execute("SELECT current_database()").fetchone()
 
-    def _md_connection_string(self) -> str:
-        """`md:` with the token as MotherDuck's docs pass it (`?motherduck_token=`); the token
-        is registered as a secret first, so no message can show it."""
+    def _token(self) -> str:
+        """The token: the setting (a reference), else the environment; registered as a secret
+        first, so no message can show it."""
         token = self.settings.token
         if not token:
             found = environment_token()
@@ -154,7 +145,7 @@ class MotherDuckEngine(DuckDBEngine):
                 )
             token = found[1]
         register_secret(str(token))
-        return f"md:?motherduck_token={token}"
+        return str(token)
 
     def open_session(self) -> MotherDuckEngine:
         other = super().open_session()

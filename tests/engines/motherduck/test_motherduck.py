@@ -7,14 +7,15 @@ from __future__ import annotations
 import pytest
 
 from harness.engines import engine_class
-from harness.engines.credentials import Local, NoCredentials, Secret
-from harness.engines.duckdb import DuckDBEngine
-from harness.engines.motherduck import (
+from harness.engines.credentials import (
     AccessToken,
     EnvironmentToken,
-    MotherDuckEngine,
-    MotherDuckSettings,
+    Local,
+    NoCredentials,
+    Secret,
 )
+from harness.engines.duckdb import DuckDBEngine
+from harness.engines.motherduck import MotherDuckEngine, MotherDuckSettings
 from harness.errors import ConfigError, EngineError
 
 
