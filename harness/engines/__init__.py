@@ -27,6 +27,7 @@ REGISTRY = {
     "bigquery": "harness.engines.bigquery:BigQueryEngine",
     "snowflake": "harness.engines.snowflake:SnowflakeEngine",
     "redshift": "harness.engines.redshift:RedshiftEngine",
+    "clickhouse": "harness.engines.clickhouse:ClickHouseEngine",
     "motherduck": "harness.engines.motherduck:MotherDuckEngine",
 }
 

@@ -1,0 +1,423 @@
+"""ClickHouse, embedded: chDB (ClickHouse in this process, PyPI `chdb`) on a data folder of its
+own. It runs on this machine, so it has no bill of its own; pricing treats it as the cloud VM that
+could have run it, by DuckDB's rule (billing.py).
+
+What chDB is and does, as its own documentation says it (read 2026-12-06):
+https://clickhouse.com/docs/chdb and https://clickhouse.com/docs/chdb/install/python. What was
+found by trying chDB 4.4.0 (ClickHouse 26.9) here, and is tested in
+tests/engines/clickhouse/test_clickhouse.py: one process opens one data folder (a second folder
+while the first is open is refused: "EmbeddedServer already initialized with path"); several
+connections on that folder run queries at once from several threads; `KILL QUERY` from another
+connection stops a query in flight, and `max_execution_time` is ClickHouse's own time limit;
+`system.query_log` exists only when chDB is opened with a configuration file that has a
+`<query_log>` section (this engine writes one into the data folder), and its query id is chDB's
+own, so a query is found by the `log_comment` the engine sets for it.
+
+Server mode (a ClickHouse server or ClickHouse Cloud through clickhouse-connect, with `host`,
+`port`, `secure`, `user` and a `password: Secret`) is not written yet: the settings below are the
+embedded mode's, and those fields would go beside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from harness import spool
+from harness.engines.base import (
+    NAMESPACE_PREFIX,
+    Engine,
+    EngineSettings,
+    LoadOutcome,
+    QueryResult,
+    Ran,
+    SessionSetting,
+    TableData,
+    owned,
+)
+from harness.engines.clickhouse.billing import ClickHouseBilling
+from harness.engines.credentials import Credentials, Local
+from harness.errors import EngineError, first_line
+from harness.records import Usage
+from harness.settings import Range
+
+# The configuration chDB is opened with (`?config-file=`): the query log, which an embedded
+# ClickHouse keeps only when its configuration asks for it. ClickHouse's server settings page
+# documents the section (https://clickhouse.com/docs/operations/server-configuration-parameters/settings#query_log,
+# read 2026-12-06); `SYSTEM FLUSH LOGS` writes what is buffered before it is read.
+CONFIG_FILE = "whbench-chdb.xml"
+CONFIG = """<clickhouse>
+  <query_log>
+    <database>system</database>
+    <table>query_log</table>
+    <flush_interval_milliseconds>7500</flush_interval_milliseconds>
+  </query_log>
+</clickhouse>
+"""
+
+# The caches `SYSTEM DROP … CACHE` empties, each accepted by chDB 4.4.0 here
+# (https://clickhouse.com/docs/sql-reference/statements/system#drop-mark-cache and the sections
+# after it, read 2026-12-06).
+DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY")
+
+
+@dataclass
+class ClickHouseSettings(EngineSettings):
+    # Embedded (chDB): a data folder, which keeps loaded tables between runs. One process can
+    # open one folder at a time.
+    path: str = "results/clickhouse/chdb"
+    # ClickHouse's own settings (https://clickhouse.com/docs/operations/settings/settings,
+    # read 2026-12-06). None: ClickHouse's default (max_threads: the number of cores;
+    # max_memory_usage: no limit per query, the server's limit only).
+    max_threads: Annotated[int, Range(1, 4096)] | None = None
+    max_memory_usage: Annotated[int, Range(1)] | None = None  # bytes
+
+    def credentials(self) -> Credentials:
+        return Local()
+
+
+class ClickHouseEngine(Engine[ClickHouseSettings]):
+    name = "clickhouse"
+    dialect = "clickhouse"
+    driver_module = "chdb"
+    driver_package = "chdb"
+    extra = "clickhouse"
+    cost_basis = "machine-hours"
+    billing = ClickHouseBilling
+    reports_engine_time = True
+    # Cold would mean no cache holds the data. ClickHouse's own caches can be dropped (make_cold);
+    # the OS page cache is not, so the first attempt is lukewarm, and says so.
+    cold_method = (
+        "ClickHouse's mark, uncompressed, primary index, page and query caches dropped "
+        "(SYSTEM DROP … CACHE) before each query's first attempt; the OS page cache is not "
+        "dropped, so that attempt is lukewarm"
+    )
+    # ClickHouse's own limit (max_execution_time) stops a query; the harness's timer interrupts
+    # it (KILL QUERY) only if that did not, a little later.
+    timer_grace_seconds = 5.0
+    settings_class = ClickHouseSettings
+    # chDB's Python results: the whole result as an Arrow table (query(…, "ArrowTable")) or a
+    # stream of Arrow record batches (send_query(…, "Arrow").record_batch()),
+    # https://clickhouse.com/docs/chdb/install/python (read 2026-12-06). Every result here is
+    # read as the stream, so a large one is spooled batch by batch.
+    fetch_path = spool.fetch_path(
+        "Arrow record batches (send_query … record_batch), read as rows",
+        "Arrow record batches (send_query … record_batch), spooled",
+    )
+
+    def __init__(self, settings: ClickHouseSettings) -> None:
+        super().__init__(settings)
+        self._con: Any = None
+        self._namespace: str | None = None
+        # Each query is labelled with `log_comment` (the query log's key and KILL QUERY's):
+        # this session's token and a counter.
+        self._token = uuid.uuid4().hex[:12]
+        self._count = 0
+        self._interrupting = threading.Lock()
+        self.fetch_used: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def _connection_string(self) -> str:
+        folder = Path(self.settings.path).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / CONFIG_FILE
+        if not config.exists() or config.read_text() != CONFIG:
+            config.write_text(CONFIG)
+        return f"{folder}?config-file={config}"
+
+    def _open(self) -> Any:
+        import chdb
+
+        # A folder closed a moment ago may still be shutting down (another thread's last
+        # connection): a few short waits before another folder is refused.
+        text = ""
+        for wait in (0.05, 0.1, 0.2, 0.4, 0.8, None):
+            try:
+                return chdb.connect(self._connection_string())
+            except Exception as exc:
+                text = first_line(exc)
+            if "already initialized with path" not in text or wait is None:
+                break
+            time.sleep(wait)
+        if "already initialized with path" in text:
+            raise EngineError(
+                f"chDB cannot open {self.settings.path}: this process already has another "
+                "chDB data folder open (one per process)"
+            )
+        raise EngineError(f"cannot open chDB data folder {self.settings.path}: {text}")
+
+    def connect(self) -> None:
+        self._con = self._open()
+        self._set("session_timezone", "UTC")  # timestamps read as loaded, as DuckDB reads them
+        if self.settings.max_threads is not None:
+            self._set("max_threads", int(self.settings.max_threads))
+        if self.settings.max_memory_usage is not None:
+            self._set("max_memory_usage", int(self.settings.max_memory_usage))
+        self._label_next()
+
+    def close(self) -> None:
+        # After any KILL QUERY in flight (another thread's) has closed its connection: chDB
+        # shuts its embedded server down with the last connection, so that one must be this.
+        with self._interrupting:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def _set(self, name: str, value: Any) -> None:
+        literal = f"'{value}'" if isinstance(value, str) else str(value)
+        self._con.query(f"SET {name} = {literal}")
+
+    def _scalar(self, sql: str) -> Any:
+        table = self._con.query(sql, "ArrowTable")
+        return table.column(0)[0].as_py() if table.num_rows else None
+
+    def _rows(self, sql: str) -> list[tuple]:
+        return _table_rows(self._con.query(sql, "ArrowTable"))
+
+    def version(self) -> str:
+        return str(self._scalar("SELECT version()"))
+
+    def describe(self) -> dict[str, Any]:
+        threads, memory, server_memory = self._rows(
+            "SELECT getSetting('max_threads'), getSetting('max_memory_usage'), "
+            "(SELECT value FROM system.server_settings WHERE name = 'max_server_memory_usage')"
+        )[0]
+        limit = int(memory) or int(server_memory)  # 0: no per-query limit, the server's
+        return {
+            "path": self.settings.path,
+            "threads": int(threads),
+            # Bytes, as DuckDB's billing rule reads a memory size ("… B").
+            "memory_limit": f"{limit} B" if limit else None,
+            "fetch": self.fetch_path,
+        }
+
+    def statement(self, sql: str) -> None:
+        self._con.query(sql)
+
+    # -- the session --------------------------------------------------------------------------
+    def use(self, namespace: str) -> None:
+        self._namespace = namespace
+        self._con.query(f"USE {_quote(namespace)}")
+
+    def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
+        # https://clickhouse.com/docs/operations/settings/settings (read 2026-12-06):
+        # use_query_cache (the query cache, off by default, turned off here all the same),
+        # max_execution_time (seconds) with timeout_overflow_mode 'throw'; and three that give
+        # standard SQL's answers where ClickHouse's own differ: join_use_nulls (an outer join
+        # fills missing columns with NULL, not the type's default value),
+        # aggregate_functions_null_for_empty (sum, avg … of no rows are NULL, not 0) and
+        # prefer_column_name_to_alias (`count(x) AS x` counts the column x, not the alias).
+        return [
+            SessionSetting("SET use_query_cache = 0", "turn the query cache off", True),
+            SessionSetting(
+                f"SET max_execution_time = {float(timeout_seconds):g}", "set a time limit"
+            ),
+            SessionSetting("SET timeout_overflow_mode = 'throw'", "fail a query at its limit"),
+            SessionSetting("SET join_use_nulls = 1", "fill outer joins with NULL"),
+            SessionSetting(
+                "SET aggregate_functions_null_for_empty = 1", "make aggregates of no rows NULL"
+            ),
+            SessionSetting(
+                "SET prefer_column_name_to_alias = 1", "resolve column names before aliases"
+            ),
+        ]
+
+    def make_cold(self) -> str | None:
+        """Drop ClickHouse's own caches; the OS page cache keeps the files' pages, so the
+        attempt is lukewarm and says so."""
+        dropped = []
+        for cache in DROPPED_CACHES:
+            try:
+                self._con.query(f"SYSTEM DROP {cache} CACHE")
+            except Exception as exc:  # a cache this build lacks: a note, never an error
+                note = f"could not drop ClickHouse's {cache.lower()} cache: {first_line(exc)}"
+                if note not in self.notes:
+                    self.notes.append(note)
+            else:
+                dropped.append(cache.lower())
+        return f"lukewarm: {', '.join(dropped)} caches dropped; OS page cache warm"
+
+    # -- queries ------------------------------------------------------------------------------
+    def _label_next(self) -> None:
+        self._count += 1
+        self._set("log_comment", self._label())
+
+    def _label(self) -> str:
+        return f"whb-{self._token}-{self._count}"
+
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        reader = self._con.send_query(sql, "Arrow").record_batch(rows_per_batch=spool.BATCH_ROWS)
+        columns = tuple(reader.schema.names)
+        batches = _naive_batches(reader)
+        rows: list[tuple] = []
+        self.fetch_used = "rows"
+        for batch in batches:
+            room = spool.SPOOL_ROWS - len(rows)
+            if batch.num_rows < room:
+                rows.extend(spool.python_rows(batch))
+                continue
+            # A large result: SPOOL_ROWS rows as a list, the rest spooled as record batches.
+            rows.extend(spool.python_rows(batch.slice(0, room)))
+            self.fetch_used = "arrow"
+            rest = itertools.chain([batch.slice(room)], batches)
+            return Ran(spool.spooled(rows, rest), columns, engine_query_id=self._label())
+        return Ran(rows, columns, engine_query_id=self._label())
+
+    def execute(
+        self, sql: str, timeout_seconds: float, query_label: str | None = None
+    ) -> QueryResult:
+        try:
+            return super().execute(sql, timeout_seconds, query_label)
+        finally:  # the next query's label, set after the clock stopped
+            if self._con is not None:
+                with contextlib.suppress(Exception):  # the connection is gone: no next query
+                    self._label_next()
+
+    def is_timeout(self, exc: Exception) -> bool:
+        return "TIMEOUT_EXCEEDED" in str(exc)
+
+    def interrupt(self) -> None:
+        """KILL QUERY from a connection of its own, on this session's label
+        (https://clickhouse.com/docs/sql-reference/statements/kill, read 2026-12-06)."""
+        with self._interrupting:
+            if self._con is None:
+                return
+            side = self._open()
+            try:
+                side.query(f"KILL QUERY WHERE Settings['log_comment'] = '{self._label()}' SYNC")
+            finally:
+                side.close()
+
+    def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
+        """From system.query_log (ClickHouse's query log,
+        https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
+        query_duration_ms and read_bytes of each finished query, by its log_comment."""
+        ids = [i for i in query_ids if i and i.startswith("whb-")]
+        if not ids:
+            return {}
+        self._con.query("SYSTEM FLUSH LOGS")
+        wanted = ", ".join(f"'{i}'" for i in ids)
+        found = {}
+        for label, duration_ms, read_bytes in self._rows(
+            "SELECT log_comment, query_duration_ms, read_bytes FROM system.query_log "
+            f"WHERE type = 'QueryFinish' AND query_kind = 'Select' AND log_comment IN ({wanted})"
+        ):
+            found[label] = (
+                duration_ms / 1000,
+                Usage(bytes_scanned=int(read_bytes), execution_seconds=duration_ms / 1000),
+            )
+        return found
+
+    # -- data ---------------------------------------------------------------------------------
+    def existing_tables(self, namespace: str) -> set[str]:
+        rows = self._rows(f"SELECT name FROM system.tables WHERE database = {_literal(namespace)}")
+        return {name for (name,) in rows}
+
+    def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
+        con = self._con
+        table = data.table
+        started = time.perf_counter()
+        con.query(f"CREATE DATABASE IF NOT EXISTS {_quote(namespace)}")
+        con.query(f"USE {_quote(namespace)}")
+        try:
+            for i, statement in enumerate(statements):
+                con.query(statement)
+                if i == 0:  # the table is made: columns that hold NULLs become Nullable
+                    self._allow_nulls(table, data)
+        except Exception:
+            con.query(f"DROP TABLE IF EXISTS {_quote(table)}")
+            raise
+        seconds = time.perf_counter() - started
+        rows = int(self._scalar(f"SELECT count() FROM {_quote(table)}"))
+        stored = self._scalar(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "
+            f"database = {_literal(namespace)} AND table = {_literal(table)}"
+        )
+        return LoadOutcome(table, rows, seconds, int(stored) if stored is not None else None)
+
+    def _allow_nulls(self, table: str, data: TableData) -> None:
+        """ClickHouse columns hold no NULL unless Nullable, and Nullable costs speed
+        (https://clickhouse.com/docs/sql-reference/data-types/nullable, read 2026-12-06: "Using
+        Nullable almost always negatively affects performance"), so the schema declares none and
+        a column becomes Nullable only where the table's Parquet files hold a NULL (their
+        statistics, or a column without them). Without Parquet files every column may be NULL."""
+        nulls = _columns_with_nulls(data)
+        types = dict(
+            self._rows(
+                "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
+                f"AND table = {_literal(table)}"
+            )
+        )
+        for name, kind in types.items():
+            if (nulls is None or name in nulls) and not kind.startswith("Nullable("):
+                self._con.query(
+                    f"ALTER TABLE {_quote(table)} MODIFY COLUMN {_quote(name)} Nullable({kind})"
+                )
+
+    def namespaces(self) -> list[str]:
+        rows = self._rows(
+            f"SELECT name FROM system.databases WHERE startsWith(name, '{NAMESPACE_PREFIX}') "
+            "ORDER BY name"
+        )
+        return [name for (name,) in rows]
+
+    def drop(self, namespace: str) -> None:
+        name = owned(namespace)
+        self._con.query("USE default")
+        self._con.query(f"DROP DATABASE IF EXISTS {_quote(name)} SYNC")
+
+
+def _columns_with_nulls(data: TableData) -> set[str] | None:
+    """Columns a NULL is in, from the Parquet files' statistics; None when unknown."""
+    files = data.by_format().get("parquet")
+    if not files:
+        return None
+    import pyarrow.parquet as pq
+
+    found: set[str] = set()
+    for file in files:
+        meta = pq.ParquetFile(file).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                column = group.column(c)
+                stats = column.statistics
+                if stats is None or not stats.has_null_count or stats.null_count:
+                    found.add(column.path_in_schema.split(".")[0])
+    return found
+
+
+def _naive_batches(reader: Any) -> Iterator[Any]:
+    """Record batches with every zoned timestamp as its UTC wall time (the session's zone is
+    UTC): ClickHouse's DateTime64 comes out zoned, DuckDB's TIMESTAMP naive."""
+    import pyarrow as pa
+
+    for batch in reader:
+        if any(pa.types.is_timestamp(f.type) and f.type.tz for f in batch.schema):
+            arrays = [
+                col.cast(pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) else col
+                for f, col in zip(batch.schema, batch.columns, strict=True)
+            ]
+            batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+        yield batch
+
+
+def _table_rows(table: Any) -> list[tuple]:
+    if not table.num_columns:
+        return [()] * table.num_rows
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def _quote(identifier: str) -> str:
+    return "`" + identifier.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
