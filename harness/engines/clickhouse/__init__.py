@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from harness import spool
 from harness.engines.base import (
@@ -47,6 +49,9 @@ from harness.engines.credentials import Credentials, Local
 from harness.errors import EngineError, first_line
 from harness.records import Usage
 from harness.settings import Range
+
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
 
 # The configuration chDB is opened with (`?config-file=`): the query log, which an embedded
 # ClickHouse keeps only when its configuration asks for it. ClickHouse's server settings page
@@ -255,7 +260,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
     def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
         reader = self._con.send_query(sql, "Arrow").record_batch(rows_per_batch=spool.BATCH_ROWS)
         columns = tuple(reader.schema.names)
-        batches = _naive_batches(reader)
+        batches = _readable_batches(reader, self._read_as(sql, reader.schema))
         rows: list[tuple] = []
         self.fetch_used = "rows"
         for batch in batches:
@@ -269,6 +274,25 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
             rest = itertools.chain([batch.slice(room)], batches)
             return Ran(spool.spooled(rows, rest), columns, engine_query_id=self._label())
         return Ran(rows, columns, engine_query_id=self._label())
+
+    def _read_as(self, sql: str, schema: Any) -> list[str] | None:
+        """ClickHouse's types of the result's columns, where Arrow alone cannot say what a
+        column is: ClickHouse writes a DateTime as UInt32 seconds and an Enum as its Int8 or
+        Int16 number (https://clickhouse.com/docs/interfaces/formats/Arrow, data types
+        matching, read 2026-12-06). Asked (DESCRIBE) on a second connection while the stream
+        is open, and only for such results; None for the others."""
+        import pyarrow as pa
+
+        if not any(f.type in (pa.uint32(), pa.int8(), pa.int16()) for f in schema):
+            return None
+        side = self._open()
+        try:
+            if self._namespace:
+                side.query(f"USE {_quote(self._namespace)}")
+            described = _table_rows(side.query(f"DESCRIBE ({sql})", "ArrowTable"))
+        finally:
+            side.close()
+        return [str(row[1]) for row in described]
 
     def execute(
         self, sql: str, timeout_seconds: float, query_label: str | None = None
@@ -314,6 +338,47 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
                 Usage(bytes_scanned=int(read_bytes), execution_seconds=duration_ms / 1000),
             )
         return found
+
+    # -- the team's own query history (`whbench workload import-history`) ---------------------
+    def history_sql(self, since: datetime) -> str:
+        """Finished SELECTs from system.query_log, in its documented columns
+        (https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
+        `query`, `query_duration_ms`, `read_bytes`, `query_start_time_microseconds`. Embedded,
+        the log holds what ran on this data folder only."""
+        if since.tzinfo is not None:
+            since = since.astimezone(UTC)
+        start = f"toDateTime64('{since:%Y-%m-%d %H:%M:%S}', 6, 'UTC')"
+        return (
+            "SELECT query, query_duration_ms, read_bytes, query_start_time_microseconds "
+            "AS started_at, toString(type) AS type, toString(query_kind) AS query_kind "
+            "FROM system.query_log "
+            "WHERE type = 'QueryFinish' AND query_kind = 'Select' AND is_initial_query "
+            f"AND query_start_time_microseconds >= {start} "
+            "ORDER BY query_start_time_microseconds"
+        )
+
+    @staticmethod
+    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+        from harness.history import HistoryEntry
+
+        entries = []
+        for row in rows:
+            if row.get("type") != "QueryFinish" or row.get("query_kind") != "Select":
+                continue
+            duration, read = row.get("query_duration_ms"), row.get("read_bytes")
+            entries.append(
+                HistoryEntry(
+                    text=str(row["query"]).strip(),
+                    elapsed_seconds=None if duration is None else float(duration) / 1000,
+                    bytes_scanned=None if read is None else int(read),
+                    started_at=row.get("started_at"),
+                )
+            )
+        return entries
+
+    def read_history(self, since: datetime, timeout_seconds: float) -> list[HistoryEntry]:
+        self._con.query("SYSTEM FLUSH LOGS")  # what is buffered, into the table first
+        return super().read_history(since, timeout_seconds)
 
     # -- data ---------------------------------------------------------------------------------
     def existing_tables(self, namespace: str) -> set[str]:
@@ -394,19 +459,46 @@ def _columns_with_nulls(data: TableData) -> set[str] | None:
     return found
 
 
-def _naive_batches(reader: Any) -> Iterator[Any]:
-    """Record batches with every zoned timestamp as its UTC wall time (the session's zone is
-    UTC): ClickHouse's DateTime64 comes out zoned, DuckDB's TIMESTAMP naive."""
+def _readable_batches(reader: Any, types: list[str] | None) -> Iterator[Any]:
+    """Record batches whose values read as DuckDB's do: a zoned timestamp as its UTC wall time
+    (the session's zone is UTC; ClickHouse's DateTime64 comes out zoned, DuckDB's TIMESTAMP
+    naive), a DateTime's seconds as that time too, and an Enum's number as its name."""
     import pyarrow as pa
 
+    converters = {i: c for i, c in enumerate(map(_converter, types or ())) if c is not None}
     for batch in reader:
-        if any(pa.types.is_timestamp(f.type) and f.type.tz for f in batch.schema):
-            arrays = [
-                col.cast(pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) else col
-                for f, col in zip(batch.schema, batch.columns, strict=True)
-            ]
+        fields = list(batch.schema)
+        if converters or any(pa.types.is_timestamp(f.type) and f.type.tz for f in fields):
+            arrays = []
+            for i, (f, column) in enumerate(zip(fields, batch.columns, strict=True)):
+                if i in converters:
+                    column = converters[i](column)
+                elif pa.types.is_timestamp(f.type):
+                    column = column.cast(pa.timestamp(f.type.unit))
+                arrays.append(column)
             batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
         yield batch
+
+
+def _converter(clickhouse_type: str) -> Any:
+    """How to read a column of this ClickHouse type from its Arrow form; None: as it is."""
+    import pyarrow as pa
+
+    inner = clickhouse_type
+    for wrapper in ("LowCardinality(", "Nullable("):
+        if inner.startswith(wrapper):
+            inner = inner[len(wrapper) : -1]
+    if inner == "DateTime" or inner.startswith("DateTime("):
+        return lambda column: column.cast(pa.int64()).cast(pa.timestamp("s"))
+    if inner.startswith(("Enum8(", "Enum16(")):
+        names = {
+            int(number): name.replace("\\'", "'")
+            for name, number in re.findall(r"'((?:[^'\\]|\\.)*)' = (-?\d+)", inner)
+        }
+        return lambda column: pa.array(
+            [None if v is None else names.get(v) for v in column.to_pylist()], pa.string()
+        )
+    return None
 
 
 def _table_rows(table: Any) -> list[tuple]:

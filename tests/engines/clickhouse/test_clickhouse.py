@@ -184,3 +184,36 @@ def test_one_process_opens_one_data_folder(engine, tmp_path):
 def test_drop_refuses_what_the_harness_did_not_create(engine, namespace):
     with pytest.raises(EngineError, match="not a namespace whbench created"):
         engine.drop(namespace)
+
+
+def test_import_history_reads_finished_selects_from_the_query_log(engine):
+    from datetime import UTC, timedelta
+
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    engine.execute("SELECT sum(number) AS s FROM numbers(1000)", 60)
+    entries = engine.read_history(since, 60)
+    mine = [e for e in entries if e.text == "SELECT sum(number) AS s FROM numbers(1000)"]
+    assert len(mine) == 1
+    assert mine[0].bytes_scanned == 8000 and mine[0].elapsed_seconds is not None
+    assert mine[0].started_at is not None
+    # Recorded rows of the documented columns: only finished SELECTs become entries.
+    rows = [
+        {"query": " SELECT 1 ", "query_duration_ms": 1500, "read_bytes": 10,
+         "started_at": None, "type": "QueryFinish", "query_kind": "Select"},
+        {"query": "INSERT …", "query_duration_ms": 1, "read_bytes": 1,
+         "started_at": None, "type": "QueryFinish", "query_kind": "Insert"},
+    ]  # fmt: skip
+    (entry,) = ClickHouseEngine.history_entries(rows)
+    assert (entry.text, entry.elapsed_seconds, entry.bytes_scanned) == ("SELECT 1", 1.5, 10)
+
+
+def test_datetime_and_enum_columns_read_as_values_not_their_numbers(engine):
+    # Arrow carries a ClickHouse DateTime as UInt32 seconds and an Enum as its number; the
+    # engine reads them as the time and the name. A UInt32 stays a number.
+    rows = engine.execute(
+        "SELECT toDateTime('2026-01-05 07:00:00') AS t, toStartOfHour(toDateTime64("
+        "'2026-01-05 07:08:09.5', 6)) AS h, CAST('b' AS Enum8('a' = 1, 'b' = 2)) AS e, "
+        "toNullable(CAST(NULL, 'Nullable(Enum16(\\'x\\' = 300))')) AS n, toUInt32(5) AS u",
+        60,
+    ).rows
+    assert rows == [(datetime(2026, 1, 5, 7), datetime(2026, 1, 5, 7), "b", None, 5)]
