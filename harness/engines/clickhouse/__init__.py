@@ -67,10 +67,13 @@ CONFIG = """<clickhouse>
 </clickhouse>
 """
 
-# The caches `SYSTEM DROP … CACHE` empties, each accepted by chDB 4.4.0 here
-# (https://clickhouse.com/docs/sql-reference/statements/system#drop-mark-cache and the sections
-# after it, read 2026-12-06).
-DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY")
+# The caches that hold a table's data or what was learnt from reading it, each emptied with
+# `SYSTEM DROP … CACHE` before a query's first attempt. ClickHouse's cache page
+# (https://clickhouse.com/docs/operations/caches, read 2026-12-06) lists them (mark,
+# uncompressed, userspace page, query and query condition caches, among others) beside the
+# operating system's page cache, which ClickHouse only uses; newer pages spell the statement
+# SYSTEM CLEAR … CACHE, and chDB 4.4.0 accepts both. Each of these ran here.
+DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY", "QUERY CONDITION")
 
 
 @dataclass
@@ -100,8 +103,8 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
     # Cold would mean no cache holds the data. ClickHouse's own caches can be dropped (make_cold);
     # the OS page cache is not, so the first attempt is lukewarm, and says so.
     cold_method = (
-        "ClickHouse's mark, uncompressed, primary index, page and query caches dropped "
-        "(SYSTEM DROP … CACHE) before each query's first attempt; the OS page cache is not "
+        "ClickHouse's mark, uncompressed, primary index, page, query and query condition caches "
+        "dropped (SYSTEM DROP … CACHE) before each query's first attempt; the OS page cache is not "
         "dropped, so that attempt is lukewarm"
     )
     # ClickHouse's own limit (max_execution_time) stops a query; the harness's timer interrupts
