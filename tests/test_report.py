@@ -201,6 +201,8 @@ def test_report_with_a_run_where_every_query_failed(whbench, make_config, workdi
     html = (workdir / "results" / "report.html").read_text()
     assert "Every query of tpch failed on duckdb." in html
     assert "No engine answered q01 of tpch" in html
+    # Only engines in whbench's own process: the report says what that comparison cannot tell.
+    assert "Every engine here ran on this machine" in html and "process (duckdb)" in html
 
 
 def test_report_says_when_there_is_nothing_to_report(whbench, make_config, workdir):
@@ -286,6 +288,8 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     assert row.cells["duckdb"].badges == ["fastest", "cheapest", "best value"]
     assert "snowflake not ranked: 1 wrong answer" in row.verdicts[0]
     assert any("snowflake gave wrong answers to q3" in note for note in report.cannot_show)
+    # A service among the engines: the report does not call the comparison a local one.
+    assert not any("ran on this machine" in note for note in report.cannot_show)
 
 
 def test_best_value_counts_time_once_whatever_the_billing_model():

@@ -152,11 +152,14 @@ class Engine(abc.ABC, Generic[SettingsT]):
     cold_method: ClassVar[str | None] = None
     # Object stores the warehouse loads from itself (a `data_uri` setting), by URI scheme.
     object_stores: ClassVar[tuple[str, ...]] = ()
-    # Seconds past the time limit at which the harness interrupts a query itself; None when the
-    # engine's own time limit (a session setting or a client timeout) is the only one.
     # How to export a table to files, for a workload of the team's own data (import-history)
     export_hint: ClassVar[str] = "export each table to Parquet, CSV or NDJSON files"
+    # Seconds past the time limit at which the harness interrupts a query itself; None when the
+    # engine's own time limit (a session setting or a client timeout) is the only one.
     timer_grace_seconds: ClassVar[float | None] = 0.0
+    # Runs on this machine, inside whbench's process (DuckDB, chDB), not as a service: its
+    # times and costs say how it does on this hardware, not how a cloud service would.
+    on_this_machine: ClassVar[bool] = False
     settings_class: ClassVar[type[EngineSettings]]  # SettingsT, which a ClassVar cannot name
 
     def __init__(self, settings: SettingsT) -> None:

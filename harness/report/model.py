@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.engines import engine_class
 from harness.pricing import Catalog
 from harness.report.charts import Chart
 from harness.report.matrix import Matrix, matrix, matrix_charts, matrix_tables
@@ -78,6 +79,14 @@ def build(
 def _cannot_show(runs: list[StoredRun], tables: list[QueryTable], engines: list[str]) -> list[str]:
     """What the report cannot show, said plainly."""
     notes = []
+    if engines and all(engine_class(e).on_this_machine for e in engines):
+        notes.append(
+            f"Every engine here ran on this machine, inside whbench's own process "
+            f"({', '.join(engines)}): the comparison says which is faster and cheaper on this "
+            "hardware with this data, not which cloud service would be. A service adds network "
+            "round trips, waiting for capacity, its own hardware and its own bill; add one to "
+            "your config (the README's cloud config) to compare services."
+        )
     for t in tables:
         absent = [e for e in engines if e not in t.engines]
         if absent:

@@ -100,6 +100,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
     cost_basis = "machine-hours"
     billing = ClickHouseBilling
     reports_engine_time = True
+    on_this_machine = True
     # Cold would mean no cache holds the data. ClickHouse's own caches can be dropped (make_cold);
     # the OS page cache is not, so the first attempt is lukewarm, and says so.
     cold_method = (

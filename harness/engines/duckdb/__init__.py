@@ -50,6 +50,7 @@ class DuckDBEngine(Engine[DuckDBSettings]):
     billing = DuckDBBilling
     reports_engine_time = False
     reference = True
+    on_this_machine = True
     # After a load, write the table to its blocks so they can be counted (a database file).
     checkpoint_after_load = True
     # Cold means no cache holds the data: DuckDB's buffer pool emptied (the database file

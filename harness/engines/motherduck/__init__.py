@@ -103,6 +103,7 @@ class MotherDuckEngine(DuckDBEngine):
     billing = MotherDuckBilling
     reports_engine_time = False
     reference = False
+    on_this_machine = False  # a service, though its client is DuckDB's
     # A service: its Ducklings' memory and local disks cannot be emptied from a client, so the
     # first attempt is lukewarm (make_cold returns None).
     cold_method = None
