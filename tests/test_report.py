@@ -369,3 +369,23 @@ def test_one_formatter_per_unit():
         "9,507",
     ]
     assert units.scale(0.1) == "0.1" and units.scale(0) == "your data"
+
+
+def test_figures_within_five_percent_are_level_not_a_win():
+    """Two engines billed the same (both inside the same VM minimum) have no cheapest: "1.0x
+    cheaper" would name a winner the figures do not have. A real lead still wins its badge."""
+    from harness.pricing import Cost
+    from harness.report.matrix import MatrixCell, verdicts
+
+    def cell(hot: float, dollars: float, value: float) -> MatrixCell:
+        return MatrixCell(
+            first=hot, first_kind="lukewarm", hot=hot, wrong=0, seconds=1.0, round_trip=None,
+            cost=Cost(dollars, "modelled"), marginal=Cost(value, "modelled"), value=value,
+        )  # fmt: skip
+
+    cells = {"duckdb": cell(1.0, 0.0064, 0.0001), "clickhouse": cell(4.9, 0.0064, 0.00103)}
+    fastest, cheapest, value = verdicts(cells)
+    assert fastest.startswith("Fastest: duckdb (relative hot time 1.00), 4.9x faster")
+    assert cheapest.startswith("Cheapest: clickhouse and duckdb level, within 5%")
+    assert value.startswith("Best value: duckdb")
+    assert cells["duckdb"].badges == ["fastest", "best value"] and cells["clickhouse"].badges == []

@@ -146,6 +146,9 @@ class Verdict:
     margin: str  # its lead over the runner-up
     money: bool  # the figure is dollars
 
+    def text(self, value: float) -> str:
+        return self.shown.format(value=dollars(value) if self.money else value)
+
 
 VERDICTS = (
     Verdict(
@@ -172,6 +175,11 @@ VERDICTS = (
 )
 
 
+# Figures closer than this factor are level: no winner, no badge. A margin the report would
+# print as "1.0x" is no lead (issue 29 replaces this with an interval from the attempts' noise).
+LEVEL = 1.05
+
+
 def verdicts(cells: dict[str, MatrixCell]) -> list[str]:
     """Who wins each figure, by how much; each winner's cell gets the verdict's badge. An
     engine that gave a wrong answer is never ranked: being fast or cheap at the wrong answer
@@ -196,8 +204,18 @@ def verdicts(cells: dict[str, MatrixCell]) -> list[str]:
             sentences.append(f"{title}: cannot say — no engine has the figures{lost}.")
             continue
         value, winner = ranked[0]
+
+        level = [(v, e) for v, e in ranked if v <= value * LEVEL]
+        if len(level) > 1:  # "1.0x cheaper" would name a winner the figures do not have
+            names = " and ".join(e for _, e in level)
+            figures = "; ".join(f"{e} {verdict.text(v)}" for v, e in level)
+            unknown_part = f"; unknown for {', '.join(unknown)}" if unknown else ""
+            sentences.append(
+                f"{title}: {names} level, within {LEVEL - 1:.0%} ({figures}){unknown_part}{lost}."
+            )
+            continue
         cells[winner].badges.append(verdict.badge)
-        figure = verdict.shown.format(value=dollars(value) if verdict.money else value)
+        figure = verdict.text(value)
         sentence = f"{title}: {winner} ({figure})"
         if len(ranked) > 1:
             runner_value, runner = ranked[1]
