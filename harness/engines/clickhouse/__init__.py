@@ -13,9 +13,10 @@ connection stops a query in flight, and `max_execution_time` is ClickHouse's own
 `<query_log>` section (this engine writes one into the data folder), and its query id is chDB's
 own, so a query is found by the `log_comment` the engine sets for it.
 
-Server mode (a ClickHouse server or ClickHouse Cloud through clickhouse-connect, with `host`,
-`port`, `secure`, `user` and a `password: Secret`) is not written yet: the settings below are the
-embedded mode's, and those fields would go beside them.
+Server mode: with `host` set, a ClickHouse server or ClickHouse Cloud through clickhouse-connect
+(HTTP(S)), with `port`, `secure`, `user` and a `password: Secret`; `cloud_tier`, `replicas`,
+`memory_gib_per_replica` and `idle_minutes` describe a ClickHouse Cloud service for pricing (they
+cannot be read from the server).
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ from harness.engines.base import (
     owned,
 )
 from harness.engines.clickhouse.billing import ClickHouseBilling
-from harness.engines.credentials import Credentials, Local
-from harness.errors import EngineError, first_line
+from harness.engines.credentials import Credentials, Local, NoCredentials, Password, Secret
+from harness.errors import ConfigError, EngineError, first_line
 from harness.records import Usage
-from harness.settings import Range
+from harness.settings import PORT, Range
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
@@ -73,6 +74,7 @@ CONFIG = """<clickhouse>
 # uncompressed, userspace page, query and query condition caches, among others) beside the
 # operating system's page cache, which ClickHouse only uses; newer pages spell the statement
 # SYSTEM CLEAR … CACHE, and chDB 4.4.0 accepts both. Each of these ran here.
+CLOUD_TIERS = ("basic", "scale", "enterprise")
 DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY", "QUERY CONDITION")
 
 
@@ -86,9 +88,31 @@ class ClickHouseSettings(EngineSettings):
     # max_memory_usage: no limit per query, the server's limit only).
     max_threads: Annotated[int, Range(1, 4096)] | None = None
     max_memory_usage: Annotated[int, Range(1)] | None = None  # bytes
+    # Server: None is embedded chDB; a host is a ClickHouse server or ClickHouse Cloud through
+    # clickhouse-connect (HTTP(S)). port None: 8443 when secure, else 8123.
+    host: str | None = None
+    port: Annotated[int, PORT] | None = None
+    secure: bool = True
+    user: str = "default"
+    password: Secret | None = None  # from ${VAR} or ${file:…} only
+    # A ClickHouse Cloud service, for pricing (the server cannot say): its tier ("basic",
+    # "scale", "enterprise"; None: not ClickHouse Cloud), replicas, memory per replica and the
+    # idle timeout after which it scales to zero.
+    cloud_tier: str | None = None
+    replicas: Annotated[int, Range(1, 1000)] | None = None
+    memory_gib_per_replica: Annotated[float, Range(0, 4096, low_open=True)] | None = None
+    idle_minutes: Annotated[float, Range(0, 7 * 24 * 60)] | None = None
 
     def credentials(self) -> Credentials:
-        return Local()
+        if self.host is None:
+            return Local()
+        return Password(self.password) if self.password is not None else NoCredentials()
+
+    @property
+    def server_port(self) -> int:
+        if self.port is not None:
+            return int(self.port)
+        return 8443 if self.secure else 8123
 
 
 class ClickHouseEngine(Engine[ClickHouseSettings]):
@@ -123,6 +147,11 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
     def __init__(self, settings: ClickHouseSettings) -> None:
         super().__init__(settings)
+        if settings.cloud_tier is not None and settings.cloud_tier not in CLOUD_TIERS:
+            raise ConfigError(
+                f"engines.clickhouse.cloud_tier: {settings.cloud_tier!r} is not a ClickHouse "
+                f"Cloud tier; give one of {', '.join(CLOUD_TIERS)}"
+            )
         self._con: Any = None
         self._namespace: str | None = None
         # Each query is labelled with `log_comment` (the query log's key and KILL QUERY's):
@@ -194,12 +223,25 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         return str(self._scalar("SELECT version()"))
 
     def describe(self) -> dict[str, Any]:
+        s = self.settings
+        if s.host is not None:
+            return {
+                "mode": "server",
+                "host": s.host,
+                "secure": s.secure,
+                "cloud_tier": s.cloud_tier,
+                "replicas": s.replicas,
+                "memory_gib_per_replica": s.memory_gib_per_replica,
+                "idle_minutes": s.idle_minutes,
+                "fetch": self.fetch_path,
+            }
         threads, memory, server_memory = self._rows(
             "SELECT getSetting('max_threads'), getSetting('max_memory_usage'), "
             "(SELECT value FROM system.server_settings WHERE name = 'max_server_memory_usage')"
         )[0]
         limit = int(memory) or int(server_memory)  # 0: no per-query limit, the server's
         return {
+            "mode": "embedded",
             "path": self.settings.path,
             "threads": int(threads),
             # Bytes, as DuckDB's billing rule reads a memory size ("… B").

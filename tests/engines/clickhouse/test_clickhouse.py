@@ -41,6 +41,42 @@ def test_registered_with_its_extra_and_driver():
     assert (cls.extra, cls.driver_module) == ("clickhouse", "chdb")
 
 
+def test_server_settings_are_described_without_a_connection():
+    # The settings contract the billing reads (engine_settings): server mode names its host and
+    # the ClickHouse Cloud service's shape, None where not set; a password never appears.
+    from harness.engines.credentials import Password
+
+    settings = ClickHouseSettings(
+        host="abc.eu-west-1.aws.clickhouse.cloud",
+        password="s3cret",
+        cloud_tier="scale",
+        replicas=2,
+        memory_gib_per_replica=8.0,
+        idle_minutes=15,
+    )
+    assert settings.server_port == 8443 and isinstance(settings.credentials(), Password)
+    assert ClickHouseSettings(host="h", secure=False).server_port == 8123
+    assert ClickHouseEngine(settings).describe() == {
+        "mode": "server",
+        "host": "abc.eu-west-1.aws.clickhouse.cloud",
+        "secure": True,
+        "cloud_tier": "scale",
+        "replicas": 2,
+        "memory_gib_per_replica": 8.0,
+        "idle_minutes": 15,
+        "fetch": ClickHouseEngine.fetch_path,
+    }
+    described = ClickHouseEngine(ClickHouseSettings(host="h")).describe()
+    assert described["cloud_tier"] is None and described["replicas"] is None
+
+
+def test_a_cloud_tier_that_is_not_one_is_refused():
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="basic, scale, enterprise"):
+        ClickHouseEngine(ClickHouseSettings(host="h", cloud_tier="premium"))
+
+
 def test_loaded_types_read_back_as_duckdb_reads_them(engine, tmp_path):
     # Decimals stay Decimal, dates date, timestamps naive datetimes (to the microsecond); a
     # column with a NULL in its file becomes Nullable and reads back None, never 0 or ''.
@@ -128,6 +164,7 @@ def test_cancel_kills_the_query_in_flight(engine):
 
 def test_settings_are_recorded_and_standard_sql_semantics_set(engine):
     described = engine.describe()
+    assert described["mode"] == "embedded"
     assert described["threads"] == 2 and described["path"].endswith("chdb")
     assert described["memory_limit"].endswith(" B") and int(described["memory_limit"][:-2]) > 0
     assert engine.version().startswith("26.")
