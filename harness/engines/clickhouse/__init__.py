@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +45,8 @@ from harness.engines.base import (
     owned,
 )
 from harness.engines.clickhouse.billing import ClickHouseBilling
+from harness.engines.clickhouse.results import readable_batches, table_rows
+from harness.engines.clickhouse.server import local_file_insert
 from harness.engines.credentials import Credentials, Local, NoCredentials, Password, Secret
 from harness.errors import ConfigError, EngineError, first_line
 from harness.records import Usage
@@ -74,6 +75,20 @@ CONFIG = """<clickhouse>
 # uncompressed, userspace page, query and query condition caches, among others) beside the
 # operating system's page cache, which ClickHouse only uses; newer pages spell the statement
 # SYSTEM CLEAR … CACHE, and chDB 4.4.0 accepts both. Each of these ran here.
+# A server (ClickHouse Cloud) reads its tables from object storage through a local file system
+# cache, https://clickhouse.com/docs/operations/storing-data#using-local-cache (read 2026-12-06):
+# dropped too in server mode.
+SERVER_CACHES = ("FILESYSTEM",)
+SERVER_FETCH_PATH = spool.fetch_path(
+    "Arrow record batches (clickhouse-connect query_arrow_stream), read as rows",
+    "Arrow record batches (clickhouse-connect query_arrow_stream), spooled",
+)
+SERVER_COLD_METHOD = (
+    "ClickHouse's mark, uncompressed, primary index, page, query, query condition and file "
+    "system caches dropped (SYSTEM DROP … CACHE) before each query's first attempt, where the "
+    "user has the right (else a note); the server's OS page cache is not dropped, so that "
+    "attempt is lukewarm"
+)
 CLOUD_TIERS = ("basic", "scale", "enterprise")
 DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY", "QUERY CONDITION")
 
@@ -152,6 +167,9 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
                 f"engines.clickhouse.cloud_tier: {settings.cloud_tier!r} is not a ClickHouse "
                 f"Cloud tier; give one of {', '.join(CLOUD_TIERS)}"
             )
+        if settings.host is not None:
+            self.fetch_path = SERVER_FETCH_PATH
+            self.cold_method = SERVER_COLD_METHOD
         self._con: Any = None
         self._namespace: str | None = None
         # Each query is labelled with `log_comment` (the query log's key and KILL QUERY's):
@@ -171,6 +189,10 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         return f"{folder}?config-file={config}"
 
     def _open(self) -> Any:
+        if self.settings.host is not None:
+            from harness.engines.clickhouse.server import ServerConnection
+
+            return ServerConnection(self.settings)
         import chdb
 
         # A folder closed a moment ago may still be shutting down (another thread's last
@@ -217,7 +239,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         return table.column(0)[0].as_py() if table.num_rows else None
 
     def _rows(self, sql: str) -> list[tuple]:
-        return _table_rows(self._con.query(sql, "ArrowTable"))
+        return table_rows(self._con.query(sql, "ArrowTable"))
 
     def version(self) -> str:
         return str(self._scalar("SELECT version()"))
@@ -282,9 +304,12 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
     def make_cold(self) -> str | None:
         """Drop ClickHouse's own caches; the OS page cache keeps the files' pages, so the
-        attempt is lukewarm and says so."""
+        attempt is lukewarm and says so. A server's user may lack the right (SYSTEM DROP CACHE,
+        https://clickhouse.com/docs/sql-reference/statements/system, read 2026-12-06): each
+        cache it may not drop is a note."""
         dropped = []
-        for cache in DROPPED_CACHES:
+        server = self.settings.host is not None
+        for cache in DROPPED_CACHES + (SERVER_CACHES if server else ()):
             try:
                 self._con.query(f"SYSTEM DROP {cache} CACHE")
             except Exception as exc:  # a cache this build lacks: a note, never an error
@@ -304,9 +329,13 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         return f"whb-{self._token}-{self._count}"
 
     def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
-        reader = self._con.send_query(sql, "Arrow").record_batch(rows_per_batch=spool.BATCH_ROWS)
+        if self.settings.host is not None:  # the query's id on the server: the same label
+            sent = self._con.send_query(sql, "Arrow", query_id=self._label())
+        else:
+            sent = self._con.send_query(sql, "Arrow")
+        reader = sent.record_batch(rows_per_batch=spool.BATCH_ROWS)
         columns = tuple(reader.schema.names)
-        batches = _readable_batches(reader, self._read_as(sql, reader.schema))
+        batches = readable_batches(reader, self._read_as(sql, reader.schema))
         rows: list[tuple] = []
         self.fetch_used = "rows"
         for batch in batches:
@@ -335,7 +364,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         try:
             if self._namespace:
                 side.query(f"USE {_quote(self._namespace)}")
-            described = _table_rows(side.query(f"DESCRIBE ({sql})", "ArrowTable"))
+            described = table_rows(side.query(f"DESCRIBE ({sql})", "ArrowTable"))
         finally:
             side.close()
         return [str(row[1]) for row in described]
@@ -355,20 +384,26 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
     def interrupt(self) -> None:
         """KILL QUERY from a connection of its own, on this session's label
-        (https://clickhouse.com/docs/sql-reference/statements/kill, read 2026-12-06)."""
+        (https://clickhouse.com/docs/sql-reference/statements/kill, read 2026-12-06): by the
+        query id a server was sent, or the log_comment chDB (which keeps its own ids) was."""
         with self._interrupting:
             if self._con is None:
                 return
+            label = self._label()
             side = self._open()
             try:
-                side.query(f"KILL QUERY WHERE Settings['log_comment'] = '{self._label()}' SYNC")
+                side.query(
+                    f"KILL QUERY WHERE query_id = '{label}' "
+                    f"OR Settings['log_comment'] = '{label}' SYNC"
+                )
             finally:
                 side.close()
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         """From system.query_log (ClickHouse's query log,
         https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
-        query_duration_ms and read_bytes of each finished query, by its log_comment."""
+        query_duration_ms and read_bytes of each finished query, by its query id (a server) or
+        its log_comment (chDB keeps ids of its own)."""
         ids = [i for i in query_ids if i and i.startswith("whb-")]
         if not ids:
             return {}
@@ -376,8 +411,9 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         wanted = ", ".join(f"'{i}'" for i in ids)
         found = {}
         for label, duration_ms, read_bytes in self._rows(
-            "SELECT log_comment, query_duration_ms, read_bytes FROM system.query_log "
-            f"WHERE type = 'QueryFinish' AND query_kind = 'Select' AND log_comment IN ({wanted})"
+            f"SELECT if(query_id IN ({wanted}), query_id, log_comment), query_duration_ms, "
+            "read_bytes FROM system.query_log WHERE type = 'QueryFinish' AND query_kind = "
+            f"'Select' AND (query_id IN ({wanted}) OR log_comment IN ({wanted}))"
         ):
             found[label] = (
                 duration_ms / 1000,
@@ -439,7 +475,11 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         con.query(f"USE {_quote(namespace)}")
         try:
             for i, statement in enumerate(statements):
-                con.query(statement)
+                upload = local_file_insert(statement) if self.settings.host else None
+                if upload is not None:  # a server cannot read this machine's files
+                    con.insert_parquet(*upload)
+                else:
+                    con.query(statement)
                 if i == 0:  # the table is made: columns that hold NULLs become Nullable
                     self._allow_nulls(table, data)
         except Exception:
@@ -503,54 +543,6 @@ def _columns_with_nulls(data: TableData) -> set[str] | None:
                 if stats is None or not stats.has_null_count or stats.null_count:
                     found.add(column.path_in_schema.split(".")[0])
     return found
-
-
-def _readable_batches(reader: Any, types: list[str] | None) -> Iterator[Any]:
-    """Record batches whose values read as DuckDB's do: a zoned timestamp as its UTC wall time
-    (the session's zone is UTC; ClickHouse's DateTime64 comes out zoned, DuckDB's TIMESTAMP
-    naive), a DateTime's seconds as that time too, and an Enum's number as its name."""
-    import pyarrow as pa
-
-    converters = {i: c for i, c in enumerate(map(_converter, types or ())) if c is not None}
-    for batch in reader:
-        fields = list(batch.schema)
-        if converters or any(pa.types.is_timestamp(f.type) and f.type.tz for f in fields):
-            arrays = []
-            for i, (f, column) in enumerate(zip(fields, batch.columns, strict=True)):
-                if i in converters:
-                    column = converters[i](column)
-                elif pa.types.is_timestamp(f.type):
-                    column = column.cast(pa.timestamp(f.type.unit))
-                arrays.append(column)
-            batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-        yield batch
-
-
-def _converter(clickhouse_type: str) -> Any:
-    """How to read a column of this ClickHouse type from its Arrow form; None: as it is."""
-    import pyarrow as pa
-
-    inner = clickhouse_type
-    for wrapper in ("LowCardinality(", "Nullable("):
-        if inner.startswith(wrapper):
-            inner = inner[len(wrapper) : -1]
-    if inner == "DateTime" or inner.startswith("DateTime("):
-        return lambda column: column.cast(pa.int64()).cast(pa.timestamp("s"))
-    if inner.startswith(("Enum8(", "Enum16(")):
-        names = {
-            int(number): name.replace("\\'", "'")
-            for name, number in re.findall(r"'((?:[^'\\]|\\.)*)' = (-?\d+)", inner)
-        }
-        return lambda column: pa.array(
-            [None if v is None else names.get(v) for v in column.to_pylist()], pa.string()
-        )
-    return None
-
-
-def _table_rows(table: Any) -> list[tuple]:
-    if not table.num_columns:
-        return [()] * table.num_rows
-    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
 
 def _quote(identifier: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from harness.engines import engine_class
 from harness.engines.base import QueryCancelled, QueryTimeout, TableData
-from harness.engines.clickhouse import ClickHouseEngine, ClickHouseSettings
+from harness.engines.clickhouse import SERVER_FETCH_PATH, ClickHouseEngine, ClickHouseSettings
 from harness.errors import EngineError
 from harness.workloads import Column, Renderer, Table, get_workload
 
@@ -64,7 +64,7 @@ def test_server_settings_are_described_without_a_connection():
         "replicas": 2,
         "memory_gib_per_replica": 8.0,
         "idle_minutes": 15,
-        "fetch": ClickHouseEngine.fetch_path,
+        "fetch": SERVER_FETCH_PATH,
     }
     described = ClickHouseEngine(ClickHouseSettings(host="h")).describe()
     assert described["cloud_tier"] is None and described["replicas"] is None
