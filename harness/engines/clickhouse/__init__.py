@@ -75,9 +75,9 @@ CONFIG = """<clickhouse>
 # uncompressed, userspace page, query and query condition caches, among others) beside the
 # operating system's page cache, which ClickHouse only uses; newer pages spell the statement
 # SYSTEM CLEAR … CACHE, and chDB 4.4.0 accepts both. Each of these ran here.
-# A server (ClickHouse Cloud) reads its tables from object storage through a local file system
-# cache, https://clickhouse.com/docs/operations/storing-data#using-local-cache (read 2026-12-06):
-# dropped too in server mode.
+# A server (ClickHouse Cloud) may read its tables from object storage through a file system
+# cache, which the cache page lists too ("Filesystem cache over S3, Azure, Local and other disks",
+# https://clickhouse.com/docs/operations/caches, read 2026-12-06): dropped too in server mode.
 SERVER_CACHES = ("FILESYSTEM",)
 SERVER_FETCH_PATH = spool.fetch_path(
     "Arrow record batches (clickhouse-connect query_arrow_stream), read as rows",
@@ -104,7 +104,9 @@ class ClickHouseSettings(EngineSettings):
     max_threads: Annotated[int, Range(1, 4096)] | None = None
     max_memory_usage: Annotated[int, Range(1)] | None = None  # bytes
     # Server: None is embedded chDB; a host is a ClickHouse server or ClickHouse Cloud through
-    # clickhouse-connect (HTTP(S)). port None: 8443 when secure, else 8123.
+    # clickhouse-connect (HTTP(S)). port None: 8443 when secure, else 8123, clickhouse-connect's
+    # own defaults (https://clickhouse.com/docs/integrations/language-clients/python/driver-api,
+    # read 2026-12-06).
     host: str | None = None
     port: Annotated[int, PORT] | None = None
     secure: bool = True

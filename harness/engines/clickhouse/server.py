@@ -1,5 +1,8 @@
 """ClickHouse server mode: a ClickHouse server or ClickHouse Cloud through clickhouse-connect
-(HTTP(S)), https://clickhouse.com/docs/integrations/python (read 2026-12-06).
+(HTTP(S)): its API, https://clickhouse.com/docs/integrations/language-clients/python/driver-api
+(read 2026-12-06: get_client's host, port — 8123, or 8443 when secure —, username, password,
+secure, session_id, and `settings` sent with every request), and ClickHouse's HTTP interface,
+https://clickhouse.com/docs/interfaces/http (read 2026-12-06).
 
 `ServerConnection` answers the calls the engine makes of a chDB connection (`query(sql)`,
 `query(sql, "ArrowTable")`, `send_query(sql, "Arrow").record_batch()`, `close()`), so both modes
