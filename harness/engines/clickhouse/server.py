@@ -24,6 +24,7 @@ run the same SQL through the same engine code:
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -77,10 +78,21 @@ class _Sent:
         return _Stream(self._context)  # batches are the server's blocks, whatever their size
 
 
+def _quiet_driver_log() -> None:
+    """clickhouse-connect logs a failed request as a warning (with its traceback) before it
+    raises; whbench configures no logging, so Python would print it. The error itself reaches
+    the user as one line (EngineError), so the driver's log gets a handler that drops it."""
+    log = logging.getLogger("clickhouse_connect")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+        log.propagate = False
+
+
 class ServerConnection:
     def __init__(self, settings: Any) -> None:  # ClickHouseSettings; not imported: no cycle
         import clickhouse_connect
 
+        _quiet_driver_log()
         self._settings: dict[str, str] = {}
         host, port = settings.host, settings.server_port
         try:

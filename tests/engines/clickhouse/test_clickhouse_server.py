@@ -85,3 +85,30 @@ def test_a_server_the_engine_cannot_reach_is_one_line(clickhouse_server):
     with pytest.raises(EngineError, match=r"cannot reach ClickHouse at 127\.0\.0\.1") as caught:
         engine.connect()
     assert "\n" not in str(caught.value)
+
+
+def test_an_unreachable_server_in_a_run_is_one_line_and_no_driver_log(tmp_path, data_dir):
+    import subprocess
+
+    import yaml
+    from conftest import WHBENCH
+    from standins import free_port
+
+    config = tmp_path / "config.yaml"
+    engines = {"clickhouse": {"host": "127.0.0.1", "port": free_port(), "secure": False}}
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "runs": 1,
+                "data_dir": str(data_dir),
+                "engines": engines,
+                "workloads": {"tpch": {"scale": 0.01}},
+            }
+        )
+    )
+    done = subprocess.run(
+        [*WHBENCH, "run", "--config", str(config)], cwd=tmp_path, capture_output=True, text=True
+    )
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode != 0 and len(errors) == 1 and "cannot reach ClickHouse" in errors[0]
+    assert "Traceback" not in done.stderr and "Unexpected Http Driver" not in done.stderr
