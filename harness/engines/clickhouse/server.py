@@ -90,8 +90,13 @@ def _quiet_driver_log() -> None:
 
 class ServerConnection:
     def __init__(self, settings: Any) -> None:  # ClickHouseSettings; not imported: no cycle
-        import clickhouse_connect
-
+        try:
+            import clickhouse_connect
+        except ImportError:  # the registry checks chDB, the embedded mode's driver
+            raise EngineError(
+                "the clickhouse server driver (clickhouse_connect) is not installed; run: "
+                "pip install 'warehouse-bench[clickhouse]'"
+            ) from None
         _quiet_driver_log()
         self._settings: dict[str, str] = {}
         host, port = settings.host, settings.server_port
