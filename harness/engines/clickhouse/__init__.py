@@ -174,6 +174,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
             self.cold_method = SERVER_COLD_METHOD
         self._con: Any = None
         self._namespace: str | None = None
+        self._described: dict[tuple[str | None, str], list[str]] = {}  # see _read_as
         # Each query is labelled with `log_comment` (the query log's key and KILL QUERY's):
         # this session's token and a counter.
         self._token = uuid.uuid4().hex[:12]
@@ -362,14 +363,19 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
         if not any(f.type in (pa.uint32(), pa.int8(), pa.int16()) for f in schema):
             return None
-        side = self._open()
-        try:
-            if self._namespace:
-                side.query(f"USE {_quote(self._namespace)}")
-            described = table_rows(side.query(f"DESCRIBE ({sql})", "ArrowTable"))
-        finally:
-            side.close()
-        return [str(row[1]) for row in described]
+        # A query's types do not change between its attempts: asked once, not on every
+        # attempt's timed fetch.
+        key = (self._namespace, sql)
+        if key not in self._described:
+            side = self._open()
+            try:
+                if self._namespace:
+                    side.query(f"USE {_quote(self._namespace)}")
+                described = table_rows(side.query(f"DESCRIBE ({sql})", "ArrowTable"))
+            finally:
+                side.close()
+            self._described[key] = [str(row[1]) for row in described]
+        return self._described[key]
 
     def execute(
         self, sql: str, timeout_seconds: float, query_label: str | None = None

@@ -40,6 +40,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import chdb
 
+# The query log, which chDB keeps only when its configuration asks: the embedded engine's.
+from harness.engines.clickhouse import CONFIG
+
 # URL parameters that are the HTTP interface's own, not settings.
 OWN = {
     "query", "session_id", "session_timeout", "session_check", "database", "default_format",
@@ -50,17 +53,6 @@ OWN = {
 INSERT = re.compile(r"^\s*(INSERT\s+INTO\s+.+?)\s+FORMAT\s+(\w+)\s*$", re.I | re.S)
 FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 CODE = re.compile(r"Code: (\d+)\.")
-
-
-# The query log, which chDB keeps only when its configuration asks (as the embedded engine's).
-CONFIG = """<clickhouse>
-  <query_log>
-    <database>system</database>
-    <table>query_log</table>
-    <flush_interval_milliseconds>7500</flush_interval_milliseconds>
-  </query_log>
-</clickhouse>
-"""
 
 
 class Shim:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from standins import RealAccount, StandIn
 
+from engines.duckdb.standin import STAND_IN as DUCKDB
+
 
 def real_motherduck(env):
     from harness.engines.motherduck import MotherDuckEngine, MotherDuckSettings
@@ -32,12 +34,12 @@ STAND_IN = StandIn(
         "local_stand_in": str(tmp_path / "md.duckdb"),
         "duckling": "standard",
     },
-    slow_sql="SELECT count(*) FROM range(100000000000)",
-    rows_sql="SELECT range AS n, 'x' || range AS t, DATE '2020-01-01' + (range % 300)::INT AS d "
-    "FROM range({rows})",
-    large_fetch="arrow",
-    fetch_words=("fetchmany", "to_arrow_reader"),
-    unarrow_sql="SELECT range AS n, range::HUGEINT AS h FROM range({rows})",  # HUGEINT
+    # The DuckDB client's SQL and fetching: DuckDB's own stand-in's.
+    slow_sql=DUCKDB.slow_sql,
+    rows_sql=DUCKDB.rows_sql,
+    large_fetch=DUCKDB.large_fetch,
+    fetch_words=DUCKDB.fetch_words,
+    unarrow_sql=DUCKDB.unarrow_sql,
     # No gap the suite can name: every difference from the service is below the SQL (above).
     real=RealAccount(
         needs=("MOTHERDUCK_TOKEN",),
