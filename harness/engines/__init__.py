@@ -29,6 +29,7 @@ REGISTRY = {
     "redshift": "harness.engines.redshift:RedshiftEngine",
     "clickhouse": "harness.engines.clickhouse:ClickHouseEngine",
     "motherduck": "harness.engines.motherduck:MotherDuckEngine",
+    "databricks": "harness.engines.databricks:DatabricksEngine",
 }
 
 

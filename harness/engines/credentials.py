@@ -178,6 +178,30 @@ class EnvironmentToken(Credentials):
 
 
 @dataclass(frozen=True)
+class OAuthClient(Credentials):
+    """OAuth machine-to-machine: a service principal's client id and secret, exchanged for
+    short-lived tokens by the vendor's SDK (Databricks)."""
+
+    client_id: str
+    client_secret: Secret
+
+    def describe(self) -> str:
+        return "OAuth machine-to-machine (service principal)"
+
+
+@dataclass(frozen=True)
+class Profile(Credentials):
+    """A named profile in the vendor's CLI config file (Databricks' ~/.databrickscfg), which
+    says how to sign in (a token, OAuth, a cloud login)."""
+
+    name: str
+    file: str
+
+    def describe(self) -> str:
+        return scrub(f"profile {self.name!r} ({self.file})")
+
+
+@dataclass(frozen=True)
 class Anonymous(Credentials):
     """No sign-in: a local stand-in."""
 
