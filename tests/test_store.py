@@ -94,6 +94,8 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con.execute("ALTER TABLE attempts DROP COLUMN answer")
     con.execute("ALTER TABLE attempts DROP COLUMN cold_method")
     con.execute("CREATE VIEW attempt_details AS SELECT * FROM attempts")
+    for column in ("rows_read", "peak_memory_bytes"):
+        con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     con.execute("ALTER TABLE runs DROP COLUMN workload_options")
     con.execute("ALTER TABLE runs DROP COLUMN notes")
     con.execute("ALTER TABLE runs DROP COLUMN run_usage")
@@ -115,6 +117,63 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
         assert {r.run_id for r in store.list_runs()} == {"run-1", "run-2"}
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
     assert int(version) == SCHEMA_VERSION
+
+
+def _attempt_with(usage: Usage, query_id: str = "q01") -> Attempt:
+    return Attempt(query_id, 1, "cold", "ok", datetime.now(UTC), 0.5, usage=usage)
+
+
+def test_rows_read_and_peak_memory_are_kept_exported_and_none_when_not_reported(tmp_path):
+    path = tmp_path / "r.duckdb"
+    with open_store(path) as store:
+        start(store, "run-1")
+        store.record_attempt("run-1", _attempt_with(Usage(rows_read=0, peak_memory_bytes=4096)))
+        store.record_attempt("run-1", _attempt_with(Usage(bytes_scanned=10), "q02"))
+        reported, unreported = store.attempts("run-1")
+        store.export("run-1", "json", tmp_path / "attempts.json")
+    assert (reported.rows_read, reported.peak_memory_bytes) == (0, 4096)  # 0 read stays 0
+    assert (unreported.rows_read, unreported.peak_memory_bytes) == (None, None)
+    exported = json.loads((tmp_path / "attempts.json").read_text())
+    assert [(a["rows_read"], a["peak_memory_bytes"]) for a in exported] == [
+        (0, 4096),
+        (None, None),
+    ]
+
+
+def test_a_schema_12_store_opens_its_attempts_without_rows_read_or_memory(tmp_path):
+    path = tmp_path / "r.duckdb"
+    with open_store(path) as store:
+        start(store, "run-1")
+        store.record_attempt("run-1", _attempt_with(Usage(bytes_scanned=7)))
+    # Back to schema 12, as whbench wrote it before these two columns.
+    con = duckdb.connect(str(path))
+    con.execute("DROP VIEW attempt_details")
+    for column in ("rows_read", "peak_memory_bytes"):
+        con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
+    con.execute("CREATE VIEW attempt_details AS SELECT a.*, NULL AS excluded FROM attempts a")
+    con.execute("UPDATE meta SET value = '12' WHERE key = 'schema_version'")
+    con.close()
+    # A journal line an older whbench left, without the new columns, is recovered too.
+    old_line = {
+        "run_id": "run-1",
+        "query_id": "q02",
+        "attempt": 1,
+        "phase": "hot",
+        "status": "ok",
+        "started_at": datetime.now(UTC).isoformat(),
+        "bytes_scanned": 3,
+    }
+    path.with_name(path.name + ".journal").write_text(json.dumps(old_line) + "\n")
+    with open_store(path, read_only=True) as store:  # a reader upgrades it first
+        first, second = store.attempts("run-1")
+        (version,) = store.con.execute("SELECT value FROM meta").fetchone()
+    assert int(version) == SCHEMA_VERSION
+    assert (first.bytes_scanned, first.rows_read, first.peak_memory_bytes) == (7, None, None)
+    assert (second.bytes_scanned, second.rows_read) == (3, None)
+    assert first.title is None and first.excluded is None  # the view is whole again
+    with open_store(path) as store:  # and takes the new figures from then on
+        store.record_attempt("run-1", _attempt_with(Usage(rows_read=5), "q03"))
+        assert store.attempts("run-1")[-1].rows_read == 5
 
 
 def test_equal_answers_are_kept_once_and_a_schema_9_store_moves_its_kept_rows(tmp_path):
@@ -189,7 +248,7 @@ def test_every_journal_line_the_store_writes_reads_back_as_a_row(tmp_path):
         1,
         "abc",
         "engine-1",
-        Usage(bytes_scanned=10, cache_hit=False, warehouse_seconds=1.0),
+        Usage(bytes_scanned=10, cache_hit=False, warehouse_seconds=1.0, rows_read=3),
         ended_at=datetime.now(UTC),
         answer="wrong",
         cold_method="reopened",

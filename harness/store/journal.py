@@ -227,6 +227,8 @@ _ATTEMPT_COLUMNS: dict[str, Callable[[Any], Any]] = {
     "stream": _INT,
     "level": _INT,
     "harness_queue_seconds": _number,
+    "rows_read": _BIGINT,
+    "peak_memory_bytes": _BIGINT,
 }
 _ATTEMPT_REQUIRED = ("run_id", "query_id", "attempt", "phase", "status", "started_at")
 _RESULT_COLUMNS: dict[str, Callable[[Any], Any]] = {

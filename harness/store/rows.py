@@ -88,6 +88,8 @@ class StoredAttempt:
     stream: int | None
     level: int | None
     harness_queue_seconds: float | None
+    rows_read: int | None  # None: the engine did not report it
+    peak_memory_bytes: int | None
     title: str | None
     ordered: bool | None
     sql: str | None

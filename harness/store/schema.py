@@ -6,7 +6,7 @@ rows.py name the same columns.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -76,6 +76,11 @@ MIGRATIONS: dict[int, list[str]] = {
     11: [INVOCATIONS],
     # IF NOT EXISTS: a store taken back to an older version by hand (the tests) may keep it.
     12: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS round_trip_seconds JSON"],
+    13: [
+        "ALTER TABLE attempts ADD COLUMN IF NOT EXISTS rows_read BIGINT",
+        "ALTER TABLE attempts ADD COLUMN IF NOT EXISTS peak_memory_bytes BIGINT",
+        ATTEMPT_DETAILS,  # rebound, so that a.* surely carries the new columns
+    ],
 }
 
 SCHEMA = (
@@ -155,7 +160,9 @@ CREATE TABLE attempts (
     cold_method VARCHAR,           -- how a cold attempt was made cold
     stream INTEGER,                -- under load: the stream (its own session) that ran it
     level INTEGER,                 -- under load: how many streams ran at once
-    harness_queue_seconds DOUBLE   -- open loop: waited in the harness's queue before it started
+    harness_queue_seconds DOUBLE,  -- open loop: waited in the harness's queue before it started
+    rows_read BIGINT,              -- rows the engine read to answer, where it reports them
+    peak_memory_bytes BIGINT       -- the most memory the query held at once, where reported
 );
 CREATE TABLE levels (              -- under load: each concurrency level, measured whole or not
     run_id VARCHAR,
