@@ -410,22 +410,30 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
         """From system.query_log (ClickHouse's query log,
         https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
-        query_duration_ms and read_bytes of each finished query, by its query id (a server) or
-        its log_comment (chDB keeps ids of its own)."""
+        query_duration_ms, read_bytes, read_rows ("Total number of rows read from all tables
+        and table functions participated in query") and memory_usage ("Memory consumption by
+        the query") of each finished query, by its query id (a server) or its log_comment
+        (chDB keeps ids of its own)."""
         ids = [i for i in query_ids if i and i.startswith("whb-")]
         if not ids:
             return {}
         self._flush_logs()
         wanted = ", ".join(f"'{i}'" for i in ids)
         found = {}
-        for label, duration_ms, read_bytes in self._rows(
+        for label, duration_ms, read_bytes, read_rows, memory in self._rows(
             f"SELECT if(query_id IN ({wanted}), query_id, log_comment), query_duration_ms, "
-            "read_bytes FROM system.query_log WHERE type = 'QueryFinish' AND query_kind = "
-            f"'Select' AND (query_id IN ({wanted}) OR log_comment IN ({wanted}))"
+            "read_bytes, read_rows, memory_usage FROM system.query_log WHERE type = "
+            f"'QueryFinish' AND query_kind = 'Select' AND (query_id IN ({wanted}) OR "
+            f"log_comment IN ({wanted}))"
         ):
             found[label] = (
                 duration_ms / 1000,
-                Usage(bytes_scanned=int(read_bytes), execution_seconds=duration_ms / 1000),
+                Usage(
+                    bytes_scanned=int(read_bytes),
+                    execution_seconds=duration_ms / 1000,
+                    rows_read=int(read_rows),
+                    peak_memory_bytes=_peak_memory(memory),
+                ),
             )
         return found
 
@@ -562,6 +570,15 @@ def _columns_with_nulls(data: TableData) -> set[str] | None:
                 if stats is None or not stats.has_null_count or stats.null_count:
                     found.add(column.path_in_schema.split(".")[0])
     return found
+
+
+def _peak_memory(memory_usage: Any) -> int | None:
+    """The query log's memory_usage is the query's peak: ClickHouse writes its memory
+    tracker's peak_memory_usage there, or 0 when that tracked none (src/Interpreters/
+    executeQuery.cpp, `elem.memory_usage = info.peak_memory_usage > 0 ? … : 0`, read
+    2026-12-06; the docs say only "Memory consumption by the query"). Every query holds some
+    memory, so 0 means not tracked: None, not a claim that it used none."""
+    return int(memory_usage) if memory_usage else None
 
 
 def _quote(identifier: str) -> str:

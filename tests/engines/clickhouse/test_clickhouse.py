@@ -200,8 +200,17 @@ def test_statistics_come_from_the_query_log_by_label(engine):
     seconds, usage = found[first.engine_query_id]
     assert seconds is not None and seconds >= 0
     assert usage.bytes_scanned == 8_000_000  # a million UInt64 read
+    assert usage.rows_read == 1_000_000
+    assert usage.peak_memory_bytes is not None and usage.peak_memory_bytes > 0
     assert usage.bytes_billed is None and usage.slot_ms is None  # not reported: unknown
     assert engine.query_history(["not-ours"]) == {}
+
+
+def test_a_query_log_memory_of_zero_is_unknown():
+    from harness.engines.clickhouse import _peak_memory
+
+    # ClickHouse writes 0 where its memory tracker saw no peak: unknown, never "used none".
+    assert (_peak_memory(0), _peak_memory(None), _peak_memory(4096)) == (None, None, 4096)
 
 
 def test_cold_drops_clickhouse_s_caches_and_says_lukewarm(engine):

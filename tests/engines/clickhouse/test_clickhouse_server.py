@@ -75,6 +75,8 @@ def test_the_server_path_is_recorded_and_its_statistics_read_from_the_query_log(
     found = engine.query_history([result.engine_query_id])
     seconds, usage = found[result.engine_query_id]
     assert seconds is not None and usage.bytes_scanned and usage.execution_seconds is not None
+    assert usage.rows_read == 5  # region's five rows
+    assert usage.peak_memory_bytes is not None and usage.peak_memory_bytes > 0
     engine.drop("whb_server")
 
 
