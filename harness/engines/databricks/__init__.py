@@ -1,17 +1,34 @@
 """Databricks SQL, through databricks-sql-connector (Thrift over HTTP to a SQL warehouse).
 
-Auth, first match wins: a Databricks CLI profile (~/.databrickscfg); OAuth machine-to-machine
-(a service principal's client id and secret, through databricks-sdk); a personal access token.
+Sign-in, first match wins: a Databricks CLI profile (~/.databrickscfg); OAuth machine-to-machine
+(a service principal's client id and secret, exchanged for short-lived tokens by databricks-sdk);
+a personal access token (from ${VAR} or ${file:…} only). Results come as Arrow. Per-query times,
+queueing and bytes read come from one system.query.history look-up per workload, and the
+warehouse's DBUs from system.billing.usage, where the user may read them (system_tables.py).
+Data is loaded with COPY INTO from a bucket folder (`data_uri`) or from a volume whbench creates
+in its own schema and fills through the Files API (volumes.py).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
-from harness.engines.base import CursorEngine, EngineSettings, LoadOutcome, TableData
+from harness import spool
+from harness.engines.base import (
+    CursorEngine,
+    EngineSettings,
+    LoadOutcome,
+    Ran,
+    SessionSetting,
+    TableData,
+    Usage,
+    owned,
+)
 from harness.engines.credentials import (
     AccessToken,
     Credentials,
@@ -20,11 +37,16 @@ from harness.engines.credentials import (
     Profile,
     Secret,
 )
+from harness.engines.databricks import system_tables
 from harness.engines.databricks.billing import DatabricksBilling
-from harness.errors import ConfigError
+from harness.engines.databricks.volumes import Volume
+from harness.errors import ConfigError, EngineError, first_line
 from harness.settings import PORT, Range
 
-# What the billing rules know how to price; the warehouse itself cannot say (see billing.py).
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
+
+# What the billing rules know how to price; the warehouse itself cannot say (billing.py).
 CLOUDS = ("aws", "azure", "gcp")
 WAREHOUSE_TYPES = ("serverless", "pro", "classic")
 WAREHOUSE_SIZES = (
@@ -39,6 +61,8 @@ WAREHOUSE_SIZES = (
     "4X-Large",
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A SQL warehouse's HTTP path, as its Connection details give it ("endpoints" is the old word).
+_WAREHOUSE_PATH = re.compile(r"/?sql/1\.0/(?:warehouses|endpoints)/([0-9A-Za-z]+)/?")
 
 
 @dataclass
@@ -73,6 +97,20 @@ class DatabricksSettings(EngineSettings):
             return AccessToken(self.access_token)
         return NoCredentials()
 
+    def url(self) -> str:
+        """The workspace's base URL, for databricks-sdk (OAuth, profiles, the Files API)."""
+        scheme = "https" if self.tls else "http"
+        default = 443 if self.tls else 80
+        port = "" if self.port == default else f":{self.port}"
+        return f"{scheme}://{self.server_hostname}{port}"
+
+
+def warehouse_id(http_path: str | None) -> str | None:
+    """The SQL warehouse's id from its HTTP path (/sql/1.0/warehouses/<id>); None for another
+    path (a cluster's, or a stand-in's), where the bill cannot be read by warehouse."""
+    match = _WAREHOUSE_PATH.fullmatch(http_path or "")
+    return match.group(1) if match else None
+
 
 class DatabricksEngine(CursorEngine[DatabricksSettings]):
     name = "databricks"
@@ -83,8 +121,38 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     cost_basis = "SQL warehouse uptime in DBUs (plus the cloud VMs for pro and classic)"
     billing = DatabricksBilling
     reports_engine_time = True
+    # No dry run: EXPLAIN gives a plan, not the bytes a query will read or a price, and a
+    # warehouse bills uptime, not bytes; estimates come from stored runs (commands/estimate.py).
+    supports_dry_run = False
     object_stores = ("s3", "gs", "abfss")
     settings_class = DatabricksSettings
+    export_hint = (
+        "COPY INTO / INSERT OVERWRITE DIRECTORY '<volume or bucket folder>' USING PARQUET "
+        "SELECT * FROM <table>, then download the folder (databricks fs cp -r)"
+    )
+    # None: first attempts are lukewarm. A SQL warehouse keeps a disk cache of the Parquet
+    # files its nodes read ("Optimize performance with caching on Databricks",
+    # https://docs.databricks.com/aws/en/optimizations/disk-cache, read 2026-12-06), and no SQL
+    # statement empties it: CLEAR CACHE "removes the entries and associated data from the
+    # in-memory and/or on-disk cache for all cached tables and views in Apache Spark cache"
+    # only, i.e. what CACHE TABLE put there, and applies to Databricks Runtime, not Databricks
+    # SQL (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-cache-clear-cache,
+    # read 2026-12-06). Stopping the warehouse would drop it, but that is the user's warehouse
+    # and a restart is billed; whbench does not do it.
+    cold_method = None
+    # STATEMENT_TIMEOUT stops a statement on a warehouse; the harness interrupts (cancel) two
+    # seconds later itself, for a server that ignores the setting (the Spark stand-in does).
+    timer_grace_seconds = 2.0
+
+    # The connector documents rows (fetchone/fetchmany/fetchall, built from Arrow through
+    # pandas) and Arrow tables (fetchmany_arrow/fetchall_arrow):
+    # https://docs.databricks.com/aws/en/dev-tools/python-sql-connector (read 2026-12-06).
+    # Arrow, read into rows here: the same values without pandas, and fetchmany_arrow keeps a
+    # large result bounded where fetchall_arrow would hold it whole.
+    fetch_path = spool.fetch_path(
+        "Arrow (fetchmany_arrow) read into rows",
+        "Arrow batches (fetchmany_arrow), spooled",
+    )
 
     def __init__(self, settings: DatabricksSettings) -> None:
         super().__init__(settings)
@@ -102,18 +170,346 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             raise ConfigError(
                 f"engines.databricks.catalog: {settings.catalog!r} is not a catalog name"
             )
+        if bool(settings.client_id) != bool(settings.client_secret):
+            raise ConfigError(
+                "engines.databricks: OAuth machine-to-machine needs both client_id and "
+                "client_secret (the service principal's); give both or neither"
+            )
+        self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
+        self.catalog: str | None = settings.catalog  # current_catalog() once connected
+        self._namespace: str | None = None  # the schema being loaded or queried
+        self._cursor: Any = None  # the cursor of the query in flight, for cancel()
+        self._volume: Volume | None = None
 
+    # -- connecting ---------------------------------------------------------------------------
     def connect(self) -> None:
-        raise NotImplementedError
+        from databricks import sql
+
+        s = self.settings
+        if not s.http_path or not (s.server_hostname or s.profile):
+            raise ConfigError(
+                "engines.databricks: server_hostname and http_path are needed (the SQL "
+                "warehouse's Connection details page gives both)"
+            )
+        options: dict[str, Any] = {
+            "server_hostname": s.server_hostname or self._sdk_config().hostname,
+            "http_path": s.http_path,
+            "_port": s.port,
+            # The connector reports its own use to the workspace from a background thread;
+            # off, so the only traffic is the benchmark's.
+            "enable_telemetry": False,
+            "user_agent_entry": "whbench",
+        }
+        if not s.tls:  # a local stand-in: the connector builds https:// URLs otherwise
+            options["_connection_uri"] = f"{s.url()}/{s.http_path.lstrip('/')}"
+        match s.credentials():
+            case AccessToken(token):
+                options["access_token"] = token
+            case OAuthClient() | Profile():
+                config = self._sdk_config()
+                options["credentials_provider"] = lambda: config.authenticate
+            case _:
+                raise ConfigError(
+                    "engines.databricks: no way to sign in; set profile (a Databricks CLI "
+                    "profile), client_id and client_secret (a service principal), or "
+                    "access_token from ${VAR} or ${file:PATH}"
+                )
+        try:
+            self._con = sql.connect(**options)
+            if s.catalog:  # connect(catalog=…) is refused by some servers; USE is not
+                self.statement(f"USE CATALOG {s.catalog}")
+            self.catalog = s.catalog or str(self._scalar("SELECT current_catalog()"))
+        except Exception as exc:
+            self.close()
+            raise EngineError(
+                f"cannot connect to Databricks ({first_line(exc)}); check engines.databricks "
+                "server_hostname, http_path, the sign-in and that the warehouse is reachable"
+            ) from None
+
+    def _sdk_config(self) -> Any:
+        """databricks-sdk's configuration for this workspace and sign-in: it makes OAuth tokens
+        for a service principal, reads CLI profiles, and is the Files API's client."""
+        from databricks.sdk.core import Config
+
+        s = self.settings
+        host = s.url() if s.server_hostname else None
+        # The Files API's plain endpoints (/api/2.0/fs/files, /api/2.0/fs/directories), not the
+        # SDK's newer multipart client, whose extra endpoints a proxy may not have.
+        common = {"disable_experimental_files_api_client": True}
+        try:
+            match s.credentials():
+                case Profile(name):
+                    return Config(profile=name, host=host, **common)
+                case OAuthClient(client_id, client_secret):
+                    return Config(
+                        host=host,
+                        client_id=client_id,
+                        client_secret=client_secret,
+                        auth_type="oauth-m2m",
+                        **common,
+                    )
+                case AccessToken(token):
+                    return Config(host=host, token=token, auth_type="pat", **common)
+        except Exception as exc:  # ValueError: no such profile, OAuth endpoints unreachable
+            raise EngineError(
+                f"cannot sign in to Databricks ({first_line(exc)}); check engines.databricks "
+                "profile, or client_id and client_secret"
+            ) from None
+        raise ConfigError("engines.databricks: no way to sign in; see `whbench engines`")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except Exception:  # an already broken connection: nothing left to close
+            self._con = None
 
     def version(self) -> str:
-        return str(self._scalar("SELECT version()"))
+        # current_version().dbsql_version: "the current version of Databricks SQL"
+        # (https://docs.databricks.com/aws/en/sql/language-manual/functions/current_version,
+        # read 2026-12-06); a server without it (Spark) says its version().
+        try:
+            found = self._scalar("SELECT current_version().dbsql_version")
+        except Exception:
+            found = None
+        return str(found or self._scalar("SELECT version()"))
 
+    def describe(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "server_hostname": s.server_hostname,
+            "warehouse_id": warehouse_id(s.http_path),
+            "catalog": self.catalog,
+            "cloud": s.cloud,
+            "warehouse_type": s.warehouse_type,
+            "warehouse_size": s.warehouse_size,
+            "max_clusters": s.max_clusters,
+            "auto_stop_minutes": s.auto_stop_minutes,
+            "load_from": "data_uri" if self.data_location else "volume (Files API)",
+            "fetch": self.fetch_path,
+        }
+
+    # -- the session --------------------------------------------------------------------------
     def use(self, namespace: str) -> None:
+        self._namespace = owned(namespace)
         self.statement(f"USE SCHEMA {namespace}")
 
+    def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
+        label = re.sub(r"[^\w.-]", "_", tag)
+        return [
+            # "The system default for this setting is TRUE"
+            # (https://docs.databricks.com/aws/en/sql/language-manual/parameters/use_cached_result,
+            # read 2026-12-06).
+            SessionSetting(
+                "SET use_cached_result = false", "turn the result cache off", result_cache=True
+            ),
+            # Session query tags reach system.query.history's query_tags (Public Preview;
+            # https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-conf-mgmt-set-query-tags,
+            # read 2026-12-06): import-history leaves whbench's own queries out by it.
+            SessionSetting(
+                f"SET QUERY_TAGS['{system_tables.WHBENCH_TAG}'] = '{label}'",
+                "tag queries with the run id",
+            ),
+            # Seconds, 0 to 172800, counted from the start of execution
+            # (https://docs.databricks.com/aws/en/sql/language-manual/parameters/statement_timeout,
+            # read 2026-12-06).
+            SessionSetting(
+                f"SET STATEMENT_TIMEOUT = {min(172800, max(1, round(timeout_seconds)))}",
+                "set the statement timeout",
+            ),
+        ]
+
+    # -- queries ------------------------------------------------------------------------------
+    def run(self, sql: str, timeout_seconds: float, query_label: str | None) -> Ran:
+        cursor = self._cursor = self._con.cursor()
+        try:
+            cursor.execute(sql)
+            columns = tuple(str(d[0]) for d in cursor.description or ())
+            rows = self._fetch(cursor) if cursor.description else []
+            return Ran(rows, columns, engine_query_id=cursor.query_id)
+        finally:
+            self._cursor = None
+            cursor.close()
+
+    def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
+        """Up to SPOOL_ROWS rows as a list; past that the rest as Arrow batches, spooled."""
+        self.fetch_used = "rows"
+        first = _naive(cursor.fetchmany_arrow(spool.SPOOL_ROWS))
+        rows = spool.python_rows(first)
+        if len(rows) < spool.SPOOL_ROWS:
+            return rows
+        self.fetch_used = "arrow"
+        return spool.spooled(rows, _batches(cursor))
+
+    def is_timeout(self, exc: Exception) -> bool:
+        # The docs name no error for a statement stopped by STATEMENT_TIMEOUT (read
+        # 2026-12-06); warehouses have been seen to say "Statement has timed out". The harness's
+        # own timer (timer_grace_seconds) catches the rest.
+        text = str(exc).lower()
+        return "timed out" in text
+
     def interrupt(self) -> None:
-        raise NotImplementedError
+        """Cancel the statement in flight (the connector's Cursor.cancel, from another thread)."""
+        cursor = self._cursor
+        if cursor is not None:
+            cursor.cancel()
+
+    # -- statistics ---------------------------------------------------------------------------
+    def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
+        sql = system_tables.query_history_sql(query_ids)
+        if sql is None:
+            return {}
+        try:
+            rows = self._dict_rows(sql)
+        except Exception as exc:
+            self._note(
+                "system.query.history is not readable, so engine times, queueing and bytes "
+                f"read are not recorded (client times are): {first_line(exc)}"
+            )
+            return {}
+        found = {str(row["statement_id"]): system_tables.statistics(row) for row in rows}
+        if len(found) < len(set(query_ids)):
+            self._note(
+                "system.query.history does not have every query yet (records typically arrive "
+                "within an hour), so some have no engine time"
+            )
+        return found
+
+    def billed_usage(self, started: datetime, ended: datetime) -> dict[str, Any] | None:
+        """The warehouse's DBUs in the window from system.billing.usage (and their list price),
+        where the user may read it; None, with a note saying why, where not."""
+        warehouse = warehouse_id(self.settings.http_path)
+        if warehouse is None:
+            self._note(
+                "the warehouse's bill is not read: http_path names no SQL warehouse "
+                "(/sql/1.0/warehouses/<id>)"
+            )
+            return None
+        try:
+            rows = self._dict_rows(system_tables.billed_usage_sql(warehouse, started, ended))
+        except Exception as exc:
+            self._note(f"system.billing.usage is not readable: {first_line(exc)}")
+            return None
+        return system_tables.billed_usage(rows[0] if rows else None, ended, datetime.now(UTC))
+
+    def end_of_run(self) -> dict[str, Any]:
+        """Nothing is stopped: the warehouse is the user's, and it stops itself after
+        auto_stop_minutes idle (billed). The facts the bill rests on, recorded."""
+        return {
+            "warehouse_id": warehouse_id(self.settings.http_path),
+            "auto_stop_minutes": self.settings.auto_stop_minutes,
+            "ended_at": datetime.now(UTC).isoformat(),
+        }
+
+    # -- the team's own query history (`whbench workload import-history`) ---------------------
+    def history_sql(self, since: datetime) -> str:
+        return system_tables.history_sql(since)
+
+    @staticmethod
+    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+        return system_tables.history_entries(rows)
+
+    # -- data ---------------------------------------------------------------------------------
+    def existing_tables(self, namespace: str) -> set[str]:
+        self._namespace = owned(namespace)
+        if namespace not in self.namespaces():
+            return set()
+        cursor = self._con.cursor()
+        cursor.execute(f"SHOW TABLES IN {namespace}")
+        return {str(row[1]).lower() for row in cursor.fetchall()}
+
+    def namespaces(self) -> list[str]:
+        cursor = self._con.cursor()
+        cursor.execute("SHOW SCHEMAS")
+        names = [str(row[0]).lower() for row in cursor.fetchall()]
+        return sorted(name for name in names if name.startswith("whb_"))
+
+    def drop(self, namespace: str) -> None:
+        # CASCADE takes the schema's tables and whbench's volume of uploaded files with it.
+        self.statement(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
+
+    def source_uris(self, data: TableData) -> dict[str, list[str]]:
+        """One folder per table and format: COPY INTO reads every file in it."""
+        if self.data_location is not None:
+            return {fmt: [f"{folder.uri}/"] for fmt, folder in self.remote_folders(data).items()}
+        return {
+            fmt: [self._files().folder(data.data_set, data.table, fmt)] for fmt in data.by_format()
+        }
+
+    def _files(self) -> Volume:
+        """The volume the files go to: `<catalog>.<namespace>.whb_files`."""
+        if self._namespace is None or self.catalog is None:
+            raise EngineError("databricks: load before connect and existing_tables")
+        if self._volume is None or self._volume.schema != self._namespace:
+            self._volume = Volume(self.catalog, self._namespace, self._sdk_config)
+        return self._volume
 
     def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
-        raise NotImplementedError
+        table = data.table
+        started = time.perf_counter()
+        self.statement(f"CREATE SCHEMA IF NOT EXISTS {owned(namespace)}")
+        self._namespace = namespace
+        self.statement(f"USE SCHEMA {namespace}")
+        if self.data_location is not None:
+            self.upload(data)
+        else:
+            volume = self._files()
+            self.statement(f"CREATE VOLUME IF NOT EXISTS {volume.name}")
+            volume.upload(data)
+        try:
+            for statement in statements:
+                self.statement(statement)
+        except Exception:
+            self.statement(f"DROP TABLE IF EXISTS {table}")  # all or nothing
+            raise
+        seconds = time.perf_counter() - started
+        rows = int(self._scalar(f"SELECT count(*) FROM {table}"))
+        return LoadOutcome(table, rows, seconds, self._stored_bytes(table))
+
+    def _stored_bytes(self, table: str) -> int | None:
+        """sizeInBytes from DESCRIBE DETAIL (a Delta table's files, "the size of the latest
+        snapshot of the table in bytes": https://docs.databricks.com/aws/en/delta/table-details,
+        read 2026-12-06); None where the server has no such statement."""
+        try:
+            detail = self._dict_rows(f"DESCRIBE DETAIL {table}")
+        except Exception:
+            return None
+        size = detail[0].get("sizeinbytes") if detail else None
+        return None if size is None else int(size)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _dict_rows(self, sql: str) -> list[dict[str, Any]]:
+        """Rows as dicts, columns in lower case (the system tables' documented names)."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(sql)
+            columns = [str(d[0]).lower() for d in cursor.description or ()]
+            table = _naive(cursor.fetchall_arrow())
+            return [dict(zip(columns, row, strict=True)) for row in spool.python_rows(table)]
+        finally:
+            cursor.close()
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+def _batches(cursor: Any) -> Any:
+    """The rest of a result, BATCH_ROWS rows at a time, as Arrow record batches."""
+    while (table := cursor.fetchmany_arrow(spool.BATCH_ROWS)).num_rows:
+        yield from _naive(table).to_batches()
+
+
+def _naive(table: Any) -> Any:
+    """Timestamps as the UTC wall time, without a zone: how the other engines' TIMESTAMP
+    columns read, so answers compare value by value."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_timestamp(f.type) and f.type.tz for f in table.schema):
+        return table
+    columns = [
+        column.cast(pa.timestamp(f.type.unit))
+        if pa.types.is_timestamp(f.type) and f.type.tz
+        else column
+        for f, column in zip(table.schema, table.columns, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, names=table.schema.names)

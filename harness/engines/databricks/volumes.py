@@ -1,0 +1,72 @@
+"""The volume whbench puts generated files in when no `data_uri` is set: a Unity Catalog volume
+in whbench's own schema, `<catalog>.<namespace>.whb_files`, filled through the Files API, which
+COPY INTO then reads by its path (`/Volumes/<catalog>/<schema>/<volume>/…`). It goes with its
+schema (DROP SCHEMA … CASCADE), so `whbench clean` removes it too.
+
+The Files API (https://docs.databricks.com/api/workspace/files, read 2026-12-06): PUT
+/api/2.0/fs/files{path}?overwrite= uploads one file, HEAD the same path gives its
+Content-Length, PUT /api/2.0/fs/directories{path} makes a folder with its parents. Through
+databricks-sdk's WorkspaceClient.files. One upload is one request: the page gives 5 GiB as the
+most one file may be, far above a generated part file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.engines.base import TableData
+
+VOLUME = "whb_files"
+
+
+class Volume:
+    """The volume of one schema, and the folder each table's files go to."""
+
+    def __init__(self, catalog: str, schema: str, sdk_config: Callable[[], Any]) -> None:
+        self.catalog = catalog
+        self.schema = schema
+        self._sdk_config = sdk_config  # called on the first upload only
+        self._client: Any = None
+
+    @property
+    def name(self) -> str:
+        """The volume's three-part name, for CREATE VOLUME."""
+        return f"{self.catalog}.{self.schema}.{VOLUME}"
+
+    def folder(self, data_set: str, table: str, fmt: str) -> str:
+        """Where one table's files of one format go, as COPY INTO names it."""
+        return f"/Volumes/{self.catalog}/{self.schema}/{VOLUME}/{data_set}/{table}/{fmt}/"
+
+    def upload(self, data: TableData) -> None:
+        """Every file of the table into its folder, skipping one already there at its size
+        (a load retried after a failed COPY does not send the files again)."""
+        files = self._files()
+        for fmt, paths in data.by_format().items():
+            folder = self.folder(data.data_set, data.table, fmt)
+            files.create_directory(folder.rstrip("/"))
+            for path in paths:
+                remote = folder + path.name
+                if _size(files, remote) == path.stat().st_size:
+                    continue
+                with Path(path).open("rb") as stream:
+                    files.upload(remote, stream, overwrite=True)
+
+    def _files(self) -> Any:
+        if self._client is None:
+            from databricks.sdk import WorkspaceClient
+
+            self._client = WorkspaceClient(config=self._sdk_config())
+        return self._client.files
+
+
+def _size(files: Any, remote: str) -> int | None:
+    """The size of a file in the volume, or None when it is not there."""
+    from databricks.sdk.errors import NotFound
+
+    try:
+        length = files.get_metadata(remote).content_length
+    except NotFound:
+        return None
+    return None if length is None else int(length)
