@@ -86,6 +86,18 @@ def test_the_marginal_cost_is_the_query_s_own_seconds_and_the_sizes_are_the_api_
     assert rules().marginal(attempt(0, 1, status="skipped")).dollars == 0
 
 
+def test_overlapping_queries_on_a_multi_cluster_warehouse_make_the_model_a_lower_bound():
+    # Two 60 s queries at once on a Small serverless warehouse of up to 3 clusters: up
+    # 60 + 600 = 660 s; one cluster counted, 12 x 660 / 3600 x 0.70 = $1.54, and the most it
+    # can be, 3 clusters the whole time, $4.62.
+    together = rules(max_clusters=3).run_bill([attempt(0, 60), attempt(0, 60)])
+    assert together.cost.dollars == pytest.approx(12 * 660 / 3600 * 0.70)
+    assert "a lower bound; all 3 up the whole time: $4.62" in together.explain[-1]
+    # Back to back (the second starts as the first ends) is one at a time, not overlapping.
+    in_turn = rules(max_clusters=3).run_bill([attempt(0, 60), attempt(60, 60)])
+    assert "queries ran one at a time" in in_turn.explain[-1]
+
+
 def test_classic_adds_the_cloud_vms_and_without_their_price_the_bill_is_unknown():
     # A Medium classic warehouse on AWS: 24 DBU/h x $0.22 = $5.28/h in DBUs, plus its VMs at the
     # vm_dollars_per_hour given, $8/h. A 60 s query + 10 min tail = 660 s:

@@ -269,24 +269,30 @@ class DatabricksBilling(Billing):
                 f"{stop:g} min, idle tail included; the first query taken to start it), billed "
                 "per second, no minimum documented",
                 *explain,
-                *self._clusters_note(busy),
+                *self._clusters_note(busy, cost),
             ],
         )
 
-    def _clusters_note(self, busy: list[Span]) -> list[str]:
-        """What one cluster leaves out: further clusters the autoscaler may have started."""
+    def _clusters_note(self, busy: list[Span], cost: Cost) -> list[str]:
+        """What one cluster leaves out: further clusters the autoscaler may have started, and
+        the bill if all `max_clusters` ran the whole time (the most it can be)."""
         if self.max_clusters <= 1:
             return []
-        overlapped = len(merge(busy)) < len(busy)
+        ordered = sorted(busy)
+        overlapped = any(
+            start < max(end for _, end in ordered[:i]) for i, (start, _) in enumerate(ordered) if i
+        )
+        if not overlapped:
+            return [
+                f"max_clusters {self.max_clusters}: queries ran one at a time; the model counts "
+                "one cluster (a long-running query can still make pro and classic upscale: not "
+                "modelled)"
+            ]
+        most = cost.times(self.max_clusters).dollars
         return [
-            f"max_clusters {self.max_clusters}: "
-            + (
-                "queries ran at once, so the autoscaler may have started more clusters, each "
-                "billed; how many is not recorded, so this counts one (a lower bound)"
-                if overlapped
-                else "queries ran one at a time; the model counts one cluster (a long-running "
-                "query can still make pro and classic upscale: not modelled)"
-            )
+            f"max_clusters {self.max_clusters}: queries ran at once, so the autoscaler may have "
+            "started more clusters, each billed; how many is not recorded, so this counts one "
+            f"(a lower bound; all {self.max_clusters} up the whole time: {units.dollars(most)})"
         ]
 
     def _measured(self, attempts: list[StoredAttempt]) -> tuple[Priced | None, str | None]:
