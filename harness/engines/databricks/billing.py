@@ -181,14 +181,11 @@ class DatabricksBilling(Billing):
         cloud, kind = self.cloud, self.warehouse_type
         listed = (self.section.get("dbu_price") or {}).get(cloud) or {}
         if kind not in listed:
-            return (
-                None,
-                None,
-                (
-                    f"no list price per DBU for {kind} warehouses on {cloud} in "
-                    f"{self.catalog.source}: set dbu_price in the databricks engine settings"
-                ),
+            why = (
+                f"no list price per DBU for {kind} warehouses on {cloud} in "
+                f"{self.catalog.source}: set dbu_price in the databricks engine settings"
             )
+            return None, None, why
         price: Price = self.price("dbu_price", cloud, kind)
         return price.price, price.as_of, f"${price.price:g}/DBU ({price.unit})"
 
@@ -334,6 +331,8 @@ class DatabricksBilling(Billing):
                 [(s, e + timedelta(minutes=self.auto_stop_minutes)) for s, e in spans(attempts)]
             )
             billed = sum(seconds(s) for s in up)
+            if vms is not None and self.auto_stop_minutes <= 0:
+                vms, vm_how = None, "auto stop is off: the VMs run until someone stops them"
             if vms is None:
                 return Priced(Cost(None, "unknown", as_of, vm_how), [*explain, vm_how or ""]), None
             cost = cost + Cost(vms * billed / 3600, "modelled", as_of)
