@@ -231,6 +231,21 @@ def test_a_month_of_a_pattern():
     assert "max_clusters 2: below 3 queries queue" in " ".join(busy.explain)
 
 
+def test_what_the_generic_code_adds_up_for_a_run():
+    # price_run: the run bill ($1.6217, as in the first example), each query's marginal cost
+    # (q01 40 s + q02 55 s: 12 x 95 / 3600 x 0.70 = $0.2217 in all), the load (30 s:
+    # 12 x 30 / 3600 x 0.70 = $0.07) and storage (the cloud's: unknown), explained in words.
+    queries = [attempt(0, 40), attempt(40, 55, query_id="q02")]
+    priced = rules().price_run(queries, [stored_rows.load(seconds=30.0, bytes_stored=2e9)])
+    assert priced.total.dollars == pytest.approx(12 * 695 / 3600 * 0.70)
+    assert priced.marginal.dollars == pytest.approx(12 * 95 / 3600 * 0.70)
+    assert priced.queries["q02"].dollars == pytest.approx(12 * 55 / 3600 * 0.70)
+    assert priced.load.dollars == pytest.approx(0.07)
+    assert priced.storage_per_month.dollars is None
+    assert any("billed by AWS" in line for line in priced.explain)
+    assert priced.sensitivity.startswith("run bill at auto stop (min) 10 (this run): $1.62")
+
+
 def test_the_least_a_run_costs_is_one_auto_stop_tail():
     # 10 min of a Small serverless warehouse: 12 x 600 / 3600 x 0.70 = $1.40.
     assert rules().minimum_charge().dollars == pytest.approx(1.40)
