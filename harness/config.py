@@ -7,9 +7,11 @@ setting. Every number is checked too: finite, and within the Range written besid
 dataclass when that engine is first used (see EngineSections).
 
 Secrets are known by where a value came from, never by what it looks like: whatever a `${VAR}`,
-`${VAR:-default}` or `${file:PATH}` reference resolved to, and whatever is written in a field
-typed Secret, is never put in a message (the reference is named instead) nor in the stored
-config (`Config.redacted()`), and is registered with harness.errors.scrub as a last guard.
+`${VAR:-default}` or `${file:PATH}` reference resolved to is never put in a message (the
+reference is named instead) nor in the stored config (`Config.redacted()`), and is registered
+with harness.errors.scrub as a last guard. A field typed Secret takes nothing but such a
+reference: a value written there literally is refused, unshown (and masked all the same in what
+is stored, as a config an older whbench accepted may hold one).
 """
 
 from __future__ import annotations
@@ -370,17 +372,21 @@ def _convert(hint: Any, value: Any, origin: _Origin, keys: Keys, limit: Range | 
             return value.strip().lower() == "true"  # values from ${ENV} arrive as text
     if hint is Path or (isinstance(hint, type) and issubclass(hint, str)):  # str, Path, Secret
         secret = hint not in (str, Path) and _is_secret(hint)
+        if secret and not isinstance(value, _Resolved):
+            # Written into the file, a secret is in every copy of it (a repository, a ticket,
+            # a screen share): only a reference keeps it out. Whatever was written is not shown.
+            variable = "_".join(str(key) for key in keys[1:]).upper()
+            raise origin.error(
+                keys,
+                f"a secret may not be written into the config; write ${{{variable}}} (an "
+                "environment variable) or ${file:PATH} (a secrets file) instead; its value is "
+                "not shown",
+            )
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             text = str(value)
             if secret:
                 register_secret(text)
             return hint(text)
-        if secret:  # whatever was written there is the secret: never shown, even in part
-            raise origin.error(
-                keys,
-                f"expected a secret as text (or a ${{VAR}} or ${{file:PATH}} reference), "
-                f"got {_kind(value)}; its value is not shown",
-            )
     name = getattr(hint, "__name__", str(hint))
     raise origin.error(keys, f"expected {name}, got {_described(value)}")
 

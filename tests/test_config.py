@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import harness.engines
 from harness.commands.inspect import validate
-from harness.config import load_config, parse_config
+from harness.config import load_config, parse_config, redact
 from harness.engines.duckdb import DuckDBSettings
 from harness.errors import ConfigError
 from harness.paths import YamlError, bundled, read_yaml
@@ -85,9 +86,52 @@ def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypa
     assert config.redacted()["engines"]["duckdb"]["threads"] == "${WHB_TEST_THREADS}"
 
 
-def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
+@pytest.mark.parametrize(
+    ("engine", "key", "written", "instead"),
+    [
+        ("motherduck", "token", "md-canary-token-1", "${MOTHERDUCK_TOKEN}"),
+        ("clickhouse", "password", "ch-canary-pw", "${CLICKHOUSE_PASSWORD}"),
+        ("snowflake", "private_key_passphrase", 90210, "${SNOWFLAKE_PRIVATE_KEY_PASSPHRASE}"),
+        ("redshift", "password", {"value": "rs-canary"}, "${REDSHIFT_PASSWORD}"),
+        ("snowflake", "token", ["sf-canary"], "${SNOWFLAKE_TOKEN}"),
+    ],
+)
+def test_a_secret_written_into_the_config_is_refused_in_one_line_without_its_value(
+    engine, key, written, instead
+):
+    text = f"engines:\n  {engine}:\n    {key}: {json.dumps(written)}\n"
+    config = parse_config(yaml.safe_load(text), "bench.yaml", text)
+    with pytest.raises(ConfigError) as refused:
+        config.engines[engine]
+    message = str(refused.value)
+    assert message.startswith(f"bench.yaml: line 3: engines.{engine}.{key}: ")
+    assert instead in message and "${file:PATH}" in message and "\n" not in message
+    assert "canary" not in message and "90210" not in message
+
+
+def test_a_secret_from_the_environment_a_default_or_a_file_is_taken(monkeypatch, tmp_path):
+    monkeypatch.setenv("WHB_TEST_TOKEN", "from-the-environment")
+    monkeypatch.delenv("WHB_UNSET", raising=False)
+    secret = tmp_path / "password"
+    secret.write_text("from-a-file\n")
+    config = parse_config(
+        {
+            "engines": {
+                "motherduck": {"token": "${WHB_TEST_TOKEN}"},
+                "clickhouse": {"host": "h", "password": f"${{file:{secret}}}"},
+                "redshift": {"password": "${WHB_UNSET:-from-a-default}"},
+            }
+        }
+    )
+    assert config.engines["motherduck"].token == "from-the-environment"
+    assert config.engines["clickhouse"].password == "from-a-file"
+    assert config.engines["redshift"].password == "from-a-default"
+
+
+def test_literal_secrets_an_older_whbench_accepted_are_masked_when_shown_by_their_type():
     # Snowflake's password and token are typed Secret; the key file's path and the user are not.
-    # A reference's default is a value written in the config, so it is masked too.
+    # A reference's default is a value written in the config, so it is masked too. (Such a
+    # config is refused now, but a run stored by an older whbench may still hold one.)
     raw = {
         "engines": {
             "snowflake": {
@@ -99,8 +143,7 @@ def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
             "redshift": {"password": "s3cr3t", "host": "h"},
         }
     }
-    config = parse_config(raw)
-    assert config.redacted()["engines"] == {
+    assert redact(raw)["engines"] == {
         "snowflake": {
             "password": "***",
             "private_key_file": "/k.p8",
@@ -109,7 +152,8 @@ def test_literal_secrets_are_masked_in_the_stored_config_by_their_type():
         },
         "redshift": {"password": "***", "host": "h"},
     }
-    assert repr(config.engines["snowflake"].password) == "Secret('***')"
+    config = parse_config({"engines": {"snowflake": {"token": "${WHB_TEST_TOKEN:-t}"}}})
+    assert repr(config.engines["snowflake"].token) == "Secret('***')"
 
 
 def test_sign_in_follows_from_the_credentials_type():
@@ -119,9 +163,9 @@ def test_sign_in_follows_from_the_credentials_type():
         config = parse_config({"engines": {engine: settings}})
         return engine_class(engine)(config.engines[engine]).auth_method()
 
-    assert auth("snowflake", private_key_file="/k.p8", password="x") == "key pair"
+    assert auth("snowflake", private_key_file="/k.p8", password="${WHB_UNSET:-x}") == "key pair"
     assert auth("snowflake", connection_name="prod") == "named connection 'prod' (connections.toml)"
-    assert auth("snowflake", token="t") == "OAuth token"
+    assert auth("snowflake", token="${WHB_UNSET:-t}") == "OAuth token"
     assert auth("snowflake") == "none configured"
     assert auth("redshift", iam=True, serverless_work_group="wg").startswith("IAM temporary")
     assert auth("bigquery") == "Application Default Credentials"

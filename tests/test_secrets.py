@@ -42,6 +42,7 @@ def test_no_secret_leaks_anywhere(
         "WHB_SF_PASSWORD": CANARIES["snowflake_password"],
         "WHB_SF_PASSPHRASE": CANARIES["snowflake_passphrase"],
         "WHB_RS_PASSWORD": CANARIES["redshift_password"],
+        "WHB_SF_TOKEN": CANARIES["snowflake_token"],
     }
     engines = {
         "duckdb": {"database": ":memory:"},
@@ -80,8 +81,8 @@ def test_no_secret_leaks_anywhere(
             }
         )
     )
-    # Error paths: a key pair whose passphrase is written into the config itself (masked when
-    # stored), an OAuth token, and a BigQuery key file that cannot get a token.
+    # Error paths: a key pair whose key file is missing, an OAuth token, and a BigQuery key
+    # file that cannot get a token.
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         yaml.safe_dump(
@@ -94,7 +95,7 @@ def test_no_secret_leaks_anywhere(
                     "snowflake": {
                         **engines["snowflake"],
                         "private_key_file": str(tmp_path / "missing.p8"),
-                        "private_key_passphrase": CANARIES["snowflake_passphrase"],
+                        "private_key_passphrase": "${WHB_SF_PASSPHRASE}",
                         "login_timeout_seconds": 5,
                     },
                     "bigquery": {"project": "whbench-test", "credentials_file": str(key_file)},
@@ -112,7 +113,24 @@ def test_no_secret_leaks_anywhere(
                     "snowflake": {
                         **engines["snowflake"],
                         "password": None,
-                        "token": CANARIES["snowflake_token"],
+                        "token": "${WHB_SF_TOKEN}",
+                    }
+                },
+            }
+        )
+    )
+    # A secret written into the config itself: refused, and not printed in the refusal.
+    literal = tmp_path / "literal.yaml"
+    literal.write_text(
+        yaml.safe_dump(
+            {
+                "results_dir": "results",
+                "engines": {
+                    "snowflake": {
+                        **engines["snowflake"],
+                        "password": None,
+                        "private_key_file": str(tmp_path / "missing.p8"),
+                        "private_key_passphrase": CANARIES["snowflake_passphrase"],
                     }
                 },
             }
@@ -148,6 +166,9 @@ def test_no_secret_leaks_anywhere(
         assert whbench("run", "--config", config, "--quiet", "--debug").returncode != 0
         whbench("run", "--config", config, "--quiet")
     whbench("estimate", "--config", bad, "--debug")
+    for command in (("run", "--quiet"), ("engines",), ("estimate", "--debug")):
+        refused = whbench(*command, "--config", literal)
+        assert refused.returncode == 2 and "${SNOWFLAKE_PRIVATE_KEY_PASSPHRASE}" in refused.stderr
 
     # The store, read as text column by column (its file is compressed, so also the raw bytes).
     store = tmp_path / "results" / "results.duckdb"

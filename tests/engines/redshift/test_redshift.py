@@ -66,12 +66,13 @@ def test_unreachable_host_is_retried_then_one_line(whbench, make_config):
                 "host": "127.0.0.1",
                 "port": free_port(),
                 "user": "bench",
-                "password": "secret-canary-value",
+                "password": "${WHB_TEST_RS_CANARY}",  # a secret comes from the environment
                 "ssl": False,
             }
         }
     )
-    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    canary = {"WHB_TEST_RS_CANARY": "secret-canary-value"}
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet", env=canary)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert "cannot reach Redshift after 3 attempts" in result.stderr
     assert "secret-canary-value" not in result.stderr + result.stdout
@@ -85,7 +86,7 @@ def test_wrong_database_is_not_retried(whbench, make_config, redshift_port):
                 "port": redshift_port,
                 "database": "no_such_db",
                 "user": "bench",
-                "password": "x",
+                "password": "${WHB_TEST_RS_PASSWORD:-x}",
                 "ssl": False,
             }
         }

@@ -40,8 +40,9 @@ def test_what_the_stand_in_refuses_is_recorded_not_hidden(whbench, both_engines,
     assert loads == 8
 
 
-def unreachable_snowflake(password: str) -> dict:
-    """Settings for a Snowflake that nothing answers (a free port), failing within seconds."""
+def unreachable_snowflake(password: str = "${WHB_TEST_SF_PASSWORD:-x}") -> dict:
+    """Settings for a Snowflake that nothing answers (a free port), failing within seconds;
+    `password` a reference, as every secret in a config is."""
     from conftest import free_port
 
     return {
@@ -56,8 +57,9 @@ def unreachable_snowflake(password: str) -> dict:
 
 
 def test_unreachable_account_is_a_one_line_error(whbench, make_config):
-    config = make_config(engines={"snowflake": unreachable_snowflake("secret-canary-value")})
-    result = whbench("run", "--config", config, "-q", "q06", "--quiet")
+    config = make_config(engines={"snowflake": unreachable_snowflake("${WHB_TEST_SF_CANARY}")})
+    canary = {"WHB_TEST_SF_CANARY": "secret-canary-value"}  # a secret comes from the environment
+    result = whbench("run", "--config", config, "-q", "q06", "--quiet", env=canary)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert "cannot connect to Snowflake" in result.stderr
     assert "secret-canary-value" not in result.stderr + result.stdout
@@ -86,7 +88,7 @@ def test_engines_shows_the_sign_in_and_clean_drops_only_harness_schemas(whbench,
 def test_one_engine_failing_does_not_stop_the_others(whbench, make_config):
     config = make_config(
         runs=1,
-        engines={"snowflake": unreachable_snowflake("x"), "duckdb": {"database": ":memory:"}},
+        engines={"snowflake": unreachable_snowflake(), "duckdb": {"database": ":memory:"}},
         workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}},
     )
     result = whbench("run", "--config", config, "--json", "--quiet")
