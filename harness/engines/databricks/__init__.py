@@ -11,6 +11,7 @@ in its own schema and fills through the Files API (volumes.py).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -86,6 +87,9 @@ class DatabricksSettings(EngineSettings):
     auto_stop_minutes: Annotated[float, Range(0, 7 * 24 * 60)] = 10
     dbu_price: Annotated[float, Range(0, 1000)] | None = None  # your contract's $/DBU
     vm_dollars_per_hour: Annotated[float, Range(0, 100000)] | None = None  # pro/classic VMs
+    # How long the connector retries a request the workspace refuses or does not answer (a
+    # stopped warehouse answers "starting" for minutes): its own default, 900 s.
+    retry_seconds: Annotated[float, Range(1, 86400)] = 900
 
     def credentials(self) -> Credentials:
         """How to sign in, first match wins: keyless ways before a token."""
@@ -185,6 +189,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def connect(self) -> None:
         from databricks import sql
 
+        _quiet_driver_log()
         s = self.settings
         if not s.http_path or not (s.server_hostname or s.profile):
             raise ConfigError(
@@ -199,6 +204,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             # off, so the only traffic is the benchmark's.
             "enable_telemetry": False,
             "user_agent_entry": "whbench",
+            "_retry_stop_after_attempts_duration": s.retry_seconds,
         }
         if not s.tls:  # a local stand-in: the connector builds https:// URLs otherwise
             options["_connection_uri"] = f"{s.url()}/{s.http_path.lstrip('/')}"
@@ -491,6 +497,14 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def _note(self, note: str) -> None:
         if note not in self.notes:
             self.notes.append(note)
+
+
+def _quiet_driver_log() -> None:
+    """The connector logs each failed request (and retry) before it raises; whbench configures
+    no logging, so Python would print them. The error itself reaches the user as one line."""
+    log = logging.getLogger("databricks.sql")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
 
 
 def _batches(cursor: Any) -> Any:
