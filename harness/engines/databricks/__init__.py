@@ -290,6 +290,8 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             "warehouse_size": s.warehouse_size,
             "max_clusters": s.max_clusters,
             "auto_stop_minutes": s.auto_stop_minutes,
+            "dbu_price": s.dbu_price,
+            "vm_dollars_per_hour": s.vm_dollars_per_hour,
             "load_from": "data_uri" if self.data_location else "volume (Files API)",
             "fetch": self.fetch_path,
         }
@@ -315,6 +317,11 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
                 f"SET QUERY_TAGS['{system_tables.WHBENCH_TAG}'] = '{label}'",
                 "tag queries with the run id",
             ),
+            # Zoned timestamps (date_trunc's) in UTC, Databricks' system default, whatever zone
+            # an admin set for the workspace: answers compare with the other engines' UTC
+            # (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-conf-mgmt-set-timezone,
+            # read 2026-12-06).
+            SessionSetting("SET TIME ZONE 'UTC'", "read timestamps in UTC"),
             # Seconds, 0 to 172800, counted from the start of execution
             # (https://docs.databricks.com/aws/en/sql/language-manual/parameters/statement_timeout,
             # read 2026-12-06).

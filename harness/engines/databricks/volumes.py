@@ -3,11 +3,14 @@ in whbench's own schema, `<catalog>.<namespace>.whb_files`, filled through the F
 COPY INTO then reads by its path (`/Volumes/<catalog>/<schema>/<volume>/…`). It goes with its
 schema (DROP SCHEMA … CASCADE), so `whbench clean` removes it too.
 
-The Files API (https://docs.databricks.com/api/workspace/files, read 2026-12-06): PUT
-/api/2.0/fs/files{path}?overwrite= uploads one file, HEAD the same path gives its
+The Files API (https://docs.databricks.com/api/workspace/files and
+https://docs.databricks.com/aws/en/volumes/files-api, read 2026-12-06) works on volume paths:
+PUT /api/2.0/fs/files{path}?overwrite= uploads one file, HEAD the same path gives its
 Content-Length, PUT /api/2.0/fs/directories{path} makes a folder with its parents. Through
-databricks-sdk's WorkspaceClient.files. One upload is one request: the page gives 5 GiB as the
-most one file may be, far above a generated part file.
+databricks-sdk's WorkspaceClient.files, its plain client (version 2.0; the multipart upload is
+Files API 3.0, a Beta an admin must turn on). "A single-request upload … accepts files up to
+5000 MiB" (https://docs.databricks.com/aws/en/volumes/files-api/multipart-upload, read
+2026-12-06), far above a generated part file.
 """
 
 from __future__ import annotations
