@@ -148,11 +148,13 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     # seconds later itself, for a server that ignores the setting (the Spark stand-in does).
     timer_grace_seconds = 2.0
 
-    # The connector documents rows (fetchone/fetchmany/fetchall, built from Arrow through
-    # pandas) and Arrow tables (fetchmany_arrow/fetchall_arrow):
-    # https://docs.databricks.com/aws/en/dev-tools/python-sql-connector (read 2026-12-06).
-    # Arrow, read into rows here: the same values without pandas, and fetchmany_arrow keeps a
-    # large result bounded where fetchall_arrow would hold it whole.
+    # The connector "uses Arrow as the data-exchange format, and supports APIs (e.g.
+    # fetchmany_arrow) to directly fetch Arrow tables"
+    # (https://pypi.org/project/databricks-sql-connector/, read 2026-12-06); its rows
+    # (fetchmany/fetchall) are made from those tables through pandas (4.9.0's
+    # result_set.py, _convert_arrow_table). Arrow read into rows here: the same values without
+    # pandas; and fetchmany_arrow keeps a large result bounded where fetchall_arrow would hold
+    # it whole.
     fetch_path = spool.fetch_path(
         "Arrow (fetchmany_arrow) read into rows",
         "Arrow batches (fetchmany_arrow), spooled",
