@@ -348,7 +348,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
         """Up to SPOOL_ROWS rows as a list; past that the rest as Arrow batches, spooled."""
         self.fetch_used = "rows"
-        first = _naive(cursor.fetchmany_arrow(spool.SPOOL_ROWS))
+        first = _arrow(cursor.fetchmany_arrow(spool.SPOOL_ROWS))
         rows = spool.python_rows(first)
         if len(rows) < spool.SPOOL_ROWS:
             return rows
@@ -498,7 +498,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
         try:
             cursor.execute(sql)
             columns = [str(d[0]).lower() for d in cursor.description or ()]
-            table = _naive(cursor.fetchall_arrow())
+            table = _arrow(cursor.fetchall_arrow())
             return [dict(zip(columns, row, strict=True)) for row in spool.python_rows(table)]
         finally:
             cursor.close()
@@ -519,7 +519,22 @@ def _quiet_driver_log() -> None:
 def _batches(cursor: Any) -> Any:
     """The rest of a result, BATCH_ROWS rows at a time, as Arrow record batches."""
     while (table := cursor.fetchmany_arrow(spool.BATCH_ROWS)).num_rows:
-        yield from _naive(table).to_batches()
+        yield from _arrow(table).to_batches()
+
+
+def _arrow(table: Any) -> Any:
+    """A fetched chunk as an Arrow table. A server that answers a query with a column-based row
+    set rather than Arrow (a warehouse does so for metadata commands; the Spark stand-in for
+    everything) gets the connector's ColumnTable from fetchmany_arrow, its values already
+    typed by the connector (dates, decimals, timestamps): made an Arrow table of those values."""
+    from databricks.sql.utils import ColumnTable
+
+    if isinstance(table, ColumnTable):
+        import pyarrow as pa
+
+        columns = [pa.array(list(column)) for column in table.column_table]
+        table = pa.Table.from_arrays(columns, names=list(table.column_names))
+    return _naive(table)
 
 
 def _naive(table: Any) -> Any:

@@ -7,7 +7,7 @@ answers are in the conformance suite (tests/engines/test_conformance.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import assert_one_line_error
@@ -262,3 +262,78 @@ def engine(databricks_server):
     engine.connect()
     yield engine
     engine.close()
+
+
+def test_a_query_comes_back_with_its_columns_statement_id_and_no_invented_figures(engine):
+    result = engine.execute("SELECT 1 AS one, 'x' AS letter, DATE '2026-12-06' AS day", 60)
+    assert result.columns == ("one", "letter", "day")
+    assert list(result.rows) == [(1, "x", date(2026, 12, 6))]
+    assert result.engine_query_id  # the connector's cursor.query_id
+    assert result.engine_seconds is None and result.usage.bytes_scanned is None
+    # The stand-in has no system catalog: the statistics stay unknown, and a note says why.
+    assert engine.query_history([result.engine_query_id]) == {}
+    assert any("system.query.history is not readable" in n for n in engine.notes)
+    assert engine.billed_usage(datetime.now(UTC), datetime.now(UTC)) is None
+    assert any("http_path names no SQL warehouse" in n for n in engine.notes)
+
+
+def test_loading_through_the_volume_uploads_once_and_counts_rows(engine, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.engines.base import TableData
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    pq.write_table(pa.table({"n": [1, 2, 3], "s": ["a", "b", None]}), folder / "part-0.parquet")
+    data = TableData("unit/sf1", "t", (folder / "part-0.parquet",))
+    namespace = "whb_unit_volume"
+    engine.drop(namespace)
+    try:
+        assert engine.existing_tables(namespace) == set()
+        (uri,) = engine.source_uris(data)["parquet"]
+        assert uri == f"/Volumes/{engine.catalog}/{namespace}/whb_files/unit/sf1/t/parquet/"
+        statements = [
+            "CREATE TABLE t (n BIGINT, s STRING)",
+            f"COPY INTO t FROM '{uri}' FILEFORMAT = PARQUET",
+        ]
+        outcome = engine.load(namespace, data, statements)
+        assert (outcome.table, outcome.rows) == ("t", 3)
+        assert outcome.bytes_stored is None or outcome.bytes_stored > 0  # never a made-up 0
+        assert engine.existing_tables(namespace) == {"t"}
+        assert namespace in engine.namespaces()
+        # The file is in the volume at its size: a second load does not send it again.
+        volume = engine._files()
+        files = volume._files()
+        remote = uri + "part-0.parquet"
+        size = (folder / "part-0.parquet").stat().st_size
+        assert files.get_metadata(remote).content_length == size
+        sent = []
+        original = files.upload
+        files.upload = lambda *args, **kwargs: sent.append(args[0]) or original(*args, **kwargs)
+        engine.statement("DROP TABLE t")
+        assert engine.load(namespace, data, statements).rows == 3
+        assert sent == []
+    finally:
+        engine.drop(namespace)
+    assert namespace not in engine.namespaces()
+
+
+def test_a_failed_copy_leaves_no_table_and_says_why(engine, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.engines.base import TableData
+
+    pq.write_table(pa.table({"n": [1]}), tmp_path / "part-0.parquet")
+    data = TableData("unit/sf1", "broken", (tmp_path / "part-0.parquet",))
+    namespace = "whb_unit_broken"
+    engine.drop(namespace)
+    try:
+        engine.existing_tables(namespace)
+        statements = ["CREATE TABLE broken (n BIGINT)", "COPY INTO broken FROM 'nowhere'"]
+        with pytest.raises(Exception):  # noqa: B017 (the server's own error, whatever it is)
+            engine.load(namespace, data, statements)
+        assert engine.existing_tables(namespace) == set()
+    finally:
+        engine.drop(namespace)
