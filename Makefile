@@ -48,7 +48,19 @@ $(SPATIAL): $(BQEMULATOR)
 	mkdir -p $(dir $@)
 	cp .venv-bqemulator/lib/python3*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $@
 
-test: lint $(POSTGRES) $(CHROMIUM) $(SPATIAL)
+# The Databricks tests run a Spark 4.3 Thrift Server (tests/engines/databricks/spark.py): PyPI's
+# pyspark 4.3.0 holds a whole Spark (bin/spark-submit, jars/ with spark-hive-thriftserver), in a
+# virtualenv of its own; it needs Java 17 (in the image; else the Databricks tests skip).
+SPARK = .venv-spark/bin/pyspark
+
+$(SPARK):
+	$(PYTHON) -m venv .venv-spark
+	.venv-spark/bin/pip install --quiet pyspark==4.3.0
+	touch $@
+
+.venv-spark: $(SPARK)
+
+test: lint $(POSTGRES) $(CHROMIUM) $(SPATIAL) $(SPARK)
 	$(BIN)/pytest
 
 format: $(BIN)/whbench
