@@ -17,7 +17,9 @@ ClickHouse Cloud (server mode with a cloud_tier; ClickHouseCloudBilling), read 2
   TB-month (AWS us-east-1): https://clickhouse.com/pricing (as its markdown twin was quoted on
   2026-09-05). Scale $0.29846 and Basic $0.21811 per unit-hour are derived from the billing
   overview's worked examples (pricing.yaml shows the arithmetic), which state no rate.
-- Not billed while idle; idles after the idle timeout without user queries:
+- Not billed while idle; idles after the idle timeout without user queries; automatic idling
+  may be turned off ("choose whether or not to allow automatic idling"), and then the service is
+  never paused, so billed every hour:
   https://clickhouse.com/docs/cloud/features/autoscaling/idling
 """
 
@@ -218,6 +220,40 @@ def test_worked_a_month_of_a_pattern():
     )
     assert month.cost.dollars == pytest.approx(4 * 29702 / 3600 * SCALE * 730 / 24)
     assert round(month.cost.dollars, 2) == 299.60
+
+
+def test_worked_a_service_that_never_idles_is_billed_every_hour():
+    """Idling turned off (`idling: false`), the same 4-unit Scale service. The run is charged
+    the stretch it held the service, first query to last, gaps included and no idle tail: the
+    10 minutes of queries are 4 x 10/60 h x $0.29846 = $0.19897 (idling after 15 minutes, the
+    tail made it $0.49743). Two one-minute bursts 20 minutes apart are 10:00 to 10:21, one
+    stretch: 4 x 21/60 x $0.29846 = $0.41784 (idling, two stretches of 16 minutes). A month is the
+    service up around the clock whatever the pattern: 4 units x 24 h x 730/24 days x $0.29846 =
+    4 x 730 x $0.29846 = $871.50 (the docs' own example of this service, at 732 h: $873.89)."""
+    rules = billing_for(cloud_run(idle_minutes=None, idling=False), CATALOG)
+    bill = rules.run_bill(TEN_MINUTES)
+    assert round(bill.cost.dollars, 5) == 0.19897
+    assert "idling turned off" in bill.explain[0] and "no idle tail" in bill.explain[0]
+    bursts = rules.run_bill([timed(0, 60), timed(1200, 60)])
+    assert bursts.cost.dollars == pytest.approx(4 * 21 / 60 * SCALE)
+    assert round(bursts.cost.dollars, 5) == 0.41784
+    assert rules.bill_driver() is None and rules.price_run(TEN_MINUTES).sensitivity is None
+    for queries_per_day in (1, 100):  # the pattern does not move it: every hour is billed
+        month = rules.month(
+            Pattern(queries_per_day=queries_per_day, active_hours=8), rules.marginal(timed(0, 2)), 2
+        )
+        assert round(month.cost.dollars, 2) == 871.50
+    # The marginal cost of a query on the running service is unchanged.
+    assert rules.marginal(timed(0, 2.0)).dollars == pytest.approx(4 * 2.0 / 3600 * SCALE)
+    # A run recorded before `idling` existed is taken to idle, as it was priced then.
+    assert not billing_for(cloud_run(), CATALOG).never_idles
+
+
+def test_never_idling_with_an_idle_timeout_is_refused_in_one_line():
+    from harness.engines.clickhouse import ClickHouseEngine, ClickHouseSettings
+
+    with pytest.raises(ConfigError, match=r"^engines\.clickhouse\.idle_minutes: .*idling: false"):
+        ClickHouseEngine(ClickHouseSettings(host="h", idling=False, idle_minutes=15))
 
 
 def test_unknowns_are_none_never_zero():

@@ -15,8 +15,8 @@ own, so a query is found by the `log_comment` the engine sets for it.
 
 Server mode: with `host` set, a ClickHouse server or ClickHouse Cloud through clickhouse-connect
 (HTTP(S)), with `port`, `secure`, `user` and a `password: Secret`; `cloud_tier`, `replicas`,
-`memory_gib_per_replica` and `idle_minutes` describe a ClickHouse Cloud service for pricing (they
-cannot be read from the server).
+`memory_gib_per_replica`, `idle_minutes` and `idling` describe a ClickHouse Cloud service for
+pricing (they cannot be read from the server).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,6 +44,7 @@ from harness.engines.base import (
     TableData,
     owned,
 )
+from harness.engines.clickhouse import query_log
 from harness.engines.clickhouse.billing import ClickHouseBilling
 from harness.engines.clickhouse.results import readable_batches, table_rows
 from harness.engines.clickhouse.server import local_file_insert
@@ -90,6 +91,15 @@ SERVER_COLD_METHOD = (
     "attempt is lukewarm"
 )
 CLOUD_TIERS = ("basic", "scale", "enterprise")
+# How whbench makes the tables (workloads/_shared/clickhouse/schema.sql.j2), recorded with every
+# run so that a comparison says it: "Choosing an effective primary key in ClickHouse is crucial
+# for query performance and storage efficiency" (the ordering key, the table's ORDER BY:
+# https://clickhouse.com/docs/best-practices/choosing-a-primary-key, read 2026-12-06), and none
+# is chosen here, so the figures are ClickHouse's untuned ones.
+TABLE_LAYOUT = (
+    "untuned: MergeTree without a sorting key (ORDER BY tuple()), no partitions, skip indexes "
+    "or projections; ClickHouse's default settings but for the session's own"
+)
 DROPPED_CACHES = ("MARK", "UNCOMPRESSED", "PRIMARY INDEX", "PAGE", "QUERY", "QUERY CONDITION")
 
 
@@ -114,11 +124,14 @@ class ClickHouseSettings(EngineSettings):
     password: Secret | None = None  # from ${VAR} or ${file:…} only
     # A ClickHouse Cloud service, for pricing (the server cannot say): its tier ("basic",
     # "scale", "enterprise"; None: not ClickHouse Cloud), replicas, memory per replica and the
-    # idle timeout after which it scales to zero.
+    # idle timeout after which it scales to zero (None: not known). `idling: false` is the
+    # console's automatic idling turned off: the service never scales to zero, so it has no
+    # idle timeout and is billed every hour (billing.py).
     cloud_tier: str | None = None
     replicas: Annotated[int, Range(1, 1000)] | None = None
     memory_gib_per_replica: Annotated[float, Range(0, 4096, low_open=True)] | None = None
     idle_minutes: Annotated[float, Range(0, 7 * 24 * 60)] | None = None
+    idling: bool = True
 
     def credentials(self) -> Credentials:
         if self.host is None:
@@ -168,6 +181,11 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
             raise ConfigError(
                 f"engines.clickhouse.cloud_tier: {settings.cloud_tier!r} is not a ClickHouse "
                 f"Cloud tier; give one of {', '.join(CLOUD_TIERS)}"
+            )
+        if not settings.idling and settings.idle_minutes is not None:
+            raise ConfigError(
+                "engines.clickhouse.idle_minutes: a service with idling: false never idles, so "
+                "it has no idle timeout; remove idle_minutes, or set idling: true"
             )
         if settings.host is not None:
             self.fetch_path = SERVER_FETCH_PATH
@@ -258,6 +276,8 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
                 "replicas": s.replicas,
                 "memory_gib_per_replica": s.memory_gib_per_replica,
                 "idle_minutes": s.idle_minutes,
+                "idling": s.idling,
+                "tables": TABLE_LAYOUT,
                 "fetch": self.fetch_path,
             }
         threads, memory, server_memory = self._rows(
@@ -271,6 +291,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
             "threads": int(threads),
             # Bytes, as DuckDB's billing rule reads a memory size ("… B").
             "memory_limit": f"{limit} B" if limit else None,
+            "tables": TABLE_LAYOUT,
             "fetch": self.fetch_path,
         }
 
@@ -408,34 +429,13 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
                 side.close()
 
     def query_history(self, query_ids: Sequence[str]) -> dict[str, tuple[float | None, Usage]]:
-        """From system.query_log (ClickHouse's query log,
-        https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
-        query_duration_ms, read_bytes, read_rows ("Total number of rows read from all tables
-        and table functions participated in query") and memory_usage ("Memory consumption by
-        the query") of each finished query, by its query id (a server) or its log_comment
-        (chDB keeps ids of its own)."""
+        """Each finished query's duration, bytes and rows read and peak memory, from
+        system.query_log (query_log.py), by the label this session gave it."""
         ids = [i for i in query_ids if i and i.startswith("whb-")]
         if not ids:
             return {}
         self._flush_logs()
-        wanted = ", ".join(f"'{i}'" for i in ids)
-        found = {}
-        for label, duration_ms, read_bytes, read_rows, memory in self._rows(
-            f"SELECT if(query_id IN ({wanted}), query_id, log_comment), query_duration_ms, "
-            "read_bytes, read_rows, memory_usage FROM system.query_log WHERE type = "
-            f"'QueryFinish' AND query_kind = 'Select' AND (query_id IN ({wanted}) OR "
-            f"log_comment IN ({wanted}))"
-        ):
-            found[label] = (
-                duration_ms / 1000,
-                Usage(
-                    bytes_scanned=int(read_bytes),
-                    execution_seconds=duration_ms / 1000,
-                    rows_read=int(read_rows),
-                    peak_memory_bytes=_peak_memory(memory),
-                ),
-            )
-        return found
+        return query_log.statistics(self._rows(query_log.statistics_sql(ids)))
 
     def _flush_logs(self) -> None:
         """What is buffered, into system.query_log before it is read. A server's user may lack
@@ -450,40 +450,9 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
     # -- the team's own query history (`whbench workload import-history`) ---------------------
     def history_sql(self, since: datetime) -> str:
-        """Finished SELECTs from system.query_log, in its documented columns
-        (https://clickhouse.com/docs/operations/system-tables/query_log, read 2026-12-06):
-        `query`, `query_duration_ms`, `read_bytes`, `query_start_time_microseconds`. Embedded,
-        the log holds what ran on this data folder only."""
-        if since.tzinfo is not None:
-            since = since.astimezone(UTC)
-        start = f"toDateTime64('{since:%Y-%m-%d %H:%M:%S}', 6, 'UTC')"
-        return (
-            "SELECT query, query_duration_ms, read_bytes, query_start_time_microseconds "
-            "AS started_at, toString(type) AS type, toString(query_kind) AS query_kind "
-            "FROM system.query_log "
-            "WHERE type = 'QueryFinish' AND query_kind = 'Select' AND is_initial_query "
-            f"AND query_start_time_microseconds >= {start} "
-            "ORDER BY query_start_time_microseconds"
-        )
+        return query_log.history_sql(since)
 
-    @staticmethod
-    def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
-        from harness.history import HistoryEntry
-
-        entries = []
-        for row in rows:
-            if row.get("type") != "QueryFinish" or row.get("query_kind") != "Select":
-                continue
-            duration, read = row.get("query_duration_ms"), row.get("read_bytes")
-            entries.append(
-                HistoryEntry(
-                    text=str(row["query"]).strip(),
-                    elapsed_seconds=None if duration is None else float(duration) / 1000,
-                    bytes_scanned=None if read is None else int(read),
-                    started_at=row.get("started_at"),
-                )
-            )
-        return entries
+    history_entries = staticmethod(query_log.history_entries)
 
     def read_history(self, since: datetime, timeout_seconds: float) -> list[HistoryEntry]:
         self._flush_logs()
@@ -570,15 +539,6 @@ def _columns_with_nulls(data: TableData) -> set[str] | None:
                 if stats is None or not stats.has_null_count or stats.null_count:
                     found.add(column.path_in_schema.split(".")[0])
     return found
-
-
-def _peak_memory(memory_usage: Any) -> int | None:
-    """The query log's memory_usage is the query's peak: ClickHouse writes its memory
-    tracker's peak_memory_usage there, or 0 when that tracked none (src/Interpreters/
-    executeQuery.cpp, `elem.memory_usage = info.peak_memory_usage > 0 ? … : 0`, read
-    2026-12-06; the docs say only "Memory consumption by the query"). Every query holds some
-    memory, so 0 means not tracked: None, not a claim that it used none."""
-    return int(memory_usage) if memory_usage else None
 
 
 def _quote(identifier: str) -> str:

@@ -25,6 +25,12 @@ ClickHouse's pages state it (read 2026-12-06):
   AUTO_SUSPEND, the bill runs from the query that wakes it to `idle_minutes` after its last one,
   idle tail included. Adaptive idling may keep it up longer (merges running, more than 10,000
   parts, a slow start): not modelled, so the figure is a lower bound in those cases.
+- Idling turned off (`idling: false`): the same page says one may "choose whether or not to
+  allow automatic idling"; a service that may not idle is never paused, so its compute is billed
+  every hour, used or not. The run is charged the stretch it held the service, its first query
+  to its last, gaps included (there is no tail: the hours after are billed to whatever follows),
+  and a month is the service up around the clock (the billing overview's worked examples price
+  such a month as 732 h; whbench's month is 730 h).
 - Not said by the docs, so not applied: whether a partial minute is rounded up (each running
   stretch is rounded up to whole minutes here: at most one minute more per stretch, said in the
   bill), any minimum per wake-up (none applied), whether waking up is billed, and whether the
@@ -56,6 +62,7 @@ from harness.pricing import (
     Cost,
     Driver,
     Priced,
+    Span,
     busy_seconds_per_day,
     capacity_needed,
     held_seconds,
@@ -85,8 +92,8 @@ CLOUD_KEYS = (
 
 SELF_MANAGED = (
     "a self-managed ClickHouse server: its cost is the machines it runs on, which whbench cannot "
-    "see (set cloud_tier, replicas, memory_gib_per_replica and idle_minutes for a ClickHouse "
-    "Cloud service)"
+    "see (set cloud_tier, replicas, memory_gib_per_replica and idle_minutes, or idling: false, "
+    "for a ClickHouse Cloud service)"
 )
 
 
@@ -138,6 +145,11 @@ class ClickHouseCloudBilling(Billing):
     def idle_minutes(self) -> float | None:
         value = self.settings.get("idle_minutes")
         return None if value is None else float(value)
+
+    @property
+    def never_idles(self) -> bool:
+        """Automatic idling turned off (a run recorded before `idling` existed: allowed)."""
+        return self.settings.get("idling") is False
 
     def compute_units(self) -> tuple[float | None, str]:
         """Replicas x memory per replica / 8 GiB, and how (or which setting is missing)."""
@@ -197,8 +209,8 @@ class ClickHouseCloudBilling(Billing):
 
     def bill_driver(self) -> Driver | None:
         """The idle timeout: the tail billed after every burst of queries."""
-        if self.tier is None or self.idle_minutes is None:
-            return None
+        if self.tier is None or self.idle_minutes is None or self.never_idles:
+            return None  # never idling: no timeout drives the bill, every hour is billed
         return Driver(
             "idle_minutes",
             "idle timeout (min)",
@@ -227,11 +239,14 @@ class ClickHouseCloudBilling(Billing):
         busy = spans(attempts)
         if not busy:
             return Priced(FREE, ["no query ran: the service was not woken for the run"])
+        if self.never_idles:
+            return self._held_without_idling(busy)
         idle = self.idle_minutes
         if idle is None:
             why = (
                 "the service's idle timeout is not recorded: set idle_minutes in the clickhouse "
-                "engine settings (the tail after the last query is billed)"
+                "engine settings (the tail after the last query is billed), or idling: false "
+                "for a service that never idles"
             )
             return Priced(Cost(None, "unknown", None, why), [why])
         tail = timedelta(minutes=idle)
@@ -246,6 +261,25 @@ class ClickHouseCloudBilling(Billing):
                 f"stretch(es) (idle timeout {idle:g} min, idle tail included; the first query "
                 f"taken to wake it), billed {billed / 60:g} min (per-minute metering, each "
                 "stretch rounded up: the docs do not say how a partial minute is billed)",
+                *explain,
+                "data transfer (egress) is billed too but not measured: left out",
+            ],
+        )
+
+    def _held_without_idling(self, busy: list[Span]) -> Priced:
+        """A service that never idles, charged from the run's first query to its last, gaps
+        included (it did not pause in them), rounded up to whole minutes."""
+        start, end = min(s for s, _ in busy), max(e for _, e in busy)
+        step = float(self.cloud["metering_seconds"])
+        billed = math.ceil(seconds((start, end)) / step - 1e-9) * step
+        cost, explain = self._unit_seconds(billed)
+        return Priced(
+            cost,
+            [
+                f"idling turned off: the service never scales to zero and is billed every hour, "
+                f"used or not; the run held it {units.seconds(seconds((start, end)))}, first "
+                f"query to last (gaps included, no idle tail), billed {billed / 60:g} min "
+                "(per-minute metering, rounded up)",
                 *explain,
                 "data transfer (egress) is billed too but not measured: left out",
             ],
@@ -280,11 +314,23 @@ class ClickHouseCloudBilling(Billing):
         is taken to add throughput in proportion, which was not measured."""
         if self.tier is None:
             return Priced(Cost(None, "unknown", None, SELF_MANAGED), [SELF_MANAGED])
+        need = capacity_needed(pattern, seconds_per_query)
+        if self.never_idles:
+            cost, explain = self._unit_seconds(24 * 3600)
+            return Priced(
+                cost.times(max(1, need.units) * DAYS_PER_MONTH),
+                [
+                    need.says("services"),
+                    f"{max(1, need.units)} x the run's compute units up 24 h a day, every day: "
+                    "idling is turned off, so the service never scales to zero (scaling down "
+                    "outside the active hours not modelled)",
+                    *explain,
+                ],
+            )
         idle = self.idle_minutes
         if idle is None:
-            why = "the idle timeout is not recorded: set idle_minutes"
+            why = "the idle timeout is not recorded: set idle_minutes, or idling: false"
             return Priced(Cost(None, "unknown", None, why), [why])
-        need = capacity_needed(pattern, seconds_per_query)
         if need.units <= 1:
             each = seconds_per_query + idle * 60
             daily = busy_seconds_per_day(pattern.queries_per_day, each, pattern.active_hours)

@@ -39,7 +39,7 @@ from harness.engines.credentials import (
     NoCredentials,
     Secret,
 )
-from harness.engines.duckdb import DuckDBEngine, _quote
+from harness.engines.duckdb import TABLE_LAYOUT, DuckDBEngine, _quote
 from harness.engines.motherduck.billing import DUCKLINGS, MotherDuckBilling
 from harness.errors import ConfigError, EngineError, first_line, register_secret
 from harness.settings import Range
@@ -159,6 +159,7 @@ class MotherDuckEngine(DuckDBEngine):
             "database": "local stand-in" if settings.local_stand_in else f"md:{settings.database}",
             "duckling": settings.duckling,
             "cooldown_seconds": settings.cooldown_seconds,
+            "tables": TABLE_LAYOUT,  # DuckDB's tables, made as DuckDB's are
             "fetch": self.fetch_path,
         }
 

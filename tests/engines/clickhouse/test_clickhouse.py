@@ -13,7 +13,12 @@ import pytest
 
 from harness.engines import engine_class
 from harness.engines.base import QueryCancelled, QueryTimeout, TableData
-from harness.engines.clickhouse import SERVER_FETCH_PATH, ClickHouseEngine, ClickHouseSettings
+from harness.engines.clickhouse import (
+    SERVER_FETCH_PATH,
+    TABLE_LAYOUT,
+    ClickHouseEngine,
+    ClickHouseSettings,
+)
 from harness.errors import EngineError
 from harness.workloads import Column, Renderer, Table, get_workload
 
@@ -64,10 +69,20 @@ def test_server_settings_are_described_without_a_connection():
         "replicas": 2,
         "memory_gib_per_replica": 8.0,
         "idle_minutes": 15,
+        "idling": True,
+        "tables": TABLE_LAYOUT,
         "fetch": SERVER_FETCH_PATH,
     }
+    assert TABLE_LAYOUT.startswith("untuned: ") and "ORDER BY tuple()" in TABLE_LAYOUT
     described = ClickHouseEngine(ClickHouseSettings(host="h")).describe()
     assert described["cloud_tier"] is None and described["replicas"] is None
+    # A service whose automatic idling is turned off, as a config says it.
+    from harness.config import parse_config
+
+    section = {"host": "h", "cloud_tier": "scale", "idling": False}
+    never = parse_config({"engines": {"clickhouse": section}}).engines["clickhouse"]
+    described = ClickHouseEngine(never).describe()
+    assert described["idling"] is False and described["idle_minutes"] is None
 
 
 def test_a_cloud_tier_that_is_not_one_is_refused():
@@ -167,6 +182,7 @@ def test_settings_are_recorded_and_standard_sql_semantics_set(engine):
     assert described["mode"] == "embedded"
     assert described["threads"] == 2 and described["path"].endswith("chdb")
     assert described["memory_limit"].endswith(" B") and int(described["memory_limit"][:-2]) > 0
+    assert described["tables"] == TABLE_LAYOUT  # the run records that its tables are untuned
     assert engine.version().startswith("26.")
     engine.statement("CREATE DATABASE IF NOT EXISTS whb_settings")
     engine.prepare_session("whb_settings", "test", 60)
@@ -207,10 +223,10 @@ def test_statistics_come_from_the_query_log_by_label(engine):
 
 
 def test_a_query_log_memory_of_zero_is_unknown():
-    from harness.engines.clickhouse import _peak_memory
+    from harness.engines.clickhouse.query_log import peak_memory
 
     # ClickHouse writes 0 where its memory tracker saw no peak: unknown, never "used none".
-    assert (_peak_memory(0), _peak_memory(None), _peak_memory(4096)) == (None, None, 4096)
+    assert (peak_memory(0), peak_memory(None), peak_memory(4096)) == (None, None, 4096)
 
 
 def test_cold_drops_clickhouse_s_caches_and_says_lukewarm(engine):

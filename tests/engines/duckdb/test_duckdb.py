@@ -50,6 +50,7 @@ def test_version_and_settings_are_recorded(engine):
     assert engine.version().startswith("v")
     described = engine.describe()
     assert described["threads"] == 1 and described["database"].endswith("e.duckdb")
+    assert "no sort keys" in described["tables"]  # recorded: nothing was tuned
 
 
 def test_registry_knows_its_engines():

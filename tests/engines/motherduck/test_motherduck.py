@@ -57,6 +57,7 @@ def test_describe_names_the_stand_in_and_the_duckling(tmp_path):
     finally:
         engine.close()
     assert described["database"] == "local stand-in" and described["duckling"] == "jumbo"
+    assert "no sort keys" in described["tables"]  # DuckDB's tables, made as DuckDB's are
     assert MotherDuckEngine(MotherDuckSettings(database="bench")).describe()["database"] == (
         "md:bench"
     )
