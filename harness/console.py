@@ -112,11 +112,14 @@ def run_summaries(summaries: list[Any], as_json: bool, show_queries: bool) -> No
 def _summary(s: Any, show_queries: bool) -> None:
     if not (show_queries and s.queries):
         show(f"{s.run_id}: {s.status}")
+        if line := s.unsupported_line():
+            echo(f"  {line}")
         return
     if s.load is not None:
         load_levels(s.load, title(vars(s)))
-        if line := s.answers_line():
-            echo(line)
+        for line in (s.answers_line(), s.unsupported_line()):
+            if line:
+                echo(line)
         return
     first_runs = " / ".join(sorted({q["first_run"] for q in s.queries if q["first_run"]}))
     columns = ("query", "status", first_runs or "first", "hot (best)", "rows", "answer")
@@ -132,8 +135,9 @@ def _summary(s: Any, show_queries: bool) -> None:
             q["checksum"] or "–",
         )
     show(grid)
-    if line := s.answers_line():
-        echo(line)
+    for line in (s.answers_line(), s.unsupported_line()):
+        if line:
+            echo(line)
 
 
 def load_levels(load: dict[str, Any], heading: str) -> None:
@@ -169,7 +173,12 @@ def _problems(summaries: list[Any]) -> None:
     for s in summaries:
         if not s.error:
             continue
-        failed = [q for q in s.queries if q["status"] != "ok" or q["answer"] == "wrong"]
+        # an unsupported query is a result (the engine lacks a feature), not a problem
+        failed = [
+            q
+            for q in s.queries
+            if q["status"] not in ("ok", "unsupported") or q["answer"] == "wrong"
+        ]
         for q in failed:
             what = (
                 f"{q['status']}: {q['error']}"
@@ -340,6 +349,8 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
     show(f"{'round trip':>16}: {round_trip(run.round_trip_seconds)}")
     for note in run.notes or []:  # what the engine could not do as asked
         show(f"{'note':>16}: {note}")
+    for line in capability_lines(run.engine_settings, found["attempts"]):
+        show(f"{'features':>16}: {line}")
     if found["loads"]:
         grid = table("table", "status", "rows", "bytes stored", "seconds", title="loads")
         for ld in found["loads"]:
@@ -373,6 +384,19 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
         if kept.difference is not None:
             difference = kept.difference
             echo(f"{query_id}: wrong against {difference.against}: {difference.rule}")
+
+
+def capability_lines(engine_settings: dict[str, Any] | None, attempts: list[Any]) -> list[str]:
+    """What a run's engine emulated (as recorded with the run) and which queries it could not
+    run for want of a feature, with why: one line each."""
+    found = []
+    features = (engine_settings or {}).get("features") or {}
+    for name, support in features.items():
+        if support.get("level") == "emulated":
+            found.append(f"{name} emulated: {support.get('note')}")
+    reasons = {a.query_id: a.error for a in attempts if a.status == "unsupported"}
+    found += [f"{query_id} unsupported: {why}" for query_id, why in reasons.items()]
+    return found
 
 
 def engines(rows: list[dict[str, Any]], as_json: bool) -> None:

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.capabilities import Support, unsupported_reason
 from harness.config import Config, WorkloadChoice
 from harness.datagen import check_generation
 from harness.engines import engine_class
@@ -34,7 +35,11 @@ class PlannedQuery:
     sql: str
     ordered: bool
     dialect: str
-    skipped: str | None = None  # why it cannot run on this engine (it cannot be translated)
+    # Why it is not sent to this engine, and the attempt status that records it: "skipped"
+    # (it cannot be translated) or "unsupported" (the engine lacks a feature it needs, as the
+    # engine's features.yaml declares): a result of its own, not a failure.
+    skipped: str | None = None
+    skipped_as: str = "skipped"
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,13 @@ def plan(
                     workload,
                     workload_scale,
                     workload_options,
-                    _planned_queries(workload, renderer, cls.dialect, queries or choice.queries),
+                    _planned_queries(
+                        workload,
+                        renderer,
+                        cls.dialect,
+                        queries or choice.queries,
+                        (engine_name, cls.features()),
+                    ),
                     renderer,
                     load=load.for_workload(workload) if load else None,
                 )
@@ -176,12 +187,22 @@ def plan(
 
 
 def _planned_queries(
-    workload: Workload, renderer: Renderer, dialect: str, chosen: list[str] | None
+    workload: Workload,
+    renderer: Renderer,
+    dialect: str,
+    chosen: list[str] | None,
+    engine: tuple[str, dict[str, Support]] = ("", {}),
 ) -> list[PlannedQuery]:
     """The chosen queries rendered; one that cannot be translated for the dialect is planned
-    as skipped, with the reason, never sent half-translated."""
+    as skipped, and one needing a feature the engine (name, declarations) lacks as
+    unsupported, each with the reason, never sent."""
     planned = []
     for query in workload.select(chosen):
+        if reason := unsupported_reason(*engine, query.features):
+            planned.append(
+                PlannedQuery(query.id, query.title, "", False, dialect, reason, "unsupported")
+            )
+            continue
         try:
             sql = renderer.query(query.id)
         except Untranslatable as exc:

@@ -30,6 +30,7 @@ from typing import Any
 from harness import __version__
 from harness.answers import Expected, expected_answers
 from harness.budget import Budget
+from harness.capabilities import run_record
 from harness.config import Config
 from harness.datagen import DataSet, ensure_data
 from harness.engines import billing_for, connected
@@ -69,9 +70,18 @@ class RunSummary:
         line = f"answers: {correct}/{len(checked)} correct ({self.answers_from})"
         if wrong := [q["query_id"] for q in checked if q["answer"] == "wrong"]:
             line += f"; wrong: {', '.join(wrong)}"
-        if unchecked := len(self.queries) - len(checked):
+        unsupported = [q for q in self.queries if q["status"] == "unsupported"]
+        if unchecked := len(self.queries) - len(checked) - len(unsupported):
             line += f"; {unchecked} without a known answer"
         return line
+
+    def unsupported_line(self) -> str | None:
+        """ "2 unsupported on redshift: v01, v02" — queries needing a feature the engine lacks
+        (its features.yaml), recorded as such: a result, not a failure."""
+        ids = [q["query_id"] for q in self.queries if q["status"] == "unsupported"]
+        if not ids:
+            return None
+        return f"{len(ids)} unsupported on {self.engine}: {', '.join(ids)}"
 
 
 class Runner:
@@ -197,6 +207,8 @@ class Runner:
                 **engine.describe(),
                 "platform": platform.platform(),
                 "cpu_count": os.cpu_count(),
+                # what the engine declared for the features its queries need, as it was then
+                **_features_of(task, engine),
             },
             workload=task.workload.name,
             data_type=task.workload.data_type,
@@ -262,10 +274,11 @@ class Runner:
                     continue
                 if self.budget and refusal is None and not query.skipped:
                     refusal = self.budget.before(engine, query.id, query.sql)
-                if reason := query.skipped or refusal:  # skipped, and says why
+                if reason := query.skipped or refusal:  # not sent, and says why
                     phase = "lukewarm" if number == 1 else "hot"
+                    status = query.skipped_as if query.skipped else "skipped"
                     attempt = Attempt(
-                        query.id, number, phase, "skipped", datetime.now(UTC), error=reason
+                        query.id, number, phase, status, datetime.now(UTC), error=reason
                     )
                 else:
                     attempt = self._attempt(engine, query, number, judge)
@@ -508,6 +521,14 @@ def _query_summaries(store: Store, run_id: str, queries: set[str]) -> list[dict[
             }
         )
     return summaries
+
+
+def _features_of(task: Task, engine: Engine) -> dict[str, Any]:
+    """{"features": {name: {level, note, source}}} for the features the task's queries name
+    (the report reads emulations from it); nothing when they name none."""
+    chosen = {q.id for q in task.queries}
+    names = tuple(f for q in task.workload.queries if q.id in chosen for f in q.features)
+    return {"features": run_record(engine.features(), names)} if names else {}
 
 
 def _one_line(exc: BaseException) -> str:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from harness import sandbox
 from harness.answers import DEFAULT_RELATIVE, AnswerRules
+from harness.capabilities import Approximate, check_approximate, check_features
 from harness.engines import dialects
 from harness.engines.base import NAMESPACE_PREFIX
 from harness.errors import TemplateError, WorkloadError
@@ -44,7 +45,7 @@ from harness.scale import YOUR_DATA, Scale
 from harness.settings import TemplateLimits
 from harness.translate import Untranslatable, strip_statement, translate
 
-DATA_TYPES = ("structured", "semi-structured", "unstructured")
+DATA_TYPES = ("structured", "semi-structured", "unstructured", "vector embeddings", "time series")
 FILES_GENERATOR = "files"  # harness/datagen/files.py: a workload's own files, not generated
 SHARED_DIR = "_shared"
 MACRO_FILE = "dialect.sql.j2"
@@ -69,6 +70,8 @@ class Query:
     id: str
     title: str
     params: dict[str, Any] = field(default_factory=dict)
+    features: tuple[str, ...] = ()  # what it exercises (workloads/_shared/features.yaml)
+    approximate: Approximate | None = None  # scored by recall@k, not by equality
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ WORKLOAD_KEYS: dict[str, Any] = {
     "scale": {"default": None, "min": None, "max": None, "unit": None},
     "data": NAMES,
     "tables": {"*": NAMES},
-    "queries": [{"id": None, "title": None, "params": ANY}],
+    "queries": [{"id": None, "title": None, "params": ANY, "features": ANY, "approximate": ANY}],
     "options": {"*": _OPTION_KEYS},
     "streams": {"orders": ANY, "metric": None, "min_streams": ANY},
     "answers": {
@@ -351,9 +354,7 @@ def read_workload(folder: Path) -> Workload:
                 Table(name, tuple(Column(c, t) for c, t in columns.items()))
                 for name, columns in tables.items()
             ),
-            queries=tuple(
-                Query(q["id"], q["title"], dict(q.get("params") or {})) for q in spec["queries"]
-            ),
+            queries=tuple(_query(q, spec_file) for q in spec["queries"]),
             path=folder,
             options=tuple(
                 Option(name, int(o["default"]), int(o["min"]), int(o["max"]), o.get("help", ""))
@@ -366,6 +367,13 @@ def read_workload(folder: Path) -> Workload:
             f"{spec_file}: invalid workload definition ({type(exc).__name__}: {exc}); "
             "see docs/workloads.md"
         ) from None
+
+
+def _query(q: dict[str, Any], spec_file: Path) -> Query:
+    where = f"{spec_file}: query {q['id']}"
+    features = check_features(q.get("features"), where)
+    approximate = check_approximate(q.get("approximate"), where)
+    return Query(q["id"], q["title"], dict(q.get("params") or {}), features, approximate)
 
 
 def _your_data(spec: dict[str, Any], data: dict[str, str], folder: Path) -> dict[str, Any]:

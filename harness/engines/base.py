@@ -24,6 +24,7 @@ from harness.errors import EngineError, UsageError, first_line
 from harness.records import LoadOutcome, Usage
 
 if TYPE_CHECKING:
+    from harness.capabilities import Support
     from harness.history import HistoryEntry
     from harness.objectstore import Location
     from harness.pricing import Billing
@@ -177,6 +178,14 @@ class Engine(abc.ABC, Generic[SettingsT]):
 
             where = f"engines.{self.name}.data_uri"
             self.data_location = Location.parse(uri, self.object_stores, where)
+
+    @classmethod
+    def features(cls) -> dict[str, Support]:
+        """What the engine does per feature (native, emulated, unsupported), as its package's
+        features.yaml declares it, or its base class's (harness/capabilities.py)."""
+        from harness.capabilities import declared
+
+        return declared(cls)
 
     @classmethod
     def namespace_prefix(cls, settings: SettingsT) -> str:
