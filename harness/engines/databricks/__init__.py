@@ -6,7 +6,7 @@ a personal access token (from ${VAR} or ${file:…} only). Results come as Arrow
 queueing and bytes read come from one system.query.history look-up per workload, and the
 warehouse's DBUs from system.billing.usage, where the user may read them (system_tables.py).
 Data is loaded with COPY INTO from a bucket folder (`data_uri`) or from a volume whbench creates
-in its own schema and fills through the Files API (volumes.py).
+of its own and fills through the Files API (volumes.py).
 """
 
 from __future__ import annotations
@@ -183,7 +183,6 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             )
         self.fetch_used: str | None = None  # the last query's path: "rows" or "arrow"
         self.catalog: str | None = settings.catalog  # current_catalog() once connected
-        self._namespace: str | None = None  # the schema being loaded or queried
         self._cursor: Any = None  # the cursor of the query in flight, for cancel()
         self._volume: Volume | None = None
 
@@ -300,8 +299,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
 
     # -- the session --------------------------------------------------------------------------
     def use(self, namespace: str) -> None:
-        self._namespace = owned(namespace)
-        self.statement(f"USE SCHEMA {namespace}")
+        self.statement(f"USE SCHEMA {owned(namespace)}")
 
     def session_settings(self, tag: str, timeout_seconds: float) -> list[SessionSetting]:
         label = re.sub(r"[^\w.-]", "_", tag)
@@ -425,8 +423,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
 
     # -- data ---------------------------------------------------------------------------------
     def existing_tables(self, namespace: str) -> set[str]:
-        self._namespace = owned(namespace)
-        if namespace not in self.namespaces():
+        if owned(namespace) not in self.namespaces():
             return set()
         cursor = self._con.cursor()
         cursor.execute(f"SHOW TABLES IN {namespace}")
@@ -439,7 +436,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
         return sorted(name for name in names if name.startswith("whb_"))
 
     def drop(self, namespace: str) -> None:
-        # CASCADE takes the schema's tables and whbench's volume of uploaded files with it.
+        # CASCADE: the schema's tables (and, for whb_files, the volume and its files) with it.
         self.statement(f"DROP SCHEMA IF EXISTS {owned(namespace)} CASCADE")
 
     def source_uris(self, data: TableData) -> dict[str, list[str]]:
@@ -451,23 +448,23 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
         }
 
     def _files(self) -> Volume:
-        """The volume the files go to: `<catalog>.<namespace>.whb_files`."""
-        if self._namespace is None or self.catalog is None:
-            raise EngineError("databricks: load before connect and existing_tables")
-        if self._volume is None or self._volume.schema != self._namespace:
-            self._volume = Volume(self.catalog, self._namespace, self._sdk_config)
+        """whbench's volume in the catalog (volumes.py), made on the first load."""
+        if self.catalog is None:
+            raise EngineError("databricks: connect before naming the files to load")
+        if self._volume is None:
+            self._volume = Volume(self.catalog, self._sdk_config)
         return self._volume
 
     def load(self, namespace: str, data: TableData, statements: Sequence[str]) -> LoadOutcome:
         table = data.table
         started = time.perf_counter()
         self.statement(f"CREATE SCHEMA IF NOT EXISTS {owned(namespace)}")
-        self._namespace = namespace
         self.statement(f"USE SCHEMA {namespace}")
         if self.data_location is not None:
             self.upload(data)
         else:
             volume = self._files()
+            self.statement(f"CREATE SCHEMA IF NOT EXISTS {volume.schema}")
             self.statement(f"CREATE VOLUME IF NOT EXISTS {volume.name}")
             volume.upload(data)
         try:

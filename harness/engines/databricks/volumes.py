@@ -1,7 +1,10 @@
 """The volume whbench puts generated files in when no `data_uri` is set: a Unity Catalog volume
-in whbench's own schema, `<catalog>.<namespace>.whb_files`, filled through the Files API, which
-COPY INTO then reads by its path (`/Volumes/<catalog>/<schema>/<volume>/…`). It goes with its
-schema (DROP SCHEMA … CASCADE), so `whbench clean` removes it too.
+in a schema of whbench's own, `<catalog>.whb_files.data`, filled through the Files API, which
+COPY INTO then reads by its path (`/Volumes/<catalog>/whb_files/data/<data set>/<table>/<format>/`).
+One volume for every data set, not one per benchmark schema: a table's folder is named before
+the schema it is loaded into is known (Engine.source_uris), and a data set loaded into several
+schemas is uploaded once. `whbench clean` lists and drops `whb_files` like any schema whbench
+made (DROP SCHEMA … CASCADE takes the volume and its files).
 
 The Files API (https://docs.databricks.com/api/workspace/files and
 https://docs.databricks.com/aws/en/volumes/files-api, read 2026-12-06) works on volume paths:
@@ -21,26 +24,31 @@ from typing import Any
 
 from harness.engines.base import TableData
 
-VOLUME = "whb_files"
+SCHEMA = "whb_files"  # the harness prefix: whbench made it, so clean may drop it
+VOLUME = "data"
 
 
 class Volume:
-    """The volume of one schema, and the folder each table's files go to."""
+    """whbench's volume in one catalog, and the folder each table's files go to."""
 
-    def __init__(self, catalog: str, schema: str, sdk_config: Callable[[], Any]) -> None:
+    def __init__(self, catalog: str, sdk_config: Callable[[], Any]) -> None:
         self.catalog = catalog
-        self.schema = schema
         self._sdk_config = sdk_config  # called on the first upload only
         self._client: Any = None
 
     @property
+    def schema(self) -> str:
+        """The schema the volume is in, for CREATE SCHEMA."""
+        return f"{self.catalog}.{SCHEMA}"
+
+    @property
     def name(self) -> str:
         """The volume's three-part name, for CREATE VOLUME."""
-        return f"{self.catalog}.{self.schema}.{VOLUME}"
+        return f"{self.catalog}.{SCHEMA}.{VOLUME}"
 
     def folder(self, data_set: str, table: str, fmt: str) -> str:
         """Where one table's files of one format go, as COPY INTO names it."""
-        return f"/Volumes/{self.catalog}/{self.schema}/{VOLUME}/{data_set}/{table}/{fmt}/"
+        return f"/Volumes/{self.catalog}/{SCHEMA}/{VOLUME}/{data_set}/{table}/{fmt}/"
 
     def upload(self, data: TableData) -> None:
         """Every file of the table into its folder, skipping one already there at its size

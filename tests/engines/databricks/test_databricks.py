@@ -292,7 +292,7 @@ def test_loading_through_the_volume_uploads_once_and_counts_rows(engine, tmp_pat
     try:
         assert engine.existing_tables(namespace) == set()
         (uri,) = engine.source_uris(data)["parquet"]
-        assert uri == f"/Volumes/{engine.catalog}/{namespace}/whb_files/unit/sf1/t/parquet/"
+        assert uri == f"/Volumes/{engine.catalog}/whb_files/data/unit/sf1/t/parquet/"
         statements = [
             "CREATE TABLE t (n BIGINT, s STRING)",
             f"COPY INTO t FROM '{uri}' FILEFORMAT = PARQUET",
@@ -316,7 +316,8 @@ def test_loading_through_the_volume_uploads_once_and_counts_rows(engine, tmp_pat
         assert sent == []
     finally:
         engine.drop(namespace)
-    assert namespace not in engine.namespaces()
+        engine.drop("whb_files")
+    assert not {namespace, "whb_files"} & set(engine.namespaces())
 
 
 def test_a_failed_copy_leaves_no_table_and_says_why(engine, tmp_path):
