@@ -20,6 +20,12 @@ group is compared as a multiset, since the engine may return tied rows in any or
 query has LIMIT n and both results have n rows, the last group may be cut short inside a tie:
 which of the tied rows made it in is the engine's choice, so only its keys are compared.
 
+An approximate query (an index search: workload.yaml `approximate: {k, min_recall}`) is not
+compared row by row: its known answer is the exact k nearest neighbours, and it is scored by
+recall@k, the share of them among the first k rows it returned (by their first column, the id;
+order and distances aside). Its answer is correct when that share is at least `min_recall`,
+else wrong; the recall itself is kept with every attempt (`recall_of`).
+
 A stored result keeps its first `KEPT_ROWS` rows; beyond that only the row count and a
 fingerprint of the rest are kept, so rows past the cap are compared by their count only (the
 fingerprint is exact, and float noise between engines would make it a false alarm). What is
@@ -79,14 +85,25 @@ class AnswerRules:
 
 
 @dataclass(frozen=True)
+class RecallRule:
+    """How an approximate query is scored: recall@k of its first k rows, and the least recall
+    that counts as a right answer."""
+
+    k: int
+    min_recall: float
+
+
+@dataclass(frozen=True)
 class Expected:
     """A query's known answer: all its rows, or only some of its columns (a generator's truth
-    may know the count per category but not the average)."""
+    may know the count per category but not the average); for an approximate query, the exact
+    nearest neighbours its recall is counted against."""
 
     rows: list[tuple]
     source: str  # "TPC-H answer set", "events generator's truth"
     columns: tuple[int, ...] | None = None  # positions from 0; None: every column
     trimmed: bool = False  # its text was written without leading and trailing blanks
+    approximate: RecallRule | None = None  # scored by recall@k, not compared row by row
 
 
 def expected_answers(
@@ -99,6 +116,7 @@ def expected_answers(
             [tuple(row) for row in spec["rows"]],
             rules.source,
             tuple(c - 1 for c in spec["columns"]) if spec.get("columns") else None,
+            approximate=_recall_rule(spec.get("approximate")),
         )
         for query_id, spec in generated.items()
     }
@@ -116,6 +134,50 @@ def expected_answers(
     return found
 
 
+def _recall_rule(spec: dict[str, Any] | None) -> RecallRule | None:
+    return None if not spec else RecallRule(int(spec["k"]), float(spec["min_recall"]))
+
+
+def recall_of(expected: Expected | None, actual: Sequence[Sequence]) -> float | None:
+    """recall@k of an approximate query's rows: the share of the k exact nearest neighbours
+    (the known answer's first column) among the ids in the first k rows; None for a query that
+    is not approximate, so that no exact query ever shows a recall."""
+    if expected is None or expected.approximate is None:
+        return None
+    k = expected.approximate.k
+    truth = {_id(row[0]) for row in expected.rows[:k]}
+    if not truth:
+        return None
+    found = {_id(row[0]) for row in list(actual[:k]) if len(row)}
+    return len(truth & found) / len(truth)
+
+
+def _id(value: Any) -> Any:
+    """An id as one kind of value on both sides: 7, 7.0, Decimal('7') and '7' are the same id."""
+    if is_number(value) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _check_recall(expected: Expected, actual: Sequence[Sequence]) -> Difference | None:
+    rule = expected.approximate
+    assert rule is not None
+    recall = recall_of(expected, actual) or 0.0
+    if recall >= rule.min_recall:
+        return None
+    truth = [_id(row[0]) for row in expected.rows[: rule.k]]
+    found = [_id(row[0]) for row in list(actual[: rule.k]) if len(row)]
+    return Difference(
+        f"recall@{rule.k} is {recall:.2f}, below the {rule.min_recall:g} this approximate query "
+        f"must reach ({round(recall * len(truth))} of the {len(truth)} exact nearest neighbours "
+        "returned)",
+        [(i,) for i in truth if i not in found][:SHOWN_ROWS],
+        [(i,) for i in found if i not in truth][:SHOWN_ROWS],
+    )
+
+
 def check(
     expected: Expected,
     actual: Sequence[Sequence],
@@ -123,7 +185,10 @@ def check(
     tolerance: Tolerance,
 ) -> Difference | None:
     """`compare` against a known answer; when it knows only some columns, those columns of
-    every row, as a multiset."""
+    every row, as a multiset; an approximate query by its recall@k."""
+    if expected.approximate is not None:
+        difference = _check_recall(expected, actual)
+        return difference and dataclasses.replace(difference, against=f"the {expected.source}")
     counted = expected.columns is None and len(actual) != len(expected.rows)
     if counted and isinstance(actual, Spooled):
         # The row count decides: a large result is not read whole to strip its blanks.

@@ -229,6 +229,7 @@ _ATTEMPT_COLUMNS: dict[str, Callable[[Any], Any]] = {
     "harness_queue_seconds": _number,
     "rows_read": _BIGINT,
     "peak_memory_bytes": _BIGINT,
+    "recall": _number,
 }
 _ATTEMPT_REQUIRED = ("run_id", "query_id", "attempt", "phase", "status", "started_at")
 _RESULT_COLUMNS: dict[str, Callable[[Any], Any]] = {

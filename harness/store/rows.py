@@ -64,7 +64,7 @@ class StoredAttempt:
     query_id: str
     attempt: int
     phase: str  # cold, lukewarm, hot, load
-    status: str  # ok, error, timeout, skipped
+    status: str  # ok, error, timeout, skipped, unsupported
     started_at: datetime
     client_seconds: float | None
     engine_seconds: float | None
@@ -90,6 +90,7 @@ class StoredAttempt:
     harness_queue_seconds: float | None
     rows_read: int | None  # None: the engine did not report it
     peak_memory_bytes: int | None
+    recall: float | None  # an approximate query's recall@k; None for every other query
     title: str | None
     ordered: bool | None
     sql: str | None

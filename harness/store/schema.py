@@ -6,7 +6,7 @@ rows.py name the same columns.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -81,6 +81,10 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE attempts ADD COLUMN IF NOT EXISTS peak_memory_bytes BIGINT",
         ATTEMPT_DETAILS,  # rebound, so that a.* surely carries the new columns
     ],
+    14: [
+        "ALTER TABLE attempts ADD COLUMN IF NOT EXISTS recall DOUBLE",
+        ATTEMPT_DETAILS,
+    ],
 }
 
 SCHEMA = (
@@ -137,7 +141,8 @@ CREATE TABLE attempts (
     query_id VARCHAR,
     attempt INTEGER,               -- 1 is the first run of the query
     phase VARCHAR,                 -- cold, lukewarm (first, caches not emptied), hot
-    status VARCHAR,                -- ok, error, timeout, skipped
+    status VARCHAR,                -- ok, error, timeout, skipped, unsupported (a feature the
+                                   -- engine lacks: never sent)
     started_at TIMESTAMPTZ,
     client_seconds DOUBLE,         -- full round trip including fetching every row
     engine_seconds DOUBLE,         -- the engine's own elapsed time, where it reports one
@@ -162,7 +167,9 @@ CREATE TABLE attempts (
     level INTEGER,                 -- under load: how many streams ran at once
     harness_queue_seconds DOUBLE,  -- open loop: waited in the harness's queue before it started
     rows_read BIGINT,              -- rows the engine read to answer, where it reports them
-    peak_memory_bytes BIGINT       -- the most memory the query held at once, where reported
+    peak_memory_bytes BIGINT,      -- the most memory the query held at once, where reported
+    recall DOUBLE                  -- an approximate query's recall@k against the exact
+                                   -- neighbours, in [0, 1]; NULL for every other query
 );
 CREATE TABLE levels (              -- under load: each concurrency level, measured whole or not
     run_id VARCHAR,

@@ -39,6 +39,7 @@ class Attempt:
     stream: int | None = None  # under load
     level: int | None = None
     harness_queue_seconds: float | None = None  # open loop
+    recall: float | None = None  # an approximate query's recall@k (harness.answers.recall_of)
 
 
 class StoreWrites(StoreFile):
@@ -212,6 +213,7 @@ class StoreWrites(StoreFile):
             "stream": a.stream,
             "level": a.level,
             "harness_queue_seconds": a.harness_queue_seconds,
+            "recall": a.recall,
         }
         self.journal.append(row, sync=sync)
         self._pending.append(row)
