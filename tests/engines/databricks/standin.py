@@ -70,7 +70,7 @@ STAND_IN = StandIn(
     settings=lambda request, tmp_path: standin_settings(
         request.getfixturevalue("databricks_server")
     ),
-    slow_sql="SELECT sum(id) FROM range(1000000000000000)",
+    slow_sql="SELECT count(*) FROM range(1000000000000000)",
     rows_sql="SELECT id AS n, concat('x', id) AS t, "
     "date_add(DATE '2020-01-01', CAST(id % 300 AS INT)) AS d FROM range({rows})",
     large_fetch="arrow",
