@@ -72,6 +72,7 @@ class Query:
     params: dict[str, Any] = field(default_factory=dict)
     features: tuple[str, ...] = ()  # what it exercises (workloads/_shared/features.yaml)
     approximate: Approximate | None = None  # scored by recall@k, not by equality
+    same_answer_as: str | None = None  # another form of that query: its known answer holds
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,8 @@ def get_workload(name: str, extra: list[Path] | None = None) -> Workload:
 # a table or an option); a list, a sequence of such items; NAMES, a mapping of names to values
 # that must be given (a table's column -> type); ANY, not checked here; None, a plain value.
 _OPTION_KEYS = {"default": None, "min": None, "max": None, "help": None}
+_QUERY_KEYS = dict.fromkeys(("id", "title", "features", "approximate", "same_answer_as"))
+_QUERY_KEYS["params"] = ANY
 WORKLOAD_KEYS: dict[str, Any] = {
     "name": None,
     "title": None,
@@ -284,7 +287,7 @@ WORKLOAD_KEYS: dict[str, Any] = {
     "scale": {"default": None, "min": None, "max": None, "unit": None},
     "data": NAMES,
     "tables": {"*": NAMES},
-    "queries": [{"id": None, "title": None, "params": ANY, "features": ANY, "approximate": ANY}],
+    "queries": [_QUERY_KEYS],
     "options": {"*": _OPTION_KEYS},
     "streams": {"orders": ANY, "metric": None, "min_streams": ANY},
     "answers": {
@@ -354,7 +357,7 @@ def read_workload(folder: Path) -> Workload:
                 Table(name, tuple(Column(c, t) for c, t in columns.items()))
                 for name, columns in tables.items()
             ),
-            queries=tuple(_query(q, spec_file) for q in spec["queries"]),
+            queries=tuple(_query(q, spec_file, spec["queries"]) for q in spec["queries"]),
             path=folder,
             options=tuple(
                 Option(name, int(o["default"]), int(o["min"]), int(o["max"]), o.get("help", ""))
@@ -369,11 +372,14 @@ def read_workload(folder: Path) -> Workload:
         ) from None
 
 
-def _query(q: dict[str, Any], spec_file: Path) -> Query:
+def _query(q: dict[str, Any], spec_file: Path, queries: list[dict[str, Any]]) -> Query:
     where = f"{spec_file}: query {q['id']}"
     features = check_features(q.get("features"), where)
     approximate = check_approximate(q.get("approximate"), where)
-    return Query(q["id"], q["title"], dict(q.get("params") or {}), features, approximate)
+    if (mirrored := q.get("same_answer_as")) not in (None, *(other["id"] for other in queries)):
+        raise WorkloadError(f"{where}: same_answer_as names no query of this workload")
+    params = dict(q.get("params") or {})
+    return Query(q["id"], q["title"], params, features, approximate, mirrored)
 
 
 def _your_data(spec: dict[str, Any], data: dict[str, str], folder: Path) -> dict[str, Any]:

@@ -150,3 +150,44 @@ def test_an_unsupported_query_is_a_result_not_a_failure(unsupported_run, whbench
     assert exported.code == 0, exported.stderr
     statuses = {(r["query_id"], r["status"]) for r in json.loads(out.read_text())}
     assert statuses == {("t01", "unsupported"), ("t10", "ok")}
+
+
+def test_same_answer_as_must_name_a_query_of_the_workload(tmp_path):
+    folder = _text_workload(tmp_path, "textf", {})
+    spec = yaml.safe_load((folder / "workload.yaml").read_text())
+    spec["queries"][0]["same_answer_as"] = "t99"
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    with pytest.raises(WorkloadError, match="same_answer_as"):
+        read_workload(folder)
+
+
+def test_native_search_queries_carry_the_answers_of_the_regex_forms_they_mirror():
+    from harness.answers import Expected
+    from harness.runner import mirrored_answers
+    from harness.workloads import get_workload
+
+    text = get_workload("text")
+    for native, regex in (("t12", "t01"), ("t13", "t02")):
+        query = text.query(native)
+        assert query.features == ("search_function",) and query.same_answer_as == regex
+        assert query.title.endswith("(native search)")
+    known = {"t01": Expected([(7,)], "truth"), "t02": Expected([(9,)], "truth")}
+    mirrored = mirrored_answers(dict(known), text)
+    assert mirrored["t12"] is known["t01"] and mirrored["t13"] is known["t02"]
+
+
+def test_native_search_finds_the_regex_forms_documents_where_there_is_one(make_config, whbench):
+    # ClickHouse (chDB) has hasTokenCaseInsensitive: t12/t13 are checked against t01/t02's
+    # known answers. DuckDB has no search function here (fts is not bundled): unsupported.
+    config = make_config(
+        engines={"duckdb": {"database": ":memory:"}, "clickhouse": {}},
+        workloads={"text": {"scale": 3000, "queries": ["t01", "t02", "t12", "t13"]}},
+    )
+    result = whbench("run", "--config", config, "--json")
+    assert result.code == 0, result.stderr
+    by_engine = {run["engine"]: {q["query_id"]: q for q in run["queries"]} for run in result.json()}
+    for query in ("t01", "t02", "t12", "t13"):
+        assert by_engine["clickhouse"][query]["answer"] == "correct", query
+    for query in ("t12", "t13"):
+        assert by_engine["duckdb"][query]["status"] == "unsupported"
+    assert by_engine["clickhouse"]["t12"]["checksum"] == by_engine["duckdb"]["t01"]["checksum"]
