@@ -33,6 +33,7 @@ GENERATORS = {
     "tpch": "harness.datagen.tpch",
     "events": "harness.datagen.events",
     "text": "harness.datagen.text",
+    "timeseries": "harness.datagen.timeseries",
     "files": "harness.datagen.files",  # your own data (workload.yaml `data:`)
 }
 
