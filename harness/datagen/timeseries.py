@@ -317,7 +317,8 @@ def _asof(quotes: list[tuple], trades: list[tuple]) -> list[list]:
         row[3] += quote_time == time
         row[4] += quote_id
         row[5] += (price - (bid + ask) / 2) * quantity
-    return [out[symbol] for symbol in sorted(out)]
+    # SUM over no matched trade is NULL: a symbol whose every trade came before its listing
+    return [row if row[1] > row[2] else [*row[:4], None, None] for _, row in sorted(out.items())]
 
 
 def _filled_buckets(readings: list[tuple], params: dict[str, Any]) -> list[list]:

@@ -37,6 +37,7 @@ CONFORMANCE = {
     "tpch": {"scale": 0.01},
     "events": {"scale": 25000, "options": {"days": 1}},
     "text": {"scale": 3000},
+    "timeseries": {"scale": 6000, "options": {"days": 2}},  # the least scale two days allow
     "shop": {},  # your data: shipped files, Snowflake SQL translated for each engine
 }
 
