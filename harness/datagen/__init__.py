@@ -34,6 +34,7 @@ GENERATORS = {
     "events": "harness.datagen.events",
     "text": "harness.datagen.text",
     "timeseries": "harness.datagen.timeseries",
+    "vectors": "harness.datagen.vectors",
     "files": "harness.datagen.files",  # your own data (workload.yaml `data:`)
 }
 

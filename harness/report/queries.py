@@ -54,6 +54,10 @@ class QueryCell:
     agrees: bool | None = None  # with the baseline engine's answer; None: nothing to compare
     difference: Difference | None = None  # what differed, when the answer is wrong
     excluded: int = 0  # attempts left out: a cache hit, or the cache could not be turned off
+    # An approximate query's recall@k (median over its answered attempts), shown beside its
+    # time; None for exact queries. Below the query's min_recall its answer is wrong, so the
+    # time is charged like a failure and never ranks (harness.answers).
+    recall: float | None = None
     error: str | None = None
     sql: str | None = None
     shade: dict[str, str] = field(default_factory=dict)  # metric -> background colour
@@ -194,6 +198,7 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
     hot = [a for a in timed if a.phase == "hot"]
     best_hot = min(hot, key=lambda a: a.client_seconds) if hot else None
     engine_times = [a.engine_seconds for a in timed if a.engine_seconds is not None]
+    recalls = [a.recall for a in ok if a.recall is not None]
     return QueryCell(
         status="partly failed" if failures else "ok",
         first=times.first,
@@ -211,6 +216,7 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
         answer=answer,
         difference=kept.difference if kept else None,
         excluded=times.excluded,
+        recall=median(recalls) if recalls else None,
         error=error if failures else None,
         sql=ok[-1].sql,
     )
@@ -231,6 +237,9 @@ def _compare_with_baseline(
         mine = results.get(engine, {}).get(query_id)
         if engine == baseline or reference is None or mine is None:
             continue
+        if cell.recall is not None:
+            continue  # an index search is scored by its recall of the exact answer, not by
+            # agreeing with another engine's approximation
         base_cell = cells[query_id, baseline]
         if cell.checksum is not None and cell.checksum == base_cell.checksum:
             cell.agrees = True  # equal fingerprints are equal answers: nothing to parse
