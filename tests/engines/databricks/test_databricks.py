@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import pytest
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, run_engines
 
 from engines.databricks.standin import standin_settings
 from harness.config import parse_config
@@ -338,3 +339,38 @@ def test_a_failed_copy_leaves_no_table_and_says_why(engine, tmp_path):
         assert engine.existing_tables(namespace) == set()
     finally:
         engine.drop(namespace)
+
+
+def test_a_run_on_the_stand_in_records_what_it_cannot_report_and_clean_drops_it(
+    whbench, both_engines, workdir
+):
+    config = both_engines("databricks", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    by_query, runs = run_engines(whbench, config)
+    assert runs["databricks"]["status"] == "finished"
+    assert by_query["q06"]["databricks"]["checksum"] == by_query["q06"]["duckdb"]["checksum"]
+    con = duckdb.connect(str(workdir / "results" / "results.duckdb"), read_only=True)
+    notes, settings = con.execute(
+        "SELECT notes, engine_settings FROM runs WHERE engine = 'databricks'"
+    ).fetchone()
+    con_rows = con.execute(
+        "SELECT engine_query_id, engine_seconds, bytes_scanned, queued_seconds FROM attempts "
+        "JOIN runs USING (run_id) WHERE engine = 'databricks'"
+    ).fetchall()
+    loads = con.execute(
+        "SELECT count(*) FROM loads JOIN runs USING (run_id) "
+        "WHERE engine = 'databricks' AND loads.status = 'loaded'"
+    ).fetchone()[0]
+    con.close()
+    assert "system.query.history is not readable" in notes  # Spark has no system catalog
+    assert '"warehouse_type": "serverless"' in settings and '"warehouse_id": null' in settings
+    assert loads == 8
+    for query_id, engine_seconds, scanned, queued in con_rows:
+        assert query_id  # the connector's statement id
+        assert engine_seconds is None and scanned is None and queued is None  # unknown, not 0
+    estimate = whbench("estimate", "--config", config, "-e", "databricks", "--json")
+    assert estimate.code == 0 and "Traceback" not in estimate.stderr
+    listed = whbench("clean", "-e", "databricks", "--config", config)
+    assert "whb_tpch_sf0_01" in listed.stdout and "whb_files" in listed.stdout
+    assert whbench("clean", "-e", "databricks", "--yes", "--config", config).code == 0
+    again = whbench("clean", "-e", "databricks", "--config", config)
+    assert "nothing whbench created" in again.stdout
