@@ -372,9 +372,10 @@ def _convert(hint: Any, value: Any, origin: _Origin, keys: Keys, limit: Range | 
             return value.strip().lower() == "true"  # values from ${ENV} arrive as text
     if hint is Path or (isinstance(hint, type) and issubclass(hint, str)):  # str, Path, Secret
         secret = hint not in (str, Path) and _is_secret(hint)
-        if secret and not isinstance(value, _Resolved):
+        if secret and not (isinstance(value, _Resolved) and _ENV_REF.fullmatch(value.shown)):
             # Written into the file, a secret is in every copy of it (a repository, a ticket,
-            # a screen share): only a reference keeps it out. Whatever was written is not shown.
+            # a screen share): only a reference, the whole value, keeps it out. Whatever was
+            # written is not shown.
             variable = "_".join(str(key) for key in keys[1:]).upper()
             raise origin.error(
                 keys,

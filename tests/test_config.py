@@ -94,6 +94,7 @@ def test_env_references_resolve_at_load_and_stay_references_when_stored(monkeypa
         ("snowflake", "private_key_passphrase", 90210, "${SNOWFLAKE_PRIVATE_KEY_PASSPHRASE}"),
         ("redshift", "password", {"value": "rs-canary"}, "${REDSHIFT_PASSWORD}"),
         ("snowflake", "token", ["sf-canary"], "${SNOWFLAKE_TOKEN}"),
+        ("redshift", "password", "canary-part${WHB_UNSET:-}", "${REDSHIFT_PASSWORD}"),
     ],
 )
 def test_a_secret_written_into_the_config_is_refused_in_one_line_without_its_value(
