@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.pricing import Cost
+from harness.report.capabilities import capability_verdicts
 from harness.report.charts import Chart, grouped_bars, scatter_log
 from harness.report.queries import PHASES, SMALL_SECONDS, QueryTable
 from harness.scale import Scale
@@ -82,12 +83,14 @@ def matrix(tables: list[QueryTable], engines: list[str]) -> Matrix:
             present = [t for t in chosen if engine in t.engines]
             if present:
                 cells[engine] = _cell(engine, present)
+        said = verdicts(cells)  # gives the winners their badges
+        winners = [e for e, c in cells.items() if c.badges]
         rows.append(
             MatrixRow(
                 data_type=data_type,
                 workloads=[f"{t.workload} at {Scale.named(t.scale)}" for t in chosen],
                 cells=cells,
-                verdicts=verdicts(cells),
+                verdicts=said + capability_verdicts(chosen, winners),
             )
         )
     return Matrix(rows)

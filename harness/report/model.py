@@ -2,6 +2,8 @@
 every number and every sentence of a verdict is made here or in the section modules:
 
     matrix.py       choose by data type: the matrix and its verdicts
+    capabilities.py what each engine does natively, per data type (and the verdicts' words
+                    on emulations and unsupported queries)
     queries.py      per query: a table per workload and scale, the relative scores
     under_load.py   runs under load: levels, knee, verdicts
     month.py        what a month of the user's pattern would cost
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from harness.engines import engine_class
 from harness.pricing import Catalog
+from harness.report.capabilities import CapabilityMatrix, capability_matrix
 from harness.report.charts import Chart
 from harness.report.matrix import Matrix, matrix, matrix_charts, matrix_tables
 from harness.report.month import Month, month
@@ -36,6 +39,7 @@ class Report:
     baseline: str  # the engine answers are checked against
     cannot_show: list[str]  # what the report cannot show, said plainly
     matrix: Matrix
+    capabilities: CapabilityMatrix
     month: Month
     under_load: UnderLoad
     charts: list[Chart]
@@ -68,6 +72,7 @@ def build(
         baseline=engines[0],
         cannot_show=_cannot_show(runs, tables, engines),
         matrix=headline,
+        capabilities=capability_matrix(),
         month=month(store, tables, attempts, catalog, pattern or Pattern()),
         under_load=under_load(store, loaded, catalog, workloads),
         charts=[c for c in charts if c.svg],
@@ -95,7 +100,12 @@ def _cannot_show(runs: list[StoredRun], tables: list[QueryTable], engines: list[
             )
         for engine in t.engines:
             cells = [c for (_, e), c in t.cells.items() if e == engine]
-            if cells and all(c.status not in ("ok", "partly failed") for c in cells):
+            if cells and all(c.status == "unsupported" for c in cells):
+                notes.append(
+                    f"{engine} lacks a feature every query of {t.workload} needs: each is "
+                    "unsupported there (see the capability matrix), not failed."
+                )
+            elif cells and all(c.status not in ("ok", "partly failed") for c in cells):
                 notes.append(f"Every query of {t.workload} failed on {engine}.")
         if t.unanswered:
             notes.append(

@@ -95,9 +95,14 @@ def _run(
 ) -> RunProvenance:
     return RunProvenance(
         run=run,
-        settings={k: _plain(v) for k, v in (run.engine_settings or {}).items() if v is not None},
+        settings={
+            k: _features(v) if k == "features" else _plain(v)
+            for k, v in (run.engine_settings or {}).items()
+            if v is not None
+        },
         attempts=len(attempts),
-        failed=sum(1 for a in attempts if a.status != "ok"),
+        # an unsupported query is a result (the engine lacks a feature), not a failure
+        failed=sum(1 for a in attempts if a.status not in ("ok", "unsupported")),
         cache_hits=sum(1 for a in attempts if a.cache_hit),
         cache_unknown=sum(1 for a in attempts if a.cache_hit is None),
         excluded=sum(1 for a in attempts if a.status == "ok" and a.excluded),
@@ -198,6 +203,12 @@ def _trend(store: Store, table: QueryTable) -> dict[str, list[tuple[float, float
 
 
 _SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _features(recorded: dict[str, Any]) -> str:
+    """The run's record of its engine's features (harness.capabilities.run_record) in a few
+    words: "asof_join emulated, vector_type native"; how and why are in the capability matrix."""
+    return ", ".join(f"{name} {support.get('level')}" for name, support in recorded.items())
 
 
 def _plain(value: Any) -> Any:
