@@ -68,4 +68,4 @@ format: $(BIN)/whbench
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .venv-bqemulator results/*
+	rm -rf $(VENV) .venv-bqemulator .venv-spark results/*
