@@ -29,6 +29,7 @@ The truth is every planted gap, and each query's answer computed from the rows a
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 from collections import defaultdict
@@ -146,13 +147,11 @@ def generate(
 
 def _readings(rng: random.Random, total: int, days: int, gap: int, every: int) -> list[tuple]:
     span = days * 86_400_000
+    # each sensor's level, daily swing and phase: a smooth daily curve plus noise
     sensors = [
-        (base, amplitude, phase)
-        for base, amplitude, phase in (
-            (rng.uniform(10, 90), rng.uniform(1, 10), rng.uniform(0, 2 * math.pi)) for _ in SENSORS
-        )
+        (rng.uniform(10, 90), rng.uniform(1, 10), rng.uniform(0, 2 * math.pi)) for _ in SENSORS
     ]
-    cumulative = list(_cumulative(SENSOR_WEIGHTS))
+    cumulative = list(itertools.accumulate(SENSOR_WEIGHTS))
     rows = []
     for slot in range(total):
         start, end = slot * span // total, (slot + 1) * span // total
@@ -216,14 +215,6 @@ def _trades(rng: random.Random, total: int, days: int, quotes: list[tuple]) -> l
         price = round(mid + rng.gauss(0, 0.05), 2)
         rows.append((trade_id, symbol, time, price, 1 + int(rng.random() * 500)))
     return rows
-
-
-def _cumulative(weights: list[int]) -> list[int]:
-    total, out = 0, []
-    for w in weights:
-        total += w
-        out.append(total)
-    return out
 
 
 def _timestamps(ms: list[int]) -> pa.Array:
