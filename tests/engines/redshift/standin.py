@@ -70,6 +70,14 @@ STAND_IN = StandIn(
         "events": 'type "super" does not exist',  # SUPER exists only on Redshift
         "shop": 'type "super" does not exist',  # (its events table has JSON)
         "result cache": "not turned off",  # PostgreSQL has no result cache setting
+        # timeseries: PostgreSQL has no IGNORE NULLS, no DATEADD / DATEDIFF(unit, a, b), and no
+        # PERCENTILE_DISC as a window function (Redshift has all three)
+        "ts01": 'syntax error at or near "NULLS"',
+        "ts02": 'syntax error at or near "NULLS"',
+        "ts03": 'column "millisecond" does not exist',
+        "ts05": "OVER is not supported for ordered-set aggregate percentile_disc",
+        "ts06": "function dateadd(",
+        "ts07": 'column "millisecond" does not exist',
     },
     # PostgreSQL runs TPC-H's correlated subqueries (Q2, Q17, Q20, Q21, Q22) row by row; with
     # these indexes it takes seconds instead of minutes. Redshift has no indexes: this is the
