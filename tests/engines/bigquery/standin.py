@@ -72,6 +72,8 @@ STAND_IN = StandIn(
         "cancel": "not cancelled",
         # It serves the Storage Read API for a table, not for a query's (anonymous) result.
         "read api": "does not exist",
+        # timeseries: bqemulator has no TIMESTAMP_BUCKET (ts02's five-minute buckets)
+        "ts02": "Function not found: timestamp_bucket",
     },
     real=RealAccount(
         needs=("BIGQUERY_PROJECT",),
