@@ -40,6 +40,8 @@ from harness.engines.credentials import (
 )
 from harness.engines.databricks import system_tables
 from harness.engines.databricks.billing import DatabricksBilling
+from harness.engines.databricks.results import arrow, batches
+from harness.engines.databricks.signin import sdk_config
 from harness.engines.databricks.volumes import Volume
 from harness.errors import ConfigError, EngineError, first_line
 from harness.settings import PORT, Range
@@ -234,35 +236,9 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             ) from None
 
     def _sdk_config(self) -> Any:
-        """databricks-sdk's configuration for this workspace and sign-in: it makes OAuth tokens
-        for a service principal, reads CLI profiles, and is the Files API's client."""
-        from databricks.sdk.core import Config
-
+        """databricks-sdk's configuration for this workspace and sign-in (signin.py)."""
         s = self.settings
-        host = s.url() if s.server_hostname else None
-        # The Files API's plain endpoints (/api/2.0/fs/files, /api/2.0/fs/directories), not the
-        # SDK's newer multipart client, whose extra endpoints a proxy may not have.
-        common = {"disable_experimental_files_api_client": True}
-        try:
-            match s.credentials():
-                case Profile(name):
-                    return Config(profile=name, host=host, **common)
-                case OAuthClient(client_id, client_secret):
-                    return Config(
-                        host=host,
-                        client_id=client_id,
-                        client_secret=client_secret,
-                        auth_type="oauth-m2m",
-                        **common,
-                    )
-                case AccessToken(token):
-                    return Config(host=host, token=token, auth_type="pat", **common)
-        except Exception as exc:  # ValueError: no such profile, OAuth endpoints unreachable
-            raise EngineError(
-                f"cannot sign in to Databricks ({first_line(exc)}); check engines.databricks "
-                "profile, or client_id and client_secret"
-            ) from None
-        raise ConfigError("engines.databricks: no way to sign in; see `whbench engines`")
+        return sdk_config(s.credentials(), s.url() if s.server_hostname else None)
 
     def close(self) -> None:
         try:
@@ -346,12 +322,12 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def _fetch(self, cursor: Any) -> list[tuple] | spool.Spooled:
         """Up to SPOOL_ROWS rows as a list; past that the rest as Arrow batches, spooled."""
         self.fetch_used = "rows"
-        first = _arrow(cursor.fetchmany_arrow(spool.SPOOL_ROWS))
+        first = arrow(cursor.fetchmany_arrow(spool.SPOOL_ROWS))
         rows = spool.python_rows(first)
         if len(rows) < spool.SPOOL_ROWS:
             return rows
         self.fetch_used = "arrow"
-        return spool.spooled(rows, _batches(cursor))
+        return spool.spooled(rows, batches(cursor))
 
     def is_timeout(self, exc: Exception) -> bool:
         # The docs name no error for a statement stopped by STATEMENT_TIMEOUT (read
@@ -420,6 +396,17 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     @staticmethod
     def history_entries(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
         return system_tables.history_entries(rows)
+
+    def read_history(self, since: datetime, timeout_seconds: float) -> list[HistoryEntry]:
+        try:
+            return super().read_history(since, timeout_seconds)
+        except Exception as exc:
+            # The table is readable by admins only by default, and its schema must be enabled
+            # (system_tables.py, the query history reference page).
+            raise EngineError(
+                f"cannot read system.query.history ({first_line(exc)}); an account admin must "
+                "enable the system schema `query` and grant you SELECT on it"
+            ) from None
 
     # -- data ---------------------------------------------------------------------------------
     def existing_tables(self, namespace: str) -> set[str]:
@@ -495,7 +482,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
         try:
             cursor.execute(sql)
             columns = [str(d[0]).lower() for d in cursor.description or ()]
-            table = _arrow(cursor.fetchall_arrow())
+            table = arrow(cursor.fetchall_arrow())
             return [dict(zip(columns, row, strict=True)) for row in spool.python_rows(table)]
         finally:
             cursor.close()
@@ -511,40 +498,3 @@ def _quiet_driver_log() -> None:
     log = logging.getLogger("databricks.sql")
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())
-
-
-def _batches(cursor: Any) -> Any:
-    """The rest of a result, BATCH_ROWS rows at a time, as Arrow record batches."""
-    while (table := cursor.fetchmany_arrow(spool.BATCH_ROWS)).num_rows:
-        yield from _arrow(table).to_batches()
-
-
-def _arrow(table: Any) -> Any:
-    """A fetched chunk as an Arrow table. A server that answers a query with a column-based row
-    set rather than Arrow (a warehouse does so for metadata commands; the Spark stand-in for
-    everything) gets the connector's ColumnTable from fetchmany_arrow, its values already
-    typed by the connector (dates, decimals, timestamps): made an Arrow table of those values."""
-    from databricks.sql.utils import ColumnTable
-
-    if isinstance(table, ColumnTable):
-        import pyarrow as pa
-
-        columns = [pa.array(list(column)) for column in table.column_table]
-        table = pa.Table.from_arrays(columns, names=list(table.column_names))
-    return _naive(table)
-
-
-def _naive(table: Any) -> Any:
-    """Timestamps as the UTC wall time, without a zone: how the other engines' TIMESTAMP
-    columns read, so answers compare value by value."""
-    import pyarrow as pa
-
-    if not any(pa.types.is_timestamp(f.type) and f.type.tz for f in table.schema):
-        return table
-    columns = [
-        column.cast(pa.timestamp(f.type.unit))
-        if pa.types.is_timestamp(f.type) and f.type.tz
-        else column
-        for f, column in zip(table.schema, table.columns, strict=True)
-    ]
-    return pa.Table.from_arrays(columns, names=table.schema.names)

@@ -278,6 +278,14 @@ def test_a_query_comes_back_with_its_columns_statement_id_and_no_invented_figure
     assert any("http_path names no SQL warehouse" in n for n in engine.notes)
 
 
+def test_import_history_where_the_history_is_unreadable_says_what_to_ask_for(engine):
+    with pytest.raises(EngineError) as raised:
+        engine.read_history(datetime.now(UTC) - timedelta(days=1), 60)
+    message = str(raised.value)
+    assert message.startswith("cannot read system.query.history (") and "\n" not in message
+    assert "grant you SELECT" in message
+
+
 def test_loading_through_the_volume_uploads_once_and_counts_rows(engine, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
