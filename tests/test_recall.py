@@ -124,3 +124,14 @@ def test_a_schema_13_store_and_its_journal_open_without_recall(tmp_path):
     with open_store(path) as store:  # and keeps recall from then on
         store.record_attempt("run-1", attempt("v07", 1.0))
         assert store.attempts("run-1")[-1].recall == 1.0
+
+
+def test_the_run_listing_counts_unsupported_attempts_apart_from_failures(tmp_path):
+    with open_store(tmp_path / "r.duckdb") as store:
+        start(store, "run-1")
+        store.record_attempt("run-1", attempt("v01", None))
+        unsupported = Attempt("v07", 1, "cold", "unsupported", datetime.now(UTC), error="no index")
+        store.record_attempt("run-1", unsupported)
+        store.record_attempt("run-1", Attempt("v02", 1, "cold", "error", datetime.now(UTC)))
+        (listed,) = store.list_runs()
+    assert (listed.attempts, listed.failed) == (3, 1)  # the error, not the unsupported query

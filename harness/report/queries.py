@@ -35,7 +35,7 @@ class QueryCell:
     """One query on one engine: its attempts summarised. Attempts that may have read a result
     cache are left out of the times and counted in `excluded`."""
 
-    status: str  # ok, or the failure (error, timeout, skipped), or "partly failed"
+    status: str  # ok, or the failure (error, timeout, skipped), "partly failed", or unsupported
     first: float | None = None  # the first attempt
     first_kind: str | None = None  # cold or lukewarm
     hot: float | None = None  # best of the hot attempts
@@ -276,6 +276,8 @@ def _score(table: QueryTable) -> None:
                 cell = table.cells.get((query_id, engine))
                 if cell is not None and cell.wrong:
                     times[engine] = None  # charged like a failure
+                elif cell is not None and cell.status == "unsupported":
+                    continue  # the engine lacks a feature the query needs: a result, not a failure
                 elif cell is not None and cell.excluded and getattr(cell, phase) is None:
                     continue  # only cache-suspect times: no measurement, no penalty
                 else:
