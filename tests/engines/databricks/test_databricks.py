@@ -278,6 +278,41 @@ def test_a_query_comes_back_with_its_columns_statement_id_and_no_invented_figure
     assert any("http_path names no SQL warehouse" in n for n in engine.notes)
 
 
+def test_a_cli_profile_signs_in_through_databricks_sdk(databricks_server, tmp_path, monkeypatch):
+    """A ~/.databrickscfg profile: databricks-sdk reads it and hands the connector a header
+    factory (credentials_provider), the keyless path's plumbing, on the real connector."""
+    profiles = tmp_path / "databrickscfg"
+    profiles.write_text(
+        f"[bench]\nhost = http://127.0.0.1:{databricks_server}\ntoken = {CANARY}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(profiles))
+    settings = {k: v for k, v in standin_settings(databricks_server).items() if k != "access_token"}
+    engine = DatabricksEngine(DatabricksSettings(**settings, profile="bench"))
+    assert engine.auth_method() == "profile 'bench' (~/.databrickscfg)"
+    engine.connect()
+    try:
+        assert engine.execute("SELECT 41 + 1 AS answer", 60).rows == [(42,)]
+    finally:
+        engine.close()
+    missing = DatabricksEngine(DatabricksSettings(**settings, profile="nobody"))
+    with pytest.raises(EngineError, match=r"^cannot sign in to Databricks \("):
+        missing.connect()
+
+
+def test_a_service_principal_without_an_oauth_endpoint_is_one_line(databricks_server):
+    """OAuth machine-to-machine needs the workspace's OIDC endpoints, which the stand-in does
+    not serve: the sign-in fails in one line, without the secret."""
+    settings = {k: v for k, v in standin_settings(databricks_server).items() if k != "access_token"}
+    engine = DatabricksEngine(
+        DatabricksSettings(**settings, client_id="sp-1", client_secret=Secret(CANARY))
+    )
+    with pytest.raises(EngineError) as raised:
+        engine.connect()
+    message = str(raised.value)
+    assert message.startswith("cannot ") and "\n" not in message and CANARY not in message
+
+
 def test_import_history_where_the_history_is_unreadable_says_what_to_ask_for(engine):
     with pytest.raises(EngineError) as raised:
         engine.read_history(datetime.now(UTC) - timedelta(days=1), 60)
