@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from harness.answers import Expected, Shape, Tolerance, check, shape_of
+from harness.answers import Expected, Shape, Tolerance, check, recall_of, shape_of
 from harness.checksum import result_checksum
 from harness.engines.base import Engine, QueryCancelled, QueryTimeout
 from harness.errors import HarnessError, first_line
@@ -51,6 +51,7 @@ def measure(
         engine_query_id=result.engine_query_id,
         usage=result.usage,
         answer=answer,
+        recall=judge.recall,
     )
 
 
@@ -75,6 +76,7 @@ class Judge:
         self._checksum, self._answer = "", "unchecked"
         self._difference: Difference | None = None
         self._parsed: Shape | None = None
+        self.recall: float | None = None  # the latest answer's recall@k (approximate queries)
 
     @classmethod
     def for_query(
@@ -96,6 +98,7 @@ class Judge:
             self._checksum = result_checksum(rows, self.query.ordered, self.decimals)
             self._difference = None
             self._answer = "unchecked"
+            self.recall = recall_of(self.expected, rows)
             if self.expected is not None:
                 self._difference = check(self.expected, rows, self._shape, self.tolerance)
                 self._answer = "wrong" if self._difference else "correct"

@@ -135,3 +135,16 @@ def test_the_run_listing_counts_unsupported_attempts_apart_from_failures(tmp_pat
         store.record_attempt("run-1", Attempt("v02", 1, "cold", "error", datetime.now(UTC)))
         (listed,) = store.list_runs()
     assert (listed.attempts, listed.failed) == (3, 1)  # the error, not the unsupported query
+
+
+def test_the_judge_gives_each_attempt_its_recall_and_exact_queries_none():
+    from harness.measure import Judge
+    from harness.plan import PlannedQuery
+
+    query = PlannedQuery("v07", "index search", "select id from ann_items", False, "duckdb")
+    judge = Judge(query, 3, Tolerance(3), approximate(0.9))
+    nine = [(i,) for i in (11, 12, 13, 14, 15, 16, 17, 18, 19, 99)]
+    assert judge.of(nine, ("id",))[1] == "correct" and judge.recall == 0.9
+    assert judge.of(nine[:5], ("id",))[1] == "wrong" and judge.recall == 0.5
+    exact = Judge(query, 3, Tolerance(3), Expected(EXACT, "truth"))
+    assert exact.of(EXACT, ("id",))[1] == "correct" and exact.recall is None
