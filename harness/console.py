@@ -363,7 +363,10 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
             )
         show(grid)
     columns = ("query", "attempt", "phase", "status", "client s", "engine s", "rows", "answer")
-    grid = table(*columns, "checksum", "error / left out", title="attempts")
+    # recall@k only when an approximate query ran (None for every exact one)
+    recall = any(getattr(a, "recall", None) is not None for a in found["attempts"])
+    extra = ["recall"] if recall else []
+    grid = table(*columns, *extra, "checksum", "error / left out", title="attempts")
     for a in found["attempts"]:
         grid.add_row(
             a.query_id,
@@ -374,6 +377,7 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
             seconds(a.engine_seconds),
             fmt(a.rows),
             fmt(a.answer),
+            *([fmt(None) if a.recall is None else f"{a.recall:.2f}"] if recall else []),
             fmt(a.checksum),
             a.error or a.excluded or "",
         )
