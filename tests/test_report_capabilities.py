@@ -76,3 +76,17 @@ def test_the_report_shows_the_matrix_and_unsupported_cells_as_such(make_config, 
     assert '<span class="fail" title="duckdb does not support' not in html
     assert "Unsupported on duckdb" in html and "text t12" in html
     assert "http://" not in html and "https://" not in html  # it opens, and stays, offline
+
+
+def test_an_approximate_querys_recall_stands_beside_its_time(make_config, whbench, workdir):
+    # v07 goes through an ANN index: ClickHouse has one (vector_similarity), DuckDB has none
+    # here (vss is not bundled), so it is unsupported there.
+    config = make_config(
+        engines={"duckdb": {"database": ":memory:"}, "clickhouse": {}},
+        workloads={"vectors": {"scale": 2000, "queries": ["v01", "v07"]}},
+    )
+    assert whbench("run", "--config", config).code == 0
+    assert whbench("report", "--config", config).code == 0
+    html = (workdir / "results" / "report.html").read_text()
+    assert re.search(r'title="recall@k[^"]*">recall [01]\.\d\d<', html)
+    assert re.search(r'title="duckdb does not support[^"]*">unsupported<', html)
