@@ -1,6 +1,6 @@
 """The order the report lists things in, shared by its sections: the baseline engine first
 (answers are checked against it), then the others by name; data types as DATA_TYPES lists
-them (structured, semi-structured, unstructured)."""
+them (structured, semi-structured, unstructured, vector embeddings, time series)."""
 
 from __future__ import annotations
 
