@@ -79,7 +79,7 @@ class DatabricksSettings(EngineSettings):
     client_secret: Secret | None = None  # … and its secret
     profile: str | None = None  # a profile in ~/.databrickscfg
     catalog: str | None = None  # None: the workspace default, current_catalog()
-    # s3://, gs:// or abfss:// folder the warehouse reads; None: a volume whbench creates
+    # s3:// or gs:// folder the warehouse reads; None: a volume whbench creates
     data_uri: str | None = None
     # Billing facts the warehouse cannot report about itself (billing.py prices them).
     cloud: str = "aws"
@@ -130,7 +130,9 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     # No dry run: EXPLAIN gives a plan, not the bytes a query will read or a price, and a
     # warehouse bills uptime, not bytes; estimates come from stored runs (commands/estimate.py).
     supports_dry_run = False
-    object_stores = ("s3", "gs", "abfss")
+    # Where whbench can upload for a `data_uri` (harness/objectstore.py): S3 and GCS. A warehouse
+    # on Azure reads abfss://, which whbench cannot upload to yet: use the volume there.
+    object_stores = ("s3", "gs")
     settings_class = DatabricksSettings
     export_hint = (
         "COPY INTO / INSERT OVERWRITE DIRECTORY '<volume or bucket folder>' USING PARQUET "
@@ -429,7 +431,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def source_uris(self, data: TableData) -> dict[str, list[str]]:
         """One folder per table and format: COPY INTO reads every file in it."""
         if self.data_location is not None:
-            return {fmt: [f"{folder.uri}/"] for fmt, folder in self.remote_folders(data).items()}
+            return {fmt: [folder.uri] for fmt, folder in self.remote_folders(data).items()}
         return {
             fmt: [self._files().folder(data.data_set, data.table, fmt)] for fmt in data.by_format()
         }

@@ -7,11 +7,12 @@ answers are in the conformance suite (tests/engines/test_conformance.py)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
-from conftest import assert_one_line_error, run_engines
+from conftest import assert_one_line_error, run_engines, run_from_s3
 
 from engines.databricks.standin import standin_settings
 from harness.config import parse_config
@@ -417,3 +418,23 @@ def test_a_run_on_the_stand_in_records_what_it_cannot_report_and_clean_drops_it(
     assert whbench("clean", "-e", "databricks", "--yes", "--config", config).code == 0
     again = whbench("clean", "-e", "databricks", "--config", config)
     assert "nothing whbench created" in again.stdout
+
+
+def test_data_uri_uploads_to_s3_once_and_spark_cannot_read_the_bucket(
+    whbench, both_engines, s3_emulator
+):
+    config = both_engines("databricks", workloads={"tpch": {"scale": 0.01, "queries": ["q06"]}})
+    settings = {"data_uri": "s3://whb-test/dbx"}
+
+    def attempt():
+        return run_from_s3(whbench, config, "databricks", settings, s3_emulator, "dbx")
+
+    run, uploaded = attempt()
+    assert any(key.endswith("/region/parquet/region.parquet") for key in uploaded), uploaded
+    # COPY INTO reads the bucket folder itself; the stand-in has no object storage (its proxy
+    # reads volumes only), so the load fails there, naming the table and the folder.
+    assert run["status"] == "failed" and "loading table region" in run["error"], run
+    assert "s3://whb-test/dbx/tpch/sf0_01/region/parquet/" in run["error"]  # the folder it read
+    time.sleep(1.1)  # S3 times are to the second: a second upload would show
+    _, again = attempt()
+    assert again == uploaded
