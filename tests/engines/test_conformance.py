@@ -38,6 +38,7 @@ CONFORMANCE = {
     "events": {"scale": 25000, "options": {"days": 1}},
     "text": {"scale": 3000},
     "timeseries": {"scale": 6000, "options": {"days": 2}},  # the least scale two days allow
+    "vectors": {"scale": 2000},  # 2,000 embeddings of 128 floats
     "shop": {},  # your data: shipped files, Snowflake SQL translated for each engine
 }
 
