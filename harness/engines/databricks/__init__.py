@@ -316,6 +316,9 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
             cursor.execute(sql)
             columns = tuple(str(d[0]) for d in cursor.description or ())
             rows = self._fetch(cursor) if cursor.description else []
+            # cursor.query_id: the statement's operation handle as a UUID. The pages read do
+            # not say it is system.query.history's statement_id (both are the statement's
+            # UUID); the real-account test proves the pairing, the stand-in cannot.
             return Ran(rows, columns, engine_query_id=cursor.query_id)
         finally:
             self._cursor = None
