@@ -20,6 +20,7 @@ from harness.engines.credentials import AccessToken, NoCredentials, OAuthClient,
 from harness.engines.databricks import (
     DatabricksEngine,
     DatabricksSettings,
+    history_api,
     system_tables,
     warehouse_id,
 )
@@ -189,6 +190,35 @@ def test_query_statistics_keep_unreported_figures_unknown():
     assert empty.cache_hit is None and empty.execution_seconds is None
 
 
+def test_the_query_history_apis_metrics_become_the_same_records():
+    """A QueryInfo.as_dict() of the Query History API, as databricks-sdk 0.167.0 shapes it."""
+    record = {
+        "query_id": "01ef-bb",
+        "duration": 2600,
+        "metrics": {
+            "total_time_ms": 2500,
+            "compilation_time_ms": 300,
+            "execution_time_ms": 900,
+            "read_bytes": 4096,
+            "rows_read_count": 10,
+            "result_from_cache": False,
+            "provisioning_queue_start_timestamp": 1_000_000,
+            "overloading_queue_start_timestamp": 1_000_400,
+            "query_compilation_start_timestamp": 1_001_200,
+        },
+    }
+    seconds, usage = history_api.statistics(record)
+    assert seconds == 2.5 and usage.queued_seconds == 1.2  # from the first queue entered
+    assert (usage.compile_seconds, usage.execution_seconds) == (0.3, 0.9)
+    assert (usage.bytes_scanned, usage.rows_read, usage.cache_hit) == (4096, 10, False)
+    # No queue timestamp: the query skipped both queues, which the API reports by leaving
+    # them out; queued is then 0, as reported. No metrics at all: unknown, not 0.
+    metrics = {k: v for k, v in record["metrics"].items() if "queue" not in k}
+    assert history_api.statistics({**record, "metrics": metrics})[1].queued_seconds == 0.0
+    bare_seconds, bare = history_api.statistics({"query_id": "x", "duration": 700})
+    assert bare_seconds == 0.7 and bare.queued_seconds is None and bare.bytes_scanned is None
+
+
 def test_only_statement_ids_reach_the_history_sql():
     sql = system_tables.query_history_sql(["01ef-aa", "x'); DROP TABLE t; --", "01ef-aa"])
     assert sql is not None and "IN ('01ef-aa')" in sql and "DROP" not in sql
@@ -272,9 +302,12 @@ def test_a_query_comes_back_with_its_columns_statement_id_and_no_invented_figure
     assert list(result.rows) == [(1, "x", date(2026, 12, 6))]
     assert result.engine_query_id  # the connector's cursor.query_id
     assert result.engine_seconds is None and result.usage.bytes_scanned is None
-    # The stand-in has no system catalog: the statistics stay unknown, and a note says why.
+    # The stand-in serves no Query History API and has no system catalog: the statistics stay
+    # unknown, and the notes say why.
     assert engine.query_history([result.engine_query_id]) == {}
+    assert any("the Query History API did not answer" in n for n in engine.notes)
     assert any("system.query.history is not readable" in n for n in engine.notes)
+    assert any("1 of 1 queries have no engine statistics yet" in n for n in engine.notes)
     assert engine.billed_usage(datetime.now(UTC), datetime.now(UTC)) is None
     assert any("http_path names no SQL warehouse" in n for n in engine.notes)
 
