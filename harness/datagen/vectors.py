@@ -225,7 +225,8 @@ class _Search:
         if len(good) < PROBES:
             raise WorkloadError(
                 f"vectors: only {len(good)} of {len(self.probes)} candidate probes have "
-                f"unambiguous neighbours; try another --seed"
+                f"neighbours more than {MARGIN:g} apart at the k-th place; more --clusters "
+                "(fewer items around each) or another --seed"
             )
         return np.array(good[:PROBES])
 
