@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from engines.databricks.standin import SPARK_GAPS
+
 ROWS = 200_000  # more than one fetch of the connector's (its arraysize is 100,000)
 SCHEMA = "spark_catalog.whb_proxy_test"
 VOLUME = "/Volumes/spark_catalog/whb_proxy_test/whb_files"
@@ -180,3 +182,35 @@ def test_copy_into_from_a_bucket_is_refused_naming_why(cursor):
 
     with pytest.raises(ServerOperationError, match="no object storage"):
         cursor.execute(f"COPY INTO {SCHEMA}.t FROM 's3://bucket/t/' FILEFORMAT = PARQUET")
+
+
+@pytest.mark.parametrize("topic", SPARK_GAPS)
+def test_what_spark_cannot_do_is_still_a_gap(cursor, topic):
+    """Each of SPARK_GAPS fails with its fragment; once one runs, the stand-in has closed it."""
+    from databricks.sql.exc import Error
+
+    statement, parameters, fragment = SPARK_GAPS[topic]
+    try:
+        cursor.execute(statement, parameters) if parameters else cursor.execute(statement)
+        cursor.fetchall()
+    except Error as exc:
+        assert fragment in str(exc), (topic, str(exc)[:300])
+        return
+    pytest.fail(f"the stand-in gap {topic!r} is closed: remove it from SPARK_GAPS in standin.py")
+
+
+def test_an_initial_catalog_is_refused(databricks_server):
+    """The connector asks for an initial catalog only of a server at protocol V4 or later; the
+    proxy says V2 (bridge 2), so whbench names the catalog in its statements instead."""
+    import databricks.sql
+    from databricks.sql.exc import InvalidServerResponseError
+
+    with pytest.raises(InvalidServerResponseError, match="initial namespace not supported"):
+        databricks.sql.connect(
+            server_hostname="127.0.0.1",
+            http_path="cliservice",
+            access_token="x",
+            _connection_uri=f"http://127.0.0.1:{databricks_server}/cliservice",
+            enable_telemetry=False,
+            catalog="main",
+        )
