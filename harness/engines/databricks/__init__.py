@@ -12,7 +12,6 @@ of its own and fills through the Files API (volumes.py).
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Sequence
@@ -42,7 +41,7 @@ from harness.engines.credentials import (
 from harness.engines.databricks import history_api, system_tables
 from harness.engines.databricks.billing import DatabricksBilling
 from harness.engines.databricks.results import arrow, batches
-from harness.engines.databricks.signin import sdk_config
+from harness.engines.databricks.signin import quiet_logs, sdk_config
 from harness.engines.databricks.volumes import Volume
 from harness.errors import ConfigError, EngineError, first_line
 from harness.settings import PORT, Range
@@ -195,7 +194,7 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def connect(self) -> None:
         from databricks import sql
 
-        _quiet_driver_log()
+        quiet_logs()
         s = self.settings
         if not s.http_path or not (s.server_hostname or s.profile):
             raise ConfigError(
@@ -517,11 +516,3 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def _note(self, note: str) -> None:
         if note not in self.notes:
             self.notes.append(note)
-
-
-def _quiet_driver_log() -> None:
-    """The connector logs each failed request (and retry) before it raises; whbench configures
-    no logging, so Python would print them. The error itself reaches the user as one line."""
-    log = logging.getLogger("databricks.sql")
-    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
-        log.addHandler(logging.NullHandler())

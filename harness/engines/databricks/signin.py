@@ -5,6 +5,7 @@ goes to the connector as it is, and to the SDK for the Files API."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from harness.engines.credentials import AccessToken, Credentials, OAuthClient, Profile
@@ -15,6 +16,7 @@ def sdk_config(credentials: Credentials, host: str | None) -> Any:
     """databricks-sdk's Config for `host` (None: the profile's) and this way of signing in."""
     from databricks.sdk.core import Config
 
+    quiet_logs()
     # The Files API's plain endpoints (/api/2.0/fs/files, /api/2.0/fs/directories), not the
     # SDK's newer multipart client, whose Files API 3.0 is a Beta an admin must turn on.
     common = {"disable_experimental_files_api_client": True}
@@ -41,3 +43,14 @@ def sdk_config(credentials: Credentials, host: str | None) -> Any:
         "engines.databricks: no way to sign in; set profile, client_id and client_secret, or "
         "access_token"
     )
+
+
+def quiet_logs() -> None:
+    """The connector logs each failed request (and retry) before it raises, and the SDK warns
+    when a workspace does not describe itself (/.well-known/databricks-config) before it goes on
+    with the settings given; whbench configures no logging, so Python would print them. What
+    fails reaches the user as one line; what does not is not an error."""
+    for name in ("databricks.sql", "databricks.sdk"):
+        log = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+            log.addHandler(logging.NullHandler())
