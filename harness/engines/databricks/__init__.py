@@ -134,9 +134,13 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     # on Azure reads abfss://, which whbench cannot upload to yet: use the volume there.
     object_stores = ("s3", "gs")
     settings_class = DatabricksSettings
+    # INSERT OVERWRITE DIRECTORY '/Volumes/…' USING parquet SELECT … (Databricks SQL;
+    # https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-dml-insert-overwrite-directory,
+    # read 2026-12-06), then the folder downloaded from the volume.
     export_hint = (
-        "COPY INTO / INSERT OVERWRITE DIRECTORY '<volume or bucket folder>' USING PARQUET "
-        "SELECT * FROM <table>, then download the folder (databricks fs cp -r)"
+        "INSERT OVERWRITE DIRECTORY '/Volumes/<catalog>/<schema>/<volume>/<table>/' USING "
+        "parquet SELECT * FROM <table>, then download that folder (databricks fs cp -r "
+        "dbfs:/Volumes/… exports/<table>/)"
     )
     # None: first attempts are lukewarm. A SQL warehouse keeps a disk cache of the Parquet
     # files its nodes read ("Optimize performance with caching on Databricks",
