@@ -12,8 +12,9 @@ with the reason, a result of its own (neither a failure nor a silent skip). What
 emulates is recorded with each run (`run_record`), so the report reads what was true then.
 
 An engine subclass (MotherDuck of DuckDB) inherits its base class's file unless it has its
-own. A feature an engine does not declare is treated as native: bundled engines declare every
-one (tests/test_capabilities.py), so that only happens for an engine added without a file.
+own. A feature an engine does not declare is not checked (its queries are sent, and no level
+is claimed for it): bundled engines declare every one (tests/test_capabilities.py), so that
+only happens for an engine added without a file.
 """
 
 from __future__ import annotations
