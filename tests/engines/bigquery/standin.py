@@ -74,6 +74,8 @@ STAND_IN = StandIn(
         "read api": "does not exist",
         # timeseries: bqemulator has no TIMESTAMP_BUCKET (ts02's five-minute buckets)
         "ts02": "Function not found: timestamp_bucket",
+        # vectors: bqemulator cannot parse CREATE VECTOR INDEX, the load of ann_items
+        "vectors": 'syntax error at or near "VECTOR"',
     },
     real=RealAccount(
         needs=("BIGQUERY_PROJECT",),

@@ -69,6 +69,7 @@ STAND_IN = StandIn(
         "t04": "differs",
         "events": 'type "super" does not exist',  # SUPER exists only on Redshift
         "shop": 'type "super" does not exist',  # (its events table has JSON)
+        "vectors": 'type "super" does not exist',  # embeddings in SUPER (no vector type)
         "result cache": "not turned off",  # PostgreSQL has no result cache setting
         # timeseries: PostgreSQL has no IGNORE NULLS, no DATEADD / DATEDIFF(unit, a, b), and no
         # PERCENTILE_DISC as a window function (Redshift has all three)
