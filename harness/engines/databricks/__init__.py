@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from harness import spool
 from harness.engines.base import (
+    NAMESPACE_PREFIX,
     CursorEngine,
     EngineSettings,
     LoadOutcome,
@@ -241,6 +242,19 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
                 "server_hostname, http_path, the sign-in and that the warehouse is reachable"
             ) from None
 
+    def statement(self, sql: str) -> None:
+        # Closed at once: an operation left open holds its result on the server until the
+        # session ends.
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    def _scalar(self, sql: str) -> Any:
+        rows = self._dict_rows(sql)
+        return next(iter(rows[0].values())) if rows else None
+
     def _sdk_config(self) -> Any:
         """databricks-sdk's configuration for this workspace and sign-in (signin.py)."""
         s = self.settings
@@ -442,15 +456,14 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     def existing_tables(self, namespace: str) -> set[str]:
         if owned(namespace) not in self.namespaces():
             return set()
-        cursor = self._con.cursor()
-        cursor.execute(f"SHOW TABLES IN {namespace}")
-        return {str(row[1]).lower() for row in cursor.fetchall()}
+        # SHOW TABLES: database, tableName, isTemporary
+        tables = self._dict_rows(f"SHOW TABLES IN {namespace}")
+        return {str(row["tablename"]).lower() for row in tables}
 
     def namespaces(self) -> list[str]:
-        cursor = self._con.cursor()
-        cursor.execute("SHOW SCHEMAS")
-        names = [str(row[0]).lower() for row in cursor.fetchall()]
-        return sorted(name for name in names if name.startswith("whb_"))
+        # SHOW SCHEMAS: one column, the schema's name
+        names = [str(next(iter(row.values()))).lower() for row in self._dict_rows("SHOW SCHEMAS")]
+        return sorted(name for name in names if name.startswith(NAMESPACE_PREFIX))
 
     def drop(self, namespace: str) -> None:
         # CASCADE: the schema's tables (and, for whb_files, the volume and its files) with it.
