@@ -45,10 +45,12 @@ _WAREHOUSE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
 
 
 def _timestamp(moment: datetime) -> str:
-    """A UTC timestamp literal: the system tables keep UTC."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}'"
+    """A timestamp literal with its zone (Z), so it is the same instant whatever the session's
+    zone: without a zoneId a literal "defaults to the session time zone"
+    (https://docs.databricks.com/aws/en/sql/language-manual/data-types/timestamp-type, read
+    2026-12-06). A naive `moment` is UTC, as whbench keeps time."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S.%f}Z'"
 
 
 def _quoted(values: Sequence[str], pattern: re.Pattern[str]) -> str:

@@ -282,7 +282,7 @@ def test_import_history_keeps_the_teams_finished_selects_only():
     assert entry.text.startswith("SELECT region") and entry.elapsed_seconds == 1.5
     assert entry.bytes_scanned == 2048 and entry.started_at == started
     sql = DatabricksEngine(DatabricksSettings()).history_sql(datetime(2026, 12, 1, tzinfo=UTC))
-    assert "FROM system.query.history" in sql and "TIMESTAMP '2026-12-01 00:00:00'" in sql
+    assert "FROM system.query.history" in sql and "TIMESTAMP '2026-12-01 00:00:00.000000Z'" in sql
     assert "statement_type = 'SELECT'" in sql and "execution_status = 'FINISHED'" in sql
 
 
