@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import sys
 import threading
 import traceback
@@ -56,6 +57,7 @@ from engines.databricks.files_api import FilesApi
 from engines.databricks.unity_sql import refuse, rewrite_statement
 
 THRIFT_PATH = "/cliservice"
+HOST_METADATA = "/.well-known/databricks-config"
 FORWARD_TIMEOUT = 24 * 3600  # a slow query's GetOperationStatus returns at once; no real bound
 SUCCESS = (ttypes.TStatusCode.SUCCESS_STATUS, ttypes.TStatusCode.SUCCESS_WITH_INFO_STATUS)
 # Bridge 5: the TColumn field (and its column type) for an empty column of each declared type.
@@ -283,6 +285,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.reply(status, body, {"Content-Type": "application/x-thrift"})
 
     def files_api(self) -> None:
+        if self.command == "GET" and self.path == HOST_METADATA:
+            # databricks-sdk reads a workspace's discovery document before its first call and
+            # warns on every run without one. A workspace's OIDC endpoints are under <host>/oidc
+            # ("POST … to https://<databricks-instance>/oidc/v1/token",
+            # https://docs.databricks.com/aws/en/dev-tools/auth/oauth-authorization-details, read
+            # 2026-12-06); nothing else is claimed (no account or workspace id).
+            oidc = f"http://127.0.0.1:{self.owner.port}/oidc"
+            body = json.dumps({"oidc_endpoint": oidc}).encode()
+            return self.reply(200, body, {"Content-Type": "application/json"})
         status, body, headers = self.owner.files.handle(self.command, self.path, self.body)
         self.reply(status, body, headers)
 
