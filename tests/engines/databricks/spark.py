@@ -10,10 +10,12 @@ that spark-submit starts, too.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ REPO = Path(__file__).resolve().parents[3]
 SPARK_VENV = REPO / ".venv-spark"
 START_SECONDS = 180  # about 19 s on an idle two-core machine; a shared one can be much slower
 LOG_TAIL_LINES = 30
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class SparkMissing(RuntimeError):
@@ -117,6 +120,14 @@ def wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> Non
     )
 
 
+def die_with_parent() -> None:
+    """In the child, before Spark starts: the kernel kills it when the test process dies (a
+    killed pytest runs no fixture teardown, and an orphaned Spark holds a GiB). spark-submit
+    execs the JVM in this same process, which keeps the setting (Linux: PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop the whole process group (spark-submit's shell and the JVM under it)."""
     if process.poll() is not None:
@@ -152,6 +163,7 @@ def thrift_server(folder: Path) -> Iterator[int]:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends the JVM too
+            preexec_fn=die_with_parent,
         )
     try:
         wait_until_listening(port, process, log)
