@@ -69,6 +69,10 @@ def submit_command(home: Path, folder: Path, port: int) -> list[str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true"
         ),
+        # Databricks' system default session time zone is UTC
+        # (https://docs.databricks.com/aws/en/sql/language-manual/parameters/timezone, read
+        # 2026-12-06); Spark's is the machine's, which would make zoned answers depend on it.
+        "spark.sql.session.timeZone": "UTC",
         # Tuning for the tests' small data (TPC-H at scale 0.01); it changes no answer: fewer
         # shuffle partitions than the default 200 (each one a task), no adaptive re-planning pass.
         "spark.sql.shuffle.partitions": "2",
