@@ -2,20 +2,21 @@
 (`/Volumes/<catalog>/<schema>/<volume>/…`), kept in a local folder, the same paths below it, so
 that the proxy's COPY INTO (unity_sql.py) reads what was uploaded.
 
-The endpoints and their answers follow Databricks' REST reference, "Files API"
-(https://docs.databricks.com/api/workspace/files, read 2026-12-06): PUT /api/2.0/fs/files{path}
-uploads the body as the file's bytes ("If true or unspecified [overwrite], an existing file will
-be overwritten", else an error) with no response body; GET downloads; HEAD gives the metadata in
-headers (Content-Length, Last-Modified); DELETE deletes a file; PUT /api/2.0/fs/directories{path}
-creates a directory and its parents; GET lists it ({"contents": [{path, name, is_directory,
-file_size, last_modified}], at most 1000 a page, "next_page_token" while more follow); HEAD checks
-one; DELETE deletes an empty one; a missing path is HTTP 404. Errors are JSON
-{"error_code", "message"}, as databricks-sdk parses them.
+The endpoints and their answers follow Databricks' REST reference, "File"
+(https://docs.databricks.com/api/files/v2 and its list-directory-contents page, read 2026-12-06):
+PUT /api/2.0/fs/files{path} uploads the body as the file's bytes ("If true or unspecified
+[overwrite], an existing file will be overwritten", else an error) with no response body; GET
+downloads; HEAD gives the metadata in headers (Content-Length, Last-Modified); DELETE deletes a
+file; PUT /api/2.0/fs/directories{path} creates a directory and its parents; GET lists it
+({"contents": [{path, name, is_directory, file_size, last_modified}], at most 1000 a page,
+"next_page_token" while more follow); HEAD checks one; DELETE deletes an empty one; a missing
+path is HTTP 404. Errors are JSON {"error_code", "message"}, as databricks-sdk parses them.
 
 What it is not: no permissions (any token is accepted), no 5 GiB limit, no multipart uploads.
-databricks-sdk (0.167) first asks /.well-known/databricks-config and /api/2.0/fs/endpoints, and
-before a download /api/2.0/fs/create-download-url (a presigned URL): all answer 404 here, which the
-SDK takes as "not served for this workspace" and uses the Files API on the workspace host.
+databricks-sdk's newer Files client (0.167's default; whbench turns it off) first asks
+/api/2.0/fs/endpoints which transfer endpoints a workspace offers, and before a download
+/api/2.0/fs/create-download-url (a presigned URL): both answer 404 here, which the SDK takes as
+"not served for this workspace", using the Files API on the workspace host.
 """
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ Unity Catalog volumes and no COPY INTO. Every other statement reaches Spark as i
   `parquet.`…`` takes no options.
 
 COPY INTO's syntax and meaning: Databricks SQL reference, "COPY INTO"
-(https://docs.databricks.com/aws/en/sql/language-manual/delta-copy-into, read 2026-12-06). What the
-rewrite does not do, each a gap of the stand-in: COPY INTO is idempotent on Databricks (files
-already loaded are skipped unless COPY_OPTIONS ('force' = 'true')); here every file is loaded each
-time, so COPY_OPTIONS are not used. FILES = (…), PATTERN, VALIDATE and a source WITH (CREDENTIAL …)
-are refused with an error naming them, and so is a bucket URI (s3://, gs://, abfss://): the stand-in
-has only volumes.
+(https://docs.databricks.com/sql/language-manual/delta-copy-into.html, read 2026-12-06): columns
+are matched by name ("the default name matching"; BY POSITION is for headerless CSV only). What
+the rewrite does not do, each a gap of the stand-in: COPY INTO is idempotent on Databricks ("files
+in the source location that have already been loaded are skipped", unless COPY_OPTIONS
+('force' = 'true')); here every file is loaded each time, so COPY_OPTIONS are not used.
+FILES = (…), PATTERN, VALIDATE and a source WITH (CREDENTIAL …) are refused with an error naming
+them, and so is a bucket URI (s3://, gs://, abfss://): the stand-in has only volumes.
 """
 
 from __future__ import annotations
