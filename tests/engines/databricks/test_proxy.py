@@ -214,3 +214,43 @@ def test_an_initial_catalog_is_refused(databricks_server):
             enable_telemetry=False,
             catalog="main",
         )
+
+
+# -- the SQL rewrite alone (unity_sql.py), no server ----------------------------------------------
+def test_only_databricks_only_sql_is_rewritten(tmp_path):
+    from engines.databricks.unity_sql import NO_OP, rewrite_statement
+
+    plain = "-- a comment\nSELECT 'COPY INTO x' AS s"
+    assert rewrite_statement(plain, tmp_path).statement == plain
+    assert rewrite_statement("CREATE VOLUME IF NOT EXISTS c.s.v", tmp_path).statement == NO_OP
+    copy = rewrite_statement(
+        "COPY INTO `c`.`s`.`t`\nFROM '/Volumes/c/s/v/d/t/parquet/'\nFILEFORMAT = PARQUET", tmp_path
+    )
+    folder = tmp_path / "Volumes/c/s/v/d/t/parquet"
+    assert copy.statement == f"INSERT INTO `c`.`s`.`t` BY NAME SELECT * FROM parquet.`{folder}`"
+    assert copy.before == []
+
+
+@pytest.mark.parametrize(
+    ("tail", "refusal"),
+    [
+        ("FILEFORMAT = CSV", "FILEFORMAT = csv"),
+        ("FILEFORMAT = PARQUET PATTERN = '*.parquet'", "PATTERN"),
+        ("FILEFORMAT = PARQUET FILES = ('a.parquet')", "FILES"),
+    ],
+)
+def test_what_copy_into_cannot_bridge_is_refused_by_name(tmp_path, tail, refusal):
+    from engines.databricks.unity_sql import rewrite_statement
+
+    rewrite = rewrite_statement(f"COPY INTO t FROM '/Volumes/c/s/v/x/' {tail}", tmp_path)
+    assert rewrite.statement.startswith("SELECT raise_error('the Databricks stand-in")
+    assert refusal in rewrite.statement
+
+
+def test_drop_volume_deletes_its_files(tmp_path):
+    from engines.databricks.unity_sql import rewrite_statement
+
+    (tmp_path / "Volumes/c/s/v/d").mkdir(parents=True)
+    (tmp_path / "Volumes/c/s/v/d/f.parquet").write_bytes(b"x")
+    rewrite_statement("DROP VOLUME IF EXISTS `c`.`s`.`v`", tmp_path)
+    assert not (tmp_path / "Volumes/c/s/v").exists()
