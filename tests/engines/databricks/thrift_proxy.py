@@ -8,8 +8,11 @@ relies on some of them. The proxy decodes each message with the connector's own 
 It never changes an answer: rows, types, errors and query ids pass through as Spark gave them.
 
   1. auth         the connector sends `Authorization: Bearer <token>`; the server (authentication
-                  NONE, HTTP mode) reads a user from Basic auth: the proxy sends Basic with the user
-                  "token" and the token as password (Databricks' own Basic form for a token).
+                  NONE, HTTP mode) reads a user from Basic auth (and answers HTTP 500 to Bearer):
+                  the proxy sends Basic with the user "token" and the token as password, the form
+                  Databricks' JDBC driver signs in with ("UID=token;PWD=<personal-access-token>",
+                  https://docs.databricks.com/integrations/jdbc/authentication.html, read
+                  2026-12-06).
   2. protocol     the connector states its protocol version only in Databricks' 64-bit field
                   (`client_protocol_i64`), which Hive ignores while it requires `client_protocol`
                   ("Required field 'client_protocol' is unset!"): the proxy asks for Hive's highest,
