@@ -221,7 +221,7 @@ def attempt_span(attempt: StoredAttempt) -> Span | None:
     """When an attempt held the engine: from its start to its end (stored since schema 6; for
     older runs, start + client seconds). None for an attempt that never ran."""
     start = attempt.started_at
-    if start is None or attempt.status == "skipped":
+    if start is None or attempt.status in ("skipped", "unsupported"):
         return None
     end = attempt.ended_at
     if end is None:
@@ -416,6 +416,8 @@ class Billing(abc.ABC):
         by_query: dict[str, list[StoredAttempt]] = {}
         costs: dict[str, list[Cost]] = {}
         for attempt in attempts:  # a pass counts only answered queries: failures are no pass
+            if attempt.status == "unsupported":
+                continue  # the engine lacks a feature the query needs: not part of its pass
             by_query.setdefault(attempt.query_id, []).append(attempt)
             costs.setdefault(attempt.query_id, [])
             if attempt.status == "ok":

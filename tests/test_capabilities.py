@@ -193,3 +193,25 @@ def test_native_search_finds_the_regex_forms_documents_where_there_is_one(make_c
     for query in ("t12", "t13"):
         assert by_engine["duckdb"][query]["status"] == "unsupported"
     assert by_engine["clickhouse"]["t12"]["checksum"] == by_engine["duckdb"]["t01"]["checksum"]
+
+
+def test_an_unsupported_query_is_not_part_of_a_pass_nor_of_the_bill(unsupported_run):
+    # One pass is every query the engine can run, once: t01 is left out because DuckDB cannot
+    # run it (no search function), so the pass keeps a time and a cost; the unsupported
+    # attempts held the engine for no time at all.
+    from harness.config import load_config
+    from harness.engines import billing_for
+    from harness.pricing import attempt_span, load_catalog
+    from harness.store import open_store
+
+    config, result = unsupported_run
+    assert result.code == 0, result.stderr
+    settings = load_config(config)
+    with open_store(settings.store_path, read_only=True) as store:
+        (run,) = store.runs(store.latest_run_ids())
+        attempts = store.attempts(run.run_id)
+    assert {a.status for a in attempts if a.query_id == "t01"} == {"unsupported"}
+    assert all(attempt_span(a) is None for a in attempts if a.status == "unsupported")
+    one_pass = billing_for(run, load_catalog()).price_performance(attempts)
+    assert one_pass.queries == 1  # t10 only
+    assert one_pass.seconds is not None and one_pass.cost.dollars is not None
