@@ -62,6 +62,9 @@ def test_unsupported_queries_are_listed_per_engine_apart_from_failures():
     assert re.match(
         r"Unsupported on redshift \(.*not failures.*\): vectors v01, vectors v02\.$", sentence
     )
+    # an engine that won while leaving queries out: its win is over less work, and it says so
+    (sentence,) = capability_verdicts([_table("vectors", {}, cells)], winners=["redshift"])
+    assert sentence.endswith("pass and bill leave them out, so its win here is over less work.")
 
 
 def test_the_report_shows_the_matrix_and_unsupported_cells_as_such(make_config, whbench, workdir):

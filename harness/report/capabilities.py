@@ -75,8 +75,14 @@ def capability_verdicts(tables: list[QueryTable], winners: list[str]) -> list[st
             if cell.status == UNSUPPORTED:
                 unsupported.setdefault(engine, []).append(f"{table.workload} {query_id}")
     for engine, queries in sorted(unsupported.items()):
+        # a winner's pass and bill leave these queries out: the others ran more work
+        caveat = (
+            f" — {engine}'s pass and bill leave them out, so its win here is over less work"
+            if engine in winners
+            else ""
+        )
         sentences.append(
             f"Unsupported on {engine} (it lacks a feature they need; not failures, not "
-            f"scored): {', '.join(queries)}."
+            f"scored): {', '.join(queries)}{caveat}."
         )
     return sentences
