@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from harness.engines import dialects
+from harness.engines import REGISTRY, dialects
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +22,15 @@ def test_wheel_carries_workloads_and_configs_and_finds_them(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "harness/_data/workloads/tpch/workload.yaml" in names
     assert "harness/_data/workloads/_shared/dialect.sql.j2" in names
+    assert "harness/_data/workloads/_shared/features.yaml" in names
     assert "harness/_data/configs/default.yaml" in names
     assert "harness/report/templates/report.html.j2" in names
     assert "harness/_data/workloads/tpch/answers/sf1/q01.csv" in names
     assert "harness/_data/workloads/shop/data/events.ndjson" in names  # a shipped sample
-    for engine in ("duckdb", "bigquery", "snowflake", "redshift"):  # each engine's own prices
+    for engine in REGISTRY:  # each engine's own prices and features
         assert f"harness/engines/{engine}/pricing.yaml" in names
+        if engine != "motherduck":  # it inherits DuckDB's features
+            assert f"harness/engines/{engine}/features.yaml" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # Run from the unpacked wheel, outside the checkout: it must use its own bundled files.
@@ -46,4 +49,4 @@ def test_wheel_carries_workloads_and_configs_and_finds_them(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == str(site / "harness" / "_data" / "workloads")
-    assert f"tpch: {len(dialects()) * (22 + 2 * 8) + 8} statements" in result.stdout
+    assert f"tpch: {len(dialects()) * (22 + 2 * 8) + 2 * 8} statements" in result.stdout
