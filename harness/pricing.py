@@ -221,7 +221,7 @@ def attempt_span(attempt: StoredAttempt) -> Span | None:
     """When an attempt held the engine: from its start to its end (stored since schema 6; for
     older runs, start + client seconds). None for an attempt that never ran."""
     start = attempt.started_at
-    if start is None or attempt.status in ("skipped", "unsupported"):
+    if start is None or not attempt.sent:
         return None
     end = attempt.ended_at
     if end is None:

@@ -9,7 +9,7 @@ import pytest
 import stored_rows
 import yaml
 
-from harness.engines import billing_for
+from harness.engines import REGISTRY, billing_for
 from harness.errors import ConfigError
 from harness.pricing import MIB, TIB, Cost, load_catalog
 from harness.store.rows import StoredAttempt, StoredRun
@@ -650,3 +650,14 @@ def test_money_as_people_read_it(value, text):
 
     assert dollars(value) == text
     assert dollars_per_query(0.0000021) == "< $0.0001 ($0.0021 per 1,000)"
+
+
+@pytest.mark.parametrize("engine", list(REGISTRY))
+@pytest.mark.parametrize("status", ["skipped", "unsupported"])
+def test_a_query_never_sent_costs_nothing_on_every_engine(engine, status):
+    """A query that could not be translated, or needs a feature the engine lacks, never reached
+    it: free, whatever its (empty) timings say — never unknown, which would make the run's bill
+    unknown where it is summed."""
+    never_sent = stored_rows.attempt(engine=engine, status=status, client_seconds=0.0, error="why")
+    cost = billing_for(stored_rows.run(engine=engine), CATALOG).marginal(never_sent)
+    assert cost.dollars == 0

@@ -96,6 +96,12 @@ class StoredAttempt:
     sql: str | None
     excluded: str | None  # why its time is left out of times and verdicts, or None
 
+    @property
+    def sent(self) -> bool:
+        """Whether the query reached the engine: one that could not be translated for it
+        (skipped) or needs a feature it lacks (unsupported) never did, and cost nothing."""
+        return self.status not in ("skipped", "unsupported")
+
 
 @dataclass(frozen=True, slots=True)
 class StoredLevel:

@@ -81,13 +81,13 @@ class BigQueryBilling(Billing):
         if not self.on_demand:
             # On a reservation that is already scaled up, a job costs the slot time it used.
             price = self._slot_price()
-            if attempt.status == "skipped":
+            if not attempt.sent:
                 return FREE
             if attempt.slot_ms is None:
                 return Cost(None, "unknown", price.as_of)
             return Cost(attempt.slot_ms / 3_600_000 * price.price, "modelled", price.as_of)
         price = self.price("on_demand")
-        if attempt.status in ("error", "skipped") or attempt.cache_hit:
+        if attempt.status == "error" or not attempt.sent or attempt.cache_hit:
             return FREE  # errors and cached results are not billed
         billed, basis = attempt.bytes_billed, "measured"
         if billed is None:

@@ -223,7 +223,7 @@ class ClickHouseCloudBilling(Billing):
     def marginal(self, attempt: StoredAttempt) -> Cost:
         """The query's own seconds on a service that is up anyway: the engine's time, else the
         client's, at the whole service's per-second rate (no per-minute rounding)."""
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         held = held_seconds(attempt, attempt.engine_seconds, attempt.client_seconds)
         if held is None:

@@ -223,7 +223,7 @@ class DatabricksBilling(Billing):
     def marginal(self, attempt: StoredAttempt) -> Cost:
         """One cluster for the time the query ran (the engine's figure, else the client's): on a
         warehouse that is up anyway, that is the share of its uptime the query takes."""
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         held = held_seconds(attempt, attempt.engine_seconds, attempt.client_seconds)
         if held is None:

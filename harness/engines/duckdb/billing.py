@@ -133,7 +133,7 @@ class DuckDBBilling(Billing):
     # -- the rules --------------------------------------------------------------------------------
     def marginal(self, attempt: StoredAttempt) -> Cost:
         """The query's own seconds on a VM that is up anyway: no minimum applies."""
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         held = held_seconds(attempt, attempt.client_seconds)
         if held is None:

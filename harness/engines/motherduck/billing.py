@@ -112,7 +112,7 @@ class MotherDuckBilling(Billing):
     def marginal(self, attempt: StoredAttempt) -> Cost:
         """One query on a Duckling that is up anyway: its own seconds, no cooldown, no
         minimum."""
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         held = held_seconds(attempt, attempt.client_seconds)
         if held is None:

@@ -240,7 +240,7 @@ class RedshiftBilling(Billing):
         ]
 
     def marginal(self, attempt: StoredAttempt) -> Cost:
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         held = held_seconds(attempt, attempt.engine_seconds, attempt.client_seconds)
         return Cost(None, "unknown") if held is None else self._compute(held)

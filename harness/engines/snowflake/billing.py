@@ -193,7 +193,7 @@ class SnowflakeBilling(Billing):
     def marginal(self, attempt: StoredAttempt) -> Cost:
         """One cluster's credits for the time the query executed: on a warehouse that is up
         anyway, that is the share of its uptime the query takes."""
-        if attempt.status == "skipped":
+        if not attempt.sent:
             return FREE
         seconds_used = held_seconds(
             attempt, attempt.warehouse_seconds, attempt.engine_seconds, attempt.client_seconds
