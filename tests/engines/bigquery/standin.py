@@ -74,6 +74,9 @@ STAND_IN = StandIn(
         "read api": "does not exist",
         # timeseries: bqemulator has no TIMESTAMP_BUCKET (ts02's five-minute buckets)
         "ts02": "Function not found: timestamp_bucket",
+        # text t12/t13 (native search): bqemulator has no SEARCH function
+        "t12": "Function not found: search",
+        "t13": "Function not found: search",
         # vectors: bqemulator cannot parse CREATE VECTOR INDEX, the load of ann_items
         "vectors": 'syntax error at or near "VECTOR"',
     },

@@ -66,6 +66,8 @@ STAND_IN = StandIn(
         "t06": "split_to_table does not exist",  # fakesnow: no SPLIT_TO_TABLE
         "t09": "split_to_table does not exist",
         "ts01": 'syntax error at or near "MATCH_CONDITION"',  # fakesnow: no ASOF JOIN
+        "t12": "Function with name search does not exist",  # fakesnow: no SEARCH (native search)
+        "t13": "Function with name search does not exist",
         "vectors": "Expected a constant as type modifier",  # fakesnow: no VECTOR(FLOAT, n)
         "timeout": "no timeout",  # fakesnow ignores the statement timeout
         "cancel": "not cancelled",  # ... and SYSTEM$CANCEL_ALL_QUERIES
