@@ -153,6 +153,10 @@ def test_the_readme_cloud_config_is_one_whbench_accepts(tmp_path):
         "SNOWFLAKE_PRIVATE_KEY_FILE": str(tmp_path / "bench.p8"),
         "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "not-a-secret",
         "BIGQUERY_PROJECT": "my-project",
+        "DATABRICKS_SERVER_HOSTNAME": "dbc-1234abcd-5678.cloud.databricks.com",
+        "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/abc123",
+        "DATABRICKS_CLIENT_ID": "principal",
+        "DATABRICKS_CLIENT_SECRET": "not-a-secret",
     }
 
     def whbench(*args: str) -> subprocess.CompletedProcess:
@@ -167,4 +171,5 @@ def test_the_readme_cloud_config_is_one_whbench_accepts(tmp_path):
     engines = {row["engine"]: row for row in json.loads(listed.stdout)}
     assert engines["snowflake"]["configured"] and engines["snowflake"]["auth"] == "key pair"
     assert engines["bigquery"]["auth"] == "Application Default Credentials"
+    assert engines["databricks"]["auth"] == "OAuth machine-to-machine (service principal)"
     assert engines["duckdb"]["configured"]
