@@ -40,7 +40,7 @@ from harness.engines.credentials import (
     Secret,
 )
 from harness.engines.databricks import history_api, system_tables
-from harness.engines.databricks.billing import DatabricksBilling
+from harness.engines.databricks.billing import CLOUDS, SIZES, TYPES, DatabricksBilling
 from harness.engines.databricks.results import arrow, batches
 from harness.engines.databricks.signin import quiet_logs, sdk_config
 from harness.engines.databricks.volumes import Volume
@@ -50,20 +50,6 @@ from harness.settings import PORT, Range
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
 
-# What the billing rules know how to price; the warehouse itself cannot say (billing.py).
-CLOUDS = ("aws", "azure", "gcp")
-WAREHOUSE_TYPES = ("serverless", "pro", "classic")
-WAREHOUSE_SIZES = (
-    "2X-Small",
-    "X-Small",
-    "Small",
-    "Medium",
-    "Large",
-    "X-Large",
-    "2X-Large",
-    "3X-Large",
-    "4X-Large",
-)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A SQL warehouse's HTTP path, as its Connection details give it ("endpoints" is the old word).
 _WAREHOUSE_PATH = re.compile(r"/?sql/1\.0/(?:warehouses|endpoints)/([0-9A-Za-z]+)/?")
@@ -173,8 +159,8 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
         super().__init__(settings)
         for key, allowed in (
             ("cloud", CLOUDS),
-            ("warehouse_type", WAREHOUSE_TYPES),
-            ("warehouse_size", WAREHOUSE_SIZES),
+            ("warehouse_type", TYPES),  # what the billing rules know how to price
+            ("warehouse_size", SIZES),
         ):
             if getattr(settings, key) not in allowed:
                 raise ConfigError(
