@@ -191,7 +191,7 @@ def _planned_queries(
     renderer: Renderer,
     dialect: str,
     chosen: list[str] | None,
-    engine: tuple[str, dict[str, Support]] = ("", {}),
+    engine: tuple[str, dict[str, Support]],
 ) -> list[PlannedQuery]:
     """The chosen queries rendered; one that cannot be translated for the dialect is planned
     as skipped, and one needing a feature the engine (name, declarations) lacks as
