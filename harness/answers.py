@@ -47,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from harness.capabilities import Approximate
 from harness.kept_answers import Difference, instant, is_number, sort_key
 from harness.spool import Spooled
 
@@ -85,15 +86,6 @@ class AnswerRules:
 
 
 @dataclass(frozen=True)
-class RecallRule:
-    """How an approximate query is scored: recall@k of its first k rows, and the least recall
-    that counts as a right answer."""
-
-    k: int
-    min_recall: float
-
-
-@dataclass(frozen=True)
 class Expected:
     """A query's known answer: all its rows, or only some of its columns (a generator's truth
     may know the count per category but not the average); for an approximate query, the exact
@@ -103,7 +95,7 @@ class Expected:
     source: str  # "TPC-H answer set", "events generator's truth"
     columns: tuple[int, ...] | None = None  # positions from 0; None: every column
     trimmed: bool = False  # its text was written without leading and trailing blanks
-    approximate: RecallRule | None = None  # scored by recall@k, not compared row by row
+    approximate: Approximate | None = None  # scored by recall@k, not compared row by row
 
 
 def expected_answers(
@@ -116,7 +108,7 @@ def expected_answers(
             [tuple(row) for row in spec["rows"]],
             rules.source,
             tuple(c - 1 for c in spec["columns"]) if spec.get("columns") else None,
-            approximate=_recall_rule(spec.get("approximate")),
+            approximate=spec.get("approximate"),
         )
         for query_id, spec in generated.items()
     }
@@ -132,10 +124,6 @@ def expected_answers(
                 trimmed=rules.trimmed,
             )
     return found
-
-
-def _recall_rule(spec: dict[str, Any] | None) -> RecallRule | None:
-    return None if not spec else RecallRule(int(spec["k"]), float(spec["min_recall"]))
 
 
 def recall_of(expected: Expected | None, actual: Sequence[Sequence]) -> float | None:

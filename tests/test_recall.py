@@ -9,15 +9,16 @@ from decimal import Decimal
 
 import duckdb
 
-from harness.answers import AnswerRules, Expected, RecallRule, Shape, Tolerance, check, recall_of
+from harness.answers import AnswerRules, Expected, Shape, Tolerance, check, recall_of
 from harness.answers import expected_answers as read_expected
+from harness.capabilities import Approximate
 from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
 
 EXACT = [(11,), (12,), (13,), (14,), (15,), (16,), (17,), (18,), (19,), (20,)]
 
 
 def approximate(min_recall: float = 0.9) -> Expected:
-    return Expected(EXACT, "vectors generator's truth", approximate=RecallRule(10, min_recall))
+    return Expected(EXACT, "vectors generator's truth", approximate=Approximate(10, min_recall))
 
 
 def test_recall_is_the_share_of_the_exact_neighbours_among_the_first_k_ids():
@@ -51,10 +52,10 @@ def test_an_approximate_answer_is_right_at_min_recall_and_wrong_below_it():
 
 
 def test_the_generators_approximate_rule_reaches_the_known_answer():
-    rule = {"k": 10, "min_recall": 0.9}
+    rule = Approximate(10, 0.9)  # the query's, from workload.yaml
     generated = {"v07": {"rows": [[i] for (i,) in EXACT], "approximate": rule}}
     known = read_expected(None, AnswerRules(), generated)
-    assert known["v07"].approximate == RecallRule(10, 0.9)
+    assert known["v07"].approximate == Approximate(10, 0.9)
     assert read_expected(None, AnswerRules(), {"v01": {"rows": [[1]]}})["v01"].approximate is None
 
 

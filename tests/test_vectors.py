@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import known_answer_differences, load_into_duckdb
 
+from harness.capabilities import Approximate
 from harness.datagen import check_generation, ensure_data, vectors
 from harness.errors import WorkloadError
 from harness.workloads import get_workload
@@ -103,7 +104,7 @@ def test_answers_are_known_only_for_the_parameters_the_truth_was_made_for(loaded
     )
     known = vectors.expected_answers(loaded.truth, asked_more)
     assert "v01" not in known and "v02" in known  # a changed k runs unchecked
-    assert known["v07"]["approximate"] == {"k": 10, "min_recall": 0.9}
+    assert known["v07"]["approximate"] == Approximate(10, 0.9)
     assert [row[0] for row in known["v07"]["rows"]] == [
         row[0] for row in loaded.truth["cosine_top"]["1"]
     ]

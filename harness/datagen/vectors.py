@@ -300,20 +300,10 @@ def expected_answers(truth: dict[str, Any], workload: Workload) -> dict[str, dic
                 for position, mean in enumerate(c["mean"])
             ]
         }
-    approximate = _approximate(known.get("v07"))
-    if asks("v07", probe=probe) and approximate and approximate["k"] == k:
+    approximate = known["v07"].approximate if "v07" in known else None
+    if asks("v07", probe=probe) and approximate is not None and approximate.k == k:
         answers["v07"] = {
             "rows": [[row[0]] for row in truth["cosine_top"][str(probe)]],
             "approximate": approximate,
         }
     return answers
-
-
-def _approximate(query: Any) -> dict[str, Any] | None:
-    """A query's `approximate: {k, min_recall}` as a dict, whichever form workloads.py keeps."""
-    rule = getattr(query, "approximate", None)
-    if rule is None:
-        return None
-    if isinstance(rule, dict):
-        return {"k": int(rule["k"]), "min_recall": float(rule["min_recall"])}
-    return {"k": int(rule.k), "min_recall": float(rule.min_recall)}
