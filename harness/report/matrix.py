@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 from harness.pricing import Cost
 from harness.report.capabilities import capability_verdicts
-from harness.report.charts import Chart, grouped_bars, scatter_log
-from harness.report.queries import PHASES, SMALL_SECONDS, QueryTable
+from harness.report.queries import SMALL_SECONDS, QueryTable
 from harness.scale import Scale
 from harness.stats import geometric_mean
 from harness.units import dollars, seconds
@@ -258,44 +257,3 @@ def _within_round_trip(winner: MatrixCell, runner_up: MatrixCell, runner: str) -
         f"inside {floor.queries} queries x {seconds(floor.per_query)} median SELECT 1 round "
         f"trip = {seconds(floor.seconds)}): the margin may be the network, not the engine"
     )
-
-
-def matrix_charts(rows: list[MatrixRow], engines: list[str]) -> list[Chart]:
-    """Relative first and hot time and the cost of one pass by data type, and time against
-    cost."""
-    groups = [row.data_type for row in rows]
-    charts = []
-    for phase in PHASES:
-        relative = {
-            (row.data_type, e): c.first if phase == "first" else c.hot
-            for row in rows
-            for e, c in row.cells.items()
-        }
-        what = "first-run (cold or lukewarm: see methodology)" if phase == "first" else phase
-        charts.append(
-            Chart(
-                f"Relative {what} time by data type (1 = fastest on every query)",
-                grouped_bars(groups, engines, relative, "x best", f"relative {phase} time"),
-            )
-        )
-    costs = {(row.data_type, e): c.cost.dollars for row in rows for e, c in row.cells.items()}
-    charts.append(
-        Chart(
-            "Cost of one pass by data type (n/a: cost unknown)",
-            grouped_bars(groups, engines, costs, "USD", "cost of one pass"),
-        )
-    )
-    points = [
-        (e, row.data_type, c.seconds, c.cost.dollars)
-        for row in rows
-        for e, c in row.cells.items()
-        if c.seconds is not None and c.cost.dollars is not None
-    ]
-    if points:
-        charts.append(
-            Chart(
-                "Time against cost of one pass (lower left is better)",
-                scatter_log(points, "seconds", "USD", "time against cost"),
-            )
-        )
-    return charts

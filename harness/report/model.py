@@ -18,7 +18,8 @@ from harness.engines import engine_class
 from harness.pricing import Catalog
 from harness.report.capabilities import CapabilityMatrix, capability_matrix
 from harness.report.charts import Chart
-from harness.report.matrix import Matrix, matrix, matrix_charts, matrix_tables
+from harness.report.matrix import Matrix, matrix, matrix_tables
+from harness.report.matrix_charts import matrix_charts
 from harness.report.month import Month, month
 from harness.report.order import engine_order, group_by
 from harness.report.provenance import Provenance, provenance, trend_charts
