@@ -292,40 +292,6 @@ def test_scores_charge_a_failure_and_a_wrong_answer_the_time_limit(tmp_path):
     assert not any("ran on this machine" in note for note in report.cannot_show)
 
 
-def test_best_value_counts_time_once_whatever_the_billing_model():
-    """Best value ranks one pass's marginal cost (price-performance as TPC prices a system per
-    unit of throughput): for an engine billed by time that is its rate x the pass's seconds, for
-    one billed by bytes the bytes' price. Worked example: a warehouse at $0.0008 a second (2
-    credits an hour at $1.44, say) takes 10 s a pass, $0.008; BigQuery on-demand scans 2 GiB,
-    $0.0122 (at $6.25 a TiB), in 40 s. The time-billed engine is the better value, 1.5x; had it
-    taken twice as long it would cost twice as much a pass ($0.016) and lose by 1.3x, not by the
-    factor of four that seconds x the run bill (time squared) would have given."""
-    from harness.pricing import Cost
-    from harness.report.matrix import MatrixCell, verdicts
-
-    def cell(seconds: float, bill: float, marginal: float) -> MatrixCell:
-        return MatrixCell(
-            first=seconds,
-            first_kind="lukewarm",
-            hot=seconds,
-            wrong=0,
-            seconds=None,
-            round_trip=None,
-            cost=Cost(bill, "modelled"),
-            marginal=Cost(marginal, "modelled"),
-            value=marginal,
-        )
-
-    bytes_pass = 2 / 1024 * 6.25
-    fast = {"warehouse": cell(10, 0.48, 0.008), "bigquery": cell(40, 0.0122, bytes_pass)}
-    (value,) = [v for v in verdicts(fast) if v.startswith("Best value")]
-    assert value.startswith("Best value: warehouse ($0.008")
-    assert "1.5x less per pass than bigquery" in value
-    slow = {"warehouse": cell(20, 0.48, 0.016), "bigquery": cell(40, 0.0122, bytes_pass)}
-    (value,) = [v for v in verdicts(slow) if v.startswith("Best value")]
-    assert value.startswith("Best value: bigquery") and "1.3x less per pass" in value
-
-
 def test_one_formatter_per_unit():
     """harness.units, the report's filters (and the console's): what a reader sees for a time,
     money, a size, a count, a ratio and any other figure; a dash (money: "unknown") where nothing
@@ -369,23 +335,3 @@ def test_one_formatter_per_unit():
         "9,507",
     ]
     assert units.scale(0.1) == "0.1" and units.scale(0) == "your data"
-
-
-def test_figures_within_five_percent_are_level_not_a_win():
-    """Two engines billed the same (both inside the same VM minimum) have no cheapest: "1.0x
-    cheaper" would name a winner the figures do not have. A real lead still wins its badge."""
-    from harness.pricing import Cost
-    from harness.report.matrix import MatrixCell, verdicts
-
-    def cell(hot: float, dollars: float, value: float) -> MatrixCell:
-        return MatrixCell(
-            first=hot, first_kind="lukewarm", hot=hot, wrong=0, seconds=1.0, round_trip=None,
-            cost=Cost(dollars, "modelled"), marginal=Cost(value, "modelled"), value=value,
-        )  # fmt: skip
-
-    cells = {"duckdb": cell(1.0, 0.0064, 0.0001), "clickhouse": cell(4.9, 0.0064, 0.00103)}
-    fastest, cheapest, value = verdicts(cells)
-    assert fastest.startswith("Fastest: duckdb (relative hot time 1.00), 4.9x faster")
-    assert cheapest.startswith("Cheapest: clickhouse and duckdb level, within 5%")
-    assert value.startswith("Best value: duckdb")
-    assert cells["duckdb"].badges == ["fastest", "best value"] and cells["clickhouse"].badges == []
