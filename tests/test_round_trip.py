@@ -16,7 +16,7 @@ from harness.engines import connected, engine_class
 from harness.engines.base import ROUND_TRIP_TRIES
 from harness.pricing import Cost
 from harness.report import model
-from harness.report.matrix import MatrixCell, RoundTripShare, verdicts
+from harness.report.matrix import MatrixCell, RoundTripShare, margins
 from harness.store import SCHEMA_VERSION, open_store
 
 
@@ -100,6 +100,10 @@ def _cell(hot: float, seconds: float | None, round_trip: RoundTripShare | None) 
     )
 
 
+def verdicts(cells: dict[str, MatrixCell]) -> list[str]:
+    return [m.sentence for m in margins(cells)]
+
+
 def _floor(queries: int, median: float) -> RoundTripShare:
     return RoundTripShare(seconds=queries * median, queries=queries, per_query=median)
 
@@ -125,10 +129,10 @@ def test_a_fastest_verdict_inside_the_round_trip_floor_says_so():
         "remote": _cell(3.0, 1.50, _floor(2, 0.080)),
     }
     fastest = verdicts(far)[0]
-    assert "3.0x faster than remote" in fastest and "round-trip" not in fastest
+    assert "3.0× faster than remote" in fastest and "round-trip" not in fastest
 
     unmeasured = {"local": _cell(1.0, 0.50, None), "remote": _cell(1.25, 0.60, None)}
-    assert "1.2x faster than remote" in verdicts(unmeasured)[0]
+    assert "1.2× faster than remote" in verdicts(unmeasured)[0]
     # Only the time verdict is weighed against the floor: cost verdicts are unchanged.
     assert all("round-trip" not in v for v in verdicts(near)[1:])
 

@@ -4,12 +4,14 @@ is fastest, cheapest and best value, and by how much."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.pricing import Cost
+from harness.report import intervals
 from harness.report.capabilities import capability_verdicts
-from harness.report.queries import SMALL_SECONDS, QueryTable
+from harness.report.intervals import Interval
+from harness.report.queries import MIN_HOT_ATTEMPTS, SMALL_SECONDS, WIDE_SPREAD, QueryTable
 from harness.scale import Scale
 from harness.stats import geometric_mean
 from harness.units import dollars, seconds
@@ -53,6 +55,10 @@ class MatrixCell:
     # what the reader's own setting of the bill's driver would make of it
     sensitivity: list[str] = field(default_factory=list)
     badges: list[str] = field(default_factory=list)  # the verdicts this engine won
+    # What the intervals resample, by "workload/query": the times each query's hot score was
+    # charged, and each answered attempt's marginal dollars (queries with an unpriced one out)
+    hot_samples: dict[str, list[float]] = field(default_factory=dict)
+    cost_samples: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,7 +66,9 @@ class MatrixRow:
     data_type: str
     workloads: list[str]  # "tpch at scale 1", each workload compared
     cells: dict[str, MatrixCell]  # engine -> its cell; an engine that did not run: absent
-    verdicts: list[str]
+    margins: list[Margin]  # fastest, cheapest, best value
+    verdicts: list[str]  # the margins in full sentences, then what the capabilities add
+    flags: list[str]  # what weakens the row's margins: noisy or too few attempts
 
 
 @dataclass
@@ -74,7 +82,7 @@ def matrix(tables: list[QueryTable], engines: list[str]) -> Matrix:
     """A row per data type that ran, from the tables `matrix_tables` chooses."""
     rows = []
     for data_type in DATA_TYPES:
-        chosen = matrix_tables([t for t in tables if t.data_type == data_type])
+        chosen = matrix_tables([t for t in tables if t.data_type == data_type and t.answered])
         if not chosen:
             continue
         cells = {}
@@ -82,14 +90,16 @@ def matrix(tables: list[QueryTable], engines: list[str]) -> Matrix:
             present = [t for t in chosen if engine in t.engines]
             if present:
                 cells[engine] = _cell(engine, present)
-        said = verdicts(cells)  # gives the winners their badges
+        said = margins(cells)  # gives the winners their badges
         winners = [e for e, c in cells.items() if c.badges]
         rows.append(
             MatrixRow(
                 data_type=data_type,
                 workloads=[f"{t.workload} at {Scale.named(t.scale)}" for t in chosen],
                 cells=cells,
-                verdicts=said + capability_verdicts(chosen, winners),
+                margins=said,
+                verdicts=[m.sentence for m in said] + capability_verdicts(chosen, winners),
+                flags=_flags(chosen, list(cells)),
             )
         )
     return Matrix(rows)
@@ -113,7 +123,42 @@ def _cell(engine: str, present: list[QueryTable]) -> MatrixCell:
         marginal=marginal,
         value=marginal.dollars,
         sensitivity=[text for t in present if (text := t.bills[engine].sensitivity)],
+        hot_samples={
+            f"{t.workload}/{q}": times
+            for t in present
+            for q, times in t.charged.get((engine, "hot"), {}).items()
+        },
+        cost_samples={
+            f"{t.workload}/{q}": c.costs
+            for t in present
+            for (q, e), c in t.cells.items()
+            if e == engine and c.costs
+        },
     )
+
+
+def _flags(tables: list[QueryTable], engines: list[str]) -> list[str]:
+    """What weakens a row's margins, said once: query times whose hot attempts spread wide,
+    and hot attempts too few to say much about the noise."""
+    cells = [c for t in tables for (_, e), c in t.cells.items() if e in engines and c.hot_times]
+    flags = []
+    wide = [c for c in cells if "wide spread" in c.flags]
+    if wide:
+        worst = max(c.spread or 1.0 for c in wide)
+        flags.append(
+            f"{len(wide)} of {len(cells)} query times spread wide between hot attempts (more "
+            f"than {WIDE_SPREAD - 1:.0%}, up to {worst:.1f}×; marked in the per-query tables)"
+        )
+    few = [c for c in cells if "few hot attempts" in c.flags]
+    if few:
+        counts = sorted({c.hot_attempts for c in few})
+        which = "every" if len(few) == len(cells) else f"{len(few)} of {len(cells)}"
+        flags.append(
+            f"{' or '.join(map(str, counts))} hot attempt{'s' if counts != [1] else ''} for "
+            f"{which} query time: too few to judge the noise (`--runs "
+            f"{MIN_HOT_ATTEMPTS + 2}` gives {MIN_HOT_ATTEMPTS + 1})"
+        )
+    return flags
 
 
 def _round_trip(engine: str, present: list[QueryTable]) -> RoundTripShare | None:
@@ -140,13 +185,18 @@ def matrix_tables(tables: list[QueryTable]) -> list[QueryTable]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One of the matrix's verdicts: which figure it ranks (lower wins) and how it reads."""
+    """One of the matrix's verdicts: which figure it ranks (lower wins), how it reads, and what
+    its interval resamples."""
 
     badge: str
     figure: Callable[[MatrixCell], float | None]
     shown: str  # the winner's figure
-    margin: str  # its lead over the runner-up
+    ahead: str  # the lead's words: "faster than"
     money: bool  # the figure is dollars
+    # query -> the samples behind the figure, per engine cell, and each query's figure of them
+    samples: Callable[[MatrixCell], dict[str, list[float]]]
+    per_query: Callable[[Sequence[float]], float]
+    ratio: Callable[[list[tuple[float, float]]], float | None]
 
     def text(self, value: float) -> str:
         return self.shown.format(value=dollars(value) if self.money else value)
@@ -157,86 +207,147 @@ VERDICTS = (
         "fastest",
         lambda c: c.hot,
         "relative hot time {value:.2f}",
-        "{ratio:.1f}x faster than {other}",
+        "faster than",
         money=False,
+        samples=lambda c: c.hot_samples,
+        per_query=intervals.best,
+        ratio=intervals.time_ratio(SMALL_SECONDS),
     ),
+    # The run bill is one bill, not a sample: its noise is taken as that of the work it bills,
+    # the queries' marginal costs resampled (a bill fixed by a minimum is, if anything, surer).
     Verdict(
         "cheapest",
         lambda c: c.cost.dollars,
         "run bill {value}",
-        "{ratio:.1f}x cheaper than {other}",
+        "cheaper than",
         money=True,
+        samples=lambda c: c.cost_samples,
+        per_query=intervals.typical,
+        ratio=intervals.sum_ratio,
     ),
     Verdict(
         "best value",
         lambda c: c.value,
         "{value} a pass when busy",
-        "{ratio:.1f}x less per pass than {other}",
+        "less per pass than",
         money=True,
+        samples=lambda c: c.cost_samples,
+        per_query=intervals.typical,
+        ratio=intervals.sum_ratio,
     ),
 )
 
 
-# Figures closer than this factor are level: no winner, no badge. A margin the report would
-# print as "1.0x" is no lead (issue 29 replaces this with an interval from the attempts' noise).
-LEVEL = 1.05
+@dataclass
+class Margin:
+    """One verdict of one data type: who wins, by how much, and how sure that is."""
+
+    badge: str  # fastest, cheapest, best value
+    winner: str | None  # None: nobody wins (within noise, or no figures)
+    level: list[str]  # engines the data cannot tell apart, when nobody wins
+    runner_up: str | None
+    ratio: float | None  # the runner-up's figure over the winner's
+    interval: Interval | None  # None: nothing to resample, or no figures
+    # clear | within noise | unsure (too few queries and attempts for an interval) |
+    # unknown (no engine has the figure) | only engine
+    certainty: str
+    clause: str  # for the one-sentence verdict: "duckdb fastest by 2.4 times over chdb (…)"
+    sentence: str  # for the matrix: "Fastest: duckdb (relative hot time 1.00), 2.4x …"
 
 
-def verdicts(cells: dict[str, MatrixCell]) -> list[str]:
-    """Who wins each figure, by how much; each winner's cell gets the verdict's badge. An
-    engine that gave a wrong answer is never ranked: being fast or cheap at the wrong answer
-    is no win."""
-    sentences = []
+def margins(cells: dict[str, MatrixCell]) -> list[Margin]:
+    """Who wins each figure, by how much and how surely; each winner's cell gets the verdict's
+    badge. An engine that gave a wrong answer is never ranked: being fast or cheap at the wrong
+    answer is no win. Where the interval of the lead includes 1, nobody wins."""
     disqualified = {e: c.wrong for e, c in cells.items() if c.wrong}
     lost = "".join(
         f"; {e} not ranked: {n} wrong answer{'s' if n > 1 else ''}"
         for e, n in sorted(disqualified.items())
     )
+    found = []
     for verdict in VERDICTS:
         ranked = sorted(
             (value, engine)
             for engine, cell in cells.items()
             if engine not in disqualified and (value := verdict.figure(cell)) is not None
         )
-        unknown = sorted(
-            e for e in cells if e not in disqualified and e not in {engine for _, engine in ranked}
-        )
-        title = verdict.badge.capitalize()
-        if not ranked:
-            sentences.append(f"{title}: cannot say — no engine has the figures{lost}.")
-            continue
-        value, winner = ranked[0]
+        unknown = [
+            e for e in sorted(cells) if e not in disqualified and e not in {e for _, e in ranked}
+        ]
+        unknown_part = f"; unknown for {', '.join(unknown)}" if unknown else ""
+        found.append(_margin(verdict, cells, ranked, unknown, unknown_part, lost))
+    return found
 
-        level = [(v, e) for v, e in ranked if v <= value * LEVEL]
-        if len(level) > 1:  # "1.0x cheaper" would name a winner the figures do not have
-            names = " and ".join(e for _, e in level)
-            figures = "; ".join(f"{e} {verdict.text(v)}" for v, e in level)
-            unknown_part = f"; unknown for {', '.join(unknown)}" if unknown else ""
-            sentences.append(
-                f"{title}: {names} level, within {LEVEL - 1:.0%} ({figures}){unknown_part}{lost}."
-            )
-            continue
-        cells[winner].badges.append(verdict.badge)
-        figure = verdict.text(value)
-        sentence = f"{title}: {winner} ({figure})"
-        if len(ranked) > 1:
-            runner_value, runner = ranked[1]
-            # a time margin inside the round trip may be the network: no factor claimed
-            within = verdict.badge == "fastest" and _within_round_trip(
-                cells[winner], cells[runner], runner
-            )
-            if within:
-                sentence += ", " + within
-            elif value > 0:
-                sentence += ", " + verdict.margin.format(ratio=runner_value / value, other=runner)
-            else:
-                sentence += f", ahead of {runner}"
-        else:
-            sentence += " — the only engine with this figure" if unknown else " — the only engine"
-        if unknown:
-            sentence += f"; unknown for {', '.join(unknown)}"
-        sentences.append(sentence + lost + ".")
-    return sentences
+
+def _margin(
+    verdict: Verdict,
+    cells: dict[str, MatrixCell],
+    ranked: list[tuple[float, str]],
+    unknown: list[str],
+    unknown_part: str,
+    lost: str,
+) -> Margin:
+    title, badge = verdict.badge.capitalize(), verdict.badge
+    if not ranked:
+        return Margin(
+            badge, None, [], None, None, None, "unknown",
+            f"{badge}: unknown (no engine has the figure)",
+            f"{title}: cannot say — no engine has the figures{lost}.",
+        )  # fmt: skip
+    value, winner = ranked[0]
+    shown = f"{winner} ({verdict.text(value)})"
+    if len(ranked) == 1:
+        alone = " — the only engine with this figure" if unknown else " — the only engine"
+        return Margin(
+            badge, winner, [], None, None, None, "only engine",
+            f"{winner} {badge} (no other engine has the figure)",
+            f"{title}: {shown}{alone}{unknown_part}{lost}.",
+        )  # fmt: skip
+    runner_value, runner = ranked[1]
+    ratio = runner_value / value if value > 0 else None
+    interval = (
+        intervals.bootstrap(
+            verdict.samples(cells[winner]),
+            verdict.samples(cells[runner]),
+            verdict.per_query,
+            verdict.ratio,
+            ratio,
+        )
+        if ratio is not None
+        else None
+    )
+    # Equal figures (two bills inside the same minimum) are a tie, whatever the interval.
+    if runner_value == value or (interval and interval.includes_one()):
+        tie = runner_value == value
+        level = [e for v, e in ranked if v <= (value if tie else interval.high * value)]
+        names = " and ".join(level)
+        noise = "" if tie else f"; {interval.text()} includes 1"
+        figures = "; ".join(f"{e} {verdict.text(v)}" for v, e in ranked if e in level)
+        return Margin(
+            badge, None, level, runner, ratio, interval, "within noise",
+            f"{badge}: {names} " + ("equal" if tie else f"within noise ({_span(interval)})"),
+            f"{title}: {names} " + ("equal" if tie else "within noise")
+            + f" ({figures}{noise}){unknown_part}{lost}.",
+        )  # fmt: skip
+    cells[winner].badges.append(badge)
+    how_sure = interval.text() if interval else "too few queries and attempts for an interval"
+    by = f"by {ratio:.1f}× over {runner}" if ratio is not None else f"ahead of {runner}"
+    within = verdict.badge == "fastest" and _within_round_trip(cells[winner], cells[runner], runner)
+    lead = f"{ratio:.1f}× {verdict.ahead} {runner}" if ratio is not None else f"ahead of {runner}"
+    sentence = f"{title}: {shown}, {within or f'{lead} ({how_sure})'}{unknown_part}{lost}."
+    if within:
+        said = "within the round-trip floor: may be the network"
+    else:
+        said = _span(interval, "95% interval ") if interval else "too few to say how sure"
+    return Margin(
+        badge, winner, [], runner, ratio, interval,
+        "clear" if interval and not within else "unsure",
+        f"{winner} {badge} {by} ({said})", sentence,
+    )  # fmt: skip
+
+
+def _span(interval: Interval, label: str = "") -> str:
+    return f"{label}{interval.low:.2f}–{interval.high:.2f}×"
 
 
 def _within_round_trip(winner: MatrixCell, runner_up: MatrixCell, runner: str) -> str | None:

@@ -1,7 +1,8 @@
 """What the decision report says, computed from the store; the template only lays it out, and
 every number and every sentence of a verdict is made here or in the section modules:
 
-    matrix.py       choose by data type: the matrix and its verdicts
+    first_screen.py what was measured, where and when, and per data type one sentence
+    matrix.py       choose by data type: the matrix and its verdicts (intervals.py: how sure)
     capabilities.py what each engine does natively, per data type (and the verdicts' words
                     on emulations and unsupported queries)
     queries.py      per query: a table per workload and scale, the relative scores
@@ -18,6 +19,7 @@ from harness.engines import engine_class
 from harness.pricing import Catalog
 from harness.report.capabilities import CapabilityMatrix, capability_matrix
 from harness.report.charts import Chart
+from harness.report.first_screen import FirstScreen, first_screen
 from harness.report.matrix import Matrix, matrix, matrix_tables
 from harness.report.matrix_charts import matrix_charts
 from harness.report.month import Month, month
@@ -36,6 +38,7 @@ from harness.workloads import Workload
 class Report:
     """The report, section by section, in the order the page shows them."""
 
+    first_screen: FirstScreen  # what was measured, and per data type the verdict
     engines: list[str]  # the baseline first
     baseline: str  # the engine answers are checked against
     cannot_show: list[str]  # what the report cannot show, said plainly
@@ -65,17 +68,19 @@ def build(
     engines = engine_order(r.engine for r in runs + loaded)
     tables = query_tables(store, runs, attempts, catalog, workloads)
     headline = matrix(tables, engines)
+    loaded_runs = under_load(store, loaded, catalog, workloads)
     charts = (
         matrix_charts(headline.rows, engines) + scale_charts(tables) + trend_charts(store, tables)
     )
     return Report(
+        first_screen=first_screen(runs + loaded, headline, loaded_runs),
         engines=engines,
         baseline=engines[0],
         cannot_show=_cannot_show(runs, tables, engines),
         matrix=headline,
         capabilities=capability_matrix(),
         month=month(store, tables, attempts, catalog, pattern or Pattern()),
-        under_load=under_load(store, loaded, catalog, workloads),
+        under_load=loaded_runs,
         charts=[c for c in charts if c.svg],
         queries=tables,
         provenance=provenance(store, runs, attempts, tables, engines, catalog),
@@ -106,9 +111,14 @@ def _cannot_show(runs: list[StoredRun], tables: list[QueryTable], engines: list[
                     f"{engine} lacks a feature every query of {t.workload} needs: each is "
                     "unsupported there (see the capability matrix), not failed."
                 )
-            elif cells and all(c.status not in ("ok", "partly failed") for c in cells):
+            elif t.answered and all(c.status not in ("ok", "partly failed") for c in cells):
                 notes.append(f"Every query of {t.workload} failed on {engine}.")
-        if t.unanswered:
+        if not t.answered:
+            notes.append(
+                f"No engine answered any query of {t.workload} at {Scale.named(t.scale)}: it "
+                f"is left out of the {t.data_type} verdict."
+            )
+        elif t.unanswered:
             notes.append(
                 f"No engine answered {', '.join(t.unanswered)} of {t.workload}: left out of "
                 "the scores."

@@ -28,6 +28,12 @@ from harness.workloads import Workload
 SMALL_SECONDS = 0.010
 # "first": each query's first attempt, cold where the engine emptied its caches, else lukewarm.
 PHASES = ("first", "hot")
+# A query's hot attempts are flagged when the slowest is more than this factor above the fastest
+# (10 ms added to both, as in the scores) ...
+WIDE_SPREAD = 1.25
+# ... or when fewer than this many were timed: two attempts say little about the noise, and a
+# bootstrap over them can only pick one or the other.
+MIN_HOT_ATTEMPTS = 3
 
 
 @dataclass
@@ -61,6 +67,17 @@ class QueryCell:
     error: str | None = None
     sql: str | None = None
     shade: dict[str, str] = field(default_factory=dict)  # metric -> background colour
+    # What the intervals resample: each timed hot attempt's seconds (cache suspects out), and
+    # each answered attempt's marginal dollars (None: one of them could not be priced).
+    hot_times: list[float] = field(default_factory=list)
+    costs: list[float] | None = None
+    # (slowest hot + 10 ms) / (fastest hot + 10 ms); None with fewer than two hot attempts
+    spread: float | None = None
+    flags: list[str] = field(default_factory=list)  # "wide spread", "few hot attempts"
+
+    @property
+    def hot_attempts(self) -> int:
+        return len(self.hot_times)
 
     @property
     def wrong(self) -> bool:
@@ -87,6 +104,20 @@ class QueryTable:
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
     # engine -> its session's round-trip floor ({min, median, n, sql}), None: not measured
     round_trips: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # (engine, phase) -> query id -> the times its score was charged: the hot attempts (the
+    # first one), or the penalty of a failure or wrong answer; what the intervals resample
+    charged: dict[tuple[str, str], dict[str, list[float]]] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> bool:
+        """Some engine answered some query: a workload where every query failed says nothing
+        of the engines and is left out of its data type's verdict (and said so)."""
+        return len(self.unanswered) < len(self.queries)
+
+    def all_few(self) -> bool:
+        """Every timed query has too few hot attempts: said once for the table, not per cell."""
+        timed = [c for c in self.cells.values() if c.hot_times]
+        return bool(timed) and all("few hot attempts" in c.flags for c in timed)
 
     def skipped(self) -> list[tuple[str, str, str]]:
         """(query, engine, why) for every query an engine skipped (a translation it could not
@@ -199,6 +230,19 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
     best_hot = min(hot, key=lambda a: a.client_seconds) if hot else None
     engine_times = [a.engine_seconds for a in timed if a.engine_seconds is not None]
     recalls = [a.recall for a in ok if a.recall is not None]
+    spread = (
+        (max(times.hot) + SMALL_SECONDS) / (min(times.hot) + SMALL_SECONDS)
+        if len(times.hot) > 1
+        else None
+    )
+    flags = [
+        flag
+        for flag, raised in (
+            ("wide spread", spread is not None and spread > WIDE_SPREAD),
+            ("few hot attempts", 0 < len(times.hot) < MIN_HOT_ATTEMPTS),
+        )
+        if raised
+    ]
     return QueryCell(
         status="partly failed" if failures else "ok",
         first=times.first,
@@ -219,6 +263,10 @@ def _cell(attempts: list[StoredAttempt], rules: Billing, kept: StoredResult | No
         recall=median(recalls) if recalls else None,
         error=error if failures else None,
         sql=ok[-1].sql,
+        hot_times=times.hot,
+        costs=None if any(c.dollars is None for c in costs) else [c.dollars for c in costs],
+        spread=spread,
+        flags=flags,
     )
 
 
@@ -291,13 +339,18 @@ def _score(table: QueryTable) -> None:
             for engine, t in times.items():
                 if t is None:  # failed, wrong, timed out, skipped or not run: the penalty
                     t = max(table.runs[engine].timeout_seconds or 0, max(answered))
+                    charged = [t]
                 else:
                     measured.add((engine, phase))
+                    cell = table.cells[query_id, engine]
+                    charged = cell.hot_times if phase == "hot" and cell.hot_times else [t]
                 ratio = (t + SMALL_SECONDS) / (best + SMALL_SECONDS)
                 table.ratios.setdefault((engine, phase), []).append(ratio)
+                table.charged.setdefault((engine, phase), {})[query_id] = charged
     # An engine none of whose times could be used has no score: penalties alone are no measure.
     for key in set(table.ratios) - measured:
         del table.ratios[key]
+        del table.charged[key]
 
 
 def _shade(table: QueryTable) -> None:
