@@ -139,8 +139,8 @@ def test_query_times_flag_a_wide_spread_and_too_few_hot_attempts():
 def test_the_first_screen_of_one_engine_says_once_there_is_nothing_to_compare():
     started = datetime(2026, 12, 6, 12, 30, tzinfo=UTC)
     runs = [
-        run(run_id="a", started_at=started, engine_version="1.4.1"),
-        run(run_id="b", workload="events", scale=2_000_000.0, started_at=started),
+        run(run_id="a", started_at=started, engine_version="1.4.1", data_type="structured"),
+        run(run_id="b", workload="events", scale=2e6, started_at=started, data_type="semi"),
     ]
     row = MatrixRow(
         data_type="structured",
@@ -156,6 +156,7 @@ def test_the_first_screen_of_one_engine_says_once_there_is_nothing_to_compare():
     assert duckdb.scales == ["events at scale 2,000,000", "tpch at scale 1"]
     assert duckdb.where_kind == "unknown" and "not recorded" in duckdb.where
     assert "snowflake" in screen.not_run and "duckdb" not in screen.not_run
+    assert "time series" in screen.types_not_run and "structured" not in screen.types_not_run
     assert screen.verdicts[0].sentence == (
         "Structured (tpch at scale 1): only duckdb ran it — nothing to compare."
     )

@@ -15,6 +15,7 @@ from harness.report.order import engine_order, group_by
 from harness.report.under_load import UnderLoad
 from harness.scale import Scale
 from harness.store.rows import StoredRun
+from harness.workloads import DATA_TYPES
 
 __all__ = ["FirstScreen", "Interval", "Margin", "MeasuredEngine", "TypeVerdict", "first_screen"]
 
@@ -52,6 +53,7 @@ class TypeVerdict:
 class FirstScreen:
     measured: list[MeasuredEngine]  # the baseline first
     not_run: list[str]  # engines whbench knows that no run here used
+    types_not_run: list[str]  # data types whbench has workloads for that no run here measured
     nothing_to_compare: str | None  # said once when fewer than two engines ran
     verdicts: list[TypeVerdict]  # one per data type in the matrix
     under_load: list[str]  # one line per engine run under load
@@ -69,6 +71,7 @@ def first_screen(runs: list[StoredRun], matrix: Matrix, under_load: UnderLoad) -
     return FirstScreen(
         measured=measured,
         not_run=sorted(set(all_engines()) - set(engines)),
+        types_not_run=[t for t in DATA_TYPES if t not in {r.data_type for r in runs}],
         nothing_to_compare=(
             f"Only {engines[0]} ran, so there is nothing to compare it with: {ADD_AN_ENGINE}."
             if len(engines) == 1
