@@ -161,6 +161,11 @@ class Engine(abc.ABC, Generic[SettingsT]):
     # Runs on this machine, inside whbench's process (DuckDB, chDB), not as a service: its
     # times and costs say how it does on this hardware, not how a cloud service would.
     on_this_machine: ClassVar[bool] = False
+    # The vendor's own service in words ("Snowflake") and the DNS domains its endpoints are in,
+    # each cited from the vendor's documentation where the engine declares it: an address in
+    # one of them is the service; any other is a stand-in or another server (where.py).
+    service_name: ClassVar[str] = ""
+    service_domains: ClassVar[tuple[str, ...]] = ()
     settings_class: ClassVar[type[EngineSettings]]  # SettingsT, which a ClassVar cannot name
 
     def __init__(self, settings: SettingsT) -> None:
@@ -219,6 +224,24 @@ class Engine(abc.ABC, Generic[SettingsT]):
     def describe(self) -> dict[str, Any]:
         """Settings that shape the numbers (threads, warehouse size …), recorded with every run."""
         return {}
+
+    def endpoint(self) -> str | None:
+        """The "host:port" the connected client talks to, read from the client where it keeps
+        it (else from the settings it connected with); None: no address, the engine runs in
+        whbench's process."""
+        return None
+
+    def where(self) -> dict[str, Any]:
+        """Where this session's queries run, recorded with every run: {"kind", "address"}
+        (harness/engines/where.py)."""
+        from harness.engines.where import located
+
+        try:
+            found = self.endpoint()
+        except Exception as exc:  # a client that keeps no address: unknown, not a failed run
+            self.notes.append(f"where it ran is unknown: {self.error_text(exc)}")
+            return {"kind": "unknown", "address": None}
+        return located(found, self.service_domains)
 
     def error_text(self, exc: BaseException) -> str:
         """An engine error in one line, for notes and messages."""
@@ -524,6 +547,13 @@ class CursorEngine(Engine[SettingsT]):
         if len(rows) < spool.SPOOL_ROWS:
             return rows
         return spool.spooled(rows, spool.fetched_many(cursor))
+
+    def endpoint(self) -> str | None:
+        # The connection's own host and port, where the driver keeps them (Snowflake's: the
+        # account's URL it built, or the host given); an engine whose driver does not overrides.
+        from harness.engines.where import address
+
+        return address(str(self._con.host), self._con.port)
 
     def _cursor_execute(self, cursor: Any, sql: str, timeout_seconds: float) -> None:
         cursor.execute(sql)

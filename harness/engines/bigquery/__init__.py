@@ -112,6 +112,13 @@ class BigQueryEngine(Engine[BigQuerySettings]):
     object_stores = ("gs",)
     timer_grace_seconds = None  # the client stops waiting at the time limit and cancels the job
     settings_class = BigQuerySettings
+    service_name = "Google BigQuery"
+    # "The API endpoint of the service used to make requests. Defaults to
+    # bigquery.googleapis.com": https://cloud.google.com/nodejs/docs/reference/bigquery/5.5.0/
+    # bigquery/bigqueryoptions, and https://bigquery.googleapis.com/bigquery/v2/ in
+    # https://cloud.google.com/bigquery/docs/samples/bigquery-set-client-endpoint (both read
+    # 2026-12-06).
+    service_domains = ("bigquery.googleapis.com",)
 
     @classmethod
     def namespace_prefix(cls, settings: BigQuerySettings) -> str:
@@ -249,6 +256,13 @@ class BigQueryEngine(Engine[BigQuerySettings]):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def endpoint(self) -> str | None:
+        # The REST API the client sends its jobs to (its default, or a stand-in's api_endpoint);
+        # large results may also be read from the Storage Read API, in the same service.
+        from harness.engines.where import url_address
+
+        return url_address(str(self._client._connection.API_BASE_URL))
 
     def version(self) -> str:
         from google.cloud import bigquery

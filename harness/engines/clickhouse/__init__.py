@@ -166,6 +166,12 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
     # it (KILL QUERY) only if that did not, a little later.
     timer_grace_seconds = 5.0
     settings_class = ClickHouseSettings
+    service_name = "ClickHouse Cloud"
+    # A service's host is HOSTNAME.clickhouse.cloud (port 8443):
+    # https://clickhouse.com/docs/knowledgebase/python-clickhouse-connect-example; a service in
+    # the customer's own cloud account (BYOC) is at ….aws.clickhouse-byoc.com:
+    # https://clickhouse.com/docs/cloud/reference/byoc/connect (both read 2026-12-06).
+    service_domains = ("clickhouse.cloud", "clickhouse-byoc.com")
     # chDB's Python results: the whole result as an Arrow table (query(…, "ArrowTable")) or a
     # stream of Arrow record batches (send_query(…, "Arrow").record_batch()),
     # https://clickhouse.com/docs/chdb/install/python (read 2026-12-06). Every result here is
@@ -261,6 +267,14 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
 
     def _rows(self, sql: str) -> list[tuple]:
         return table_rows(self._con.query(sql, "ArrowTable"))
+
+    def endpoint(self) -> str | None:
+        # Embedded chDB talks to no address; a server's client keeps the URL it sends to.
+        from harness.engines.where import url_address
+
+        if self.settings.host is None:
+            return None
+        return url_address(self._con.client.url)
 
     def version(self) -> str:
         return str(self._scalar("SELECT version()"))

@@ -121,6 +121,20 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
     # on Azure reads abfss://, which whbench cannot upload to yet: use the volume there.
     object_stores = ("s3", "gs")
     settings_class = DatabricksSettings
+    service_name = "Databricks SQL"
+    # Workspace instance names: "cust-success.cloud.databricks.com" (AWS),
+    # https://docs.databricks.com/aws/en/workspace/workspace-details; "adb-<workspace-id>.
+    # <random-number>.azuredatabricks.net" (Azure) and ".databricks.azure.cn" (Azure China),
+    # https://learn.microsoft.com/en-gb/azure/databricks/workspace/per-workspace-urls and
+    # https://docs.azure.cn/en-us/databricks/workspace/workspace-details; "<workspace-id>.<n>.
+    # gcp.databricks.com" (Google Cloud), https://docs.databricks.com/gcp/ja/workspace/
+    # workspace-details (all read 2026-12-06).
+    service_domains = (
+        "cloud.databricks.com",
+        "azuredatabricks.net",
+        "gcp.databricks.com",
+        "databricks.azure.cn",
+    )
     # INSERT OVERWRITE DIRECTORY '/Volumes/…' USING parquet SELECT … (Databricks SQL;
     # https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-dml-insert-overwrite-directory,
     # read 2026-12-06), then the folder downloaded from the volume.
@@ -227,6 +241,13 @@ class DatabricksEngine(CursorEngine[DatabricksSettings]):
                 f"cannot connect to Databricks ({first_line(exc)}); check engines.databricks "
                 "server_hostname, http_path, the sign-in and that the warehouse is reachable"
             ) from None
+
+    def endpoint(self) -> str | None:
+        # The connector's session keeps the host and port it talks to.
+        from harness.engines.where import address
+
+        session = self._con.session
+        return address(str(session.host), session.port)
 
     def statement(self, sql: str) -> None:
         # Closed at once: an operation left open holds its result on the server until the

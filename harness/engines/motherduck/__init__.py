@@ -110,10 +110,23 @@ class MotherDuckEngine(DuckDBEngine):
     checkpoint_after_load = False  # MotherDuck stores the data; nothing local to count
     settings_class = MotherDuckSettings
     export_hint = "COPY <table> TO '<table>.parquet' (FORMAT parquet), one file per table"
+    service_name = "MotherDuck"
+    # No domain: MotherDuck's docs say to connect with duckdb.connect("md:") and the token
+    # (https://motherduck.com/docs/getting-started/connect-query-from-python/installation-
+    # authentication/, and DuckDB's https://duckdb.org/docs/2.0/core_extensions/motherduck.html,
+    # both read 2026-12-06) but are silent on which host the client then talks to, and the
+    # DuckDB connection does not say either. So `where` records the service from the md:
+    # connection itself, with no address; never a host guessed.
+    service_domains = ()
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._catalog: str | None = None  # the database the session is in
+
+    def where(self) -> dict[str, Any]:
+        if self.settings.local_stand_in:  # a DuckDB file, in whbench's process
+            return super().where()
+        return {"kind": "service", "address": None}  # md: (see service_domains)
 
     def connect(self) -> None:
         import duckdb

@@ -84,6 +84,19 @@ class RedshiftEngine(CursorEngine[RedshiftSettings]):
     object_stores = ("s3",)
     timer_grace_seconds = 2.0
     settings_class = RedshiftSettings
+    service_name = "Amazon Redshift"
+    # A provisioned cluster's endpoint, "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws
+    # .com:5439" (.amazonaws.com.cn in the China regions):
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/jdbc20-obtain-url.html and
+    # https://docs.amazonaws.cn/en_us/redshift/latest/mgmt/jdbc20-obtain-url.html; a Serverless
+    # workgroup's, "workgroup-name.account-number.aws-region.redshift-serverless.amazonaws.com":
+    # https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-connecting.html (all read
+    # 2026-12-06).
+    service_domains = (
+        "redshift.amazonaws.com",
+        "redshift-serverless.amazonaws.com",
+        "redshift.amazonaws.com.cn",
+    )
 
     # redshift_connector is a pure-Python DB-API driver: rows (fetchmany/fetchall) are its
     # only form; fetch_dataframe and fetch_numpy_array are built from those rows, and there is
@@ -143,6 +156,15 @@ class RedshiftEngine(CursorEngine[RedshiftSettings]):
                 ) from None
         self._con.autocommit = True
         self._pid = self._scalar("SELECT pg_backend_pid()")
+
+    def endpoint(self) -> str | None:
+        """The host given and the port the socket is connected to. redshift_connector keeps no
+        host of its own (not even one it found through IAM from a cluster or workgroup name):
+        then the peer's IP address is what is known, and is recorded."""
+        from harness.engines.where import address
+
+        peer = self._con._usock.getpeername()
+        return address(self.settings.host or str(peer[0]), peer[1])
 
     def _server(self) -> dict[str, Any]:
         s = self.settings

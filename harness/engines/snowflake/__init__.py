@@ -135,6 +135,11 @@ class SnowflakeEngine(CursorEngine[SnowflakeSettings]):
     reports_engine_time = True
     object_stores = ("s3", "gs")
     settings_class = SnowflakeSettings
+    service_name = "Snowflake"
+    # An account's URL is account_identifier.snowflakecomputing.com (privatelink. before the
+    # domain for private connectivity): https://docs.snowflake.com/en/user-guide/admin-account-
+    # identifier, https://docs.snowflake.com/en/user-guide/organizations-connect (2026-12-06).
+    service_domains = ("snowflakecomputing.com",)
     # "The cache is dropped when the warehouse is suspended":
     # https://docs.snowflake.com/en/user-guide/performance-query-warehouse-cache (2026-11-26).
     # Result reuse has no column in the query history (the docs show it only in the query
