@@ -203,6 +203,7 @@ class Runner:
             host=socket.gethostname(),
             engine=task.engine,
             engine_version=engine.version(),
+            endpoint=engine.where(),  # the address its client really talks to (engines/where.py)
             engine_settings={
                 **engine.describe(),
                 "platform": platform.platform(),

@@ -12,9 +12,15 @@ from harness.kept_answers import keep
 from harness.store import SCHEMA_VERSION, Attempt, Store, open_store
 
 
-def start(store: Store, run_id: str) -> None:
+def start(store: Store, run_id: str, **more) -> None:
     store.start_run(
-        run_id=run_id, engine="duckdb", workload="tpch", scale=0.01, engine_settings={}, config={}
+        run_id=run_id,
+        engine="duckdb",
+        workload="tpch",
+        scale=0.01,
+        engine_settings={},
+        config={},
+        **more,
     )
 
 
@@ -87,6 +93,7 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con.execute("DROP TABLE kept_rows")
     con.execute("DROP TABLE levels")
     con.execute("ALTER TABLE runs DROP COLUMN load")
+    con.execute("ALTER TABLE runs DROP COLUMN endpoint")
     for column in ("stream", "level", "harness_queue_seconds"):
         con.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     con.execute("DROP TABLE results")
@@ -112,9 +119,11 @@ def test_a_store_of_an_older_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     con.close()
     with open_store(path, read_only=True) as store:  # even a reader upgrades it first
         assert store.run("run-1").workload_options is None
+        assert store.run("run-1").endpoint is None  # where it ran was not recorded then
     with open_store(path) as store:
-        start(store, "run-2")
+        start(store, "run-2", endpoint={"kind": "local", "address": "127.0.0.1:5439"})
         assert {r.run_id for r in store.list_runs()} == {"run-1", "run-2"}
+        assert store.run("run-2").endpoint == {"kind": "local", "address": "127.0.0.1:5439"}
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
     assert int(version) == SCHEMA_VERSION
 

@@ -49,6 +49,9 @@ class StoredRun:
     result_cache: str | None  # off, not turned off, none
     load: dict[str, Any] | None  # under load: levels, iterations or duration, arrival rate
     round_trip_seconds: dict[str, Any] | None  # {min, median, n, sql}; None: not measured
+    # Where it ran: {"kind", "address"} (harness.engines.where: where_text, where_kind); None for
+    # a run stored before whbench recorded it ("not recorded", never guessed).
+    endpoint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ rows.py name the same columns.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 ATTEMPT_DETAILS = """
 CREATE OR REPLACE VIEW attempt_details AS
@@ -85,6 +85,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE attempts ADD COLUMN IF NOT EXISTS recall DOUBLE",
         ATTEMPT_DETAILS,
     ],
+    # Runs stored before keep NULL: where they ran was not recorded, and is never guessed.
+    15: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS endpoint JSON"],
 }
 
 SCHEMA = (
@@ -117,8 +119,10 @@ CREATE TABLE runs (
     after_run JSON,                -- what the engine did after the last query (a suspend …)
     result_cache VARCHAR,          -- off, not turned off (the engine refused), none (has none)
     load JSON,                     -- under load: levels, iterations or duration, arrival rate
-    round_trip_seconds JSON        -- the session's floor: SELECT 1 x n, {min, median, n, sql};
+    round_trip_seconds JSON,       -- the session's floor: SELECT 1 x n, {min, median, n, sql};
                                    -- NULL where it was not measured (never 0)
+    endpoint JSON                  -- where it ran: {kind, address} (harness/engines/where.py);
+                                   -- NULL for a run stored before whbench recorded it
 );
 CREATE TABLE loads (
     run_id VARCHAR,
@@ -212,4 +216,5 @@ RUN_JSON_COLUMNS = (
     "run_usage",
     "after_run",
     "round_trip_seconds",
+    "endpoint",
 )

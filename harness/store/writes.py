@@ -45,7 +45,7 @@ class Attempt:
 class StoreWrites(StoreFile):
     def start_run(self, **run: Any) -> None:
         run = {**run, "status": "running", "started_at": _now()}
-        for key in ("engine_settings", "workload_options", "config", "load"):
+        for key in ("engine_settings", "workload_options", "config", "load", "endpoint"):
             value = run.get(key)
             # scrub: an engine's settings may hold a value from a ${…} reference (a path, a host)
             run[key] = None if value is None else scrub(json.dumps(value, default=str))
