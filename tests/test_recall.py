@@ -119,7 +119,7 @@ def test_a_schema_13_store_and_its_journal_open_without_recall(tmp_path):
     with open_store(path, read_only=True) as store:  # a reader upgrades it first
         first, second = store.attempts("run-1")
         (version,) = store.con.execute("SELECT value FROM meta").fetchone()
-    assert int(version) == SCHEMA_VERSION == 14
+    assert int(version) == SCHEMA_VERSION == 15
     assert (first.recall, second.recall) == (None, None)
     assert first.title is None and first.excluded is None  # the view is whole again
     with open_store(path) as store:  # and keeps recall from then on
