@@ -233,3 +233,9 @@ def test_matrix_charts_say_n_a_only_when_a_figure_is_unknown():
         "Run bill by data type (lower is better) (n/a: cost unknown)"
     ]
     assert any(t.startswith("First-run") for t in titles)  # 4x on first runs, 1.3x hot
+
+
+def test_a_line_hidden_under_another_is_named_in_the_legend():
+    points = [(1, 0.29, "1 stream"), (2, 0.145, "2 streams"), (4, 0.0727, "4 streams")]
+    svg = lines({"clickhouse": points, "duckdb": points}, "concurrent sessions", "USD", "cost")
+    assert "duckdb (same as clickhouse)" in [t.text for t in texts(svg)]

@@ -198,8 +198,15 @@ def lines(
         return ""
     names = list(placed)
     xs, ys = [p[0] for p in every], [p[1] for p in every]
+    # A line drawn exactly over another would vanish: the legend says whose it repeats.
+    notes = {
+        name: f"{name} (same as {twin})"
+        for i, name in enumerate(names)
+        for twin in names[:i][::-1]
+        if _same_points(placed[name], placed[twin])
+    }
     # Few xs on a log axis (scales, stream levels): a tick at each, read as given.
-    frame, marks = _frame(xs, ys, x_unit, y_unit, names, width, log_x, at_data=log_x)
+    frame, marks = _frame(xs, ys, x_unit, y_unit, names, width, log_x, log_x, notes)
     fmt_y = formatter(y_unit)
     for s, (name, points) in enumerate(placed.items()):
         index = style_index(name, s)
@@ -256,6 +263,7 @@ def _frame(
     width: int,
     log_x: bool,
     at_data: bool,
+    notes: dict[str, str] | None = None,
 ) -> tuple[Frame, list[str]]:
     """Axes, grid, legend and axis titles around a plot of these values; the plot's Frame
     and the marks drawn so far."""
@@ -264,7 +272,7 @@ def _frame(
     widest_x = max((_w(t, TICK) for t in probe.texts), default=0.0)
     left = max(PAD + _widest(y_axis.texts, TICK) + 10, PAD + widest_x / 2)
     right = max(PAD + widest_x / 2, 24.0)
-    legend, legend_h = _legend(names, width)
+    legend, legend_h = _legend(names, width, notes or {})
     top = legend_h + PAD + 24  # room for the y axis title
     plot_w = width - left - right
     x_axis = _x_axis(xs, x_unit, log_x, at_data, plot_w)
@@ -391,15 +399,17 @@ def _svg(width: float, height: float, label: str, marks: list[str]) -> str:
     )
 
 
-def _legend(names: Sequence[str], width: float) -> tuple[str, float]:
-    """A marker and a name per series, wrapped onto as many rows as the width needs."""
+def _legend(names: Sequence[str], width: float, notes: dict[str, str]) -> tuple[str, float]:
+    """A marker and a name (or its note) per series, wrapped onto as many rows as the width
+    needs."""
     items, x, y = [], float(PAD), PAD + 10.0
     for s, name in enumerate(names):
-        size = 22 + _w(name, LABEL)
+        text = notes.get(name, name)
+        size = 22 + _w(text, LABEL)
         if x > PAD and x + size > width - PAD:
             x, y = float(PAD), y + 22
         items.append(_marker(style_index(name, s), x + 6, y, 5.5))
-        items.append(_text(x + 16, y + 4.5, name, size=LABEL))
+        items.append(_text(x + 16, y + 4.5, text, size=LABEL))
         x += size + 18
     return "".join(items), (y + 12 if names else 0.0)
 
@@ -444,6 +454,14 @@ _SIDES = [
     for gap in (9, 26)
     for ux, uy in ((1, 0), (0, -1), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, -1), (-1, 1))
 ]
+
+
+def _same_points(a: list[tuple[float, float, str]], b: list[tuple[float, float, str]]) -> bool:
+    """The same xs and, within half a percent, the same ys: one line hides the other."""
+    if len(a) != len(b):
+        return False
+    pairs = zip(sorted(a), sorted(b), strict=True)
+    return all(p[0] == q[0] and abs(p[1] - q[1]) <= 0.005 * max(p[1], q[1]) for p, q in pairs)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
