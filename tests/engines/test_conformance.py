@@ -117,6 +117,7 @@ def outcomes(tmp_path_factory, data_dir):
             problems[engine, workload] = answer_problems(root, engine, workload, by_query, runs)
         return problems[engine, workload]
 
+    outcome.run = run  # (root, by_query, runs) of the same runs: test_a_run_records_where_it_ran
     return outcome
 
 
@@ -180,6 +181,51 @@ def test_every_answer_equals_the_baseline(engine, workload, query, outcomes, sta
     problem = outcomes(engine, workload, stand_in)[query]
     declared = STAND_INS[engine]
     expect(declared, workload if workload in declared.gaps else query, problem)
+
+
+def stored_where(root: Path, runs: dict) -> dict[str, dict | None]:
+    """Engine -> the endpoint its run stored (runs.endpoint)."""
+    from harness.store import open_store
+
+    with open_store(root / "results" / "results.duckdb", read_only=True) as store:
+        return {name: store.run(run["run_id"]).endpoint for name, run in runs.items()}
+
+
+def stand_in_ports(settings: dict) -> set[str]:
+    """The ports a stand-in's settings reach it on: a `port`, or one in a URL."""
+    import re
+
+    ports = {str(settings["port"])} if settings.get("port") else set()
+    for value in settings.values():
+        if isinstance(value, str):
+            ports |= set(re.findall(r"//(?:127\.0\.0\.1|localhost):(\d+)", value))
+    return ports
+
+
+def where_problem(stored: dict | None, settings: dict) -> str | None:
+    """What is wrong with a stand-in run's recorded endpoint: a server stand-in is "local" at
+    the port its settings name; one in whbench's process is "embedded", with no address."""
+    ports = stand_in_ports(settings)
+    if not ports:
+        expected_kind = "embedded"
+        right = stored == {"kind": "embedded", "address": None}
+    else:
+        expected_kind = "local"
+        address = (stored or {}).get("address") or ""
+        right = (stored or {}).get("kind") == "local" and address.rsplit(":", 1)[-1] in ports
+    return None if right else f"recorded {stored!r}, expected {expected_kind} {sorted(ports)}"
+
+
+@pytest.mark.parametrize("name", list(STAND_INS))
+def test_a_run_records_where_it_ran(name, outcomes, stand_in):
+    """From the tpch run the answers are checked on (no run of its own): the stand-in's run
+    stored the address its client really talked to, and DuckDB's run beside it "embedded"."""
+    root, _, runs = outcomes.run(name, "tpch", stand_in)
+    assert runs[name]["status"] == "finished", runs[name]["error"]
+    stored = stored_where(root, runs)
+    assert stored[BASELINE] == {"kind": "embedded", "address": None}
+    problem = where_problem(stored[name], stand_in(name))
+    assert problem is None, problem
 
 
 # -- one engine, directly -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from engines.test_conformance import (  # noqa: F401 (collected here, on the ser
     WORKLOADS,
     load_region,
     outcomes,
+    stored_where,
     test_a_query_returns_rows_columns_and_a_time,
     test_a_table_loads_whole_or_not_at_all,
     test_cancel_stops_the_query_in_flight,
@@ -56,9 +57,22 @@ def test_every_answer_through_the_server_equals_duckdbs(
     assert problem[query] is None, problem[query]
 
 
+def test_a_run_through_the_server_records_the_shims_local_address(
+    outcomes,  # noqa: F811 (the fixture imported above)
+    clickhouse_server,
+):
+    """From the tpch run the answers above are checked on: not embedded, but the shim."""
+    shim = server_settings(clickhouse_server)
+    root, _, runs = outcomes.run("clickhouse", "tpch", lambda name: shim)
+    stored = stored_where(root, runs)
+    assert stored["clickhouse"] == {"kind": "local", "address": f"127.0.0.1:{clickhouse_server}"}
+    assert stored["duckdb"] == {"kind": "embedded", "address": None}
+
+
 def test_the_server_path_is_recorded_and_its_statistics_read_from_the_query_log(engine, data_dir):
     described = engine.describe()
     assert described["mode"] == "server" and described["host"] == "127.0.0.1"
+    assert engine.where() == {"kind": "local", "address": f"127.0.0.1:{engine.settings.port}"}
     assert "query_arrow_stream" in described["fetch"]
     engine.drop("whb_server")
     loaded = load_region(engine, data_dir, "whb_server")  # insert_arrow from the Parquet file
