@@ -42,7 +42,8 @@ def month(
 ) -> Month:
     """`attempts`: run id -> its attempts."""
     rows = []
-    for table in matrix_tables(tables):
+    # A workload no engine answered prices nothing but failures: no month to project from it.
+    for table in (t for t in matrix_tables(tables) if t.answered):
         for engine, run in table.runs.items():
             priced = billing_for(run, catalog).project_month(
                 attempts[run.run_id], pattern, stored_bytes(store.loads(run.run_id))

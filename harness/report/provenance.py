@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.engines import billing_for, engine_class
+from harness.engines.where import where_text
 from harness.pricing import Catalog, RunBill
 from harness.report.charts import Chart, lines
 from harness.report.queries import QueryTable
@@ -23,6 +24,7 @@ class RunProvenance:
     """One run as the methodology lists it."""
 
     run: StoredRun
+    where: str  # where it ran, in words (harness.engines.where): service, stand-in, this machine
     settings: dict[str, Any]  # the engine's settings that were set, places named, not linked
     attempts: int
     failed: int
@@ -95,6 +97,7 @@ def _run(
 ) -> RunProvenance:
     return RunProvenance(
         run=run,
+        where=_where(run),
         settings={
             k: _features(v) if k == "features" else _plain(v)
             for k, v in (run.engine_settings or {}).items()
@@ -108,6 +111,12 @@ def _run(
         excluded=sum(1 for a in attempts if a.status == "ok" and a.excluded),
         bill=billing_for(run, catalog).price_run(attempts, store.loads(run.run_id)),
     )
+
+
+def _where(run: StoredRun) -> str:
+    """Where the run ran, as it recorded it: a run stored before whbench recorded its endpoint
+    says "not recorded", never a guess."""
+    return where_text(run.engine, run.endpoint)
 
 
 def _first_run(engine: str, tables: list[QueryTable]) -> FirstRun:
