@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.engines import engine_class
+from harness.engines.where import where_kind
 from harness.pricing import Catalog
 from harness.report.capabilities import CapabilityMatrix, capability_matrix
 from harness.report.charts import Chart
@@ -90,7 +91,13 @@ def build(
 def _cannot_show(runs: list[StoredRun], tables: list[QueryTable], engines: list[str]) -> list[str]:
     """What the report cannot show, said plainly."""
     notes = []
-    if engines and all(engine_class(e).on_this_machine for e in engines):
+    # Where each run recorded it ran; a run from before whbench recorded it: its engine's kind.
+    if runs and all(
+        where_kind(r.endpoint) == "embedded"
+        if r.endpoint
+        else engine_class(r.engine).on_this_machine
+        for r in runs
+    ):
         notes.append(
             f"Every engine here ran on this machine, inside whbench's own process "
             f"({', '.join(engines)}): the comparison says which is faster and cheaper on this "
