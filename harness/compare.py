@@ -41,6 +41,7 @@ from statistics import NormalDist
 from typing import Any
 
 from harness.errors import UsageError
+from harness.scale import Scale
 from harness.stats import (
     detectable_factor,
     geometric_mean,
@@ -232,7 +233,7 @@ def check_comparable(base: list[list[StoredAttempt]], new: list[list[StoredAttem
 
 def _shown(field: str, value: Any) -> str:
     if field == "scale":
-        return f"scale {value:g}"
+        return Scale.named(value)
     if field == "data":
         return f"data {value}"
     return str(value)

@@ -22,7 +22,7 @@ def seconds(value: float | None) -> str:
     if value is None:
         return NOT_MEASURED
     if _three_figures(value) < 1:
-        return f"{value * 1000:.3g} ms"
+        return f"{_plain(value * 1000)} ms"
     return f"{value:.3g} s" if _three_figures(value) < 1000 else f"{value:,.0f} s"
 
 
@@ -65,9 +65,20 @@ def count(value: int | None) -> str:
     return NOT_MEASURED if value is None else f"{value:,}"
 
 
-def factor(value: float | None) -> str:
-    """A ratio between two figures, such as a relative time: 1.23 and a multiplication sign."""
-    return NOT_MEASURED if value is None else f"{value:.2f}×"
+def factor(value: float | None, decimals: int = 2) -> str:
+    """A ratio between two figures, such as a relative time: 1.23 and a multiplication sign
+    (`decimals` 3 where a change of a few per cent matters, as in `whbench compare`)."""
+    return NOT_MEASURED if value is None else f"{value:,.{decimals}f}×"
+
+
+def p_value(value: float | None) -> str:
+    """A test's p-value: two significant figures, "< 0.001" below that (a smaller p says
+    nothing more to a reader, and "3.1e-07" is unreadable)."""
+    if value is None:
+        return NOT_MEASURED
+    if value < 0.001:
+        return "< 0.001"
+    return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
 
 
 def figure(value: float | None) -> str:
@@ -75,12 +86,22 @@ def figure(value: float | None) -> str:
     significant figures, whole from 1,000 ("9,512", never "9.51e+03")."""
     if value is None:
         return NOT_MEASURED
-    return f"{value:.3g}" if abs(_three_figures(value)) < 1000 else f"{value:,.0f}"
+    return _plain(value) if abs(_three_figures(value)) < 1000 else f"{value:,.0f}"
 
 
 def scale(value: float) -> str:
     """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
     return Scale.named(value).removeprefix("scale ")
+
+
+def _plain(value: float) -> str:
+    """Three significant figures, never in scientific notation: 0.0000123 reads as
+    "0.0000123", not "1.23e-05" ("%g" switches below 0.0001)."""
+    text = f"{value:.3g}"
+    if "e" not in text:
+        return text
+    digits = 2 - math.floor(math.log10(abs(float(text))))
+    return f"{float(text):.{digits}f}".rstrip("0").rstrip(".")  # as %g: no trailing zeros
 
 
 def _three_figures(value: float) -> float:

@@ -15,6 +15,7 @@ from harness.errors import HarnessError, RunInterrupted, UsageError
 from harness.paths import default_config_file
 from harness.plan import LoadPlan, Task, plan
 from harness.runner import Runner, RunSummary
+from harness.scale import Scale
 from harness.store import StoreFull, open_store
 from harness.store.rows import StoredRun
 
@@ -249,8 +250,9 @@ def interleave(
     ):
         raise UsageError(
             f"--interleave: {configs[0]} plans {task_a.engine} {task_a.workload.name} at "
-            f"{task_a.scale:g} but {configs[1]} plans {task_b.engine} {task_b.workload.name} at "
-            f"{task_b.scale:g}; choose one with -e, -w and --scale"
+            f"{Scale.named(task_a.scale)} but {configs[1]} plans {task_b.engine} "
+            f"{task_b.workload.name} at {Scale.named(task_b.scale)}; choose one with -e, -w and "
+            "--scale"
         )
     check_store_apart(a, [task_a, task_b])
     with open_store(a.store_path) as store:
