@@ -13,10 +13,12 @@ from harness.engines import billing_for, engine_class
 from harness.engines.where import where_text
 from harness.pricing import Catalog, RunBill
 from harness.report.charts import Chart, lines
+from harness.report.order import type_order
 from harness.report.queries import QueryTable
 from harness.scale import Scale
 from harness.store import Store
 from harness.store.rows import LoadedTable, StoredAttempt, StoredRun
+from harness.units import data_size
 
 
 @dataclass
@@ -84,7 +86,19 @@ def provenance(
 ) -> Provenance:
     """`attempts`: run id -> its attempts."""
     return Provenance(
-        runs=[_run(store, run, attempts[run.run_id], catalog) for run in runs],
+        # the baseline's runs first, each engine's by data type, as the tables above
+        runs=[
+            _run(store, run, attempts[run.run_id], catalog)
+            for run in sorted(
+                runs,
+                key=lambda r: (
+                    engines.index(r.engine) if r.engine in engines else len(engines),
+                    type_order(r.data_type),
+                    r.workload,
+                    r.scale,
+                ),
+            )
+        ],
         first_runs=[_first_run(engine, tables) for engine in engines],
         loads=_loads(store, runs),
         prices=_prices(catalog, engines),
@@ -220,7 +234,13 @@ def _features(recorded: dict[str, Any]) -> str:
     return ", ".join(f"{name} {support.get('level')}" for name, support in recorded.items())
 
 
+_BYTES = re.compile(r"(\d+) B")
+
+
 def _plain(value: Any) -> Any:
     """A setting or source as text with any URL scheme taken off: the report names places,
-    it does not link to them (it must open, and stay, offline)."""
+    it does not link to them (it must open, and stay, offline). A size recorded in bytes
+    ("22792458240 B") reads in binary units, as every other size on the page."""
+    if isinstance(value, str) and (size := _BYTES.fullmatch(value)):
+        return data_size(int(size.group(1)))
     return _SCHEME.sub("", value) if isinstance(value, str) else value

@@ -100,6 +100,7 @@ def _environment() -> jinja2.Environment:
         price=price,
         inline_code=inline_code,
         answer_value=answer_value,
+        shared_flags=shared_flags,
     )
     return env
 
@@ -124,6 +125,15 @@ def answer_value(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value) and "e" in repr(value):
         return format(Decimal(repr(value)), "f")
     return str(value)
+
+
+def shared_flags(verdicts: list[Any]) -> list[str]:
+    """The flags every data type's verdict carries (as "2 hot attempts for every query time"
+    after a default run): said once under the verdicts, not once per line. None with a single
+    verdict, whose flags stand with it."""
+    if len(verdicts) < 2:
+        return []
+    return [f for f in verdicts[0].flags if all(f in v.flags for v in verdicts[1:])]
 
 
 def when(moment: datetime | None) -> str:
