@@ -109,8 +109,9 @@ def load(config: Any, selection: Any) -> None:
     "Under load, open loop: queries/s arriving (Poisson).",
     type=Number(float, "RATE"),
 )
+@option("--no-report", "Do not write results/report.html after the runs.", is_flag=True)
 @JSON
-def run(config: Any, selection: Any, as_json: bool, **options: Any) -> None:
+def run(config: Any, selection: Any, as_json: bool, no_report: bool, **options: Any) -> None:
     """Run workloads: generate and load what is missing, time every query, check every answer.
 
     Attempt 1 of each query is its first run (cold where the engine can empty its caches, else
@@ -119,10 +120,27 @@ def run(config: Any, selection: Any, as_json: bool, **options: Any) -> None:
     reports throughput and latency percentiles per level. Exit 1 when a query failed, timed
     out, was skipped by the budget or answered wrong (one that cannot be translated for an
     engine is skipped there, with the reason, and does not fail the run); what finished is
-    stored regardless (`--resume RUN` finishes an interrupted run)."""
+    stored regardless (`--resume RUN` finishes an interrupted run). Then, unless --json or
+    --no-report, it writes the report of the latest run of each engine, workload and scale
+    (as `whbench report` does) and ends with its verdicts and its path."""
     summaries = commands.run.run(config, selection, **options)
     console.run_summaries(summaries, as_json, show_queries=True)
+    if not (as_json or no_report):
+        report_after_run(config, options.get("pricing"))
     failed(any(s.error for s in summaries))
+
+
+def report_after_run(config: Any, pricing: Path | None) -> None:
+    """The report of what the store now holds, its verdicts and path printed. The runs are
+    stored whatever happens here: a report that cannot be written is one line on stderr and
+    leaves the run's exit status as it was."""
+    try:
+        written = commands.results.report(config, [], pricing=pricing)
+    except Exception as exc:  # whatever it is, the run's own outcome must still show
+        message, _ = one_line(exc)
+        console.echo(f"report not written: {message.removeprefix('error: ')}", err=True)
+        return
+    console.report_written(written.report, written.path)
 
 
 @command(cli, "whbench estimate -e bigquery -e snowflake -w tpch --scale 100", parameters=True)
@@ -270,8 +288,14 @@ def results_export(config: Any, run: str, fmt: str, output: Path | None) -> None
 @option("--threshold", "Slower: a query's median grown by more, beyond drift (1.10).", type=FACTOR)
 @option("--alpha", "Chance of any false alarm in the comparison (0.05).", type=FRACTION)
 @option("--workload-threshold", "Slower: the whole workload beyond doubt (1.25).", type=FACTOR)
+@option(
+    "--format fmt",
+    "text (default) or md: the verdict table as Markdown, for a pull-request comment.",
+    type=click.Choice(["text", "md"]),
+    default="text",
+)
 @JSON
-def compare(config: Any, refs: tuple[str, ...], as_json: bool, **options: Any) -> None:
+def compare(config: Any, refs: tuple[str, ...], as_json: bool, fmt: str, **options: Any) -> None:
     """Compare two runs (or --baseline FILE and a run; either side may be several runs,
     comma-separated) query by query, beyond the drift common to every query; exit 1 when a
     query got slower by more than --threshold and the noise floor and a Mann-Whitney test,
@@ -283,7 +307,7 @@ def compare(config: Any, refs: tuple[str, ...], as_json: bool, **options: Any) -
     if interleave:
         config, refs = commands.run.interleave(refs, selection, runs)
     result = commands.results.compare(config, list(refs), interleaved=interleave, **options)
-    console.comparison(result, as_json)
+    console.comparison(result, as_json, fmt)
     failed(result["regressed"])
 
 
@@ -312,14 +336,23 @@ def project(config: Any, run_ids: tuple[str, ...], as_json: bool, **options: Any
     console.months(commands.cost.project(config, list(run_ids), **options), as_json)
 
 
-@command(cli, "whbench report -o report.html")
+@command(cli, "whbench report -o report.html; whbench report --format md -o - >> summary.md")
 @common
 @RUN_IDS
-@option("--output -o", "HTML file to write (default: results/report.html).", type=PATH)
+@option(
+    "--format fmt",
+    "html (default): the page; md: its first screen and table as Markdown.",
+    type=click.Choice(["html", "md"]),
+    default="html",
+)
+@option("--output -o", "File to write (default: results/report.html or .md; - stdout).", type=PATH)
 @PRICING
-def report(config: Any, run_ids: tuple[str, ...], output: Path | None, pricing: Any) -> None:
-    """Render the HTML report (default: the latest run of each engine and workload)."""
-    written_to(commands.results.report(config, list(run_ids), output, pricing))
+def report(
+    config: Any, run_ids: tuple[str, ...], fmt: str, output: Path | None, pricing: Any
+) -> None:
+    """Render the report (default: the latest run of each engine, workload and scale): the HTML
+    page, or with --format md its summary for a pull-request comment or a CI job summary."""
+    written_to(commands.results.report(config, list(run_ids), output, pricing, fmt).path)
 
 
 def written_to(path: Path) -> None:

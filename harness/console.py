@@ -20,11 +20,13 @@ from harness.units import (
     dollars_per_query,
     factor,
     figure,
+    p_value,
     scale,
     seconds,
 )
 
 if TYPE_CHECKING:
+    from harness.report.model import Report
     from harness.store import RunListing, StoredRun
 
 
@@ -130,7 +132,7 @@ def _summary(s: Any, show_queries: bool) -> None:
             q["status"],
             seconds(q["first_seconds"]),
             seconds(q["hot_seconds"]),
-            fmt(q["rows"]),
+            count(q["rows"]),
             fmt(q["answer"]),
             q["checksum"] or "–",
         )
@@ -149,10 +151,10 @@ def load_levels(load: dict[str, Any], heading: str) -> None:
         qps = level["queries_per_second"]
         grid.add_row(
             str(level["level"]),
-            f"{level['ok']}/{level['queries']}",
+            f"{count(level['ok'])}/{count(level['queries'])}",
             figure(qps),
             *(seconds(level[f"{p}_seconds"]) for p in ("p50", "p95", "p99", "max")),
-            str(level["errors"] + level["timeouts"]),
+            count(level["errors"] + level["timeouts"]),
             dollars(level["cost_per_1000_queries"]),
         )
     show(grid)
@@ -190,6 +192,17 @@ def _problems(summaries: list[Any]) -> None:
             echo(f"error: {s.engine} {s.workload}: {s.error}", err=True)
 
 
+def report_written(report: Report, path: Path) -> None:
+    """After `whbench run`: the report's one-line verdicts, as its first screen says them, and
+    where the report is."""
+    said = report.first_screen.lines()
+    if said:
+        echo()
+    for line in said:
+        echo(line)
+    echo(f"report: {path}")
+
+
 def generated(items: list[dict[str, Any]]) -> None:
     for item in items:
         how = "cached" if item["seconds"] is None else seconds(item["seconds"])
@@ -207,7 +220,7 @@ def estimate(result: dict[str, Any], as_json: bool) -> None:
             item["engine"],
             item["workload"],
             scale(item["scale"]),
-            f"{item['queries']} x {item['runs']}",
+            f"{count(item['queries'])} x {count(item['runs'])}",
             dollars(item["dollars"]),
             "; ".join(item["from"]),
         )
@@ -266,36 +279,62 @@ def months(result: dict[str, Any], as_json: bool) -> None:
 
 
 # -- compare ---------------------------------------------------------------------------------------
-def comparison(result: dict[str, Any], as_json: bool) -> None:
+COMPARE_COLUMNS = ("query", "base", "new", "factor", "beyond drift", "p (Holm)", "can see")
+
+
+def comparison(result: dict[str, Any], as_json: bool, fmt: str = "text") -> None:
+    """`whbench compare`: the verdict table and the workload line, as text, as Markdown
+    (`fmt` md, for a pull-request comment) or as JSON."""
     if as_json:
         emit_json(result)
+    elif fmt == "md":
+        from harness.report.markdown import table as md_table
+
+        heading = f"**{result['base']} → {result['new']}**"
+        rows = _comparison_rows(result)
+        show(heading, "", md_table([*COMPARE_COLUMNS, "verdict"], rows), "")
+        show(*_comparison_lines(result))
     else:
-        columns = ("query", "base", "new", "factor", "beyond drift", "p (Holm)", "can see")
-        grid = table(*columns, "verdict", title=f"{result['base']} → {result['new']}")
-        for c in result["changes"]:
-            grid.add_row(
-                c["query_id"],
-                seconds(c["base_seconds"]),
-                seconds(c["new_seconds"]),
-                factor(c["factor"]),
-                factor(c["adjusted_factor"]),
-                "–" if c["holm_p"] is None else f"{c['holm_p']:.3g}",
-                factor(c["detectable"]),
-                c["verdict"],
-            )
-        show(grid)
-        workload = result["workload"]
-        low, high = workload["interval_95"]
-        counts = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
-        show(
-            f"{result['queries']} queries: {counts}. Whole workload {workload['factor']:.3f}x "
-            f"(95% interval {low:.3f}-{high:.3f}; slower only beyond "
-            f"{workload['threshold']:.2f}x){': SLOWER' if workload['slower'] else ''}."
-        )
-        if result["can_see"] is not None:
-            show(f"This comparison can see changes above {result['can_see']:.2f}x (typical query).")
+        grid = table(*COMPARE_COLUMNS, "verdict", title=f"{result['base']} → {result['new']}")
+        for row in _comparison_rows(result):
+            grid.add_row(*row)
+        show(grid, *_comparison_lines(result))
     for warning in result["warnings"]:
         echo(f"warning: {warning}", err=True)
+
+
+def _comparison_rows(result: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            c["query_id"],
+            seconds(c["base_seconds"]),
+            seconds(c["new_seconds"]),
+            factor(c["factor"], 3),
+            factor(c["adjusted_factor"], 3),
+            p_value(c["holm_p"]),
+            factor(c["detectable"]),
+            c["verdict"],
+        ]
+        for c in result["changes"]
+    ]
+
+
+def _comparison_lines(result: dict[str, Any]) -> list[str]:
+    """The whole workload's line, and what the comparison can see."""
+    workload = result["workload"]
+    low, high = workload["interval_95"]
+    counts = ", ".join(f"{count(n)} {v}" for v, n in sorted(result["verdicts"].items()))
+    found = [
+        f"{count(result['queries'])} queries: {counts}. Whole workload "
+        f"{factor(workload['factor'], 3)} (95% interval {factor(low, 3)}–{factor(high, 3)}; "
+        f"slower only beyond {factor(workload['threshold'])})"
+        f"{': SLOWER' if workload['slower'] else ''}."
+    ]
+    if result["can_see"] is not None:
+        found.append(
+            f"This comparison can see changes above {factor(result['can_see'])} (typical query)."
+        )
+    return found
 
 
 # -- results, engines, validate --------------------------------------------------------------------
@@ -312,8 +351,8 @@ def runs_list(runs: list[RunListing], as_json: bool) -> None:
             r.engine,
             r.workload,
             scale(r.scale),
-            str(r.attempts),
-            str(r.failed),
+            count(r.attempts),
+            count(r.failed),
         )
     show(grid)
 
@@ -325,16 +364,32 @@ def _provenance(run: StoredRun) -> list[tuple[str, Any]]:
         ("status", run.status),
         ("engine", run.engine),
         ("engine_version", run.engine_version),
+        ("where", where(run)),
         ("workload", run.workload),
         ("data_type", run.data_type),
-        ("scale", run.scale),
-        ("started_at", run.started_at),
-        ("ended_at", run.ended_at),
+        ("scale", scale(run.scale)),
+        ("attempts a query", None if run.runs_per_query is None else count(run.runs_per_query)),
+        ("time limit", None if run.timeout_seconds is None else seconds(run.timeout_seconds)),
+        ("started_at", when(run.started_at)),
+        ("ended_at", when(run.ended_at)),
         ("harness_version", run.harness_version),
         ("git_commit", run.git_commit),
         ("host", run.host),
         ("error", run.error),
     ]
+
+
+def when(moment: Any) -> str | None:
+    """A stored time to the second, in UTC as stored: "2026-12-06 12:54:33 UTC"."""
+    return None if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def where(run: StoredRun) -> str:
+    """Where the run ran, in words: the engine's own service, a local stand-in, this
+    machine's process, as recorded with the run (never guessed)."""
+    from harness.engines.where import where_text
+
+    return where_text(run.engine, run.endpoint)
 
 
 def run_details(found: dict[str, Any], as_json: bool) -> None:
@@ -375,7 +430,7 @@ def run_details(found: dict[str, Any], as_json: bool) -> None:
             a.status,
             seconds(a.client_seconds),
             seconds(a.engine_seconds),
-            fmt(a.rows),
+            count(a.rows),
             fmt(a.answer),
             *([fmt(None) if a.recall is None else f"{a.recall:.2f}"] if recall else []),
             fmt(a.checksum),
@@ -462,11 +517,12 @@ def workload_written(result: dict[str, Any], as_json: bool) -> None:
     if "read" in result:  # import-history
         if result["history_bytes_estimated"] is not None:
             show(
-                f"  reading the history processed about {result['history_bytes_estimated']:,} bytes"
+                "  reading the history processed about "
+                + data_size(result["history_bytes_estimated"])
             )
         show(
-            f"  {result['read']} SELECTs read, {result['distinct']} distinct, "
-            f"{result['kept']} kept (queries/, with their statistics in history.yaml)"
+            f"  {count(result['read'])} SELECTs read, {count(result['distinct'])} distinct, "
+            f"{count(result['kept'])} kept (queries/, with their statistics in history.yaml)"
         )
         if not result["found_by_config"]:
             show(f"  add {Path(result['folder']).parent} to workload_dirs in your config")

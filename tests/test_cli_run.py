@@ -8,6 +8,7 @@ import json
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from test_cli_errors import broken_workload
 
 from harness.engines import dialects
 
@@ -95,6 +96,41 @@ def test_report_shows_every_query(finished_run, whbench, workdir):
     for n in range(1, 23):
         assert f"<b>q{n:02d}</b>" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_run_ends_with_the_verdicts_and_the_report_it_wrote(whbench, make_config, workdir):
+    """`whbench run` writes the report of the latest runs and ends with the first screen's
+    verdicts and its path; a failed query does not stop the report, and a report that cannot be
+    written is one line on stderr that leaves the run's exit status as it was."""
+    config = make_config()
+    done = whbench("run", "--config", config, "--quiet", "-q", "q06")
+    assert done.code == 0, done.stderr
+    *_, verdict, alone, where = done.stdout.splitlines()
+    assert verdict.startswith("Structured (tpch at scale 0.01): only duckdb ran it")
+    assert alone.startswith("Only duckdb ran, so there is nothing to compare")
+    assert where == "report: results/report.html"
+    assert "<html" in (workdir / "results" / "report.html").read_text()
+
+    broken = make_config(
+        "broken.yaml", workload_dirs=[str(broken_workload(workdir, "q06", "select nope"))]
+    )
+    (workdir / "results" / "report.html").unlink()
+    (workdir / "results" / "report.html").mkdir()  # in the report's way
+    failed = whbench("run", "--config", broken, "--quiet", "-q", "q06")
+    assert failed.code == 1 and "q06: error" in failed.stderr
+    refused = [line for line in failed.stderr.splitlines() if "report" in line]
+    assert len(refused) == 1 and refused[0].startswith("report not written: ")
+    assert "Traceback" not in failed.stderr and "report:" not in failed.stdout
+
+    quiet = whbench("run", "--config", config, "--quiet", "-q", "q06", "--no-report")
+    assert quiet.code == 0 and "report" not in quiet.stdout + quiet.stderr
+
+    summary = whbench("report", "--config", config, "--format", "md", "-o", "-")
+    assert summary.code == 0 and summary.stdout.startswith("## Which warehouse for which data")
+    assert "| data type | measure | duckdb |" in summary.stdout
+    written = whbench("report", "--config", config, "--format", "md")
+    assert written.stdout.strip() == "results/report.md"
+    assert (workdir / "results" / "report.md").read_text() == summary.stdout
 
 
 def test_render_prints_the_sql_the_engine_receives(whbench):

@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness import units
 from harness.config import Config, redact
 from harness.engines import connected
 from harness.errors import UsageError
 from harness.store import EXPORT_FORMATS, RunListing, Store, open_store
+
+if TYPE_CHECKING:
+    from harness.report.model import Report
 
 
 def list_runs(config: Config) -> list[RunListing]:
@@ -113,37 +117,56 @@ def compare(
         )
     if result["too_few_attempts"]:
         warnings.append(
-            f"with so few attempts no query's change can reach p < {alpha:g} over "
+            f"with so few attempts no query's change can reach p < {units.figure(alpha)} over "
             f"{len([c for c in changes if c.factor is not None])} queries; "
             "run with --runs 10 or more on both sides"
         )
     elif result["can_see"] is not None and result["can_see"] > threshold:
         warnings.append(
             f"with the noise measured, this comparison can see changes above "
-            f"{result['can_see']:.2f}x only (typical query), more than the threshold "
-            f"{threshold:.2f}x: run more attempts (--runs)"
+            f"{units.factor(result['can_see'])} only (typical query), more than the threshold "
+            f"{units.factor(threshold)}: run more attempts (--runs)"
             + ("" if interleaved else " or compare interleaved")
         )
     return {**result, "warnings": warnings}
 
 
+REPORT_FORMATS = ("html", "md")  # the page, or its Markdown summary
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """A report written: where, and what it says (for the terminal to repeat its verdicts)."""
+
+    path: Path
+    report: Report
+
+
 def report(
-    config: Config, run_ids: list[str], output: Path | None = None, pricing: Path | None = None
-) -> Path:
-    """The HTML report of the given runs (default: the latest of each engine and workload)."""
+    config: Config,
+    run_ids: list[str],
+    output: Path | None = None,
+    pricing: Path | None = None,
+    fmt: str = "html",
+) -> Written:
+    """The report of the given runs (default: the latest of each engine, workload and scale)
+    as the HTML page or (`fmt` md) its Markdown summary; `output` - for stdout."""
     from harness.pricing import load_catalog
-    from harness.report import write_report
+    from harness.report.render import report_of, write
     from harness.workloads import discover
 
+    if fmt not in REPORT_FORMATS:
+        raise UsageError(f"no report format {fmt!r}; choose {' or '.join(REPORT_FORMATS)}")
     with open_store(config.store_path, read_only=True) as store:
-        return write_report(
+        built = report_of(
             store,
             run_ids,
-            output or config.results_dir / "report.html",
             load_catalog(pricing or config.pricing),
             config.projection,
             discover(config.workload_dirs),
         )
+    path = write(built, output or config.results_dir / f"report.{fmt}", fmt)
+    return Written(path, built)
 
 
 def clean(config: Config, engine_name: str, run: str | None = None, drop: bool = False) -> list:
