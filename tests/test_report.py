@@ -122,6 +122,13 @@ def test_the_report_renders_in_a_real_browser(report, tmp_path):
     # A per-query table for each workload and scale, with answers checked and failures shown.
     assert dom.count('class="queries"') == 4
     assert '<span class="ok">✓</span>' in dom
+    # ... each with ONE folded detail of every query, not a detail row under each query; the
+    # legend names every mark, the baseline's unchecked answer included
+    assert dom.count('<details class="detail">') == 4 and "in detail</summary>" not in dom
+    assert '<dl class="legend" id="legend">' in dom and ">baseline</span>" in dom
+    # runs: 3 leaves two hot attempts a query, which every table says once above itself
+    assert "Every query here had at most 2 hot attempts timed" in dom
+    assert dom.count("2 hot attempts</span>") == 1  # the legend's: no cell repeats it
     assert re.search(r'<span class="fail" title="[^"]*split_to_table[^"]*">error</span>', dom)
     # Every first run here was lukewarm (an in-memory DuckDB cannot be made cold, fakesnow
     # refuses to suspend): the headers and the methodology say so, and never "cold".
@@ -130,6 +137,16 @@ def test_the_report_renders_in_a_real_browser(report, tmp_path):
     # fakesnow refuses to turn its result cache off: its hot times are left out, and said so.
     assert "left out of times and verdicts" in dom
     assert 'id="loads"' in dom and "lineitem" in dom
+    # Provenance: a folded block per run (the newest of each engine, workload and scale), its
+    # summary one line with engine, version, workload and scale, where, when, status and bill.
+    blocks = re.findall(r'<details class="run"[^>]*><summary>(.*?)</summary>', dom)
+    assert len(blocks) == 6
+    assert any(
+        re.search(r"<b>duckdb</b> v?[\d.]+ · tpch at scale 0\.01 · on this machine, in whbench's "
+                  r"process · \d{4}-\d\d-\d\d \d\d:\d\d UTC · finished · run bill \$", b)
+        for b in blocks
+    )  # fmt: skip
+    assert any("snowflake" in b and "a local endpoint (127.0.0.1:" in b for b in blocks)
     # Under load: a table of levels per engine, a verdict in words, TPC-H's metric labelled for
     # what it is not, and latency, throughput and cost charts against concurrency.
     under_load = dom[dom.index('id="load"') : dom.index('id="charts"')]
