@@ -135,12 +135,13 @@ def report_after_run(config: Any, pricing: Path | None) -> None:
     stored whatever happens here: a report that cannot be written is one line on stderr and
     leaves the run's exit status as it was."""
     try:
-        written = commands.results.report(config, [], pricing=pricing)
+        written = commands.results.report_after_run(config, pricing)
     except Exception as exc:  # whatever it is, the run's own outcome must still show
         message, _ = one_line(exc)
         console.echo(f"report not written: {message.removeprefix('error: ')}", err=True)
         return
-    console.report_written(written.report, written.path)
+    if written is not None:
+        console.report_written(written.report, written.path)
 
 
 @command(cli, "whbench estimate -e bigquery -e snowflake -w tpch --scale 100", parameters=True)

@@ -8,6 +8,7 @@ import json
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from conftest import assert_one_line_error
 from test_cli_errors import broken_workload
 
 from harness.engines import dialects
@@ -131,6 +132,16 @@ def test_run_ends_with_the_verdicts_and_the_report_it_wrote(whbench, make_config
     written = whbench("report", "--config", config, "--format", "md")
     assert written.stdout.strip() == "results/report.md"
     assert (workdir / "results" / "report.md").read_text() == summary.stdout
+
+
+def test_a_run_with_nothing_stored_says_only_why(whbench, make_config, workdir):
+    """Every engine failed before its first query: the run's one-line error, and nothing about
+    a report there would be nothing to put in."""
+    (workdir / "blocker").write_text("a file where the database's folder should be")
+    config = make_config(engines={"duckdb": {"database": "blocker/bench.duckdb"}})
+    failed = whbench("run", "--config", config, "--quiet", "-q", "q06")
+    assert_one_line_error(failed, "duckdb tpch", code=1)
+    assert "report" not in failed.stdout + failed.stderr
 
 
 def test_render_prints_the_sql_the_engine_receives(whbench):

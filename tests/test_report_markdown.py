@@ -14,6 +14,7 @@ from harness.pricing import load_catalog
 from harness.report import model
 from harness.report.markdown import cell, summary_markdown, table
 from harness.store import Attempt, open_store
+from harness.workloads import DATA_TYPES
 
 SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE][+-]\d+")
 
@@ -110,6 +111,8 @@ def test_a_single_engine_says_once_there_is_nothing_to_compare(tmp_path):
     text = summary_markdown(report)
     assert text.count("nothing to compare it with") == 1
     assert f"> {report.first_screen.nothing_to_compare}" in text
+    others = [t for t in DATA_TYPES if t != "structured"]
+    assert f"Data types not measured: {', '.join(others)}." in text
     (grid,) = tables(text)
     assert grid[0] == ["data type", "measure", "duckdb"]
 

@@ -142,6 +142,16 @@ class Written:
     report: Report
 
 
+def report_after_run(config: Config, pricing: Path | None = None) -> Written | None:
+    """After `whbench run`: the HTML report of the latest runs in the store, as `whbench
+    report` writes it; None when no run there has results (every engine failed before its
+    first query: the run's own error says why, and a report would have nothing to show)."""
+    with open_store(config.store_path, read_only=True) as store:
+        if not store.latest_run_ids():
+            return None
+    return report(config, [], pricing=pricing)
+
+
 def report(
     config: Config,
     run_ids: list[str],

@@ -30,6 +30,8 @@ def summary_markdown(report: Report) -> str:
         parts.append(f"- **{inline(engine.engine)}** {inline(said)}")
     if screen.not_run:
         parts += ["", inline(f"Not run: {', '.join(screen.not_run)}.")]
+    if screen.types_not_run:
+        parts += ["", inline(f"Data types not measured: {', '.join(screen.types_not_run)}.")]
     if screen.nothing_to_compare:
         parts += ["", f"> {inline(screen.nothing_to_compare)}"]
     if screen.verdicts:
