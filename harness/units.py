@@ -26,19 +26,28 @@ def seconds(value: float | None) -> str:
     return f"{value:.3g} s" if _three_figures(value) < 1000 else f"{value:,.0f} s"
 
 
+# Below a millionth of a dollar an amount says nothing a reader acts on (a per-query cost
+# that small reads per 1,000 queries, dollars_per_query).
+SMALLEST_DOLLARS = 0.000001
+
+
 def dollars(value: float | None) -> str:
-    """Money as people read it: cents for a dollar or more, two significant digits below, and
-    "< $0.0001" for what rounds away. Unknown is said, never shown as $0."""
+    """Money as people read it: cents for a dollar or more, two significant digits below
+    ("$0.0064", "$0.000021"), "< $0.000001" below a millionth; never in scientific notation.
+    Unknown is said, never shown as $0."""
     if value is None:
         return "unknown"
     if value == 0:
         return "$0"
-    if abs(value) < 0.0001:
-        return "< $0.0001"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    digits = max(2, 1 - math.floor(math.log10(abs(value))))  # two significant digits
-    return f"${value:.{digits}f}"
+    if abs(value) < SMALLEST_DOLLARS:
+        return "< $0.000001"
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    if value < 1:  # two significant digits, rounded first: 0.000996 is $0.0010
+        value = float(f"{value:.2g}")
+    if value >= 1:
+        return f"{sign}${value:,.2f}"
+    digits = max(2, 1 - math.floor(math.log10(value)))  # "$0.050": both digits shown
+    return f"{sign}${value:.{digits}f}"
 
 
 def dollars_per_query(value: float | None) -> str:
@@ -57,7 +66,7 @@ def data_size(value: float | None) -> str:
         if value < 1024:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
-    return f"{value:.1f} TiB"
+    return f"{value:,.1f} TiB"
 
 
 def count(value: int | None) -> str:

@@ -101,7 +101,7 @@ def test_text_outputs_read_as_people_read_numbers(capsys):
     printed = capsys.readouterr().out
     assert not SCIENTIFIC.search(printed), SCIENTIFIC.search(printed)
     for readable in ("< 0.001", "scale 2,000,000", "2,000,000", "12,345", "12,345,678",
-                     "4.5 TiB", "600 s", "27,137", "< $0.0001"):  # fmt: skip
+                     "4.5 TiB", "600 s", "27,137", "< $0.000001"):  # fmt: skip
         assert readable in printed, readable
     header = "| query | base | new | factor | beyond drift | p (Holm) | can see | verdict |"
     assert header in printed

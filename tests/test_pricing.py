@@ -639,7 +639,8 @@ def test_worked_monthly_projection_1000_queries_a_day_over_8_hours():
     [
         (0.37, "$0.37"),
         (0.0021, "$0.0021"),
-        (0.00002, "< $0.0001"),
+        (0.00002, "$0.000020"),
+        (0.0000004, "< $0.000001"),
         (1234.5, "$1,234.50"),
         (0, "$0"),
         (None, "unknown"),
@@ -649,7 +650,7 @@ def test_money_as_people_read_it(value, text):
     from harness.units import dollars, dollars_per_query
 
     assert dollars(value) == text
-    assert dollars_per_query(0.0000021) == "< $0.0001 ($0.0021 per 1,000)"
+    assert dollars_per_query(0.0000021) == "$0.0000021 ($0.0021 per 1,000)"
 
 
 @pytest.mark.parametrize("engine", list(REGISTRY))

@@ -352,20 +352,26 @@ def test_one_formatter_per_unit():
         "3,600 s",
     ]
     assert units.seconds(0.99996) == "1 s"  # rounds up to a second: never "1e+03 ms"
-    assert [units.dollars(v) for v in (None, 0, 0.00001, 0.0123, 1234.5)] == [
+    money = (None, 0, 0.0000004, 0.000021, 0.000996, 0.0123, 0.37, 1234.5, -0.0021)
+    assert [units.dollars(v) for v in money] == [
         "unknown",
         "$0",
-        "< $0.0001",
+        "< $0.000001",  # a millionth of a dollar: nothing a reader acts on
+        "$0.000021",  # two significant digits, never 2.1e-05
+        "$0.0010",  # rounded first, then two significant digits
         "$0.012",
+        "$0.37",
         "$1,234.50",
+        "-$0.0021",
     ]
     assert units.dollars_per_query(0.0012) == "$0.0012 ($1.20 per 1,000)"
+    assert units.dollars_per_query(0.0000004) == "< $0.000001 ($0.00040 per 1,000)"
     assert [units.data_size(v) for v in (None, 512, 1536, 3 * 2**40, 2**52)] == [
         "–",
         "512 B",
         "1.5 KiB",
         "3.0 TiB",
-        "4096.0 TiB",
+        "4,096.0 TiB",
     ]
     assert [units.count(v) for v in (None, 0, 1234567)] == ["–", "0", "1,234,567"]
     assert units.factor(1.234) == "1.23×" and units.factor(None) == "–"
