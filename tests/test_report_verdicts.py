@@ -158,7 +158,8 @@ def test_the_first_screen_of_one_engine_says_once_there_is_nothing_to_compare():
     assert "snowflake" in screen.not_run and "duckdb" not in screen.not_run
     assert "time series" in screen.types_not_run and "structured" not in screen.types_not_run
     assert screen.verdicts[0].sentence == (
-        "Structured (tpch at scale 1): only duckdb ran it — nothing to compare."
+        "Structured (tpch at scale 1): duckdb alone — one pass –, run bill $0.0010."
     )
     assert screen.lines()[-1].startswith("Only duckdb ran, so there is nothing to compare")
-    assert "whbench run -e clickhouse" in screen.nothing_to_compare
+    assert "`whbench run -e clickhouse` (embedded" in screen.nothing_to_compare
+    assert "-e duckdb" not in screen.nothing_to_compare  # it ran

@@ -10,20 +10,27 @@ from dataclasses import dataclass
 from harness.engines import all_engines
 from harness.engines.where import where_kind, where_text
 from harness.report.intervals import Interval
-from harness.report.matrix import Margin, Matrix
+from harness.report.matrix import Margin, Matrix, MatrixCell
 from harness.report.order import engine_order, group_by
 from harness.report.under_load import UnderLoad
 from harness.scale import Scale
 from harness.store.rows import StoredRun
+from harness.units import dollars, seconds
 from harness.workloads import DATA_TYPES
 
 __all__ = ["FirstScreen", "Interval", "Margin", "MeasuredEngine", "TypeVerdict", "first_screen"]
 
-# What a single-engine report suggests: engines that need no account come first.
-ADD_AN_ENGINE = (
-    "add one with `whbench run -e clickhouse` (embedded, no account needed) or `-e duckdb`, "
-    "or a cloud warehouse in your config (README: cloud config), then `whbench report`"
-)
+
+def _add_an_engine(ran: list[str]) -> str:
+    """How to add an engine to a report of one: an embedded one first (no account needed)."""
+    embedded = [e for e, cls in sorted(all_engines().items()) if cls.on_this_machine]
+    local = [f"`whbench run -e {e}`" for e in embedded if e not in ran]
+    cloud = "a cloud warehouse in your config (README: cloud config)"
+    return (
+        f"add {' or '.join(local)} (embedded, no account needed) or {cloud}"
+        if local
+        else (f"add {cloud}")
+    )
 
 
 @dataclass
@@ -73,7 +80,8 @@ def first_screen(runs: list[StoredRun], matrix: Matrix, under_load: UnderLoad) -
         not_run=sorted(set(all_engines()) - set(engines)),
         types_not_run=[t for t in DATA_TYPES if t not in {r.data_type for r in runs}],
         nothing_to_compare=(
-            f"Only {engines[0]} ran, so there is nothing to compare it with: {ADD_AN_ENGINE}."
+            f"Only {engines[0]} ran, so there is nothing to compare it with: "
+            f"{_add_an_engine(engines)}."
             if len(engines) == 1
             else None
         ),
@@ -82,7 +90,7 @@ def first_screen(runs: list[StoredRun], matrix: Matrix, under_load: UnderLoad) -
                 data_type=row.data_type,
                 workloads=row.workloads,
                 margins=row.margins,
-                sentence=_sentence(row.data_type, row.workloads, row.margins, list(row.cells)),
+                sentence=_sentence(row.data_type, row.workloads, row.margins, row.cells),
                 flags=row.flags,
             )
             for row in matrix.rows
@@ -114,10 +122,16 @@ def _measured(engine: str, runs: list[StoredRun]) -> MeasuredEngine:
     )
 
 
-def _sentence(data_type: str, workloads: list[str], margins: list[Margin], ran: list[str]) -> str:
+def _sentence(
+    data_type: str, workloads: list[str], margins: list[Margin], cells: dict[str, MatrixCell]
+) -> str:
     """The data type's verdict in one sentence: the three margins, or, where one engine ran
-    it, that there is nothing to compare (its figures are in the matrix)."""
+    it, its figures (the first screen says once when there is nothing to compare at all)."""
     head = f"{data_type.capitalize()} ({'; '.join(workloads)})"
-    if len(ran) < 2:
-        return f"{head}: only {ran[0]} ran it — nothing to compare."
+    if len(cells) < 2:
+        ((engine, cell),) = cells.items()
+        return (
+            f"{head}: {engine} alone — one pass {seconds(cell.seconds)}, run bill "
+            f"{dollars(cell.cost.dollars)}."
+        )
     return f"{head}: {'; '.join(m.clause for m in margins)}."

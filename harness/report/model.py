@@ -134,8 +134,8 @@ def _cannot_show(runs: list[StoredRun], tables: list[QueryTable], engines: list[
         distinct = sorted({x.scale for x in tables if x.workload == t.workload})
         if len(distinct) > 1:
             notes.append(
-                f"{t.workload} ran at several scales ({', '.join(map(Scale.text, distinct))}): "
-                f"the matrix uses {Scale.text(t.scale)}, the largest run on the most engines; "
+                f"{t.workload} ran at several scales ({', '.join(map(Scale.readable, distinct))}): "
+                f"the matrix uses {Scale.readable(t.scale)}, the largest run on the most engines; "
                 "every scale has its own table."
             )
     for t in tables:
