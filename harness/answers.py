@@ -47,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from harness import units
 from harness.capabilities import Approximate
 from harness.kept_answers import Difference, instant, is_number, sort_key
 from harness.spool import Spooled
@@ -65,7 +66,8 @@ class Tolerance:
 
     def describe(self) -> str:
         looser = ", looser for some columns" if self.columns else ""
-        return f"numbers within {10**-self.decimals:g} or {self.relative:.2g} relative{looser}"
+        within, relative = units.number(10**-self.decimals), units.number(self.relative, 2)
+        return f"numbers within {within} or {relative} relative{looser}"
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,9 @@ def _check_recall(expected: Expected, actual: Sequence[Sequence]) -> Difference 
     truth = [_id(row[0]) for row in expected.rows[: rule.k]]
     found = [_id(row[0]) for row in list(actual[: rule.k]) if len(row)]
     return Difference(
-        f"recall@{rule.k} is {recall:.2f}, below the {rule.min_recall:g} this approximate query "
-        f"must reach ({round(recall * len(truth))} of the {len(truth)} exact nearest neighbours "
-        "returned)",
+        f"recall@{rule.k} is {recall:.2f}, below the {units.number(rule.min_recall)} this "
+        f"approximate query must reach ({round(recall * len(truth))} of the {len(truth)} exact "
+        "nearest neighbours returned)",
         [(i,) for i in truth if i not in found][:SHOWN_ROWS],
         [(i,) for i in found if i not in truth][:SHOWN_ROWS],
     )

@@ -12,6 +12,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
+from harness import units
 from harness.stats import geometric_mean, percentile
 
 if TYPE_CHECKING:
@@ -157,12 +158,13 @@ def tpch_metrics(
             entry["note"] = "not computed: some queries failed or timed out"
         if least is None:
             entry["streams_check"] = (
-                f"SF {scale:g} is below TPC-H's smallest scale factor (1): no minimum applies"
+                f"SF {units.number(scale)} is below TPC-H's smallest scale factor (1): no "
+                "minimum applies"
             )
         elif figures["level"] < least:
             entry["streams_check"] = (
                 f"{figures['level']} streams is below clause 5.3.4's minimum of {least} at SF "
-                f"{scale:g}"
+                f"{units.number(scale)}"
             )
         else:
             entry["streams_check"] = f"meets clause 5.3.4's minimum of {least} streams"

@@ -338,7 +338,7 @@ class Billing(abc.ABC):
         amount = stored_bytes / unit_bytes
         return Priced(
             Cost(amount * price.price, "modelled", price.as_of),
-            [f"storage: {amount:.4g} {unit} {what} at ${price.price}/{unit}-month"],
+            [f"storage: {units.number(amount, 4)} {unit} {what} at ${price.price}/{unit}-month"],
         )
 
     def billed_window(self, attempts: list[StoredAttempt]) -> Span | None:
@@ -403,7 +403,7 @@ class Billing(abc.ABC):
         if driver is None or not bills:
             return None
         figures = " · ".join(
-            f"{value:g}{' (this run)' if value == driver.value else ''}: "
+            f"{units.number(value)}{' (this run)' if value == driver.value else ''}: "
             f"{units.dollars(cost.dollars)}"
             for value, cost in bills
         )
@@ -451,8 +451,9 @@ class Billing(abc.ABC):
         return Priced(
             compute.cost + storage.cost,
             [
-                f"{pattern.queries_per_day:g} queries a day, evenly over {pattern.active_hours:g} "
-                f"active hours, {DAYS_PER_MONTH:.1f} days a month ({HOURS_PER_MONTH} hours)",
+                f"{units.number(pattern.queries_per_day)} queries a day, evenly over "
+                f"{units.number(pattern.active_hours)} active hours, {DAYS_PER_MONTH:.1f} days a "
+                f"month ({HOURS_PER_MONTH} hours)",
                 f"this run's query mix: {units.seconds(one_pass.seconds / one_pass.queries)} and "
                 f"{units.dollars(per_query.dollars)} per query (median of each query's attempts)",
                 *compute.explain,
@@ -504,7 +505,7 @@ class Need:
         return (
             f"{units.figure(self.compute_hours)} compute-hours a day at the measured speed "
             f"(queries a day x seconds a query): needs {units.figure(self.busy)} {unit} busy "
-            f"all {self.active_hours:g} active hours, so {self.units}"
+            f"all {units.number(self.active_hours)} active hours, so {self.units}"
         )
 
 

@@ -10,7 +10,11 @@ from typing import Annotated
 
 
 def number_text(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    from harness import units  # only here: every command reads this module, few need this
+
+    return units.number(value)
 
 
 class Range:

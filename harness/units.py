@@ -98,18 +98,34 @@ def figure(value: float | None) -> str:
     return _plain(value) if abs(_three_figures(value)) < 1000 else f"{value:,.0f}"
 
 
+def number(value: float, digits: int = 6) -> str:
+    """Any other number a person reads (a setting, a limit, hours, a count that may be
+    fractional): what "%.6g" shows, `digits` significant figures without trailing zeros, but
+    never in scientific notation: "0.7", "600", "1000", "86,400", "10,000,000", "0.000001".
+    Thousands separators from 10,000: a four-digit number reads whole ("SF 1000")."""
+    if not math.isfinite(value):
+        return str(value)
+    shown = float(f"{value:.{digits}g}")  # rounded as %g rounds: 999999.7 is 1,000,000
+    if abs(shown) < 1:
+        return _plain(value, digits)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(shown))))
+    text = f"{shown:,.{decimals}f}" if abs(shown) >= 10_000 else f"{shown:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def scale(value: float) -> str:
     """A scale in a table cell: "0.1", or "your data" for a workload of the user's files."""
     return Scale.named(value).removeprefix("scale ")
 
 
-def _plain(value: float) -> str:
-    """Three significant figures, never in scientific notation: 0.0000123 reads as
-    "0.0000123", not "1.23e-05" ("%g" switches below 0.0001)."""
-    text = f"{value:.3g}"
+def _plain(value: float, figures: int = 3) -> str:
+    """Three significant figures (or `figures`), never in scientific notation, for a value
+    below 10**figures: 0.0000123 reads as "0.0000123", not "1.23e-05" ("%g" switches below
+    0.0001)."""
+    text = f"{value:.{figures}g}"
     if "e" not in text:
         return text
-    digits = 2 - math.floor(math.log10(abs(float(text))))
+    digits = figures - 1 - math.floor(math.log10(abs(float(text))))
     return f"{float(text):.{digits}f}".rstrip("0").rstrip(".")  # as %g: no trailing zeros
 
 

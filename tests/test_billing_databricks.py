@@ -60,7 +60,7 @@ def test_a_small_serverless_warehouse_on_aws_bills_its_uptime_and_the_auto_stop_
     assert bill.cost.dollars == pytest.approx(12 * 695 / 3600 * 0.70)
     assert bill.cost.basis == "modelled"
     text = " ".join(bill.explain)
-    assert "auto stop 10 min" in text and "12 DBU/h" in text and "$0.7/DBU" in text
+    assert "auto stop 10 min" in text and "12 DBU/h" in text and "$0.70/DBU" in text
 
 
 def test_a_pause_longer_than_auto_stop_starts_the_warehouse_again():

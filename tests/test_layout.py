@@ -1,5 +1,6 @@
-"""The shape of the package, checked: no import circle among harness/ modules, and no module
-too long to read in one sitting (issue 26's "done when").
+"""The shape of the package, checked: no import circle among harness/ modules, no module
+too long to read in one sitting (issue 26's "done when"), and no `:g` number format outside
+harness/units.py (issue 29: never scientific notation where a person reads).
 
 An import circle is counted the way Python would meet it, and stricter: every import counts,
 at the top of a module, inside a function, or under `if TYPE_CHECKING:`, because each one is an
@@ -12,6 +13,7 @@ ran before it did).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,3 +192,31 @@ def test_the_package_of_a_submodule_counts_except_from_inside_it():
             assert "harness.commands" in graph["harness.cli"]
     for module, targets in graph.items():
         assert not set(ancestors(module)) & targets, module
+
+
+# House rule (issue 29): no scientific notation anywhere a person reads. "%g" switches to it
+# ("1e+07 queries a day", "1.234e+04 s"), so a `:g` format spec lives only in harness/units.py,
+# whose formatters (seconds, dollars, count, number …) say every quantity in plain decimals.
+G_FORMAT = re.compile(r"\{[^{}]*:[<>^=+\-#0-9,_.]*[gG]\}")
+
+
+def test_no_g_format_outside_units():
+    found = [
+        f"{path.relative_to(PACKAGE_DIR.parent)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        if path != PACKAGE_DIR / "units.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if G_FORMAT.search(line)
+    ]
+    listed = "\n".join(f"  {place}" for place in found)
+    assert not found, (
+        "a :g format shows 1e+07 where a person reads; use a harness.units formatter "
+        f"(seconds, dollars, count, number):\n{listed}"
+    )
+
+
+def test_the_g_format_rule_sees_every_spelling():
+    for spelled in ('f"{x:g}"', 'f"{x:.4g} s"', 'f"{a / 2**20:,.2g}"', 'f"{x:>8.3G}"'):
+        assert G_FORMAT.search(spelled), spelled
+    for fine in ('f"{x:.2f}"', 'f"{x:,}"', '"{log}"', 'f"{flag}"', 'f"{x!r}"'):
+        assert not G_FORMAT.search(fine), fine

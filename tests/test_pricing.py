@@ -653,6 +653,35 @@ def test_money_as_people_read_it(value, text):
     assert dollars_per_query(0.0000021) == "$0.0000021 ($0.0021 per 1,000)"
 
 
+def test_a_number_never_reads_in_scientific_notation():
+    """units.number is what "%g" shows, minus its exponents (issue 29): "1e+07 queries a day"
+    reads "10,000,000 queries a day", "1e-06" reads "0.000001"."""
+    import re
+
+    from harness.units import number
+
+    scientific = re.compile(r"\d(\.\d+)?[eE][+-]\d+")
+    for exponent in range(-9, 13):
+        for mantissa in (1, 1.5, 2.345678, 9.9999999):
+            for value in (mantissa * 10.0**exponent, -mantissa * 10.0**exponent):
+                for digits in (2, 4, 6):
+                    assert not scientific.search(number(value, digits)), (value, digits)
+    assert [number(v) for v in (0.7, 600, 86400, 0, 1.5, 1 / 3)] == [
+        "0.7",
+        "600",
+        "86,400",
+        "0",
+        "1.5",
+        "0.333333",
+    ]
+    assert number(1e7) == "10,000,000"
+    assert number(1e-6) == "0.000001"
+    assert number(0.00012345678, 4) == "0.0001235"
+    assert number(1234567.8) == "1,234,570"  # six figures, as %g rounds
+    assert number(9999.99) == "9999.99"  # separators from 10,000: four digits read whole
+    assert number(0.05, 2) == "0.05"
+
+
 @pytest.mark.parametrize("engine", list(REGISTRY))
 @pytest.mark.parametrize("status", ["skipped", "unsupported"])
 def test_a_query_never_sent_costs_nothing_on_every_engine(engine, status):

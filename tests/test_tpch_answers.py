@@ -49,8 +49,8 @@ def test_a_changed_query_is_reported_wrong_and_the_rest_right(whbench, sf1):
     assert result.code == 1
     assert result.stderr.strip().splitlines() == [
         "duckdb tpch q01: wrong answer against the TPC-H answer set: column 3 is 37734108.00 "
-        "where 37734107.00 was expected (numbers within 0.01 or 1e-09 relative, looser for "
-        "some columns)"
+        "where 37734107.00 was expected (numbers within 0.01 or 0.000000001 relative, looser "
+        "for some columns)"
     ]
     assert "answers: 21/22 correct (TPC-H answer set); wrong: q01" in result.stdout
     found = answers(whbench, result.stdout.split()[0])

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness import units
 from harness.datagen.base import Generated, Progress
 from harness.errors import WorkloadError
 from harness.workloads import Workload
@@ -60,8 +61,8 @@ CANDIDATES = 96  # probes drawn, of which the first PROBES unambiguous ones are 
 def check(scale: float, options: dict[str, int]) -> None:
     if int(scale) < 1000:
         raise WorkloadError(
-            f"vectors needs at least 1000 items (scale {scale:g}): fewer leave the filtered "
-            f"query fewer than {K} candidates"
+            f"vectors needs at least 1000 items (scale {units.number(scale)}): fewer leave the "
+            f"filtered query fewer than {K} candidates"
         )
 
 
@@ -225,8 +226,8 @@ class _Search:
         if len(good) < PROBES:
             raise WorkloadError(
                 f"vectors: only {len(good)} of {len(self.probes)} candidate probes have "
-                f"neighbours more than {MARGIN:g} apart at the k-th place; more --clusters "
-                "(fewer items around each) or another --seed"
+                f"neighbours more than {units.number(MARGIN)} apart at the k-th place; more "
+                "--clusters (fewer items around each) or another --seed"
             )
         return np.array(good[:PROBES])
 

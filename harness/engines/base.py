@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from harness import spool
+from harness import spool, units
 from harness.engines.credentials import Credentials
 from harness.engines.watchdog import WATCHDOG
 from harness.errors import EngineError, UsageError, first_line
@@ -399,7 +399,7 @@ class Engine(abc.ABC, Generic[SettingsT]):
             if self._cancelled.is_set() and not timed_out:
                 raise QueryCancelled("cancelled") from exc
             if timed_out or self.is_timeout(exc):
-                raise QueryTimeout(f"cancelled after {timeout_seconds:g} s") from exc
+                raise QueryTimeout(f"cancelled after {units.seconds(timeout_seconds)}") from exc
             raise
         finally:
             if alarm is not None:

@@ -13,7 +13,7 @@ from harness.report.charts import Chart, lines
 from harness.report.order import group_by, type_order
 from harness.store import Store
 from harness.store.rows import StoredRun
-from harness.units import seconds
+from harness.units import number, seconds
 from harness.workloads import Workload
 
 KNEE = 2.0  # the knee: the first level whose p95 latency passes this multiple of one stream's
@@ -96,10 +96,10 @@ def _knee(engine: str, levels: list[dict[str, Any]]) -> tuple[int | None, str]:
     if knee is not None:
         verdict += (
             f"; from {knee['level']} its p95 ({seconds(knee['p95_seconds'])}) passed "
-            f"{KNEE:g}x its {base['level']}-stream value: queries queued"
+            f"{number(KNEE)}x its {base['level']}-stream value: queries queued"
         )
     elif len(measured) > 1:
-        verdict += f" (p95 stayed within {KNEE:g}x its {base['level']}-stream value)"
+        verdict += f" (p95 stayed within {number(KNEE)}x its {base['level']}-stream value)"
     errors = sum(lv["errors"] + lv["timeouts"] for lv in levels)
     if errors:
         verdict += f"; {errors} queries failed or timed out"

@@ -31,6 +31,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, TypeVar
 
+from harness import units
 from harness.errors import TemplateError, first_line
 from harness.sandbox.cache import template_cache
 from harness.sandbox.sizes import MULTIPLYING, RAISE_OUTPUT, Refused, SizeGuard
@@ -218,7 +219,7 @@ def _jinja_classes() -> tuple[type, type]:
                 if stat.st_size > self.max_bytes:
                     raise Refused(
                         f"template {template!r} is {stat.st_size:,} bytes, over the output "
-                        f"limit of {self.max_bytes / 2**20:g} MB; {RAISE_OUTPUT}"
+                        f"limit of {units.number(self.max_bytes / 2**20)} MB; {RAISE_OUTPUT}"
                     )
                 try:
                     with open(filename, encoding="utf-8") as file:
@@ -276,7 +277,7 @@ def render(template: Any, context: dict[str, Any], limits: TemplateLimits) -> st
             where = _suspended_at(stream) or template.filename
             stream.close()
             raise TemplateError(
-                f"{where}: the output passed {limits.output_mb:g} MB "
+                f"{where}: the output passed {units.number(limits.output_mb)} MB "
                 "(templates.output_mb in the config); fix the template, or raise the limit "
                 "if it is meant"
             )
@@ -306,7 +307,7 @@ def guard(name: str, dialect: str, limits: TemplateLimits, action: Callable[[], 
             except OutOfTime:
                 continue
         raise TemplateError(
-            f"{_template_frame(exc, name)}: rendering took over {limits.seconds:g} s "
+            f"{_template_frame(exc, name)}: rendering took over {units.seconds(limits.seconds)} "
             "(templates.seconds in the config); fix the template, or raise the limit if it "
             "is meant"
         ) from None

@@ -13,6 +13,8 @@ import itertools
 import re
 from typing import Any
 
+from harness import units
+
 # Integers that products and powers may reach, in bits (Python prints at most 4,300 digits):
 # multiplying numbers this size is instant, and bigger ones are how `10**10**10` hangs.
 _MAX_INT_BITS = 100_000
@@ -112,7 +114,7 @@ class SizeGuard:
     def over(self, size: int, what: str) -> Refused:
         return Refused(
             f"{what} would be about {size:,} characters, over the output limit of "
-            f"{self.limit / 2**20:g} MB; {RAISE_OUTPUT}"
+            f"{units.number(self.limit / 2**20)} MB; {RAISE_OUTPUT}"
         )
 
     def check(self, value: Any, what: str) -> Any:
@@ -189,7 +191,7 @@ class SizeGuard:
                 if sizes and abs(arg) > self.limit:
                     raise Refused(
                         f"{what} was given {arg:,}, over the output limit of "
-                        f"{self.limit / 2**20:g} MB; {RAISE_OUTPUT}"
+                        f"{units.number(self.limit / 2**20)} MB; {RAISE_OUTPUT}"
                     )
                 if multiplies:
                     factor += max(arg, 0)

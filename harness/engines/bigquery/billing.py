@@ -138,8 +138,8 @@ class BigQueryBilling(Billing):
         if baseline and run_window:
             slot_seconds += baseline * seconds(run_window)
         explain = [
-            f"Editions autoscaling: {slot_seconds / 3600:.4g} slot-hours "
-            f"({step}-slot steps, each held at least {window:g} s, failed jobs included)"
+            f"Editions autoscaling: {units.number(slot_seconds / 3600, 4)} slot-hours "
+            f"({step}-slot steps, each held at least {units.seconds(window)}, failed jobs included)"
         ]
         if baseline:
             explain.append(f"{baseline} baseline slots billed for the whole query window")
@@ -227,9 +227,10 @@ class BigQueryBilling(Billing):
                     f"Editions: the mix uses {busy * pattern.active_hours:,.0f} slot-hours a "
                     f"day ({units.figure(per_query.dollars / price.price * 3600)} "
                     "slot-seconds a query x "
-                    f"queries): {busy:,.1f} slots busy all {pattern.active_hours:g} active "
-                    f"hours, autoscaled to {scaled} (multiples of {step}), held all the active "
-                    f"hours and the {window:g} s scale-down window: {daily / 3600:,.0f} "
+                    f"queries): {busy:,.1f} slots busy all "
+                    f"{units.number(pattern.active_hours)} active hours, autoscaled to {scaled} "
+                    f"(multiples of {step}), held all the active hours and the "
+                    f"{units.seconds(window)} scale-down window: {daily / 3600:,.0f} "
                     f"slot-hours a day; {baseline} baseline slots all month",
                 ],
             )

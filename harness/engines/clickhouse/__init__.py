@@ -328,7 +328,7 @@ class ClickHouseEngine(Engine[ClickHouseSettings]):
         return [
             SessionSetting("SET use_query_cache = 0", "turn the query cache off", True),
             SessionSetting(
-                f"SET max_execution_time = {float(timeout_seconds):g}", "set a time limit"
+                f"SET max_execution_time = {_sql_number(timeout_seconds)}", "set a time limit"
             ),
             SessionSetting("SET timeout_overflow_mode = 'throw'", "fail a query at its limit"),
             SessionSetting("SET join_use_nulls = 1", "fill outer joins with NULL"),
@@ -561,3 +561,9 @@ def _quote(identifier: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _sql_number(value: float) -> str:
+    """A number in a SET statement: a plain decimal, never "1e+03" (nor "1,000", as a person
+    reads it): 600 -> "600", 0.5 -> "0.5"."""
+    return f"{float(value):f}".rstrip("0").rstrip(".")

@@ -165,13 +165,13 @@ class ClickHouseCloudBilling(Billing):
         per_unit = float(self.cloud["gib_per_compute_unit"])
         found = int(replicas) * float(memory) / per_unit
         how = (
-            f"{int(replicas)} replica(s) x {float(memory):g} GiB / {per_unit:g} GiB per compute "
-            f"unit = {found:g} units"
+            f"{int(replicas)} replica(s) x {units.number(float(memory))} GiB / "
+            f"{units.number(per_unit)} GiB per compute unit = {units.number(found)} units"
         )
         if float(memory) % per_unit:
             how += (
-                f" (ClickHouse meters in {per_unit:g} GiB increments; how a size that is not a "
-                "multiple is billed is not documented: the exact ratio is used)"
+                f" (ClickHouse meters in {units.number(per_unit)} GiB increments; how a size that "
+                "is not a multiple is billed is not documented: the exact ratio is used)"
             )
         return found, how
 
@@ -258,9 +258,10 @@ class ClickHouseCloudBilling(Billing):
             cost,
             [
                 f"service up {units.seconds(sum(seconds(s) for s in up))} in {len(up)} "
-                f"stretch(es) (idle timeout {idle:g} min, idle tail included; the first query "
-                f"taken to wake it), billed {billed / 60:g} min (per-minute metering, each "
-                "stretch rounded up: the docs do not say how a partial minute is billed)",
+                f"stretch(es) (idle timeout {units.number(idle)} min, idle tail included; the "
+                f"first query taken to wake it), billed {units.number(billed / 60)} min "
+                "(per-minute metering, each stretch rounded up: the docs do not say how a "
+                "partial minute is billed)",
                 *explain,
                 "data transfer (egress) is billed too but not measured: left out",
             ],
@@ -278,8 +279,8 @@ class ClickHouseCloudBilling(Billing):
             [
                 f"idling turned off: the service never scales to zero and is billed every hour, "
                 f"used or not; the run held it {units.seconds(seconds((start, end)))}, first "
-                f"query to last (gaps included, no idle tail), billed {billed / 60:g} min "
-                "(per-minute metering, rounded up)",
+                "query to last (gaps included, no idle tail), billed "
+                f"{units.number(billed / 60)} min (per-minute metering, rounded up)",
                 *explain,
                 "data transfer (egress) is billed too but not measured: left out",
             ],
@@ -340,7 +341,7 @@ class ClickHouseCloudBilling(Billing):
                 [
                     need.says("services") + ": one keeps up",
                     f"service up {daily / 3600:.2f} h a day (each query keeps it up {each:.0f} s: "
-                    f"its time plus the {idle:g} min idle timeout)",
+                    f"its time plus the {units.number(idle)} min idle timeout)",
                     *explain,
                 ],
             )
@@ -350,9 +351,10 @@ class ClickHouseCloudBilling(Billing):
             cost.times(need.units * DAYS_PER_MONTH),
             [
                 need.says("services"),
-                f"{need.units} x the run's compute units, up all {pattern.active_hours:g} active "
-                f"hours and one {idle:g} min idle tail a day (more replicas taken to run "
-                "proportionally more queries: not measured)",
+                f"{need.units} x the run's compute units, up all "
+                f"{units.number(pattern.active_hours)} active hours and one {units.number(idle)} "
+                "min idle tail a day (more replicas taken to run proportionally more queries: not "
+                "measured)",
                 *explain,
             ],
         )

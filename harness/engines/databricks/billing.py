@@ -164,7 +164,7 @@ class DatabricksBilling(Billing):
                 f"databricks.dbu_per_hour.{kind}.{size} to your price catalog"
             )
         rate = float(table[size])
-        how = f"{size} {kind}: {rate:g} DBU/h"
+        how = f"{size} {kind}: {units.number(rate)} DBU/h"
         if kind in (self.section.get("dbu_rates_assumed") or []):
             how += (
                 f" (the serverless SQL table, assumed for {kind}: Databricks's pages read on "
@@ -177,7 +177,7 @@ class DatabricksBilling(Billing):
         `dbu_price` setting (a contract's) wins over the catalog's list price."""
         own = self.settings.get("dbu_price")
         if own is not None:
-            return float(own), None, f"${float(own):g}/DBU (your dbu_price setting)"
+            return float(own), None, f"{units.dollars(float(own))}/DBU (your dbu_price setting)"
         cloud, kind = self.cloud, self.warehouse_type
         listed = (self.section.get("dbu_price") or {}).get(cloud) or {}
         if kind not in listed:
@@ -187,7 +187,7 @@ class DatabricksBilling(Billing):
             )
             return None, None, why
         price: Price = self.price("dbu_price", cloud, kind)
-        return price.price, price.as_of, f"${price.price:g}/DBU ({price.unit})"
+        return price.price, price.as_of, f"{units.dollars(price.price)}/DBU ({price.unit})"
 
     def vm_rate(self) -> tuple[float | None, str | None]:
         """The cloud VMs' $/h of one cluster (pro and classic), 0 for serverless, and a note."""
@@ -200,7 +200,8 @@ class DatabricksBilling(Billing):
                 "apart from the DBUs and are unknown: set vm_dollars_per_hour (one cluster of "
                 "this size) in the databricks engine settings"
             )
-        return float(value), f"cloud VMs ${float(value):g}/h per cluster (vm_dollars_per_hour)"
+        how = f"cloud VMs {units.dollars(float(value))}/h per cluster (vm_dollars_per_hour)"
+        return float(value), how
 
     def cluster_seconds(self, billed: float) -> tuple[Cost, list[str]]:
         """`billed` seconds of one running cluster: its DBUs at the $/DBU, plus its VMs."""
@@ -263,8 +264,8 @@ class DatabricksBilling(Billing):
             cost,
             [
                 f"warehouse up {units.seconds(billed)} in {len(up)} start(s) (auto stop "
-                f"{stop:g} min, idle tail included; the first query taken to start it), billed "
-                "per second, no minimum documented",
+                f"{units.number(stop)} min, idle tail included; the first query taken to start "
+                "it), billed per second, no minimum documented",
                 *explain,
                 *self._clusters_note(busy, cost),
             ],
@@ -305,7 +306,7 @@ class DatabricksBilling(Billing):
         own, listed = self.settings.get("dbu_price"), usage.get("list_dollars")
         fetched = f"fetched {usage.get('fetched_at') or 'at the end of the run'}"
         if own is not None:
-            dollars, how = dbus * float(own), f"at your dbu_price ${float(own):g}/DBU"
+            dollars, how = dbus * float(own), f"at your dbu_price {units.dollars(float(own))}/DBU"
             as_of = None
         elif listed is not None:
             dollars, how = float(listed), "at system.billing.list_prices"
@@ -338,7 +339,8 @@ class DatabricksBilling(Billing):
             cost = cost + Cost(vms * billed / 3600, "modelled", as_of)
             explain.append(
                 f"plus the cloud VMs, not in system.billing.usage, modelled: "
-                f"{units.seconds(billed)} up at ${vms:g}/h = {units.dollars(vms * billed / 3600)}"
+                f"{units.seconds(billed)} up at {units.dollars(vms)}/h = "
+                f"{units.dollars(vms * billed / 3600)}"
             )
         return Priced(cost, explain), None
 
@@ -399,8 +401,8 @@ class DatabricksBilling(Billing):
                 [
                     need.says(f"{size} clusters") + ": one keeps up",
                     f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
-                    f"{each:.0f} s: its time plus auto stop {stop:g} min), x {DAYS_PER_MONTH:.1f} "
-                    "days",
+                    f"{each:.0f} s: its time plus auto stop {units.number(stop)} min), x "
+                    f"{DAYS_PER_MONTH:.1f} days",
                     *explain,
                 ],
             )
@@ -409,9 +411,10 @@ class DatabricksBilling(Billing):
         cost, explain = self.cluster_seconds(daily)
         notes = [
             need.says(f"{size} clusters"),
-            f"{clusters} x {size} clusters up all {pattern.active_hours:g} active hours, one "
-            f"auto-stop tail of {stop:g} min a day: {daily / 3600:,.1f} cluster-hours a day (a "
-            "cluster is taken to run the mix at the measured speed, one query at a time)",
+            f"{clusters} x {size} clusters up all {units.number(pattern.active_hours)} active "
+            f"hours, one auto-stop tail of {units.number(stop)} min a day: {daily / 3600:,.1f} "
+            "cluster-hours a day (a cluster is taken to run the mix at the measured speed, one "
+            "query at a time)",
             *explain,
         ]
         if clusters > self.max_clusters:

@@ -111,8 +111,8 @@ class DuckDBBilling(Billing):
             # that much memory is the least that could hold it.
             if machine.vcpu >= int(threads) and machine.memory_gib >= need_gib:
                 why = (
-                    f"{machine.name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) at "
-                    f"${machine.hour.price}/h: the cheapest catalog VM with at least "
+                    f"{machine.name} ({machine.vcpu} vCPU, {units.number(machine.memory_gib)} "
+                    f"GiB) at ${machine.hour.price}/h: the cheapest catalog VM with at least "
                     f"{int(threads)} vCPU (threads) and {units.figure(need_gib)} GiB (the "
                     "memory limit)"
                 )
@@ -152,7 +152,7 @@ class DuckDBBilling(Billing):
             cost,
             [
                 f"a VM up {units.seconds(up)} ({what}), billed per second with a "
-                f"{minimum:g} s minimum per start: {units.seconds(billed)}",
+                f"{units.seconds(minimum)} minimum per start: {units.seconds(billed)}",
                 why,
             ],
         )
@@ -213,16 +213,16 @@ class DuckDBBilling(Billing):
         cost = Cost(hours * machine.hour.price, "modelled", machine.hour.as_of)
         explain = [
             need.says(f"x {machine.name}"),
-            f"{need.units} x {machine.name} for {up / 3600:g} h a day (each VM started for the "
-            f"active hours and stopped after; EC2 bills per second, at least {minimum:g} s a "
-            f"start): {hours:,.0f} machine-hours a month",
+            f"{need.units} x {machine.name} for {units.number(up / 3600)} h a day (each VM "
+            "started for the active hours and stopped after; EC2 bills per second, at least "
+            f"{units.seconds(minimum)} a start): {hours:,.0f} machine-hours a month",
             why,
         ]
         if need.units > 1 and (bigger := self._one_machine_for(machine, need.units)):
             explain.append(
-                f"or one {bigger.name} ({bigger.vcpu} vCPU, {bigger.memory_gib:g} GiB) at "
-                f"${bigger.hour.price}/h, if DuckDB ran {need.units}x as many queries on it: "
-                "not measured, so not priced"
+                f"or one {bigger.name} ({bigger.vcpu} vCPU, {units.number(bigger.memory_gib)} "
+                f"GiB) at ${bigger.hour.price}/h, if DuckDB ran {need.units}x as many queries on "
+                "it: not measured, so not priced"
             )
         return Priced(cost, explain)
 

@@ -183,7 +183,8 @@ class MotherDuckBilling(Billing):
         return Priced(
             cost,
             [
-                f"{pattern.queries_per_day:g} queries a day over {pattern.active_hours:g} h, "
+                f"{units.number(pattern.queries_per_day)} queries a day over "
+                f"{units.number(pattern.active_hours)} h, "
                 f"each {units.seconds(seconds_per_query)} plus a {units.seconds(cooldown)} "
                 f"cooldown: the Duckling up {units.seconds(up)} a day, {hours:,.1f} h a month",
                 why,

@@ -221,9 +221,9 @@ class RedshiftBilling(Billing):
             f"{dollars(high.dollars)}; AWS does not say which ({MINIMUM_SOURCE})"
         )
         explain = [
-            f"Serverless: {self._base_rpu()} RPU for {what}: {lower:.4g} s if the "
-            f"{self._minimum():g} s minimum applies once per active period "
-            f"({dollars(low.dollars)}), {upper:.4g} s if it applies to each query "
+            f"Serverless: {self._base_rpu()} RPU for {what}: {units.seconds(lower)} if the "
+            f"{units.seconds(self._minimum())} minimum applies once per active period "
+            f"({dollars(low.dollars)}), {units.seconds(upper)} if it applies to each query "
             f"({dollars(high.dollars)}); AWS's billing page states the minimum but not what it "
             f"applies to, so both are shown; the headline is per {reading.replace('_', ' ')}"
         ]
@@ -255,7 +255,11 @@ class RedshiftBilling(Billing):
             # window unless the sensitivity asks what a cluster kept up longer for it costs.
             up_hours = float(self.settings.get(CLUSTER_HOURS) or 0)
             up = max(wall, up_hours * 3600)
-            what = f"the query window, {wall:.4g} s" if up == wall else f"{up_hours:g} h"
+            what = (
+                f"the query window, {units.seconds(wall)}"
+                if up == wall
+                else f"{units.number(up_hours)} h"
+            )
             return Priced(
                 self._compute(up),
                 [
@@ -299,7 +303,7 @@ class RedshiftBilling(Billing):
         return Priced(
             self._compute(used),
             [
-                f"concurrency scaling: {used:.4g} s at the main cluster's on-demand rate "
+                f"concurrency scaling: {units.seconds(used)} at the main cluster's on-demand rate "
                 "(SVCS_CONCURRENCY_SCALING_USAGE; the free daily credit, which whbench cannot "
                 "see, not subtracted: at most this)"
             ],
@@ -397,7 +401,7 @@ class RedshiftBilling(Billing):
             need.says(f"x {base} RPU"),
             f"Serverless: {need.units} x the base {base} RPU = {wanted} RPU"
             + (f", held to {MAX_RPU}" if wanted > MAX_RPU else "")
-            + f" for all {pattern.active_hours:g} active hours a day: "
+            + f" for all {units.number(pattern.active_hours)} active hours a day: "
             f"{lower / 3600:,.0f} RPU-hours a day if the 60 s minimum applies once per active "
             f"period ({dollars(low.dollars)} a month), {upper / 3600:,.0f} if every query "
             f"carries its own at {base} RPU ({dollars(high.dollars)}); AWS does not say which; "
@@ -430,7 +434,7 @@ class RedshiftBilling(Billing):
         explain = [
             f"the pattern needs {need.units} clusters at the measured speed, more than one: "
             f"{extra} concurrency scaling cluster(s) of the same nodes for "
-            f"{need.active_hours:g} h a day, {hours:,.0f} cluster-hours a month less "
+            f"{units.number(need.active_hours)} h a day, {hours:,.0f} cluster-hours a month less "
             f"{free:,.1f} free (one hour of credit a day): {dollars(cost.dollars)}",
         ]
         if extra > DEFAULT_SCALING_CLUSTERS:

@@ -251,9 +251,9 @@ class SnowflakeBilling(Billing):
         extra = self._extra_clusters(busy, clusters, minimum)
         explain = [
             f"warehouse up {sum(seconds(s) for s in up):.0f} s in {len(up)} resume(s) "
-            f"(AUTO_SUSPEND {self.auto_suspend:g} s"
+            f"(AUTO_SUSPEND {units.seconds(self.auto_suspend)}"
             + (", suspended by whbench after the run" if suspended_at else ", idle tail included")
-            + f"; at least {minimum:g} s per resume"
+            + f"; at least {units.seconds(minimum)} per resume"
             + (f"; {restarted} suspended for cold attempts" if restarted else "")
             + f"), billed {billed:.0f} s"
             + (f" x {clusters} clusters" if clusters > 1 else ""),
@@ -313,9 +313,9 @@ class SnowflakeBilling(Billing):
         return Priced(
             Cost(billable * price.price, "modelled", price.as_of),
             [
-                f"cloud services: {sum(reported):.4g} credits, billed beyond {free_share:.0%} of "
-                "the warehouse credits (Snowflake applies this per account per day; the run's "
-                "own credits stand in for the day's)"
+                f"cloud services: {units.number(sum(reported), 4)} credits, billed beyond "
+                f"{free_share:.0%} of the warehouse credits (Snowflake applies this per account "
+                "per day; the run's own credits stand in for the day's)"
             ],
         )
 
@@ -342,9 +342,9 @@ class SnowflakeBilling(Billing):
         return Priced(
             Cost(credits * price.price, "measured", price.as_of),
             [
-                f"WAREHOUSE_METERING_HISTORY: {credits:.4g} compute credits in the hours of the "
-                f"run (fetched {usage.get('fetched_at')}; other work on the warehouse in those "
-                "hours counts too: a dedicated warehouse keeps this exact)"
+                f"WAREHOUSE_METERING_HISTORY: {units.number(credits, 4)} compute credits in the "
+                f"hours of the run (fetched {usage.get('fetched_at')}; other work on the "
+                "warehouse in those hours counts too: a dedicated warehouse keeps this exact)"
             ],
         ), None
 
@@ -415,7 +415,7 @@ class SnowflakeBilling(Billing):
                     need.says(f"{catalog_size(self.settings.get('warehouse_size'))} clusters")
                     + ": one cluster keeps up",
                     f"warehouse up {daily / 3600:.2f} h a day (each query keeps it up "
-                    f"{each:.0f} s: its time plus AUTO_SUSPEND {self.auto_suspend:g} s)"
+                    f"{each:.0f} s: its time plus AUTO_SUSPEND {units.seconds(self.auto_suspend)})"
                     + (f" x {running} clusters" if running > 1 else ""),
                     "cloud-services credits beyond 10% a day are not projected",
                     *self._edition_note(),
@@ -434,8 +434,9 @@ class SnowflakeBilling(Billing):
         explain = [
             need.says(f"{size} clusters"),
             f"a multi-cluster warehouse of {clusters} x {size} clusters, up all "
-            f"{pattern.active_hours:g} active hours a day (the first with its AUTO_SUSPEND "
-            f"{self.auto_suspend:g} s tail, the others shutting down after the load checks): "
+            f"{units.number(pattern.active_hours)} active hours a day (the first with its "
+            f"AUTO_SUSPEND {units.seconds(self.auto_suspend)} tail, the others shutting down "
+            "after the load checks): "
             f"{daily / 3600:,.1f} cluster-hours a day (the queries alone use "
             f"{need.compute_hours:,.1f}: a running cluster bills idle or busy)",
             "a cluster is taken to run the mix at the measured speed, one query at a time (it "
