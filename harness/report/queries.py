@@ -112,7 +112,7 @@ class QueryTable:
     def answered(self) -> bool:
         """Some engine answered some query: a workload where every query failed says nothing
         of the engines and is left out of its data type's verdict (and said so)."""
-        return len(self.unanswered) < len(self.queries)
+        return any(c.status in ("ok", "partly failed") for c in self.cells.values())
 
     def all_few(self) -> bool:
         """Every timed query has too few hot attempts: said once for the table, not per cell."""
@@ -317,6 +317,7 @@ def _score(table: QueryTable) -> None:
     wrong answer, is charged the run's time limit, so it can never look better than a right
     answer. A time left out because it may have been a cache read scores nothing."""
     measured: set[tuple[str, str]] = set()
+    scored: set[str] = set()  # queries some engine answered in some phase
     for phase in PHASES:
         for query_id, _ in table.queries:
             times: dict[str, float | None] = {}
@@ -332,9 +333,8 @@ def _score(table: QueryTable) -> None:
                     times[engine] = cell and getattr(cell, phase)
             answered = [t for t in times.values() if t is not None]
             if not answered:
-                if phase == "hot" and query_id not in table.unanswered:
-                    table.unanswered.append(query_id)
                 continue
+            scored.add(query_id)
             best = min(answered)
             for engine, t in times.items():
                 if t is None:  # failed, wrong, timed out, skipped or not run: the penalty
@@ -347,6 +347,8 @@ def _score(table: QueryTable) -> None:
                 ratio = (t + SMALL_SECONDS) / (best + SMALL_SECONDS)
                 table.ratios.setdefault((engine, phase), []).append(ratio)
                 table.charged.setdefault((engine, phase), {})[query_id] = charged
+    # With one attempt a query (runs: 1) there are no hot times: a first one answers it.
+    table.unanswered = [q for q, _ in table.queries if q not in scored]
     # An engine none of whose times could be used has no score: penalties alone are no measure.
     for key in set(table.ratios) - measured:
         del table.ratios[key]
