@@ -107,7 +107,7 @@ def test_run_ends_with_the_verdicts_and_the_report_it_wrote(whbench, make_config
     done = whbench("run", "--config", config, "--quiet", "-q", "q06")
     assert done.code == 0, done.stderr
     *_, verdict, alone, where = done.stdout.splitlines()
-    assert verdict.startswith("Structured (tpch at scale 0.01): only duckdb ran it")
+    assert verdict.startswith("Structured (tpch at scale 0.01): duckdb alone — one pass ")
     assert alone.startswith("Only duckdb ran, so there is nothing to compare")
     assert where == "report: results/report.html"
     assert "<html" in (workdir / "results" / "report.html").read_text()
