@@ -137,10 +137,11 @@ def test_the_report_renders_in_a_real_browser(report, tmp_path):
     # fakesnow refuses to turn its result cache off: its hot times are left out, and said so.
     assert "left out of times and verdicts" in dom
     assert 'id="loads"' in dom and "lineitem" in dom
-    # Provenance: a folded block per run (the newest of each engine, workload and scale), its
-    # summary one line with engine, version, workload and scale, where, when, status and bill.
+    # Provenance: a folded block per run (the newest of each engine, workload and scale, and
+    # each one under load), its summary one line with engine, version, workload and scale,
+    # where, when, status and bill.
     blocks = re.findall(r'<details class="run"[^>]*><summary>(.*?)</summary>', dom)
-    assert len(blocks) == 6
+    assert len(blocks) == 8 and sum("tpch at scale 0.01 under load" in b for b in blocks) == 2
     assert any(
         re.search(r"<b>duckdb</b> v?[\d.]+ · tpch at scale 0\.01 · on this machine, in whbench's "
                   r"process · \d{4}-\d\d-\d\d \d\d:\d\d UTC · finished · run bill \$", b)

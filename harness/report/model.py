@@ -62,29 +62,29 @@ def build(
     """The report of these runs: runs under load (`--streams`) have a section of their own,
     the others make up the matrix and the per-query tables."""
     workloads = workloads or {}
-    loaded = [r for r in runs if r.load]
+    busy = [r for r in runs if r.load]  # runs under load
     runs = [r for r in runs if not r.load]
-    by_run = group_by(store.attempts_of([r.run_id for r in runs]), lambda a: a.run_id)
-    attempts = {r.run_id: by_run.get(r.run_id, []) for r in runs}  # run id -> its attempts
-    engines = engine_order(r.engine for r in runs + loaded)
+    by_run = group_by(store.attempts_of([r.run_id for r in runs + busy]), lambda a: a.run_id)
+    attempts = {r.run_id: by_run.get(r.run_id, []) for r in runs + busy}  # run id -> attempts
+    engines = engine_order(r.engine for r in runs + busy)
     tables = query_tables(store, runs, attempts, catalog, workloads)
     headline = matrix(tables, engines)
-    loaded_runs = under_load(store, loaded, catalog, workloads)
+    loaded = under_load(store, busy, catalog, workloads)
     charts = (
         matrix_charts(headline.rows, engines) + scale_charts(tables) + trend_charts(store, tables)
     )
     return Report(
-        first_screen=first_screen(runs + loaded, headline, loaded_runs),
+        first_screen=first_screen(runs + busy, headline, loaded),
         engines=engines,
         baseline=engines[0],
         cannot_show=_cannot_show(runs, tables, engines),
         matrix=headline,
         capabilities=capability_matrix(),
         month=month(store, tables, attempts, catalog, pattern or Pattern()),
-        under_load=loaded_runs,
+        under_load=loaded,
         charts=[c for c in charts if c.svg],
         queries=tables,
-        provenance=provenance(store, runs, attempts, tables, engines, catalog),
+        provenance=provenance(store, runs + busy, attempts, tables, engines, catalog),
     )
 
 
