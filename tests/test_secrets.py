@@ -108,7 +108,10 @@ def test_no_secret_leaks_anywhere(
     token.write_text(
         yaml.safe_dump(
             {
+                "data_dir": str(data_dir),
                 "results_dir": "results",
+                # one small query: the sign-in is what this config is about, not the data
+                "workloads": {"tpch": {"scale": 0.01, "queries": ["q06"]}},
                 "engines": {
                     "snowflake": {
                         **engines["snowflake"],
@@ -162,9 +165,10 @@ def test_no_secret_leaks_anywhere(
     whbench("report", "--config", good)
     whbench("engines", "--config", good, "--json")
     whbench("engines", "--config", token, "--json")
-    for config in (bad, token):
-        assert whbench("run", "--config", config, "--quiet", "--debug").returncode != 0
-        whbench("run", "--config", config, "--quiet")
+    assert whbench("run", "--config", bad, "--quiet", "--debug").returncode != 0
+    whbench("run", "--config", bad, "--quiet")
+    # fakesnow takes any OAuth token: the run signs in with it (and must not show it)
+    assert whbench("run", "--config", token, "--quiet", "--debug").returncode in (0, 1)
     whbench("estimate", "--config", bad, "--debug")
     for command in (("run", "--quiet"), ("engines",), ("estimate", "--debug")):
         refused = whbench(*command, "--config", literal)
