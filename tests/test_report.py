@@ -246,6 +246,19 @@ def test_report_with_a_run_where_every_query_failed(whbench, make_config, workdi
     assert "Every engine here ran on this machine" in html and "process (duckdb)" in html
 
 
+def test_a_store_of_runs_under_load_only_shows_no_empty_section(whbench, make_config, workdir):
+    config = make_config()
+    done = whbench("run", "--config", config, "--quiet", "-q", "q06", "--streams", "1,2")
+    assert done.code == 0, done.stderr
+    assert "duckdb held p95 under" in done.stdout  # the terminal ends with the load's verdict
+    html = (workdir / "results" / "report.html").read_text()
+    assert 'id="load"' in html and "duckdb held p95 under" in html
+    # no matrix, no month, no charts of the matrix: headings over empty tables say nothing
+    assert 'id="choose"' not in html and 'id="month"' not in html
+    assert 'id="charts"' not in html and "<tbody></tbody>" not in html
+    assert "tpch at scale 0.01 under load" in html  # its run's folded block
+
+
 def test_report_says_when_there_is_nothing_to_report(whbench, make_config, workdir):
     config = make_config()
     assert whbench("validate", "--config", config).code == 0
