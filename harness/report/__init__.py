@@ -5,8 +5,9 @@ trust that (per-query times and answers, loads, charts, provenance, prices, the 
 Styles, the filter script and the SVG charts are inline; the page requests nothing, so it opens
 offline. Without scripts every table still shows.
 
-Top down: render.py writes the page; model.py builds the typed Report from its sections
-(matrix.py, queries.py, under_load.py, month.py, provenance.py); charts.py draws the SVG;
+Top down: render.py writes the page (or markdown.py its Markdown summary); model.py builds the
+typed Report from its sections (first_screen.py, matrix.py with intervals.py, queries.py,
+under_load.py, month.py, provenance.py); charts.py and matrix_charts.py draw the SVG;
 templates/report.html.j2 lays it out. This file only names what the rest of whbench uses.
 """
 
