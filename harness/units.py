@@ -8,6 +8,7 @@ as 0.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 from harness.scale import Scale
 
@@ -67,6 +68,11 @@ def data_size(value: float | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} TiB"
+
+
+def moment(value: datetime | None) -> str:
+    """When something happened, in UTC to the minute: "2026-12-06 12:30 UTC"."""
+    return NOT_MEASURED if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def count(value: int | None) -> str:

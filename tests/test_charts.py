@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.pricing import Cost
-from harness.report.charts import dollars, grouped_bars, lines, scatter_log
+from harness.report.charts import grouped_bars, lines, scatter_log
 from harness.report.matrix import MatrixCell, MatrixRow
 from harness.report.matrix_charts import matrix_charts
+from harness.units import dollars
 
 SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE][+-]\d+")
 ENGINES = ["duckdb", "clickhouse", "snowflake", "bigquery", "redshift", "databricks", "motherduck"]

@@ -74,21 +74,11 @@ def formatter(unit: str) -> Callable[[float], str]:
     return FORMATS.get(unit, units.figure)
 
 
-def dollars(value: float) -> str:
-    """units.dollars, except where it says only "< $0.0001": two significant digits there,
-    because a chart compares tiny bills and equal labels would hide the difference its bars
-    show."""
-    text = units.dollars(value)
-    if text.startswith("<") and value > 0:
-        return f"${value:.{1 - math.floor(math.log10(value))}f}"
-    return text
-
-
 FORMATS: dict[str, Callable[[float], str]] = {
     "seconds": units.seconds,
-    "USD": dollars,
+    "USD": units.dollars,
     "x best": units.factor,
-    "run": lambda v: datetime.fromtimestamp(v, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    "run": lambda v: units.moment(datetime.fromtimestamp(v, UTC)),
 }
 
 

@@ -15,7 +15,7 @@ from harness.report.order import engine_order, group_by
 from harness.report.under_load import UnderLoad
 from harness.scale import Scale
 from harness.store.rows import StoredRun
-from harness.units import dollars, seconds
+from harness.units import dollars, moment, seconds
 from harness.workloads import DATA_TYPES
 
 __all__ = ["FirstScreen", "Interval", "Margin", "MeasuredEngine", "TypeVerdict", "first_screen"]
@@ -106,11 +106,11 @@ def _by_engine(runs: list[StoredRun], engines: list[str]) -> list[tuple[str, lis
 
 def _measured(engine: str, runs: list[StoredRun]) -> MeasuredEngine:
     # A run stored before whbench recorded where it ran has no endpoint: "not recorded".
-    endpoints = [getattr(r, "endpoint", None) for r in runs]
+    endpoints = [r.endpoint for r in runs]
     places = list(dict.fromkeys(where_text(engine, e) for e in endpoints))
     kinds = {where_kind(e) for e in endpoints}
     starts = sorted(r.started_at for r in runs)
-    first, last = f"{starts[0]:%Y-%m-%d %H:%M}", f"{starts[-1]:%Y-%m-%d %H:%M}"
+    first, last = moment(starts[0]), moment(starts[-1])
     scales = {(r.workload, r.scale): f"{r.workload} at {Scale.named(r.scale)}" for r in runs}
     return MeasuredEngine(
         engine=engine,
@@ -118,7 +118,7 @@ def _measured(engine: str, runs: list[StoredRun]) -> MeasuredEngine:
         where="; ".join(places),
         where_kind=kinds.pop() if len(kinds) == 1 else "mixed",
         scales=[scales[key] for key in sorted(scales)],
-        when=f"{first} UTC" if first == last else f"{first} – {last} UTC",
+        when=first if first == last else f"{first.removesuffix(' UTC')} – {last}",
     )
 
 

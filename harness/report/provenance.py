@@ -111,7 +111,7 @@ def _run(
 ) -> RunProvenance:
     return RunProvenance(
         run=run,
-        where=_where(run),
+        where=where_text(run.engine, run.endpoint),  # "not recorded" for older runs
         settings={
             k: _features(v) if k == "features" else _plain(v)
             for k, v in (run.engine_settings or {}).items()
@@ -125,12 +125,6 @@ def _run(
         excluded=sum(1 for a in attempts if a.status == "ok" and a.excluded),
         bill=billing_for(run, catalog).price_run(attempts, store.loads(run.run_id)),
     )
-
-
-def _where(run: StoredRun) -> str:
-    """Where the run ran, as it recorded it: a run stored before whbench recorded its endpoint
-    says "not recorded", never a guess."""
-    return where_text(run.engine, run.endpoint)
 
 
 def _first_run(engine: str, tables: list[QueryTable]) -> FirstRun:

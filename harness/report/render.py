@@ -52,7 +52,7 @@ def write(report: Report, output: Path, fmt: str = "html") -> Path:
                 report=report,
                 wide_spread=WIDE_SPREAD,
                 min_hot_attempts=MIN_HOT_ATTEMPTS,
-                generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                generated_at=units.moment(datetime.now(UTC)),
                 harness_version=__version__,
             )
         )
@@ -96,7 +96,7 @@ def _environment() -> jinja2.Environment:
         scale=units.scale,  # a table cell: "0.1", "your data"
         scale_named=Scale.named,  # in words: "scale 0.1"
         geomean=geometric_mean,
-        when=when,
+        when=units.moment,
         price=price,
         inline_code=inline_code,
         answer_value=answer_value,
@@ -123,7 +123,7 @@ def answer_value(value: Any) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, float) and math.isfinite(value) and "e" in repr(value):
-        return format(Decimal(repr(value)), "f")
+        return _decimal(value)
     return str(value)
 
 
@@ -136,17 +136,16 @@ def shared_flags(verdicts: list[Any]) -> list[str]:
     return [f for f in verdicts[0].flags if all(f in v.flags for v in verdicts[1:])]
 
 
-def when(moment: datetime | None) -> str:
-    """A run's start for people: "2026-12-06 12:30 UTC" (stored in UTC)."""
-    return "–" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
 def price(value: Any) -> str:
     """A catalog price exactly as the catalog holds it, in plain decimals: a unit price is a
     rate to multiply, so it keeps every digit ("0.0000125", never "1.25e-05" nor rounded away
     as "< $0.0001")."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return str(value)
-    text = format(abs(Decimal(repr(value))), "f")
-    whole, dot, fraction = text.partition(".")
+    whole, dot, fraction = _decimal(abs(value)).partition(".")
     return f"{'-' if value < 0 else ''}{int(whole):,}{dot}{fraction}"
+
+
+def _decimal(value: float) -> str:
+    """Every digit of a number in plain decimals: 1.25e-05 -> "0.0000125"."""
+    return format(Decimal(repr(value)), "f")
